@@ -1,0 +1,208 @@
+//! The cloud's configuration: a TOML file, overridden by `OMO_` environment variables.
+//!
+//! Unknown keys are errors that name the key and the file, so a typo never passes silently.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Everything the cloud can be told. All keys are optional; see [`CloudConfig::default_toml`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CloudConfig {
+    /// Where the gRPC services listen (payments, catalog, shopper, health, reflection).
+    pub grpc_listen: SocketAddr,
+    /// Where HTTP listens: `/healthz`, `/metrics` and the GS1 Digital Link resolver.
+    pub http_listen: SocketAddr,
+    /// `sqlite://PATH` (created if missing, WAL) or `postgres://USER@HOST:PORT/DB`.
+    pub database_url: String,
+    /// Most connections the cloud opens to the database.
+    pub database_max_connections: u32,
+    /// A new wallet's limit: payments above it (fen) wait for the shopper's confirmation.
+    pub no_confirm_limit_fen: i64,
+    /// A payment pending the shopper's confirmation is declined after this many seconds.
+    pub pending_timeout_secs: u64,
+    /// A succeeded payment can be cancelled (refunded in full) within this many seconds.
+    pub cancel_window_secs: u64,
+    /// Wrong payment codes allowed per wallet within `wrong_code_window_secs`.
+    pub wrong_code_limit: u32,
+    /// The window of the wrong-code limit, in seconds.
+    pub wrong_code_window_secs: u64,
+    /// Most products one `GetChanges` answer carries.
+    pub catalog_page_limit: u32,
+    /// How often pending payments past their time-out are closed, in seconds.
+    pub sweep_interval_secs: u64,
+    /// On shutdown, how long in-flight requests may take, in seconds.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for CloudConfig {
+    fn default() -> Self {
+        Self {
+            grpc_listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            http_listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            database_url: "sqlite://./omo-data/cloud.db".to_owned(),
+            database_max_connections: 10,
+            no_confirm_limit_fen: 100_00,
+            pending_timeout_secs: 120,
+            cancel_window_secs: 600,
+            wrong_code_limit: 5,
+            wrong_code_window_secs: 300,
+            catalog_page_limit: 1000,
+            sweep_interval_secs: 5,
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
+/// The keys environment variables may override (`OMO_GRPC_LISTEN`, ...). Other `OMO_` variables
+/// belong to other components (the edge shares the prefix) and are left alone.
+const KEYS: &[&str] = &[
+    "grpc_listen",
+    "http_listen",
+    "database_url",
+    "database_max_connections",
+    "no_confirm_limit_fen",
+    "pending_timeout_secs",
+    "cancel_window_secs",
+    "wrong_code_limit",
+    "wrong_code_window_secs",
+    "catalog_page_limit",
+    "sweep_interval_secs",
+    "shutdown_grace_secs",
+];
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The named file does not exist or cannot be read.
+    #[error("cannot read config file {}: {reason}", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A key is unknown or has a value of the wrong kind.
+    #[error("{origin}: key `{key}`: {message}")]
+    Invalid {
+        /// Where the bad value came from: a file path or the environment.
+        origin: String,
+        /// The offending key.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+impl CloudConfig {
+    /// Load the defaults, then `path` (if given), then `OMO_*` environment variables.
+    pub fn load(path: Option<&Path>) -> Result<CloudConfig, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = path {
+            std::fs::metadata(path).map_err(|e| ConfigError::Unreadable {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(Env::prefixed("OMO_").filter(|k| KEYS.contains(&k.as_str())));
+        figment.extract().map_err(|e| invalid(e, path))
+    }
+
+    /// Parse a TOML document (no environment), e.g. for `validate` commands and tests.
+    pub fn from_toml_str(toml: &str) -> Result<CloudConfig, ConfigError> {
+        Figment::new()
+            .merge(Toml::string(toml))
+            .extract()
+            .map_err(|e| invalid(e, None))
+    }
+
+    /// The commented default configuration (what `generate-config` prints).
+    pub fn default_toml() -> &'static str {
+        include_str!("../config/cloud.toml")
+    }
+}
+
+fn invalid(error: figment::Error, path: Option<&Path>) -> ConfigError {
+    let origin = error
+        .metadata
+        .as_ref()
+        .map(|m| match &m.source {
+            Some(figment::Source::File(file)) => file.display().to_string(),
+            Some(other) => format!("{} ({other})", m.name),
+            None => m.name.to_string(),
+        })
+        .or_else(|| path.map(|p| p.display().to_string()))
+        .unwrap_or_else(|| "configuration".to_owned());
+    let key = match &error.kind {
+        figment::error::Kind::UnknownField(field, _) => {
+            let mut parts = error.path.clone();
+            parts.push(field.clone());
+            parts.join(".")
+        }
+        _ => error.path.join("."),
+    };
+    let message = match &error.kind {
+        figment::error::Kind::UnknownField(field, _) => format!(
+            "unknown field `{field}`, expected one of {}",
+            KEYS.iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        kind => kind.to_string(),
+    };
+    ConfigError::Invalid {
+        origin,
+        key,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_toml_is_the_default_config() {
+        assert_eq!(
+            CloudConfig::from_toml_str(CloudConfig::default_toml()).unwrap(),
+            CloudConfig::default()
+        );
+    }
+
+    #[test]
+    fn a_typo_names_the_key_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cloud.toml");
+        std::fs::write(&path, "grpc_lisen = \"127.0.0.1:1\"\n").unwrap();
+        let err = CloudConfig::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("grpc_lisen"), "{err}");
+        assert!(err.contains(&path.display().to_string()), "{err}");
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_key() {
+        let err = CloudConfig::from_toml_str("pending_timeout_secs = \"soon\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pending_timeout_secs"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_naming_it() {
+        let err = CloudConfig::load(Some(Path::new("/nonexistent/cloud.toml"))).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/cloud.toml"), "{err}");
+    }
+
+    #[test]
+    fn file_values_override_defaults() {
+        let config = CloudConfig::from_toml_str("no_confirm_limit_fen = 5").unwrap();
+        assert_eq!(config.no_confirm_limit_fen, 5);
+        assert_eq!(config.grpc_listen, CloudConfig::default().grpc_listen);
+    }
+}

@@ -1,0 +1,47 @@
+//! `omo.catalog.v1.CatalogService` over [`crate::catalog::Catalog`].
+
+use omo_proto::catalog::catalog_service_server::CatalogService;
+use omo_proto::catalog::{GetChangesRequest, GetChangesResponse, UpsertRequest, UpsertResponse};
+use tonic::{Request, Response, Status};
+
+use crate::catalog::Catalog;
+
+/// The catalog service.
+#[derive(Clone)]
+pub struct CatalogApi {
+    catalog: Catalog,
+}
+
+impl CatalogApi {
+    /// Serve this catalog.
+    pub fn new(catalog: Catalog) -> Self {
+        Self { catalog }
+    }
+}
+
+#[tonic::async_trait]
+impl CatalogService for CatalogApi {
+    async fn get_changes(
+        &self,
+        request: Request<GetChangesRequest>,
+    ) -> Result<Response<GetChangesResponse>, Status> {
+        let r = request.into_inner();
+        let (products, latest_version) = self.catalog.changes(r.since_version, r.limit).await?;
+        Ok(Response::new(GetChangesResponse {
+            products,
+            latest_version,
+        }))
+    }
+
+    async fn upsert(
+        &self,
+        request: Request<UpsertRequest>,
+    ) -> Result<Response<UpsertResponse>, Status> {
+        let r = request.into_inner();
+        let (changed, latest_version) = self.catalog.upsert(&r.products).await?;
+        Ok(Response::new(UpsertResponse {
+            changed,
+            latest_version,
+        }))
+    }
+}

@@ -1,0 +1,102 @@
+//! `omo.shopper.v1.ShopperService` (the phone app's API) over wallets and payments.
+
+use omo_proto::shopper::shopper_service_server::ShopperService;
+use omo_proto::shopper::{
+    ConfirmPaymentRequest, ConfirmPaymentResponse, EnrollRequest, EnrollResponse, GetWalletRequest,
+    ListReceiptsRequest, ListReceiptsResponse, Receipt, TopUpRequest, TopUpResponse, Wallet,
+};
+use tonic::{Request, Response, Status};
+
+use super::wallet_to_proto;
+use crate::payments::Payments;
+use crate::wallets::Wallets;
+
+/// The shopper service.
+#[derive(Clone)]
+pub struct ShopperApi {
+    wallets: Wallets,
+    payments: Payments,
+}
+
+impl ShopperApi {
+    /// Serve the phone app.
+    pub fn new(wallets: Wallets, payments: Payments) -> Self {
+        Self { wallets, payments }
+    }
+}
+
+#[tonic::async_trait]
+impl ShopperService for ShopperApi {
+    async fn enroll(
+        &self,
+        request: Request<EnrollRequest>,
+    ) -> Result<Response<EnrollResponse>, Status> {
+        let r = request.into_inner();
+        let enrolled = self
+            .wallets
+            .enroll(&r.display_name, r.initial_balance_fen)
+            .await?;
+        Ok(Response::new(EnrollResponse {
+            wallet: Some(wallet_to_proto(&enrolled.wallet)),
+            secret_base32: enrolled.secret_base32,
+        }))
+    }
+
+    async fn top_up(
+        &self,
+        request: Request<TopUpRequest>,
+    ) -> Result<Response<TopUpResponse>, Status> {
+        let r = request.into_inner();
+        let wallet = self
+            .wallets
+            .top_up(&r.wallet_id, r.amount_fen, &r.top_up_id)
+            .await?;
+        Ok(Response::new(TopUpResponse {
+            wallet: Some(wallet_to_proto(&wallet)),
+        }))
+    }
+
+    async fn get_wallet(
+        &self,
+        request: Request<GetWalletRequest>,
+    ) -> Result<Response<Wallet>, Status> {
+        let wallet = self.wallets.get(&request.into_inner().wallet_id).await?;
+        Ok(Response::new(wallet_to_proto(&wallet)))
+    }
+
+    async fn confirm_payment(
+        &self,
+        request: Request<ConfirmPaymentRequest>,
+    ) -> Result<Response<ConfirmPaymentResponse>, Status> {
+        let r = request.into_inner();
+        let row = self
+            .payments
+            .confirm(&r.wallet_id, &r.payment_id, r.approve)
+            .await?;
+        Ok(Response::new(ConfirmPaymentResponse { status: row.status }))
+    }
+
+    async fn list_receipts(
+        &self,
+        request: Request<ListReceiptsRequest>,
+    ) -> Result<Response<ListReceiptsResponse>, Status> {
+        let rows = self
+            .payments
+            .receipts(&request.into_inner().wallet_id)
+            .await?;
+        let receipts = rows
+            .into_iter()
+            .map(|p| Receipt {
+                payment_id: p.payment_id,
+                store_id: p.store_id,
+                order_id: p.order_id,
+                amount_fen: p.amount_fen,
+                refunded_fen: p.refunded_fen,
+                status: p.status,
+                description: p.description,
+                created_at: p.created_at,
+            })
+            .collect();
+        Ok(Response::new(ListReceiptsResponse { receipts }))
+    }
+}

@@ -1,0 +1,47 @@
+//! Omo cloud: wallets, barcode-pay payments, the catalog, and (soon) the GS1 Digital Link
+//! resolver, served over gRPC (tonic) and HTTP (axum) from SQLite or PostgreSQL (sqlx).
+//!
+//! | module | holds |
+//! | --- | --- |
+//! | [`paycode`] | RFC 6238 TOTP and the 18-digit payment code (pure) |
+//! | [`gtin`] | GTIN check digits and 14-digit normalisation (pure) |
+//! | [`catalog_csv`] | the catalog CSV format `omo catalog import` reads (pure) |
+//! | [`config`] | [`CloudConfig`]: TOML + `OMO_` environment, typos named with their file |
+//! | [`clock`] | the [`Clock`] handed in, so tests set the time codes are checked at |
+//! | [`store`] | the database: [`Store`], migrations, the double-entry [`store::ledger`] |
+//! | [`wallets`] | enrolment, top-ups, freezing |
+//! | [`payments`] | Authorize / Query / Cancel / Refund / Confirm rules, one transaction each |
+//! | [`catalog`] | products and the versioned change stream |
+//! | [`grpc`] | the tonic services over the modules above |
+//! | [`http`] | `/healthz`, `/metrics` |
+//! | [`resolver`] | the GS1 Digital Link resolver's routes (a slot for now) |
+//! | [`metrics`] | counters and the log line of each telemetry event |
+//! | [`error`] | [`CloudError`], [`ServiceError`] and its one mapping to `tonic::Status` |
+//! | [`server`] | [`Cloud`] and [`serve`]: run everything until shutdown |
+//!
+//! Main decides, the library receives: the binary binds the listeners and owns the shutdown
+//! token, then calls [`serve`] (or [`Cloud::open`] + [`Cloud::serve`]).
+
+pub mod catalog;
+pub mod catalog_csv;
+pub mod clock;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod grpc;
+pub mod gtin;
+pub mod http;
+pub mod metrics;
+pub mod paycode;
+pub mod payments;
+pub mod resolver;
+pub mod server;
+pub mod store;
+pub mod wallets;
+
+pub use catalog_csv::{CatalogCsvError, parse_catalog_csv};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{CloudConfig, ConfigError};
+pub use error::{CloudError, ServiceError};
+pub use server::{Cloud, serve};
+pub use store::{LedgerReport, Store, StoreError};

@@ -1,0 +1,154 @@
+//! Telemetry: each event logs and counts in one place; `/metrics` renders Prometheus text.
+//!
+//! Payment codes and wallet secrets are never logged.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The cloud's counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    payments: Mutex<BTreeMap<(String, String), u64>>,
+    replays: AtomicU64,
+    refunds: AtomicU64,
+    wallets_enrolled: AtomicU64,
+    catalog_changes: AtomicU64,
+}
+
+impl Metrics {
+    /// A payment reached a result (first time only; replays are counted apart).
+    pub fn payment_decided(
+        &self,
+        store_id: &str,
+        order_id: &str,
+        payment_id: &str,
+        status: &str,
+        reason: &str,
+        amount_fen: i64,
+    ) {
+        tracing::info!(
+            store_id,
+            order_id,
+            payment_id,
+            status,
+            reason,
+            amount_fen,
+            "payment decided"
+        );
+        let key = (status.to_ascii_lowercase(), reason.to_ascii_lowercase());
+        let mut map = self.payments.lock().unwrap_or_else(|e| e.into_inner());
+        *map.entry(key).or_default() += 1;
+    }
+
+    /// An Authorize repeated an order already decided; nothing was charged.
+    pub fn authorize_replayed(&self, store_id: &str, order_id: &str, payment_id: &str) {
+        tracing::debug!(
+            store_id,
+            order_id,
+            payment_id,
+            "authorize replayed; first result returned"
+        );
+        self.replays.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A refund (or a cancel of a succeeded payment) moved money back.
+    pub fn refunded(&self, payment_id: &str, refund_id: &str, amount_fen: i64) {
+        tracing::info!(payment_id, refund_id, amount_fen, "refunded");
+        self.refunds.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A wallet was enrolled.
+    pub fn wallet_enrolled(&self, wallet_id: &str) {
+        tracing::info!(wallet_id, "wallet enrolled");
+        self.wallets_enrolled.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Catalog products changed.
+    pub fn catalog_changed(&self, changed: u64, latest_version: i64) {
+        tracing::info!(changed, latest_version, "catalog updated");
+        self.catalog_changes.fetch_add(changed, Ordering::Relaxed);
+    }
+
+    /// Prometheus text exposition of every counter.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str(
+            "# HELP omo_cloud_payments_total Payments decided, by result and decline reason.\n",
+        );
+        out.push_str("# TYPE omo_cloud_payments_total counter\n");
+        let map = self.payments.lock().unwrap_or_else(|e| e.into_inner());
+        for status in ["succeeded", "pending", "declined"] {
+            if !map.keys().any(|(s, _)| s == status) {
+                let _ = writeln!(
+                    out,
+                    "omo_cloud_payments_total{{result=\"{status}\",reason=\"\"}} 0"
+                );
+            }
+        }
+        for ((status, reason), n) in map.iter() {
+            let _ = writeln!(
+                out,
+                "omo_cloud_payments_total{{result=\"{status}\",reason=\"{reason}\"}} {n}"
+            );
+        }
+        drop(map);
+        for (name, help, value) in [
+            (
+                "omo_cloud_authorize_replays_total",
+                "Authorize calls answered with an earlier result.",
+                &self.replays,
+            ),
+            (
+                "omo_cloud_refunds_total",
+                "Refunds and cancels that moved money back.",
+                &self.refunds,
+            ),
+            (
+                "omo_cloud_wallets_enrolled_total",
+                "Wallets enrolled.",
+                &self.wallets_enrolled,
+            ),
+            (
+                "omo_cloud_catalog_changes_total",
+                "Catalog products changed.",
+                &self.catalog_changes,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                value.load(Ordering::Relaxed)
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_by_result() {
+        let m = Metrics::default();
+        m.payment_decided("S1", "o1", "p1", "SUCCEEDED", "", 100);
+        m.payment_decided("S1", "o2", "p2", "DECLINED", "INSUFFICIENT_FUNDS", 100);
+        let text = m.render();
+        assert!(
+            text.contains("omo_cloud_payments_total{result=\"succeeded\",reason=\"\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "omo_cloud_payments_total{result=\"declined\",reason=\"insufficient_funds\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("omo_cloud_payments_total{result=\"pending\",reason=\"\"} 0"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,302 @@
+//! Authorize: charge the wallet behind a scanned payment code, exactly once per order.
+//!
+//! One transaction does it all. The payment row is inserted first with
+//! `ON CONFLICT (store_id, order_id) DO NOTHING`: a duplicate (concurrent or late) finds the
+//! first row and returns it, charging nothing. Then the code is checked (shape, wallet, frozen,
+//! rate limit, TOTP step), its step is claimed in `used_codes` (UNIQUE per wallet and step, so a
+//! code works once even across cloud processes), and the balance is taken by a conditional
+//! UPDATE that cannot go below zero.
+
+use chrono::{DateTime, Duration, Utc};
+use omo_proto::payment::DeclineReason;
+use sqlx::AnyConnection;
+
+use super::{PaymentRow, Payments, by_order, code_hash, reason_name, status};
+use crate::clock::{to_rfc3339, unix_secs};
+use crate::context::{require_amount, require_id};
+use crate::error::ServiceError;
+use crate::paycode::{self, Verdict};
+use crate::store::ledger::{self, Movement};
+use crate::wallets;
+
+/// What the lane asks.
+#[derive(Debug, Clone)]
+pub struct AuthorizeInput {
+    /// The store acting.
+    pub store_id: String,
+    /// The store's order id (the idempotency key with `store_id`).
+    pub order_id: String,
+    /// The basket's total in fen.
+    pub amount_fen: i64,
+    /// The 18-digit code scanned from the shopper's app.
+    pub payment_code: String,
+    /// Receipt text.
+    pub description: String,
+}
+
+/// What the rules decided for a new payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Decision {
+    status: &'static str,
+    reason: DeclineReason,
+    wallet_id: String,
+    captured_fen: i64,
+    expires_at: String,
+}
+
+impl Decision {
+    fn declined(reason: DeclineReason, wallet_id: &str) -> Self {
+        Self {
+            status: status::DECLINED,
+            reason,
+            wallet_id: wallet_id.to_owned(),
+            captured_fen: 0,
+            expires_at: String::new(),
+        }
+    }
+}
+
+/// A wallet's row as Authorize needs it (with the secret and the wrong-code counter).
+#[derive(Debug, sqlx::FromRow)]
+struct PayingWallet {
+    secret_base32: String,
+    balance_fen: i64,
+    frozen: i64,
+    no_confirm_limit_fen: i64,
+    bad_codes: i64,
+    bad_codes_since: String,
+}
+
+impl Payments {
+    /// Authorize a payment; see the module doc. Returns the payment and whether it was a replay.
+    pub async fn authorize(
+        &self,
+        input: &AuthorizeInput,
+    ) -> Result<(PaymentRow, bool), ServiceError> {
+        require_id("store_id", &input.store_id, 64)?;
+        require_id("order_id", &input.order_id, 128)?;
+        require_amount("amount_fen", input.amount_fen)?;
+        require_id("payment_code", &input.payment_code, 64)?;
+        if input.description.len() > 256 {
+            return Err(ServiceError::invalid(
+                "description",
+                "longer than 256 bytes",
+            ));
+        }
+        let now = self.ctx.now();
+        let now_text = to_rfc3339(now);
+        let hash = code_hash(&input.payment_code);
+        let payment_id = uuid::Uuid::now_v7().to_string();
+
+        let mut tx = self.ctx.store.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO payments (payment_id, store_id, order_id, amount_fen, code_hash, wallet_id, \
+             status, decline_reason, captured_fen, refunded_fen, description, created_at, updated_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, '', 'PROCESSING', 0, 0, 0, $6, $7, $7, '') \
+             ON CONFLICT (store_id, order_id) DO NOTHING",
+        )
+        .bind(&payment_id)
+        .bind(&input.store_id)
+        .bind(&input.order_id)
+        .bind(input.amount_fen)
+        .bind(&hash)
+        .bind(&input.description)
+        .bind(&now_text)
+        .execute(&mut *tx)
+        .await?;
+
+        if inserted.rows_affected() == 0 {
+            let first = by_order(&mut tx, &input.store_id, &input.order_id)
+                .await?
+                .ok_or_else(|| ServiceError::Aborted("payment row vanished; retry".into()))?;
+            tx.rollback().await?;
+            return self
+                .replay(first, input.amount_fen, &hash)
+                .await
+                .map(|row| (row, true));
+        }
+
+        let decision = self.decide(&mut tx, input, &payment_id, now).await?;
+        sqlx::query(
+            "UPDATE payments SET status = $1, decline_reason = $2, wallet_id = $3, captured_fen = $4, \
+             expires_at = $5 WHERE payment_id = $6",
+        )
+        .bind(decision.status)
+        .bind(i64::from(decision.reason as i32))
+        .bind(&decision.wallet_id)
+        .bind(decision.captured_fen)
+        .bind(&decision.expires_at)
+        .bind(&payment_id)
+        .execute(&mut *tx)
+        .await?;
+        let row = super::by_id(&mut tx, &payment_id)
+            .await?
+            .ok_or_else(|| ServiceError::Aborted("payment row vanished; retry".into()))?;
+        tx.commit().await?;
+        self.ctx.metrics.payment_decided(
+            &row.store_id,
+            &row.order_id,
+            &row.payment_id,
+            &row.status,
+            reason_name(row.decline_reason),
+            row.amount_fen,
+        );
+        Ok((row, false))
+    }
+
+    /// A repeat of an order already seen: the first result if the parameters match.
+    async fn replay(
+        &self,
+        first: PaymentRow,
+        amount_fen: i64,
+        hash: &str,
+    ) -> Result<PaymentRow, ServiceError> {
+        if first.code_hash.is_empty() && first.status == status::CANCELLED {
+            // Cancelled before any Authorize reached us: a late Authorize is refused as cancelled.
+            return Ok(first);
+        }
+        if first.amount_fen != amount_fen || first.code_hash != hash {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "order {} of store {} was already authorized with a different amount or payment code",
+                first.order_id, first.store_id
+            )));
+        }
+        self.ctx
+            .metrics
+            .authorize_replayed(&first.store_id, &first.order_id, &first.payment_id);
+        self.expire_if_due(first).await
+    }
+
+    /// Apply the barcode-pay rules to a new payment, inside its transaction.
+    async fn decide(
+        &self,
+        conn: &mut AnyConnection,
+        input: &AuthorizeInput,
+        payment_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, ServiceError> {
+        let Ok((wallet_id, otp)) = paycode::split_code(&input.payment_code) else {
+            return Ok(Decision::declined(DeclineReason::CodeInvalid, ""));
+        };
+        let wallet: Option<PayingWallet> = sqlx::query_as(
+            "SELECT secret_base32, balance_fen, frozen, no_confirm_limit_fen, bad_codes, bad_codes_since \
+             FROM wallets WHERE wallet_id = $1",
+        )
+        .bind(wallet_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(wallet) = wallet else {
+            return Ok(Decision::declined(DeclineReason::WalletUnknown, wallet_id));
+        };
+        if wallet.frozen != 0 {
+            return Ok(Decision::declined(DeclineReason::WalletFrozen, wallet_id));
+        }
+        let window = Duration::seconds(
+            i64::try_from(self.ctx.config.wrong_code_window_secs).unwrap_or(i64::MAX / 2_000_000),
+        );
+        let window_open = DateTime::parse_from_rfc3339(&wallet.bad_codes_since)
+            .map(|since| now < since.with_timezone(&Utc) + window)
+            .unwrap_or(false);
+        let limit = i64::from(self.ctx.config.wrong_code_limit);
+        if window_open && limit > 0 && wallet.bad_codes >= limit {
+            return Ok(Decision::declined(DeclineReason::RateLimited, wallet_id));
+        }
+        let Ok(secret) = paycode::decode_secret(&wallet.secret_base32) else {
+            tracing::error!(
+                wallet_id,
+                "stored wallet secret is not base32; the wallet cannot pay"
+            );
+            return Ok(Decision::declined(DeclineReason::CodeInvalid, wallet_id));
+        };
+        let step = match paycode::verify(&secret, otp, unix_secs(now)) {
+            Verdict::Valid { step } => step,
+            Verdict::Expired => {
+                return Ok(Decision::declined(DeclineReason::CodeExpired, wallet_id));
+            }
+            Verdict::Invalid => {
+                let now_text = to_rfc3339(now);
+                let (count, since) = if window_open {
+                    (wallet.bad_codes + 1, wallet.bad_codes_since.as_str())
+                } else {
+                    (1, now_text.as_str())
+                };
+                sqlx::query(
+                    "UPDATE wallets SET bad_codes = $1, bad_codes_since = $2 WHERE wallet_id = $3",
+                )
+                .bind(count)
+                .bind(since)
+                .bind(wallet_id)
+                .execute(&mut *conn)
+                .await?;
+                tracing::warn!(
+                    wallet_id,
+                    wrong_codes = count,
+                    "wrong payment code presented"
+                );
+                return Ok(Decision::declined(DeclineReason::CodeInvalid, wallet_id));
+            }
+        };
+        let now_text = to_rfc3339(now);
+        let claimed = sqlx::query(
+            "INSERT INTO used_codes (wallet_id, step, payment_id, used_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (wallet_id, step) DO NOTHING",
+        )
+        .bind(wallet_id)
+        .bind(i64::try_from(step).unwrap_or(i64::MAX))
+        .bind(payment_id)
+        .bind(&now_text)
+        .execute(&mut *conn)
+        .await?;
+        if claimed.rows_affected() == 0 {
+            return Ok(Decision::declined(
+                DeclineReason::CodeAlreadyUsed,
+                wallet_id,
+            ));
+        }
+        if input.amount_fen > wallet.no_confirm_limit_fen {
+            if wallet.balance_fen < input.amount_fen {
+                return Ok(Decision::declined(
+                    DeclineReason::InsufficientFunds,
+                    wallet_id,
+                ));
+            }
+            let timeout = Duration::seconds(
+                i64::try_from(self.ctx.config.pending_timeout_secs).unwrap_or(86_400),
+            );
+            return Ok(Decision {
+                status: status::PENDING,
+                reason: DeclineReason::Unspecified,
+                wallet_id: wallet_id.to_owned(),
+                captured_fen: 0,
+                expires_at: to_rfc3339(now + timeout),
+            });
+        }
+        if !wallets::debit(conn, wallet_id, input.amount_fen, &now_text).await? {
+            return Ok(Decision::declined(
+                DeclineReason::InsufficientFunds,
+                wallet_id,
+            ));
+        }
+        let from = ledger::wallet_account(wallet_id);
+        let to = ledger::merchant_account(&input.store_id);
+        ledger::post(
+            conn,
+            &Movement {
+                kind: "payment",
+                ref_id: payment_id,
+                from: &from,
+                to: &to,
+                amount_fen: input.amount_fen,
+                at: &now_text,
+            },
+        )
+        .await?;
+        Ok(Decision {
+            status: status::SUCCEEDED,
+            reason: DeclineReason::Unspecified,
+            wallet_id: wallet_id.to_owned(),
+            captured_fen: input.amount_fen,
+            expires_at: String::new(),
+        })
+    }
+}

@@ -1,0 +1,218 @@
+//! Running the cloud: open the database, serve gRPC and HTTP on the listeners main hands in,
+//! close overdue pending payments in the background, and drain on shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use omo_proto::catalog::catalog_service_server::CatalogServiceServer;
+use omo_proto::payment::payment_service_server::PaymentServiceServer;
+use omo_proto::shopper::shopper_service_server::ShopperServiceServer;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::catalog::Catalog;
+use crate::clock::{Clock, SystemClock};
+use crate::config::CloudConfig;
+use crate::context::Context;
+use crate::error::CloudError;
+use crate::grpc::catalog::CatalogApi;
+use crate::grpc::payment::PaymentApi;
+use crate::grpc::shopper::ShopperApi;
+use crate::metrics::Metrics;
+use crate::payments::Payments;
+use crate::store::Store;
+use crate::wallets::Wallets;
+
+/// An opened cloud: database migrated, ready to serve.
+#[derive(Clone)]
+pub struct Cloud {
+    ctx: Context,
+}
+
+impl Cloud {
+    /// Open the database named by the config (creating and migrating it), on the system clock.
+    pub async fn open(config: CloudConfig) -> Result<Cloud, CloudError> {
+        Self::open_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Open with a given clock (tests set the time TOTP codes are checked against).
+    pub async fn open_with_clock(
+        config: CloudConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Cloud, CloudError> {
+        let store = Store::open(&config.database_url, config.database_max_connections).await?;
+        Ok(Cloud {
+            ctx: Context {
+                store,
+                clock,
+                config: Arc::new(config),
+                metrics: Arc::new(Metrics::default()),
+            },
+        })
+    }
+
+    /// The shared state (store, clock, config, metrics).
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.ctx.store
+    }
+
+    /// Wallet operations (e.g. freezing a wallet, which has no RPC).
+    pub fn wallets(&self) -> Wallets {
+        Wallets::new(self.ctx.clone())
+    }
+
+    /// Payment operations.
+    pub fn payments(&self) -> Payments {
+        Payments::new(self.ctx.clone())
+    }
+
+    /// Catalog operations.
+    pub fn catalog(&self) -> Catalog {
+        Catalog::new(self.ctx.clone())
+    }
+
+    /// Serve gRPC on `grpc` and HTTP on `http` until `shutdown` is cancelled, then let
+    /// in-flight requests finish within `shutdown_grace_secs`.
+    pub async fn serve(
+        self,
+        grpc: TcpListener,
+        http: TcpListener,
+        shutdown: CancellationToken,
+    ) -> Result<(), CloudError> {
+        let ctx = self.ctx.clone();
+        let stop = shutdown.child_token();
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_serving::<PaymentServiceServer<PaymentApi>>()
+            .await;
+        health
+            .set_serving::<CatalogServiceServer<CatalogApi>>()
+            .await;
+        health
+            .set_serving::<ShopperServiceServer<ShopperApi>>()
+            .await;
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(omo_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .map_err(|e| CloudError::Io(std::io::Error::other(e.to_string())))?;
+
+        let grpc_addr = grpc.local_addr()?;
+        let http_addr = http.local_addr()?;
+        let router = tonic::transport::Server::builder()
+            .add_service(health_service)
+            .add_service(reflection)
+            .add_service(PaymentServiceServer::new(PaymentApi::new(self.payments())))
+            .add_service(CatalogServiceServer::new(CatalogApi::new(self.catalog())))
+            .add_service(ShopperServiceServer::new(ShopperApi::new(
+                self.wallets(),
+                self.payments(),
+            )));
+
+        let tasks = TaskTracker::new();
+        let grpc_task = tasks.spawn({
+            let stop = stop.clone();
+            async move {
+                let result = router
+                    .serve_with_incoming_shutdown(
+                        TcpListenerStream::new(grpc),
+                        stop.clone().cancelled_owned(),
+                    )
+                    .await;
+                stop.cancel();
+                result.map_err(CloudError::from)
+            }
+        });
+        let http_task = tasks.spawn({
+            let stop = stop.clone();
+            let app = crate::http::router(ctx.clone());
+            async move {
+                let result = axum::serve(http, app)
+                    .with_graceful_shutdown(stop.clone().cancelled_owned())
+                    .await;
+                stop.cancel();
+                result.map_err(CloudError::from)
+            }
+        });
+        tasks.spawn(sweep_pending(
+            self.payments(),
+            ctx.config.sweep_interval_secs,
+            stop.clone(),
+        ));
+        tasks.close();
+        tracing::info!(%grpc_addr, %http_addr, "cloud serving");
+
+        stop.cancelled().await;
+        tracing::info!("cloud stopping: draining in-flight requests");
+        for service in [
+            "omo.payment.v1.PaymentService",
+            "omo.catalog.v1.CatalogService",
+            "omo.shopper.v1.ShopperService",
+            "",
+        ] {
+            health
+                .set_service_status(service, tonic_health::ServingStatus::NotServing)
+                .await;
+        }
+        let grace = Duration::from_secs(ctx.config.shutdown_grace_secs);
+        if tokio::time::timeout(grace, tasks.wait()).await.is_err() {
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "cloud did not drain within the grace period; stopping anyway"
+            );
+        }
+        let mut first_error = None;
+        for task in [grpc_task, http_task] {
+            if task.is_finished() {
+                if let Ok(Err(e)) = task.await {
+                    first_error.get_or_insert(e);
+                }
+            } else {
+                task.abort();
+            }
+        }
+        ctx.store.close().await;
+        tracing::info!("cloud stopped");
+        match first_error {
+            Some(e) if !shutdown.is_cancelled() => Err(e),
+            Some(e) => {
+                tracing::warn!(error = %e, "server error during shutdown");
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// Open the cloud from its config and serve until `shutdown` (what `omo cloud` calls).
+pub async fn serve(
+    config: CloudConfig,
+    grpc: TcpListener,
+    http: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<(), CloudError> {
+    Cloud::open(config).await?.serve(grpc, http, shutdown).await
+}
+
+/// Close overdue pending payments every `interval_secs` until stopped.
+async fn sweep_pending(payments: Payments, interval_secs: u64, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(Duration::from_secs(interval_secs.max(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {
+                if let Err(e) = payments.sweep_expired().await {
+                    tracing::warn!(error = %e, "closing overdue pending payments failed; will retry");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! The database: one [`Store`] over SQLite or PostgreSQL through the same SQL.
+//!
+//! Queries use `$N` placeholders, integers and TEXT timestamps only, which both backends accept,
+//! through `sqlx::AnyPool`. Each backend has its own migration directory
+//! (`migrations/sqlite`, `migrations/postgres`) embedded in the binary. Correctness lives in
+//! the database: UNIQUE keys for idempotency and single use, conditional UPDATEs for balances,
+//! one transaction per operation.
+
+pub mod ledger;
+
+use std::borrow::Cow;
+use std::str::FromStr;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{Any, AnyPool, ConnectOptions, Connection, SqlStr, Transaction};
+
+pub use ledger::{LedgerReport, ledger_check};
+
+/// Which database engine a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite (a file, WAL journal).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// Why the database could not serve.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL is neither `sqlite:` nor `postgres:`.
+    #[error("unsupported database URL (expected sqlite://PATH or postgres://...): {0}")]
+    UnsupportedUrl(String),
+    /// The SQLite file's directory could not be created.
+    #[error("cannot create database directory {path}: {source}")]
+    CreateDir {
+        /// The directory.
+        path: String,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// A query failed.
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The ledger does not balance (see [`ledger_check`]).
+    #[error("ledger check failed: {0}")]
+    Unbalanced(String),
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Open (and for SQLite create, with its directory) the database at `url` and migrate it.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            prepare_sqlite(url).await?;
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(redact(url)));
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .connect(url)
+            .await?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        tracing::info!(backend = ?backend, url = %redact(url), "database ready");
+        Ok(store)
+    }
+
+    /// The engine behind this store.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The connection pool, for reads outside a transaction.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Begin a write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`)
+    /// so that concurrent writers queue on the busy timeout instead of failing to upgrade.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Prove the ledger balances (see [`ledger_check`]).
+    pub async fn ledger_check(&self) -> Result<LedgerReport, StoreError> {
+        ledger_check(&self.pool).await
+    }
+
+    /// Close every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let sql: &'static str = match self.backend {
+            Backend::Sqlite => include_str!("../../migrations/sqlite/0001_initial.sql"),
+            Backend::Postgres => include_str!("../../migrations/postgres/0001_initial.sql"),
+        };
+        let migrations = vec![Migration::new(
+            1,
+            Cow::Borrowed("initial"),
+            MigrationType::Simple,
+            SqlStr::from_static(sql),
+            false,
+        )];
+        Migrator::with_migrations(migrations)
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Create the SQLite file (and its directory) in WAL mode before the pool opens it.
+async fn prepare_sqlite(url: &str) -> Result<(), StoreError> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Err(StoreError::UnsupportedUrl(format!(
+            "{url} (an in-memory database is not shared between connections; give a file)"
+        )));
+    }
+    if let Some(dir) = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    let mut conn = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .connect()
+        .await?;
+    sqlx::query("SELECT 1").execute(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
+}
+
+/// A database URL without its password, for logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5/db"),
+            "postgres://u:***@h:5/db"
+        );
+        assert_eq!(redact("postgres://u@h:5/db"), "postgres://u@h:5/db");
+        assert_eq!(redact("sqlite://./x.db"), "sqlite://./x.db");
+    }
+
+    #[tokio::test]
+    async fn sqlite_file_and_directory_are_created_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/cloud.db");
+        let store = Store::open(&format!("sqlite://{}", path.display()), 2)
+            .await
+            .unwrap();
+        assert!(path.exists());
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        store.ping().await.unwrap();
+        // Opening again runs no migration twice.
+        Store::open(&format!("sqlite://{}", path.display()), 2)
+            .await
+            .unwrap();
+    }
+}

@@ -1,0 +1,164 @@
+//! The edge's HTTP side: `/healthz`, `/metrics`, and the JSON API under `/api/` that shows lanes,
+//! devices and recent sales, with a server-sent-events stream of live changes.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use futures::Stream;
+use serde_json::json;
+use tokio_stream::wrappers::BroadcastStream;
+
+use crate::context::EdgeContext;
+
+/// The edge's HTTP routes.
+pub fn router(ctx: Arc<EdgeContext>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/store", get(store))
+        .route("/api/lanes", get(lanes))
+        .route("/api/lanes/{id}", get(lane))
+        .route("/api/devices", get(devices))
+        .route("/api/sales", get(sales))
+        .route("/api/events", get(events))
+        .with_state(ctx)
+}
+
+async fn healthz(State(ctx): State<Arc<EdgeContext>>) -> Response {
+    match ctx.store.outbox_depth().await {
+        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+        Err(error) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("database: {error}\n"),
+        )
+            .into_response(),
+    }
+}
+
+async fn store(State(ctx): State<Arc<EdgeContext>>) -> Json<serde_json::Value> {
+    let catalog = ctx
+        .catalog
+        .read()
+        .map(|c| (c.version(), c.len()))
+        .unwrap_or_default();
+    Json(json!({
+        "store_id": ctx.config.store_id,
+        "store_name": ctx.config.store_name,
+        "lat": ctx.config.lat,
+        "lon": ctx.config.lon,
+        "delivery_radius_m": ctx.config.delivery_radius_m,
+        "catalog_version": catalog.0,
+        "catalog_products": catalog.1,
+        "mqtt_connected": ctx.outbox.connected(),
+        "outbox_depth": ctx.store.outbox_depth().await.ok(),
+    }))
+}
+
+async fn lanes(State(ctx): State<Arc<EdgeContext>>) -> Json<serde_json::Value> {
+    Json(json!({ "lanes": ctx.board.lanes() }))
+}
+
+async fn lane(State(ctx): State<Arc<EdgeContext>>, Path(id): Path<String>) -> Response {
+    match ctx.board.lane(&id) {
+        Some(view) => Json(view).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": format!("no lane {id:?}") })),
+        )
+            .into_response(),
+    }
+}
+
+async fn devices(State(ctx): State<Arc<EdgeContext>>) -> Json<serde_json::Value> {
+    Json(json!({ "devices": ctx.board.devices() }))
+}
+
+async fn sales(State(ctx): State<Arc<EdgeContext>>) -> Response {
+    match ctx.store.recent_sales(50).await {
+        Ok(sales) => Json(json!({ "sales": sales })).into_response(),
+        Err(error) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "error": error.to_string() })),
+        )
+            .into_response(),
+    }
+}
+
+/// Live changes as server-sent events (`lane` and `device` events, JSON data).
+async fn events(
+    State(ctx): State<Arc<EdgeContext>>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let stream = tokio_stream::StreamExt::filter_map(
+        BroadcastStream::new(ctx.board.subscribe()),
+        |update| {
+            let update = update.ok()?;
+            let kind = match &update {
+                crate::board::Update::Lane(_) => "lane",
+                crate::board::Update::Device(_) => "device",
+            };
+            Event::default().event(kind).json_data(&update).ok().map(Ok)
+        },
+    );
+    let shutdown = ctx.shutdown.clone().cancelled_owned();
+    let stream = futures::StreamExt::take_until(stream, shutdown);
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+async fn metrics(State(ctx): State<Arc<EdgeContext>>) -> Response {
+    let c = &ctx.board.counters;
+    let load = |v: &std::sync::atomic::AtomicU64| v.load(Ordering::Relaxed);
+    let depth = ctx.store.outbox_depth().await.unwrap_or(-1);
+    let mut out = String::new();
+    let mut counter = |name: &str, help: &str, labels: &str, value: u64| {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name}{labels} {value}\n"
+        ));
+    };
+    counter(
+        "omo_scans_total",
+        "Scans read at the lanes.",
+        "",
+        load(&c.scans),
+    );
+    counter(
+        "omo_bad_scans_total",
+        "Scans that could not be read.",
+        "",
+        load(&c.bad_scans),
+    );
+    counter(
+        "omo_checkouts_total",
+        "Checkouts paid.",
+        "",
+        load(&c.checkouts),
+    );
+    counter(
+        "omo_device_errors_total",
+        "Device errors.",
+        "",
+        load(&c.device_errors),
+    );
+    out.push_str(
+        "# HELP omo_payments_total Payments by result.\n# TYPE omo_payments_total counter\n",
+    );
+    for (result, value) in [
+        ("succeeded", load(&c.payments_succeeded)),
+        ("declined", load(&c.payments_declined)),
+        ("cancelled", load(&c.payments_cancelled)),
+    ] {
+        out.push_str(&format!(
+            "omo_payments_total{{result=\"{result}\"}} {value}\n"
+        ));
+    }
+    out.push_str(&format!(
+        "# HELP omo_outbox_depth Messages waiting for the broker.\n# TYPE omo_outbox_depth gauge\nomo_outbox_depth {depth}\n"
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}

@@ -1,0 +1,405 @@
+//! The edge's configuration: one TOML file per store, overridable by `OMO_` environment variables.
+//!
+//! Every field is documented in `edge/edge.example.toml`, which `omo edge generate-config` prints.
+//! Unknown keys are errors, so a typo is reported with the key and the file instead of being
+//! silently ignored.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use omo_devices::barcode::VariableMeasureFormats;
+use omo_devices::scale::ScaleConfig;
+use omo_devices::scanner::ScannerConfig;
+use serde::{Deserialize, Serialize};
+
+/// The commented default configuration, printed by `omo edge generate-config`.
+pub const EXAMPLE_TOML: &str = include_str!("../edge.example.toml");
+
+/// Environment variables that may override file settings (`OMO_STORE_ID`, `OMO_MQTT__URL`, ...).
+const ENV_KEYS: &[&str] = &[
+    "store_id",
+    "store_name",
+    "lat",
+    "lon",
+    "delivery_radius_m",
+    "cloud_url",
+    "data_dir",
+    "http_listen",
+    "mqtt.url",
+    "mqtt.username",
+    "mqtt.password",
+    "mqtt.client_id",
+];
+
+/// A store's edge.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeConfig {
+    /// The store this edge runs, e.g. `SH-001`. Used in MQTT topics and payment requests.
+    pub store_id: String,
+    /// A human name for the store, shown on the dashboard.
+    #[serde(default)]
+    pub store_name: String,
+    /// The store's position on WGS 84, in degrees.
+    pub lat: f64,
+    /// The store's position on WGS 84, in degrees.
+    pub lon: f64,
+    /// Home delivery is offered within this distance of the store, in metres.
+    #[serde(default = "default_delivery_radius_m")]
+    pub delivery_radius_m: u32,
+    /// The cloud's gRPC endpoint.
+    #[serde(default = "default_cloud_url")]
+    pub cloud_url: String,
+    /// Where the edge keeps its SQLite database.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// The operator dashboard, JSON API, `/healthz` and `/metrics`.
+    #[serde(default = "default_http_listen")]
+    pub http_listen: String,
+    /// The MQTT broker.
+    #[serde(default)]
+    pub mqtt: MqttConfig,
+    /// Payment behaviour at the lanes.
+    #[serde(default)]
+    pub payment: PaymentConfig,
+    /// In-store variable-measure barcode formats (fresh food labelled by the store's scales).
+    #[serde(default)]
+    pub variable_measure: VariableMeasureFormats,
+    /// The checkout lanes, each with its devices.
+    #[serde(default, rename = "lane")]
+    pub lanes: Vec<LaneConfig>,
+}
+
+/// The broker the edge publishes to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttConfig {
+    /// `mqtt://host:port`.
+    #[serde(default = "default_mqtt_url")]
+    pub url: String,
+    /// Broker credentials, if the broker requires them.
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The MQTT client id; defaults to `omo-edge-{store_id}`. Keep it stable: the broker keeps the
+    /// edge's persistent session under it.
+    #[serde(default)]
+    pub client_id: Option<String>,
+}
+
+/// How a lane takes payment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentConfig {
+    /// An Authorize or Query that takes longer is treated as "unknown" and resolved by Query.
+    #[serde(default = "default_rpc_timeout_ms")]
+    pub rpc_timeout_ms: u64,
+    /// How often a PENDING payment is queried while the shopper confirms in the app.
+    #[serde(default = "default_poll_ms")]
+    pub pending_poll_ms: u64,
+    /// After this long without the shopper's confirmation the lane cancels the payment.
+    #[serde(default = "default_pending_give_up_secs")]
+    pub pending_give_up_secs: u64,
+}
+
+/// One checkout lane and its devices.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaneConfig {
+    /// The lane's id, unique in the store (`1`, `2`, ...). Used in topics and URLs.
+    pub id: String,
+    /// The lane's barcode scanner (also reads the shopper's payment code).
+    pub scanner: ScannerConfig,
+    /// The bagging scale, if the lane has one.
+    #[serde(default)]
+    pub scale: Option<ScaleConfig>,
+    /// The exit gate.
+    #[serde(default)]
+    pub gate: GateConfig,
+}
+
+/// Which gate driver a lane uses.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateConfig {
+    /// `sim` (a simulated gate, for demos and tests) or `rppal` (GPIO on a Raspberry Pi).
+    #[serde(default = "default_gate_driver")]
+    pub driver: GateDriver,
+    /// GPIO pin (BCM numbering) of the relay that opens the gate (`rppal` only).
+    #[serde(default)]
+    pub relay_pin: Option<u8>,
+    /// GPIO pin of the passage beam (`rppal` only).
+    #[serde(default)]
+    pub beam_pin: Option<u8>,
+    /// GPIO pin of the fire-alarm input (`rppal` only).
+    #[serde(default)]
+    pub fire_alarm_pin: Option<u8>,
+    /// How long the gate stays open for one passage, in milliseconds.
+    #[serde(default = "default_open_ms")]
+    pub open_ms: u64,
+}
+
+/// The gate drivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GateDriver {
+    Sim,
+    Rppal,
+}
+
+/// A configuration that could not be loaded: the message names the file and the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config in {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl EdgeConfig {
+    /// Loads `path`, then applies `OMO_*` environment overrides (`OMO_MQTT__URL` for `mqtt.url`).
+    pub fn load(path: &Path) -> Result<EdgeConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml_str(&text, path)
+    }
+
+    /// Parses a config from TOML text; `path` is only used in error messages.
+    pub fn from_toml_str(text: &str, path: &Path) -> Result<EdgeConfig, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        // Parse with `toml` first: its errors carry line and column.
+        toml::from_str::<toml::Table>(text).map_err(|e| invalid(e.to_string()))?;
+        let figment = Figment::new()
+            .merge(Toml::string(text))
+            .merge(Env::prefixed("OMO_").split("__").only(ENV_KEYS));
+        let config: EdgeConfig = figment.extract().map_err(|e| {
+            invalid(
+                e.into_iter()
+                    .map(|e| describe(&e))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        config.validate().map_err(invalid)?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot: unique lane ids, a usable store id, sane coordinates.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.store_id.is_empty()
+            || !self
+                .store_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(format!(
+                "key `store_id`: {:?} must be non-empty letters, digits, '-' or '_' (it is part of MQTT topics)",
+                self.store_id
+            ));
+        }
+        if !(-90.0..=90.0).contains(&self.lat) || !(-180.0..=180.0).contains(&self.lon) {
+            return Err(format!(
+                "keys `lat`/`lon`: ({}, {}) is not a position on earth",
+                self.lat, self.lon
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for lane in &self.lanes {
+            if lane.id.is_empty()
+                || !lane
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(format!(
+                    "key `lane.id`: {:?} must be non-empty letters, digits, '-' or '_'",
+                    lane.id
+                ));
+            }
+            if !seen.insert(&lane.id) {
+                return Err(format!("key `lane.id`: lane {:?} appears twice", lane.id));
+            }
+            if lane.gate.driver == GateDriver::Rppal && lane.gate.relay_pin.is_none() {
+                return Err(format!(
+                    "key `lane.gate.relay_pin`: lane {:?} uses driver \"rppal\" but names no relay pin",
+                    lane.id
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The MQTT client id, stable per store.
+    pub fn mqtt_client_id(&self) -> String {
+        self.mqtt
+            .client_id
+            .clone()
+            .unwrap_or_else(|| format!("omo-edge-{}", self.store_id))
+    }
+}
+
+/// One figment error as "key `a.b`: what is wrong".
+fn describe(error: &figment::Error) -> String {
+    let key = error.path.join(".");
+    let what = match &error.kind {
+        figment::error::Kind::UnknownField(field, expected) => {
+            let key = if key.is_empty() {
+                field.clone()
+            } else {
+                format!("{key}.{field}")
+            };
+            return format!(
+                "unknown key `{key}` (expected one of: {})",
+                expected.join(", ")
+            );
+        }
+        figment::error::Kind::MissingField(field) => {
+            let key = if key.is_empty() {
+                field.to_string()
+            } else {
+                format!("{key}.{field}")
+            };
+            return format!("missing key `{key}`");
+        }
+        kind => kind.to_string(),
+    };
+    let from_env = error
+        .metadata
+        .as_ref()
+        .is_some_and(|m| m.name.contains("environment"));
+    let source = if from_env {
+        " (from the environment)"
+    } else {
+        ""
+    };
+    if key.is_empty() {
+        format!("{what}{source}")
+    } else {
+        format!("key `{key}`: {what}{source}")
+    }
+}
+
+fn default_delivery_radius_m() -> u32 {
+    3000
+}
+fn default_cloud_url() -> String {
+    "http://127.0.0.1:50051".into()
+}
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("./omo-data/edge")
+}
+fn default_http_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+fn default_mqtt_url() -> String {
+    "mqtt://127.0.0.1:1883".into()
+}
+fn default_rpc_timeout_ms() -> u64 {
+    5_000
+}
+fn default_poll_ms() -> u64 {
+    1_000
+}
+fn default_pending_give_up_secs() -> u64 {
+    120
+}
+fn default_gate_driver() -> GateDriver {
+    GateDriver::Sim
+}
+fn default_open_ms() -> u64 {
+    5_000
+}
+
+impl Default for MqttConfig {
+    fn default() -> Self {
+        MqttConfig {
+            url: default_mqtt_url(),
+            username: None,
+            password: None,
+            client_id: None,
+        }
+    }
+}
+
+impl Default for PaymentConfig {
+    fn default() -> Self {
+        PaymentConfig {
+            rpc_timeout_ms: default_rpc_timeout_ms(),
+            pending_poll_ms: default_poll_ms(),
+            pending_give_up_secs: default_pending_give_up_secs(),
+        }
+    }
+}
+
+impl Default for GateConfig {
+    fn default() -> Self {
+        GateConfig {
+            driver: GateDriver::Sim,
+            relay_pin: None,
+            beam_pin: None,
+            fire_alarm_pin: None,
+            open_ms: default_open_ms(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_loads() {
+        let config = EdgeConfig::from_toml_str(EXAMPLE_TOML, Path::new("edge.example.toml"))
+            .expect("the shipped example must load");
+        assert_eq!(config.store_id, "SH-001");
+        assert_eq!(config.lanes.len(), 1);
+        assert_eq!(config.delivery_radius_m, 3000);
+    }
+
+    #[test]
+    fn a_typo_names_the_key_and_the_file() {
+        let text = EXAMPLE_TOML.replace("store_id", "stor_id");
+        let err = EdgeConfig::from_toml_str(&text, Path::new("/etc/omo/edge.toml")).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("/etc/omo/edge.toml"), "{message}");
+        assert!(message.contains("stor_id"), "{message}");
+    }
+
+    #[test]
+    fn a_nested_typo_names_the_nested_key() {
+        let text = EXAMPLE_TOML.replace("open_ms", "open_msec");
+        let message = EdgeConfig::from_toml_str(&text, Path::new("edge.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("open_msec"), "{message}");
+    }
+
+    #[test]
+    fn duplicate_lanes_are_refused() {
+        let text = format!(
+            "{EXAMPLE_TOML}\n[[lane]]\nid = \"1\"\n[lane.scanner]\nport = \"/dev/ttyUSB9\"\n"
+        );
+        let message = EdgeConfig::from_toml_str(&text, Path::new("edge.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("appears twice"), "{message}");
+    }
+
+    #[test]
+    fn broken_toml_reports_the_line() {
+        let message = EdgeConfig::from_toml_str("store_id = \n", Path::new("edge.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("line 1"), "{message}");
+    }
+}

@@ -1,0 +1,25 @@
+//! What every part of a running edge shares: its config, store, outbox signal, catalog, payment
+//! client and board. Built once by [`crate::run`] and handed to each lane and server.
+
+use std::sync::RwLock;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::board::Board;
+use crate::catalog::Catalog;
+use crate::config::EdgeConfig;
+use crate::outbox::OutboxSignal;
+use crate::payment::PaymentClient;
+use crate::store::Store;
+
+/// The shared state of one edge.
+pub struct EdgeContext {
+    pub config: EdgeConfig,
+    pub store: Store,
+    pub outbox: OutboxSignal,
+    pub catalog: RwLock<Catalog>,
+    pub payments: PaymentClient,
+    pub board: Board,
+    /// Fires when the edge stops; long-lived responses (live events) end with it.
+    pub shutdown: CancellationToken,
+}

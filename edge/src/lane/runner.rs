@@ -1,0 +1,343 @@
+//! Runs one lane: feeds its devices' events and payment answers to the state machine, commits
+//! each step to the store (with the messages it produced), and only then acts on it.
+//!
+//! On start the lane resumes from its stored snapshot: a payment that was in flight is resolved
+//! by Query before anything else, and a paid basket whose gate never opened opens it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use omo_devices::barcode::{self, Barcode};
+use omo_devices::gate::{Gate, GateEvent};
+use omo_devices::health::DeviceHealth;
+use omo_devices::scale::{ScaleConfig, ScaleEvent, spawn_scale};
+use omo_devices::scanner::{ScannerConfig, ScannerEvent, spawn_scanner};
+use serde_json::json;
+use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use super::{Action, Context, Lane, LaneEvent, LaneState, Sale};
+use crate::board::{Counters, LaneView};
+use crate::context::EdgeContext;
+use crate::epcis::{self, Place};
+use crate::lane::machine::fen;
+use crate::payment::Order;
+use crate::store::{OutboxMessage, StoreError};
+use crate::topics;
+
+/// The devices of one lane, chosen by the binary (real or simulated).
+pub struct LaneDevices {
+    pub scanner: ScannerConfig,
+    pub scale: Option<ScaleConfig>,
+    pub gate: Arc<dyn Gate>,
+}
+
+/// Runs lane `lane_id` until `cancel`.
+pub async fn run_lane(
+    ctx: Arc<EdgeContext>,
+    lane_id: String,
+    devices: LaneDevices,
+    cancel: CancellationToken,
+) -> Result<(), StoreError> {
+    let (scan_tx, mut scans) = mpsc::channel(64);
+    let mut scanner = devices.scanner.clone();
+    scanner
+        .name
+        .get_or_insert(format!("lane-{lane_id}-scanner"));
+    spawn_scanner(scanner, scan_tx, cancel.clone());
+
+    let (weight_tx, mut weights) = mpsc::channel(64);
+    if let Some(mut scale) = devices.scale.clone() {
+        scale.name.get_or_insert(format!("lane-{lane_id}-scale"));
+        spawn_scale(scale, weight_tx, cancel.clone());
+    } else {
+        drop(weight_tx);
+    }
+    let mut gate_events = devices.gate.subscribe();
+    let (answers_tx, mut answers) = mpsc::channel(64);
+
+    let mut runner = Runner {
+        lane: match ctx.store.load_lane(&lane_id).await? {
+            Some(lane) => lane,
+            None => Lane::new(lane_id.clone(), Utc::now()),
+        },
+        ctx,
+        gate: devices.gate,
+        answers: answers_tx,
+    };
+    runner.commit(None, None).await?;
+    runner.resume();
+
+    loop {
+        let event = tokio::select! {
+            _ = cancel.cancelled() => break,
+            Some(event) = scans.recv() => match event {
+                ScannerEvent::Health(health) => { runner.device_health(health).await; continue }
+                event => match runner.scanner_event(event) {
+                    Some(event) => event,
+                    None => continue,
+                },
+            },
+            Some(event) = weights.recv() => match event {
+                ScaleEvent::Weight(reading) => LaneEvent::Weight(reading),
+                ScaleEvent::Health(health) => { runner.device_health(health).await; continue }
+            },
+            event = gate_events.recv() => match event {
+                Ok(event) => match gate_event(event) {
+                    Some(event) => event,
+                    None => continue,
+                },
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => {
+                    warn!(lane = %runner.lane.id, "gate event stream closed");
+                    gate_events = runner.gate.subscribe();
+                    continue
+                }
+            },
+            Some(event) = answers.recv() => event,
+        };
+        runner.step(event).await;
+    }
+    Ok(())
+}
+
+fn gate_event(event: GateEvent) -> Option<LaneEvent> {
+    match event {
+        GateEvent::Opened => Some(LaneEvent::GateOpened),
+        GateEvent::PassageDetected { .. } => Some(LaneEvent::GatePassage),
+        GateEvent::Closed => Some(LaneEvent::GateClosed),
+        _ => None,
+    }
+}
+
+struct Runner {
+    ctx: Arc<EdgeContext>,
+    lane: Lane,
+    gate: Arc<dyn Gate>,
+    answers: mpsc::Sender<LaneEvent>,
+}
+
+impl Runner {
+    /// Picks up where a previous run stopped.
+    fn resume(&mut self) {
+        if let Some(order_id) = self.lane.order_in_flight() {
+            let amount = self
+                .lane
+                .session
+                .as_ref()
+                .and_then(|s| s.payment.as_ref())
+                .map_or(0, |p| p.amount_fen);
+            info!(lane = %self.lane.id, order = %order_id, "resuming a payment in flight: querying the cloud first");
+            self.settle(Order {
+                order_id: order_id.to_string(),
+                amount_fen: amount,
+                payment_code: None,
+                description: self.description(),
+            });
+        }
+        if self.lane.state == LaneState::Paid {
+            info!(lane = %self.lane.id, "resuming a paid basket: opening the gate");
+            self.open_gate();
+        }
+    }
+
+    fn description(&self) -> String {
+        format!("Omo {} lane {}", self.ctx.config.store_id, self.lane.id)
+    }
+
+    fn scanner_event(&mut self, event: ScannerEvent) -> Option<LaneEvent> {
+        let counters = &self.ctx.board.counters;
+        match event {
+            ScannerEvent::Scan(frame) => {
+                Counters::bump(&counters.scans);
+                match barcode::parse(&frame.raw, &self.ctx.config.variable_measure) {
+                    Ok(parsed) => Some(LaneEvent::Scan {
+                        raw: frame.raw,
+                        parsed,
+                    }),
+                    Err(error) => {
+                        Counters::bump(&counters.bad_scans);
+                        warn!(lane = %self.lane.id, %error, "unreadable scan");
+                        Some(LaneEvent::BadScan {
+                            raw: frame.raw,
+                            reason: error.to_string(),
+                        })
+                    }
+                }
+            }
+            ScannerEvent::Garbage { reason } => {
+                Counters::bump(&counters.bad_scans);
+                warn!(lane = %self.lane.id, %reason, "garbage on the scanner line");
+                None
+            }
+            ScannerEvent::Health(_) => None,
+        }
+    }
+
+    async fn device_health(&self, health: DeviceHealth) {
+        publish_health(&self.ctx, health).await;
+    }
+
+    /// One step: decide, commit, then act.
+    async fn step(&mut self, event: LaneEvent) {
+        if let LaneEvent::Scan { parsed, .. } = &event
+            && let Barcode::PaymentCode { wallet, .. } = &parsed.barcode
+        {
+            info!(lane = %self.lane.id, wallet = %mask(wallet), "payment code scanned");
+        }
+        let before = self.lane.clone();
+        let step = {
+            let catalog = match self.ctx.catalog.read() {
+                Ok(catalog) => catalog,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            let ctx = Context {
+                now: Utc::now(),
+                catalog: &catalog,
+                new_id: uuid::Uuid::now_v7().to_string(),
+            };
+            self.lane.handle(event, &ctx)
+        };
+        let sale = step.actions.iter().find_map(|a| match a {
+            Action::RecordSale(sale) => Some(sale),
+            _ => None,
+        });
+        if let Err(error) = self.commit(step.transition.as_ref(), sale).await {
+            // Nothing of this step is durable, so nothing of it may happen: roll back.
+            error!(lane = %self.lane.id, %error, "cannot commit the lane's step; it is dropped");
+            self.lane = before;
+            return;
+        }
+        for action in step.actions {
+            match action {
+                Action::Authorize {
+                    order_id,
+                    amount_fen,
+                    payment_code,
+                } => self.settle(Order {
+                    order_id,
+                    amount_fen,
+                    payment_code: Some(payment_code),
+                    description: self.description(),
+                }),
+                Action::OpenGate => self.open_gate(),
+                Action::RecordSale(sale) => self.log_sale(&sale),
+            }
+        }
+    }
+
+    /// Commits the lane's snapshot with its published state (and a sale with its EPCIS event).
+    async fn commit(
+        &mut self,
+        transition: Option<&super::Transition>,
+        sale: Option<&Sale>,
+    ) -> Result<(), StoreError> {
+        let store_id = &self.ctx.config.store_id;
+        let view = LaneView::new(store_id, &self.lane);
+        let mut state = serde_json::to_value(&view)?;
+        state["id"] = json!(uuid::Uuid::now_v7().to_string());
+        let mut messages = vec![OutboxMessage {
+            id: state["id"].as_str().unwrap_or_default().to_string(),
+            topic: topics::lane_state(store_id, &self.lane.id),
+            payload: serde_json::to_vec(&state)?,
+            retain: true,
+        }];
+        if let Some(sale) = sale {
+            let event_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+            let place = Place {
+                store_id: store_id.clone(),
+                lane_id: self.lane.id.clone(),
+            };
+            messages.push(OutboxMessage {
+                payload: serde_json::to_vec(&epcis::sale_event(sale, &place, &event_id))?,
+                id: event_id,
+                topic: topics::trace(store_id),
+                retain: false,
+            });
+        }
+        self.ctx
+            .store
+            .commit_step(&self.lane, transition, sale, &messages)
+            .await?;
+        self.ctx.outbox.wake();
+        self.ctx.board.set_lane(view);
+        Ok(())
+    }
+
+    fn settle(&self, order: Order) {
+        let payments = self.ctx.payments.clone();
+        let answers = self.answers.clone();
+        tokio::spawn(async move {
+            let order_id = order.order_id.clone();
+            let progress_answers = answers.clone();
+            let progress_order = order_id.clone();
+            let outcome = payments
+                .settle(order, move |outcome| {
+                    let _ = progress_answers.try_send(LaneEvent::Payment {
+                        order_id: progress_order.clone(),
+                        outcome,
+                    });
+                })
+                .await;
+            let _ = answers.send(LaneEvent::Payment { order_id, outcome }).await;
+        });
+    }
+
+    fn open_gate(&self) {
+        if let Err(error) = self.gate.open() {
+            error!(lane = %self.lane.id, %error, "the exit gate did not open; an attendant must let the shopper out");
+        }
+    }
+
+    fn log_sale(&self, sale: &Sale) {
+        let counters = &self.ctx.board.counters;
+        Counters::bump(&counters.checkouts);
+        Counters::bump(&counters.payments_succeeded);
+        info!(
+            lane = %sale.lane_id,
+            order = %sale.order_id,
+            wallet = %mask(&sale.wallet_id),
+            "checkout: {} item(s), {} paid",
+            sale.basket.item_count(),
+            fen(sale.total_fen),
+        );
+    }
+}
+
+/// Records a device's health: on the board and, retained, on its MQTT topic.
+pub async fn publish_health(ctx: &EdgeContext, health: DeviceHealth) {
+    let store_id = &ctx.config.store_id;
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut payload = serde_json::to_value(&health).unwrap_or_default();
+    payload["id"] = json!(id);
+    payload["store_id"] = json!(store_id);
+    let message = OutboxMessage {
+        id,
+        topic: topics::device_state(store_id, &health.device),
+        payload: payload.to_string().into_bytes(),
+        retain: true,
+    };
+    ctx.board.set_device(health);
+    let mut delay = Duration::from_millis(100);
+    for _ in 0..5 {
+        match ctx.store.enqueue(std::slice::from_ref(&message)).await {
+            Ok(()) => {
+                ctx.outbox.wake();
+                return;
+            }
+            Err(error) => {
+                warn!(%error, "cannot queue device health; retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+        }
+    }
+}
+
+/// A wallet number as logs may show it: `1234****`.
+fn mask(wallet: &str) -> String {
+    let shown: String = wallet.chars().take(4).collect();
+    format!("{shown}****")
+}

@@ -1,0 +1,140 @@
+//! Omo's store edge: the daemon that runs every checkout lane of one store.
+//!
+//! | module | what it holds |
+//! | --- | --- |
+//! | [`config`] | the store's TOML config, `OMO_` overrides, validation with key and file in errors |
+//! | [`lane`] | the lane state machine (pure), the basket, and the runner that wires a lane to IO |
+//! | [`catalog`] / [`replica`] | the product catalog and its replication from the cloud |
+//! | [`payment`] | barcode pay from the lane's side: authorize, query, cancel, poll PENDING |
+//! | [`store`] | SQLite: lane snapshots, transitions, sales, the outbox, the catalog cache |
+//! | [`outbox`] | publishes committed messages to MQTT (QoS 1, in order, until acknowledged) |
+//! | [`epcis`] / [`topics`] | GS1 EPCIS 2.0 events, and the MQTT topic names |
+//! | [`board`] / [`api`] | the live view of lanes and devices, served over HTTP under `/api/` |
+//! | [`context`] | what the parts of a running edge share |
+//!
+//! The binary decides which devices each lane has (real or simulated) and hands them to [`run`].
+
+pub mod api;
+pub mod board;
+pub mod catalog;
+pub mod config;
+pub mod context;
+pub mod epcis;
+pub mod lane;
+pub mod outbox;
+pub mod payment;
+pub mod replica;
+pub mod store;
+pub mod topics;
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tonic::transport::Endpoint;
+use tracing::{error, info, warn};
+
+pub use config::EdgeConfig;
+pub use lane::runner::LaneDevices;
+
+use crate::context::EdgeContext;
+use crate::outbox::OutboxSignal;
+use crate::payment::PaymentClient;
+
+/// Why the edge could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum EdgeError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("cloud_url {url:?} is not a valid gRPC endpoint: {message}")]
+    CloudUrl { url: String, message: String },
+    #[error(transparent)]
+    Mqtt(#[from] outbox::MqttSettingsError),
+    #[error("HTTP server: {0}")]
+    Http(std::io::Error),
+}
+
+/// Runs the edge until `cancel`: every lane in `lanes` (by id, with its devices), the outbox
+/// publisher, catalog replication, and the HTTP API on `http`.
+pub async fn run(
+    config: EdgeConfig,
+    lanes: Vec<(String, LaneDevices)>,
+    http: TcpListener,
+    cancel: CancellationToken,
+) -> Result<(), EdgeError> {
+    let store = store::Store::open(&config.data_dir).await?;
+    let endpoint = Endpoint::from_shared(config.cloud_url.clone())
+        .map_err(|e| EdgeError::CloudUrl {
+            url: config.cloud_url.clone(),
+            message: e.to_string(),
+        })?
+        .connect_timeout(Duration::from_secs(3))
+        .tcp_nodelay(true);
+    let channel = endpoint.connect_lazy();
+    let mqtt = outbox::mqtt_options(&config)?;
+    let payments = PaymentClient::new(
+        channel.clone(),
+        config.store_id.clone(),
+        config.payment.clone(),
+    );
+    let ctx = Arc::new(EdgeContext {
+        config,
+        store,
+        outbox: OutboxSignal::default(),
+        catalog: RwLock::default(),
+        payments,
+        board: board::Board::default(),
+        shutdown: cancel.clone(),
+    });
+
+    let cached = replica::load_cached(&ctx).await?;
+    let mut catalog_client =
+        omo_proto::catalog::catalog_service_client::CatalogServiceClient::new(channel.clone());
+    match replica::sync_once(&ctx, &mut catalog_client).await {
+        Ok(changed) => info!(cached, changed, "catalog ready"),
+        Err(error) => {
+            warn!(cached, %error, "cloud unreachable at start; lanes use the cached catalog")
+        }
+    }
+
+    let tasks = TaskTracker::new();
+    tasks.spawn(outbox::run_publisher(
+        ctx.store.clone(),
+        ctx.outbox.clone(),
+        mqtt,
+        ctx.config.store_id.clone(),
+        cancel.clone(),
+    ));
+    tasks.spawn(replica::run(
+        ctx.clone(),
+        channel,
+        Duration::from_secs(5),
+        cancel.clone(),
+    ));
+    for (lane_id, devices) in lanes {
+        let ctx = ctx.clone();
+        let cancel = cancel.clone();
+        tasks.spawn(async move {
+            if let Err(error) = lane::runner::run_lane(ctx, lane_id.clone(), devices, cancel).await
+            {
+                error!(lane = %lane_id, %error, "lane stopped");
+            }
+        });
+    }
+    tasks.close();
+
+    info!(
+        store = %ctx.config.store_id,
+        http = %http.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        "edge running"
+    );
+    let shutdown = cancel.clone();
+    let served = axum::serve(http, api::router(ctx.clone()))
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await;
+    cancel.cancel();
+    tasks.wait().await;
+    served.map_err(EdgeError::Http)
+}

@@ -1,0 +1,101 @@
+//! Keeps the edge's catalog in step with the cloud: pulls changes since the last applied version,
+//! stores them, then applies them in memory. When the cloud is unreachable the lanes go on with
+//! the cached catalog; the replica retries on its interval.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use omo_proto::catalog::GetChangesRequest;
+use omo_proto::catalog::catalog_service_client::CatalogServiceClient;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+use tracing::{debug, info, warn};
+
+use crate::context::EdgeContext;
+
+/// Products fetched per request.
+const PAGE: u32 = 500;
+
+/// Loads the cached catalog from the store into memory.
+pub async fn load_cached(ctx: &EdgeContext) -> Result<usize, crate::store::StoreError> {
+    let (products, version) = ctx.store.load_catalog().await?;
+    let count = products.len();
+    if let Ok(mut catalog) = ctx.catalog.write() {
+        catalog.apply(products);
+        catalog.set_version(version);
+    }
+    Ok(count)
+}
+
+/// One round of catch-up: fetches every change since the applied version. Returns how many
+/// products changed.
+pub async fn sync_once(
+    ctx: &EdgeContext,
+    client: &mut CatalogServiceClient<Channel>,
+) -> Result<usize, String> {
+    let mut changed = 0;
+    loop {
+        let since = ctx.catalog.read().map(|c| c.version()).unwrap_or(0);
+        let request = GetChangesRequest {
+            store_id: ctx.config.store_id.clone(),
+            since_version: since,
+            limit: PAGE,
+        };
+        let response = tokio::time::timeout(Duration::from_secs(10), client.get_changes(request))
+            .await
+            .map_err(|_| "the cloud did not answer in time".to_string())?
+            .map_err(|status| format!("cloud: {}", status.message()))?
+            .into_inner();
+        let latest = response.latest_version;
+        let products = response.products;
+        let count = products.len();
+        let reached = products.last().map_or(latest, |p| p.version);
+        ctx.store
+            .save_catalog(&products, reached)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Ok(mut catalog) = ctx.catalog.write() {
+            catalog.apply(products);
+            catalog.set_version(reached);
+        }
+        changed += count;
+        if count == 0 || reached >= latest {
+            return Ok(changed);
+        }
+    }
+}
+
+/// Keeps syncing every `interval` until `cancel`.
+pub async fn run(
+    ctx: Arc<EdgeContext>,
+    channel: Channel,
+    interval: Duration,
+    cancel: CancellationToken,
+) {
+    let mut client = CatalogServiceClient::new(channel);
+    let mut reported_down = false;
+    loop {
+        let result = sync_once(&ctx, &mut client).await;
+        if result.is_ok() && reported_down {
+            info!("the cloud's catalog is reachable again");
+            reported_down = false;
+        }
+        match result {
+            Ok(0) => debug!("catalog up to date"),
+            Ok(changed) => {
+                let version = ctx.catalog.read().map(|c| c.version()).unwrap_or(0);
+                info!(changed, version, "catalog updated from the cloud");
+            }
+            Err(error) => {
+                if !reported_down {
+                    warn!(%error, "cannot reach the cloud's catalog; lanes use the cached catalog");
+                }
+                reported_down = true;
+            }
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+    }
+}

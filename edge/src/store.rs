@@ -1,0 +1,290 @@
+//! The edge's local store: SQLite (WAL) under the data directory.
+//!
+//! [`Store::commit_step`] writes a lane's new snapshot, its transition, a sale and the outgoing
+//! messages in one transaction: either all of a step is durable or none of it is, and the edge
+//! acts only after the commit. The outbox is read back in commit order by [`crate::outbox`].
+
+use std::path::Path;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use omo_proto::catalog::Product;
+use prost::Message as _;
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::lane::{Lane, Sale, Transition};
+
+/// A message to publish, stored in the outbox until the broker acknowledges it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    /// Unique id carried in the payload; consumers drop repeats by it.
+    pub id: String,
+    pub topic: String,
+    pub payload: Vec<u8>,
+    pub retain: bool,
+}
+
+/// An outbox row: a message and its place in the queue.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub seq: i64,
+    pub message: OutboxMessage,
+}
+
+/// Storage errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("edge database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("edge database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("stored lane {lane} is unreadable: {source}")]
+    Snapshot {
+        lane: String,
+        source: serde_json::Error,
+    },
+    #[error("cannot encode: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// The edge's database.
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) `edge.db` under `data_dir` and applies migrations.
+    pub async fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let path = data_dir.join("edge.db");
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// The stored snapshot of a lane, if it ever ran.
+    pub async fn load_lane(&self, lane_id: &str) -> Result<Option<Lane>, StoreError> {
+        let row = sqlx::query("SELECT snapshot FROM lanes WHERE lane_id = $1")
+            .bind(lane_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            let text: String = row.get(0);
+            serde_json::from_str(&text).map_err(|source| StoreError::Snapshot {
+                lane: lane_id.to_string(),
+                source,
+            })
+        })
+        .transpose()
+    }
+
+    /// Commits one lane step: snapshot, transition, sale and messages, atomically.
+    pub async fn commit_step(
+        &self,
+        lane: &Lane,
+        transition: Option<&Transition>,
+        sale: Option<&Sale>,
+        messages: &[OutboxMessage],
+    ) -> Result<(), StoreError> {
+        let snapshot = serde_json::to_string(lane)?;
+        let now = lane.updated_at.to_rfc3339();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO lanes (lane_id, snapshot, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (lane_id) DO UPDATE SET snapshot = excluded.snapshot, updated_at = excluded.updated_at",
+        )
+        .bind(&lane.id)
+        .bind(&snapshot)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(t) = transition {
+            sqlx::query(
+                "INSERT INTO lane_transitions (lane_id, at, from_state, to_state, cause) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&lane.id)
+            .bind(&now)
+            .bind(serde_json::to_string(&t.from)?)
+            .bind(serde_json::to_string(&t.to)?)
+            .bind(&t.cause)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(sale) = sale {
+            sqlx::query(
+                "INSERT INTO sales (order_id, lane_id, session_id, payment_id, wallet_id, total_fen, basket, paid_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (order_id) DO NOTHING",
+            )
+            .bind(&sale.order_id)
+            .bind(&sale.lane_id)
+            .bind(&sale.session_id)
+            .bind(&sale.payment_id)
+            .bind(&sale.wallet_id)
+            .bind(sale.total_fen)
+            .bind(serde_json::to_string(&sale.basket)?)
+            .bind(sale.paid_at.to_rfc3339())
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_messages(&mut tx, messages).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Queues messages on their own (device health, edge state).
+    pub async fn enqueue(&self, messages: &[OutboxMessage]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_messages(&mut tx, messages).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The oldest `limit` messages not yet acknowledged, in commit order.
+    pub async fn outbox_peek(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, message_id, topic, payload, retain FROM outbox ORDER BY seq LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| OutboxRow {
+                seq: row.get(0),
+                message: OutboxMessage {
+                    id: row.get(1),
+                    topic: row.get(2),
+                    payload: row.get(3),
+                    retain: row.get::<i64, _>(4) != 0,
+                },
+            })
+            .collect())
+    }
+
+    /// Removes a message the broker acknowledged.
+    pub async fn outbox_ack(&self, seq: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM outbox WHERE seq = $1")
+            .bind(seq)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Messages waiting for the broker.
+    pub async fn outbox_depth(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Sales recorded, newest first.
+    pub async fn recent_sales(&self, limit: i64) -> Result<Vec<Sale>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT order_id, lane_id, session_id, payment_id, wallet_id, total_fen, basket, paid_at
+             FROM sales ORDER BY paid_at DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut sales = Vec::with_capacity(rows.len());
+        for row in rows {
+            let basket: String = row.get(6);
+            let paid_at: String = row.get(7);
+            sales.push(Sale {
+                order_id: row.get(0),
+                lane_id: row.get(1),
+                session_id: row.get(2),
+                payment_id: row.get(3),
+                wallet_id: row.get(4),
+                total_fen: row.get(5),
+                basket: serde_json::from_str(&basket)?,
+                paid_at: DateTime::parse_from_rfc3339(&paid_at)
+                    .map(|t| t.with_timezone(&Utc))
+                    .unwrap_or_default(),
+            });
+        }
+        Ok(sales)
+    }
+
+    /// Stores changed catalog products and the version they bring the cache to.
+    pub async fn save_catalog(&self, products: &[Product], version: i64) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for product in products {
+            sqlx::query(
+                "INSERT INTO catalog_products (gtin, product, version) VALUES ($1, $2, $3)
+                 ON CONFLICT (gtin) DO UPDATE SET product = excluded.product, version = excluded.version",
+            )
+            .bind(&product.gtin)
+            .bind(product.encode_to_vec())
+            .bind(product.version)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('catalog_version', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(version.to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The cached catalog and its version.
+    pub async fn load_catalog(&self) -> Result<(Vec<Product>, i64), StoreError> {
+        let rows = sqlx::query("SELECT product FROM catalog_products ORDER BY version")
+            .fetch_all(&self.pool)
+            .await?;
+        let products = rows
+            .into_iter()
+            .filter_map(|row| Product::decode(row.get::<Vec<u8>, _>(0).as_slice()).ok())
+            .collect();
+        let version: Option<String> =
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'catalog_version'")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok((products, version.and_then(|v| v.parse().ok()).unwrap_or(0)))
+    }
+}
+
+async fn insert_messages(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    messages: &[OutboxMessage],
+) -> Result<(), StoreError> {
+    let now = Utc::now().to_rfc3339();
+    for m in messages {
+        sqlx::query(
+            "INSERT INTO outbox (message_id, topic, payload, retain, created_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (message_id) DO NOTHING",
+        )
+        .bind(&m.id)
+        .bind(&m.topic)
+        .bind(&m.payload)
+        .bind(i64::from(m.retain))
+        .bind(&now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}

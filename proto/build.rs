@@ -1,0 +1,21 @@
+//! Compiles `omo/<area>/v1/*.proto` with protox (pure Rust, no system `protoc`) and writes the
+//! file descriptor set next to the generated code for gRPC server reflection.
+
+use prost::Message;
+
+const PROTOS: &[&str] = &[
+    "omo/payment/v1/payment.proto",
+    "omo/catalog/v1/catalog.proto",
+    "omo/shopper/v1/shopper.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    for proto in PROTOS {
+        println!("cargo:rerun-if-changed={proto}");
+    }
+    let fds = protox::compile(PROTOS, ["."])?;
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(out.join("omo_descriptor.bin"), fds.encode_to_vec())?;
+    tonic_prost_build::configure().compile_fds(fds)?;
+    Ok(())
+}

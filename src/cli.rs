@@ -1,0 +1,188 @@
+//! The `omo` command line, as CONTRACT.md fixes it (and a few documented extensions).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Omo: unmanned-checkout supermarkets, from scanner to gate.
+#[derive(Debug, Parser)]
+#[command(name = "omo", version, about)]
+pub struct Cli {
+    /// More logging (-v debug, -vv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a whole store on this machine: broker, cloud, edge, simulated devices and shoppers.
+    Up(UpArgs),
+    /// Run the cloud alone.
+    Cloud(CloudArgs),
+    /// Run one store's edge alone (or validate its config, or print a default one).
+    Edge(EdgeArgs),
+    /// Run the embedded MQTT broker alone.
+    Broker(BrokerArgs),
+    /// Manage the cloud's product catalog.
+    Catalog(CatalogArgs),
+    /// Parse one scan and print it as JSON.
+    Barcode(BarcodeArgs),
+    /// Read a serial barcode scanner and print each scan as one JSON line.
+    Scan(ScanArgs),
+    /// Read one stable weight from a serial scale and print it as JSON.
+    Weigh(WeighArgs),
+    /// What the shopper's phone app does: enroll a wallet, show its payment code.
+    Shopper(ShopperArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Checkout lanes to simulate.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub lanes: u16,
+    /// Where the store keeps its data (cloud and edge databases).
+    #[arg(long, default_value = "./omo-data")]
+    pub data: PathBuf,
+    /// Use this MQTT broker instead of the embedded one (mqtt://host:port).
+    #[arg(long)]
+    pub mqtt: Option<String>,
+    /// Use this database for the cloud instead of SQLite under --data (sqlite:// or postgres://).
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Simulated shoppers check out at every lane (on by default; --demo=false to turn off).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub demo: bool,
+    /// Seconds between two simulated checkouts at a lane (about).
+    #[arg(long, default_value_t = 4)]
+    pub demo_every_secs: u64,
+    /// Port of the embedded MQTT broker.
+    #[arg(long, default_value_t = 1883)]
+    pub mqtt_port: u16,
+    /// Port of the cloud's gRPC server.
+    #[arg(long, default_value_t = 50051)]
+    pub grpc_port: u16,
+    /// Port of the cloud's HTTP server (resolver, /healthz, /metrics).
+    #[arg(long, default_value_t = 8081)]
+    pub cloud_http_port: u16,
+    /// Port of the edge's HTTP server (dashboard, API, /healthz, /metrics).
+    #[arg(long, default_value_t = 8080)]
+    pub http_port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct CloudArgs {
+    /// The cloud's TOML config (see `omo cloud --print-config`).
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Print a commented default config and exit.
+    #[arg(long)]
+    pub print_config: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EdgeArgs {
+    #[command(subcommand)]
+    pub action: Option<EdgeAction>,
+    /// The store's TOML config.
+    #[arg(long, short, global = true)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EdgeAction {
+    /// Check a config and exit (0 if valid, 64 with the key and file if not).
+    Validate,
+    /// Print a commented default config.
+    GenerateConfig,
+}
+
+#[derive(Debug, Args)]
+pub struct BrokerArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:1883")]
+    pub listen: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    #[command(subcommand)]
+    pub action: CatalogAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogAction {
+    /// Load products from a CSV file (columns gtin,name,price_fen,unit,weight_g,tolerance_g[,min_age,origin,plu]).
+    Import {
+        file: PathBuf,
+        /// The cloud's gRPC endpoint.
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        cloud: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BarcodeArgs {
+    /// The scan, with or without an AIM symbology prefix (`<GS>` may stand for the GS character).
+    pub data: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The scanner's serial port.
+    #[arg(long)]
+    pub port: String,
+    #[arg(long, default_value_t = 9600)]
+    pub baud: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct WeighArgs {
+    /// The scale's serial port.
+    #[arg(long)]
+    pub port: String,
+    /// `toledo8217` or `mt-sics`.
+    #[arg(long)]
+    pub protocol: String,
+    #[arg(long, default_value_t = 9600)]
+    pub baud: u32,
+    /// Give up after this many seconds without a stable weight.
+    #[arg(long, default_value_t = 10)]
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ShopperArgs {
+    #[command(subcommand)]
+    pub action: ShopperAction,
+    /// Where the app keeps its wallets and their secrets.
+    #[arg(long, global = true, default_value = "./omo-data/shopper/wallets.json")]
+    pub wallets: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShopperAction {
+    /// Enroll a new wallet with the cloud and keep its secret.
+    Enroll {
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        cloud: String,
+        /// The name on the wallet.
+        #[arg(long, default_value = "Shopper")]
+        name: String,
+        /// Opening balance in fen.
+        #[arg(long, default_value_t = 100_000)]
+        balance_fen: i64,
+    },
+    /// Print the wallet's current payment code (18 digits).
+    Code {
+        /// The 8-digit wallet number.
+        wallet: String,
+    },
+    /// Show the wallet's balance.
+    Balance {
+        wallet: String,
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        cloud: String,
+    },
+}

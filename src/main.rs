@@ -1,0 +1,96 @@
+//! `omo`: the one binary of an Omo store, a thin CLI over the crates.
+//!
+//! | module | commands |
+//! | --- | --- |
+//! | [`cli`] | the command line itself (clap) |
+//! | [`up`] | `omo up`: a whole store on this machine |
+//! | [`demo`] | the simulated shoppers `omo up` runs |
+//! | [`broker`] | the embedded MQTT broker (`omo up`, `omo broker`) |
+//! | [`services`] | `omo cloud`, `omo edge` |
+//! | [`tools`] | `omo catalog`, `omo barcode`, `omo scan`, `omo weigh`, `omo shopper` |
+//!
+//! Exit status: 0 on success, 64 for a bad config or bad arguments, 1 for any other failure.
+
+mod broker;
+mod cli;
+mod demo;
+mod services;
+mod tools;
+mod up;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command};
+
+/// A failure the user must fix in what they gave us (config, arguments): exit status 64.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, &cli.command);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("omo: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("omo: {error:#}");
+            if error.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(64)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Up(args) => up::run(args).await,
+        Command::Cloud(args) => services::cloud(args).await,
+        Command::Edge(args) => services::edge(args).await,
+        Command::Broker(args) => broker::run_cli(args).await,
+        Command::Catalog(args) => tools::catalog(args).await,
+        Command::Barcode(args) => tools::barcode(args),
+        Command::Scan(args) => tools::scan(args).await,
+        Command::Weigh(args) => tools::weigh(args).await,
+        Command::Shopper(args) => tools::shopper(args).await,
+    }
+}
+
+/// Logs go to stderr; `RUST_LOG` wins over `-v`. Commands whose stdout is data log only warnings.
+fn init_logging(verbose: u8, command: &Command) {
+    let quiet = matches!(
+        command,
+        Command::Barcode(_)
+            | Command::Scan(_)
+            | Command::Weigh(_)
+            | Command::Shopper(_)
+            | Command::Catalog(_)
+    );
+    let default = match (verbose, quiet) {
+        (0, true) => "warn",
+        (0, false) => "info,rumqttd=warn,sqlx=warn",
+        (1, _) => "debug,rumqttd=info,sqlx=warn,h2=info,hyper=info,tower=info",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .compact()
+        .init();
+}

@@ -1,0 +1,133 @@
+//! `omo cloud` and `omo edge`: each service alone, from its config file, until Ctrl-C or SIGTERM.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use omo_cloud::config::CloudConfig;
+use omo_devices::gate::{Gate, GateTiming, SimGate};
+use omo_edge::LaneDevices;
+use omo_edge::config::{EdgeConfig, GateDriver};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+use crate::UsageError;
+use crate::cli::{CloudArgs, EdgeAction, EdgeArgs};
+
+/// `omo cloud --config FILE`.
+pub async fn cloud(args: CloudArgs) -> anyhow::Result<()> {
+    if args.print_config {
+        print!("{}", CloudConfig::default_toml());
+        return Ok(());
+    }
+    let config =
+        CloudConfig::load(args.config.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let grpc = bind(&config.grpc_listen.to_string()).await?;
+    let http = bind(&config.http_listen.to_string()).await?;
+    info!(grpc = %config.grpc_listen, http = %config.http_listen, "cloud starting");
+    let shutdown = shutdown_on_signal();
+    omo_cloud::serve(config, grpc, http, shutdown).await?;
+    Ok(())
+}
+
+/// `omo edge --config FILE`, `omo edge validate`, `omo edge generate-config`.
+pub async fn edge(args: EdgeArgs) -> anyhow::Result<()> {
+    if let Some(EdgeAction::GenerateConfig) = args.action {
+        print!("{}", omo_edge::config::EXAMPLE_TOML);
+        return Ok(());
+    }
+    let path = args.config.as_deref().ok_or_else(|| {
+        UsageError("omo edge needs --config FILE (omo edge generate-config prints one)".into())
+    })?;
+    let config = load_edge_config(path)?;
+    if let Some(EdgeAction::Validate) = args.action {
+        println!(
+            "{}: valid ({} lane(s), store {})",
+            path.display(),
+            config.lanes.len(),
+            config.store_id
+        );
+        return Ok(());
+    }
+    let lanes = lane_devices(&config)?;
+    let http = bind(&config.http_listen).await?;
+    let shutdown = shutdown_on_signal();
+    omo_edge::run(config, lanes, http, shutdown).await?;
+    Ok(())
+}
+
+/// Loads an edge config; any problem is a usage error naming the file and key.
+pub fn load_edge_config(path: &Path) -> Result<EdgeConfig, UsageError> {
+    EdgeConfig::load(path).map_err(|e| UsageError(e.to_string()))
+}
+
+/// The devices each configured lane has.
+fn lane_devices(config: &EdgeConfig) -> anyhow::Result<Vec<(String, LaneDevices)>> {
+    config
+        .lanes
+        .iter()
+        .map(|lane| {
+            let gate: Arc<dyn Gate> = match lane.gate.driver {
+                GateDriver::Sim => Arc::new(SimGate::new(
+                    format!("lane-{}-gate", lane.id),
+                    GateTiming {
+                        open_ms: lane.gate.open_ms,
+                        ..GateTiming::default()
+                    },
+                )),
+                GateDriver::Rppal => {
+                    anyhow::bail!(
+                        "lane {}: the rppal gate driver is not available in this build",
+                        lane.id
+                    )
+                }
+            };
+            Ok((
+                lane.id.clone(),
+                LaneDevices {
+                    scanner: lane.scanner.clone(),
+                    scale: lane.scale.clone(),
+                    gate,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Binds a TCP listener, naming the address when it is taken.
+pub async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))
+}
+
+/// A token cancelled on Ctrl-C (SIGINT) or SIGTERM.
+pub fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(term) => term,
+                    Err(_) => {
+                        let _ = ctrl_c.await;
+                        cancel.cancel();
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        info!("stopping: finishing what is in flight");
+        cancel.cancel();
+    });
+    token
+}

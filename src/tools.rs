@@ -1,0 +1,241 @@
+//! The small commands: `omo catalog import`, `omo barcode`, `omo scan`, `omo weigh`, `omo shopper`.
+//! Each prints JSON on stdout (one document, or one line per event) and errors on stderr.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use omo_proto::catalog::UpsertRequest;
+use omo_proto::catalog::catalog_service_client::CatalogServiceClient;
+use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
+use omo_proto::shopper::{EnrollRequest, GetWalletRequest};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::UsageError;
+use crate::cli::{
+    BarcodeArgs, CatalogAction, CatalogArgs, ScanArgs, ShopperAction, ShopperArgs, WeighArgs,
+};
+
+/// `omo catalog import FILE.csv [--cloud URL]`.
+pub async fn catalog(args: CatalogArgs) -> anyhow::Result<()> {
+    let CatalogAction::Import { file, cloud } = args.action;
+    let reader =
+        std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
+    let products = omo_cloud::catalog_csv::parse_catalog_csv(reader)
+        .map_err(|e| UsageError(format!("{}: {e}", file.display())))?;
+    let (changed, version) = upsert_catalog(&cloud, products).await?;
+    println!(
+        "{}",
+        json!({ "file": file.display().to_string(), "changed": changed, "catalog_version": version })
+    );
+    Ok(())
+}
+
+/// Sends products to the cloud's catalog; returns (changed, latest version).
+pub async fn upsert_catalog(
+    cloud: &str,
+    products: Vec<omo_proto::catalog::Product>,
+) -> anyhow::Result<(u32, i64)> {
+    let mut client = CatalogServiceClient::connect(cloud.to_string())
+        .await
+        .with_context(|| format!("cannot reach the cloud at {cloud}"))?;
+    let mut changed = 0;
+    let mut version = 0;
+    for chunk in products.chunks(500) {
+        let response = client
+            .upsert(UpsertRequest {
+                products: chunk.to_vec(),
+            })
+            .await
+            .map_err(|status| {
+                anyhow::anyhow!("the cloud refused the catalog: {}", status.message())
+            })?
+            .into_inner();
+        changed += response.changed;
+        version = response.latest_version;
+    }
+    Ok((changed, version))
+}
+
+/// `omo barcode DATA`.
+pub fn barcode(args: BarcodeArgs) -> anyhow::Result<()> {
+    let data = args.data.replace("<GS>", "\u{1d}");
+    let formats = omo_devices::barcode::VariableMeasureFormats::default();
+    match omo_devices::barcode::parse(&data, &formats) {
+        Ok(parsed) => {
+            println!("{}", serde_json::to_string_pretty(&parsed)?);
+            Ok(())
+        }
+        Err(error) => {
+            println!(
+                "{}",
+                json!({ "error": error.to_string(), "data": args.data })
+            );
+            Err(UsageError(format!("not a valid code: {error}")).into())
+        }
+    }
+}
+
+/// `omo scan --port PATH`: one JSON line per scan until Ctrl-C.
+pub async fn scan(args: ScanArgs) -> anyhow::Result<()> {
+    let mut config = omo_devices::scanner::ScannerConfig::new(args.port);
+    config.baud = args.baud;
+    let formats = omo_devices::barcode::VariableMeasureFormats::default();
+    let mut reader = omo_devices::scanner::open_scanner(&config)?;
+    loop {
+        let frame = tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            frame = reader.next_frame() => frame?,
+        };
+        let line = match frame {
+            Ok(frame) => match omo_devices::barcode::parse(&frame.raw, &formats) {
+                Ok(parsed) => json!({ "raw": frame.raw, "at": frame.at, "parsed": parsed }),
+                Err(error) => {
+                    json!({ "raw": frame.raw, "at": frame.at, "error": error.to_string() })
+                }
+            },
+            Err(error) => json!({ "error": error.to_string() }),
+        };
+        println!("{line}");
+    }
+}
+
+/// `omo weigh --port PATH --protocol P`.
+pub async fn weigh(args: WeighArgs) -> anyhow::Result<()> {
+    let protocol: omo_devices::scale::ScaleProtocol = serde_json::from_value(json!(args.protocol))
+        .map_err(|_| {
+            UsageError(format!(
+                "--protocol {:?}: expected toledo8217 or mt-sics",
+                args.protocol
+            ))
+        })?;
+    let mut config = omo_devices::scale::ScaleConfig::new(args.port.clone(), protocol);
+    config.baud = args.baud;
+    let grams = omo_devices::scale::read_stable(&config, Duration::from_secs(args.timeout_secs))
+        .await
+        .with_context(|| format!("no stable weight from {}", args.port))?;
+    println!(
+        "{}",
+        json!({ "port": args.port, "protocol": args.protocol, "stable": true, "grams": grams })
+    );
+    Ok(())
+}
+
+/// A wallet as the phone app keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppWallet {
+    pub wallet_id: String,
+    pub secret_base32: String,
+    pub display_name: String,
+}
+
+/// `omo shopper enroll | code | balance`.
+pub async fn shopper(args: ShopperArgs) -> anyhow::Result<()> {
+    match args.action {
+        ShopperAction::Enroll {
+            cloud,
+            name,
+            balance_fen,
+        } => {
+            let wallet = enroll(&cloud, &name, balance_fen).await?;
+            save_wallet(&args.wallets, &wallet)?;
+            println!(
+                "{}",
+                json!({ "wallet_id": wallet.wallet_id, "display_name": wallet.display_name, "balance_fen": balance_fen, "saved_to": args.wallets.display().to_string() })
+            );
+            Ok(())
+        }
+        ShopperAction::Code { wallet } => {
+            let wallets = load_wallets(&args.wallets)?;
+            let entry = wallets.get(&wallet).ok_or_else(|| {
+                UsageError(format!(
+                    "wallet {wallet} is not in {} (enroll first)",
+                    args.wallets.display()
+                ))
+            })?;
+            println!("{}", current_code(entry)?);
+            Ok(())
+        }
+        ShopperAction::Balance { wallet, cloud } => {
+            let mut client = ShopperServiceClient::connect(cloud.clone())
+                .await
+                .with_context(|| format!("cannot reach the cloud at {cloud}"))?;
+            let wallet = client
+                .get_wallet(GetWalletRequest { wallet_id: wallet })
+                .await
+                .map_err(|s| anyhow::anyhow!("{}", s.message()))?
+                .into_inner();
+            println!(
+                "{}",
+                json!({ "wallet_id": wallet.wallet_id, "balance_fen": wallet.balance_fen, "frozen": wallet.frozen })
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Enrolls a wallet with the cloud.
+pub async fn enroll(cloud: &str, name: &str, balance_fen: i64) -> anyhow::Result<AppWallet> {
+    let mut client = ShopperServiceClient::connect(cloud.to_string())
+        .await
+        .with_context(|| format!("cannot reach the cloud at {cloud}"))?;
+    let response = client
+        .enroll(EnrollRequest {
+            display_name: name.to_string(),
+            initial_balance_fen: balance_fen,
+        })
+        .await
+        .map_err(|s| anyhow::anyhow!("enrolment refused: {}", s.message()))?
+        .into_inner();
+    let wallet = response.wallet.context("the cloud returned no wallet")?;
+    Ok(AppWallet {
+        wallet_id: wallet.wallet_id,
+        secret_base32: response.secret_base32,
+        display_name: wallet.display_name,
+    })
+}
+
+/// The wallet's payment code right now.
+pub fn current_code(wallet: &AppWallet) -> anyhow::Result<String> {
+    let secret = omo_cloud::paycode::decode_secret(&wallet.secret_base32)
+        .map_err(|e| anyhow::anyhow!("wallet {}: bad secret: {e}", wallet.wallet_id))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("clock before 1970")?
+        .as_secs();
+    Ok(omo_cloud::paycode::payment_code(
+        &wallet.wallet_id,
+        &secret,
+        now,
+    ))
+}
+
+fn load_wallets(path: &Path) -> anyhow::Result<BTreeMap<String, AppWallet>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a wallet file", path.display())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Adds a wallet to the app's file, written atomically (temp file, then rename), mode 0600.
+fn save_wallet(path: &Path, wallet: &AppWallet) -> anyhow::Result<()> {
+    let mut wallets = load_wallets(path)?;
+    wallets.insert(wallet.wallet_id.clone(), wallet.clone());
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&wallets)?)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+    }
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! `omo up`: a whole store on this machine. An MQTT broker (embedded unless `--mqtt`), the cloud
+//! on SQLite under `--data`, the demo catalog, the edge with a simulated scanner, scale and gate
+//! per lane (real bytes over pseudo-terminals), and simulated shoppers. Ctrl-C stops it cleanly.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use omo_cloud::config::CloudConfig;
+use omo_devices::gate::{Gate, GateTiming, SimGate};
+use omo_devices::scale::{ScaleConfig, ScaleProtocol};
+use omo_devices::scanner::{Framing, ScannerConfig};
+use omo_devices::sim::{ScaleSim, ScannerSim};
+use omo_edge::LaneDevices;
+use omo_edge::config::{EdgeConfig, GateConfig, LaneConfig, MqttConfig, PaymentConfig};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{error, info};
+
+use crate::cli::UpArgs;
+use crate::demo::{self, DemoLane};
+use crate::services::{bind, shutdown_on_signal};
+
+/// The demo store's products.
+const DEMO_CATALOG: &str = include_str!("../cloud/data/demo-catalog.csv");
+
+pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    let data = args.data.clone();
+    std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
+    let data = data.canonicalize().unwrap_or(data);
+    let shutdown = shutdown_on_signal();
+    let tasks = TaskTracker::new();
+
+    // 1. The broker.
+    let mqtt_url = match &args.mqtt {
+        Some(url) => url.clone(),
+        None => {
+            let listen = SocketAddr::from(([127, 0, 0, 1], args.mqtt_port));
+            crate::broker::start(listen).await?;
+            format!("mqtt://{listen}")
+        }
+    };
+
+    // 2. The cloud.
+    let mut cloud = CloudConfig::default();
+    cloud.grpc_listen = SocketAddr::from(([127, 0, 0, 1], args.grpc_port));
+    cloud.http_listen = SocketAddr::from(([127, 0, 0, 1], args.cloud_http_port));
+    cloud.database_url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", data.join("cloud.db").display()));
+    let grpc = bind(&cloud.grpc_listen.to_string()).await?;
+    let http = bind(&cloud.http_listen.to_string()).await?;
+    let cloud_url = format!("http://{}", cloud.grpc_listen);
+    {
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            if let Err(error) = omo_cloud::serve(cloud, grpc, http, shutdown.clone()).await {
+                error!(%error, "the cloud stopped");
+                shutdown.cancel();
+            }
+        });
+    }
+    let products = omo_cloud::catalog_csv::parse_catalog_csv(DEMO_CATALOG.as_bytes())
+        .context("the demo catalog")?;
+    let (_, version) = retry(|| crate::tools::upsert_catalog(&cloud_url, products.clone())).await?;
+    info!(products = products.len(), version, "demo catalog loaded");
+
+    // 3. Simulated devices, and the edge.
+    let mut lanes = Vec::new();
+    let mut lane_configs = Vec::new();
+    let mut demo_lanes = Vec::new();
+    for n in 1..=args.lanes {
+        let id = n.to_string();
+        let scanner = Arc::new(ScannerSim::new(Framing::CrLf).context("scanner simulator")?);
+        let scale = Arc::new(ScaleSim::new(ScaleProtocol::Toledo8217).context("scale simulator")?);
+        let gate = Arc::new(SimGate::new(
+            format!("lane-{id}-gate"),
+            GateTiming::default(),
+        ));
+        let mut scanner_config = ScannerConfig::new(scanner.port_path());
+        scanner_config.name = Some(format!("lane-{id}-scanner"));
+        let mut scale_config = ScaleConfig::new(scale.port_path(), ScaleProtocol::Toledo8217);
+        scale_config.name = Some(format!("lane-{id}-scale"));
+        lane_configs.push(LaneConfig {
+            id: id.clone(),
+            scanner: scanner_config.clone(),
+            scale: Some(scale_config.clone()),
+            gate: GateConfig::default(),
+        });
+        let gate_dyn: Arc<dyn Gate> = gate.clone();
+        lanes.push((
+            id.clone(),
+            LaneDevices {
+                scanner: scanner_config,
+                scale: Some(scale_config),
+                gate: gate_dyn,
+            },
+        ));
+        demo_lanes.push(DemoLane {
+            id,
+            scanner,
+            scale,
+            gate,
+        });
+    }
+    let edge = EdgeConfig {
+        store_id: "SH-001".into(),
+        store_name: "Omo Jing'an (demo)".into(),
+        lat: 31.2304,
+        lon: 121.4737,
+        delivery_radius_m: 3000,
+        cloud_url: cloud_url.clone(),
+        data_dir: data.join("edge"),
+        http_listen: format!("127.0.0.1:{}", args.http_port),
+        mqtt: MqttConfig {
+            url: mqtt_url.clone(),
+            ..MqttConfig::default()
+        },
+        payment: PaymentConfig::default(),
+        variable_measure: Default::default(),
+        lanes: lane_configs,
+    };
+    edge.validate()
+        .map_err(|e| anyhow::anyhow!("demo edge config: {e}"))?;
+    let edge_http = bind(&edge.http_listen).await?;
+    {
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            if let Err(error) = omo_edge::run(edge, lanes, edge_http, shutdown.clone()).await {
+                error!(%error, "the edge stopped");
+                shutdown.cancel();
+            }
+        });
+    }
+
+    print_banner(&args, &mqtt_url, &data);
+
+    // 4. Shoppers.
+    if args.demo {
+        for lane in demo_lanes {
+            let cloud_url = cloud_url.clone();
+            let shutdown = shutdown.clone();
+            let products = products.clone();
+            let every = Duration::from_secs(args.demo_every_secs.max(1));
+            tasks.spawn(async move {
+                demo::run_shopper(lane, products, cloud_url, every, shutdown).await;
+            });
+        }
+    } else {
+        // Keep the simulators alive while the edge runs.
+        tasks.spawn(hold(demo_lanes, shutdown.clone()));
+    }
+
+    tasks.close();
+    shutdown.cancelled().await;
+    if tokio::time::timeout(Duration::from_secs(10), tasks.wait())
+        .await
+        .is_err()
+    {
+        info!("some tasks did not finish within 10 s; exiting anyway");
+    }
+    println!("Omo stopped.");
+    Ok(())
+}
+
+async fn hold(lanes: Vec<DemoLane>, shutdown: CancellationToken) {
+    shutdown.cancelled().await;
+    drop(lanes);
+}
+
+/// Retries a start-up call while the service behind it comes up.
+async fn retry<T, F, Fut>(mut call: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let mut last = None;
+    for _ in 0..50 {
+        match call().await {
+            Ok(value) => return Ok(value),
+            Err(error) => last = Some(error),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(last.unwrap_or_else(|| anyhow::anyhow!("gave up")))
+}
+
+fn print_banner(args: &UpArgs, mqtt_url: &str, data: &std::path::Path) {
+    let broker = if args.mqtt.is_some() {
+        "external"
+    } else {
+        "embedded"
+    };
+    println!(
+        "\nOmo store SH-001 is up with {lanes} lane(s).\n\
+         \n  operator dashboard + API   http://127.0.0.1:{http}/   (/api/lanes, /api/devices, /healthz, /metrics)\
+         \n  cloud gRPC                 127.0.0.1:{grpc}           (reflection + grpc.health.v1)\
+         \n  cloud HTTP                 http://127.0.0.1:{chttp}/  (/healthz, /metrics)\
+         \n  MQTT broker ({broker})      {mqtt_url}    (omo/v1/stores/SH-001/#)\
+         \n  data                       {data}\
+         \n\n{demo}Ctrl-C stops the store.\n",
+        lanes = args.lanes,
+        http = args.http_port,
+        grpc = args.grpc_port,
+        chttp = args.cloud_http_port,
+        data = data.display(),
+        demo = if args.demo {
+            "Simulated shoppers check out every few seconds; each checkout is logged in one line.\n"
+        } else {
+            ""
+        },
+    );
+}

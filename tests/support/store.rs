@@ -1,0 +1,219 @@
+//! A whole store for a test, each part a separate `omo` process: a broker, `omo cloud`, a catalog
+//! loaded with `omo catalog import`, simulated devices on pseudo-terminals owned by the test, and
+//! `omo edge` configured to use them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use omo_devices::scale::ScaleProtocol;
+use omo_devices::scanner::Framing;
+use omo_devices::sim::{ScaleSim, ScannerSim};
+use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
+use omo_proto::shopper::{EnrollRequest, GetWalletRequest, ListReceiptsRequest, Receipt};
+use serde_json::Value;
+use tonic::transport::Channel;
+
+use super::{Broker, BrokerKind, Listener, Process, free_port, get_json, wait_for_port};
+
+pub const STORE: &str = "SH-T";
+
+/// The test catalog: two products with real EAN-13s, and salmon by weight (PLU 00042).
+pub const CATALOG_CSV: &str = "gtin,name,price_fen,unit,weight_g,tolerance_g,min_age,origin,plu
+4006381333931,Stabilo pen,350,each,12,3,0,Germany,
+5901234123457,Milk 1L,1290,each,1030,20,0,Inner Mongolia,
+2000420000008,Salmon fillet,15800,kg,0,10,0,Norway,00042
+";
+
+/// One lane's simulated devices, driven by the test.
+pub struct TestLane {
+    pub id: String,
+    pub scanner: Arc<ScannerSim>,
+    pub scale: Arc<ScaleSim>,
+}
+
+/// A wallet enrolled with the cloud.
+pub struct TestWallet {
+    pub wallet_id: String,
+    pub secret: Vec<u8>,
+}
+
+impl TestWallet {
+    /// The payment code the app shows now.
+    pub fn code(&self) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        omo_cloud::paycode::payment_code(&self.wallet_id, &self.secret, now)
+    }
+}
+
+/// A running store.
+pub struct TestStore {
+    pub dir: tempfile::TempDir,
+    pub broker: Broker,
+    pub cloud: Process,
+    pub edge: Option<Process>,
+    pub grpc_port: u16,
+    pub edge_port: u16,
+    pub lanes: Vec<TestLane>,
+    pub edge_config: PathBuf,
+}
+
+impl TestStore {
+    /// Broker, cloud with the test catalog, and devices for `lanes` lanes; the edge not yet.
+    pub async fn start(kind: BrokerKind, lanes: usize) -> TestStore {
+        let dir = tempfile::tempdir().unwrap();
+        let broker = Broker::start(kind, dir.path()).await;
+        let grpc_port = free_port();
+        let cloud_http = free_port();
+        let cloud_toml = dir.path().join("cloud.toml");
+        std::fs::write(
+            &cloud_toml,
+            format!(
+                "grpc_listen = \"127.0.0.1:{grpc_port}\"\nhttp_listen = \"127.0.0.1:{cloud_http}\"\ndatabase_url = \"sqlite://{}\"\n",
+                dir.path().join("cloud.db").display()
+            ),
+        )
+        .unwrap();
+        let cloud = Process::omo(
+            "cloud",
+            &["cloud", "--config", cloud_toml.to_str().unwrap()],
+            dir.path(),
+        );
+        wait_for_port(grpc_port, "omo cloud", Some(&cloud)).await;
+
+        let csv = dir.path().join("catalog.csv");
+        std::fs::write(&csv, CATALOG_CSV).unwrap();
+        let import = std::process::Command::new(env!("CARGO_BIN_EXE_omo"))
+            .args([
+                "catalog",
+                "import",
+                csv.to_str().unwrap(),
+                "--cloud",
+                &format!("http://127.0.0.1:{grpc_port}"),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            import.status.success(),
+            "omo catalog import failed: {}",
+            String::from_utf8_lossy(&import.stderr)
+        );
+
+        let lanes = (1..=lanes)
+            .map(|n| TestLane {
+                id: n.to_string(),
+                scanner: Arc::new(ScannerSim::new(Framing::CrLf).unwrap()),
+                scale: Arc::new(ScaleSim::new(ScaleProtocol::Toledo8217).unwrap()),
+            })
+            .collect::<Vec<_>>();
+
+        let edge_port = free_port();
+        let mut toml = format!(
+            "store_id = \"{STORE}\"\nlat = 31.2304\nlon = 121.4737\ncloud_url = \"http://127.0.0.1:{grpc_port}\"\n\
+             data_dir = \"{}\"\nhttp_listen = \"127.0.0.1:{edge_port}\"\n\n[mqtt]\nurl = \"{}\"\n\n\
+             [payment]\nrpc_timeout_ms = 3000\npending_poll_ms = 200\npending_give_up_secs = 10\n",
+            dir.path().join("edge").display(),
+            broker.url(),
+        );
+        for lane in &lanes {
+            toml.push_str(&format!(
+                "\n[[lane]]\nid = \"{}\"\n[lane.scanner]\nport = \"{}\"\n[lane.scale]\nport = \"{}\"\nprotocol = \"toledo8217\"\npoll_ms = 100\n[lane.gate]\ndriver = \"sim\"\nopen_ms = 800\n",
+                lane.id,
+                lane.scanner.port_path(),
+                lane.scale.port_path()
+            ));
+        }
+        let edge_config = dir.path().join("edge.toml");
+        std::fs::write(&edge_config, toml).unwrap();
+
+        TestStore {
+            dir,
+            broker,
+            cloud,
+            edge: None,
+            grpc_port,
+            edge_port,
+            lanes,
+            edge_config,
+        }
+    }
+
+    /// Starts (or restarts) `omo edge` and waits until it has the catalog.
+    pub async fn start_edge(&mut self) {
+        let edge = Process::omo(
+            "edge",
+            &["edge", "--config", self.edge_config.to_str().unwrap()],
+            self.dir.path(),
+        );
+        wait_for_port(self.edge_port, "omo edge", Some(&edge)).await;
+        self.edge = Some(edge);
+        let url = self.edge_url("/api/store");
+        super::eventually(Duration::from_secs(20), "the edge's catalog", || {
+            let url = url.clone();
+            async move { (get_json(&url).await["catalog_products"].as_u64() == Some(3)).then_some(()) }
+        })
+        .await;
+    }
+
+    pub fn edge_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.edge_port)
+    }
+
+    pub async fn lane_view(&self, lane: &str) -> Value {
+        get_json(&self.edge_url(&format!("/api/lanes/{lane}"))).await
+    }
+
+    pub async fn listen(&self, filter: &str) -> Listener {
+        Listener::subscribe(self.broker.port, filter).await
+    }
+
+    pub async fn shopper(&self) -> ShopperServiceClient<Channel> {
+        ShopperServiceClient::connect(format!("http://127.0.0.1:{}", self.grpc_port))
+            .await
+            .unwrap()
+    }
+
+    pub async fn enroll(&self, balance_fen: i64) -> TestWallet {
+        let response = self
+            .shopper()
+            .await
+            .enroll(EnrollRequest {
+                display_name: "Test shopper".into(),
+                initial_balance_fen: balance_fen,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        TestWallet {
+            wallet_id: response.wallet.unwrap().wallet_id,
+            secret: omo_cloud::paycode::decode_secret(&response.secret_base32).unwrap(),
+        }
+    }
+
+    pub async fn balance(&self, wallet: &TestWallet) -> i64 {
+        self.shopper()
+            .await
+            .get_wallet(GetWalletRequest {
+                wallet_id: wallet.wallet_id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .balance_fen
+    }
+
+    pub async fn receipts(&self, wallet: &TestWallet) -> Vec<Receipt> {
+        self.shopper()
+            .await
+            .list_receipts(ListReceiptsRequest {
+                wallet_id: wallet.wallet_id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .receipts
+    }
+}
