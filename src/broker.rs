@@ -24,7 +24,7 @@ pub async fn start(listen: SocketAddr) -> anyhow::Result<()> {
         })
         .context("cannot start the broker thread")?;
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(listen).await.is_ok() {
+        if mqtt_answers(listen).await {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -32,6 +32,33 @@ pub async fn start(listen: SocketAddr) -> anyhow::Result<()> {
     anyhow::bail!(
         "the embedded MQTT broker did not start listening on {listen} (is the port taken?)"
     )
+}
+
+/// Whether an MQTT client can connect (a CONNACK within a second).
+async fn mqtt_answers(addr: SocketAddr) -> bool {
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet};
+    let options = MqttOptions::new(
+        format!("omo-probe-{}", std::process::id()),
+        addr.ip().to_string(),
+        addr.port(),
+    );
+    let (client, mut eventloop) = AsyncClient::new(options, 1);
+    let connected = tokio::time::timeout(Duration::from_secs(1), async {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+    })
+    .await
+    .unwrap_or(false);
+    if connected {
+        let _ = client.disconnect().await;
+        let _ = tokio::time::timeout(Duration::from_millis(200), eventloop.poll()).await;
+    }
+    connected
 }
 
 /// `omo broker`: the embedded broker alone, until Ctrl-C.

@@ -9,6 +9,8 @@ use omo_devices::barcode::gtin::check_digit;
 use omo_devices::gate::{Gate, GateEvent, SimGate};
 use omo_devices::sim::{ScaleSim, ScannerSim};
 use omo_proto::catalog::{Product, Unit};
+use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
+use omo_proto::shopper::{ConfirmPaymentRequest, ListReceiptsRequest};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use tokio_util::sync::CancellationToken;
@@ -33,13 +35,17 @@ pub async fn run_shopper(
     cancel: CancellationToken,
 ) {
     let products: Vec<Product> = products.into_iter().filter(|p| p.min_age == 0).collect();
-    let mut wallet: Option<AppWallet> = None;
+    // Different shoppers take turns at the lane: a payment code is single use within its 30 s
+    // step, so one shopper can't pay twice in a row that fast (nor could a real one).
+    let mut shoppers: Vec<AppWallet> = Vec::new();
+    let mut turn = 0usize;
     // Let the edge open its ports and fetch the catalog first.
     tokio::time::sleep(Duration::from_secs(2)).await;
     while !cancel.is_cancelled() {
-        if wallet.is_none() {
-            match enroll(&cloud_url, &format!("Demo shopper {}", lane.id), 10_000_000).await {
-                Ok(w) => wallet = Some(w),
+        if shoppers.len() < SHOPPERS_PER_LANE {
+            let name = format!("Demo shopper {}-{}", lane.id, shoppers.len() + 1);
+            match enroll(&cloud_url, &name, 10_000_000).await {
+                Ok(wallet) => shoppers.push(wallet),
                 Err(error) => {
                     warn!(lane = %lane.id, %error, "demo shopper cannot enroll yet");
                     if sleep_or_cancel(Duration::from_secs(2), &cancel).await {
@@ -49,8 +55,9 @@ pub async fn run_shopper(
                 }
             }
         }
-        let Some(w) = wallet.as_ref() else { continue };
-        if let Err(error) = checkout(&lane, &products, w, &cancel).await {
+        let wallet = &shoppers[turn % shoppers.len()];
+        turn += 1;
+        if let Err(error) = checkout(&lane, &products, wallet, &cloud_url, &cancel).await {
             warn!(lane = %lane.id, %error, "demo checkout did not complete");
         }
         let pause = every.mul_f64(rand::rng().random_range(0.6..1.4));
@@ -60,11 +67,15 @@ pub async fn run_shopper(
     }
 }
 
+/// Shoppers who take turns at each lane.
+const SHOPPERS_PER_LANE: usize = 8;
+
 /// One checkout; returns when the shopper has walked out (or gave up).
 async fn checkout(
     lane: &DemoLane,
     products: &[Product],
     wallet: &AppWallet,
+    cloud_url: &str,
     cancel: &CancellationToken,
 ) -> anyhow::Result<()> {
     let count = rand::rng().random_range(1..=4);
@@ -85,12 +96,16 @@ async fn checkout(
     let mut gate_events = lane.gate.subscribe();
     lane.scanner.scan(&current_code(wallet)?).await?;
     let opened = tokio::time::timeout(Duration::from_secs(20), async {
+        let mut confirm_check = tokio::time::interval(Duration::from_millis(500));
         loop {
-            match gate_events.recv().await {
-                Ok(GateEvent::Opened) => return true,
-                Ok(_) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(_) => return false,
+            tokio::select! {
+                event = gate_events.recv() => match event {
+                    Ok(GateEvent::Opened) => return true,
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(_) => return false,
+                },
+                // Large baskets wait for the shopper's confirmation in the app: give it.
+                _ = confirm_check.tick() => confirm_pending(cloud_url, wallet).await,
             }
         }
     })
@@ -104,6 +119,33 @@ async fn checkout(
     lane.scale.set_weight(0);
     debug!(lane = %lane.id, "demo shopper left");
     Ok(())
+}
+
+/// Approves, as the shopper would in the app, every payment of `wallet` waiting for it.
+async fn confirm_pending(cloud_url: &str, wallet: &AppWallet) {
+    let Ok(mut client) = ShopperServiceClient::connect(cloud_url.to_string()).await else {
+        return;
+    };
+    let Ok(receipts) = client
+        .list_receipts(ListReceiptsRequest {
+            wallet_id: wallet.wallet_id.clone(),
+        })
+        .await
+    else {
+        return;
+    };
+    for receipt in receipts.into_inner().receipts {
+        if receipt.status == "PENDING" {
+            let confirmed = client
+                .confirm_payment(ConfirmPaymentRequest {
+                    wallet_id: wallet.wallet_id.clone(),
+                    payment_id: receipt.payment_id.clone(),
+                    approve: true,
+                })
+                .await;
+            debug!(payment = %receipt.payment_id, ok = confirmed.is_ok(), "demo shopper confirmed in the app");
+        }
+    }
 }
 
 /// What the shopper's item carries: its EAN-13 (or a store weight label for goods sold by the

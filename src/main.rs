@@ -82,7 +82,7 @@ fn init_logging(verbose: u8, command: &Command) {
     );
     let default = match (verbose, quiet) {
         (0, true) => "warn",
-        (0, false) => "info,rumqttd=warn,sqlx=warn",
+        (0, false) => "info,rumqttd=off,sqlx=warn",
         (1, _) => "debug,rumqttd=info,sqlx=warn,h2=info,hyper=info,tower=info",
         _ => "trace",
     };

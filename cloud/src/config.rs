@@ -2,6 +2,7 @@
 //!
 //! Unknown keys are errors that name the key and the file, so a typo never passes silently.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -37,6 +38,10 @@ pub struct CloudConfig {
     pub sweep_interval_secs: u64,
     /// On shutdown, how long in-flight requests may take, in seconds.
     pub shutdown_grace_secs: u64,
+    /// Store authentication: store id → SHA-256 (lowercase hex) of that store's bearer token.
+    /// Empty (the default): any caller may act for any store. Otherwise payment and catalog
+    /// calls must carry `authorization: Bearer <token>` and may act only for the token's store.
+    pub store_token_sha256: BTreeMap<String, String>,
 }
 
 impl Default for CloudConfig {
@@ -54,6 +59,7 @@ impl Default for CloudConfig {
             catalog_page_limit: 1000,
             sweep_interval_secs: 5,
             shutdown_grace_secs: 10,
+            store_token_sha256: BTreeMap::new(),
         }
     }
 }
@@ -73,6 +79,7 @@ const KEYS: &[&str] = &[
     "catalog_page_limit",
     "sweep_interval_secs",
     "shutdown_grace_secs",
+    "store_token_sha256",
 ];
 
 /// Why a configuration could not be loaded.

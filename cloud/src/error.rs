@@ -39,6 +39,9 @@ pub enum ServiceError {
     /// The request contradicts what happened before (e.g. the same order with another amount).
     #[error("{0}")]
     FailedPrecondition(String),
+    /// The caller did not say who it is (or its credentials are unknown).
+    #[error("{0}")]
+    Unauthenticated(String),
     /// The caller may not act on this.
     #[error("{0}")]
     PermissionDenied(String),
@@ -74,6 +77,7 @@ impl From<ServiceError> for Status {
             }
             ServiceError::NotFound(m) => Status::new(Code::NotFound, m),
             ServiceError::FailedPrecondition(m) => Status::new(Code::FailedPrecondition, m),
+            ServiceError::Unauthenticated(m) => Status::new(Code::Unauthenticated, m),
             ServiceError::PermissionDenied(m) => Status::new(Code::PermissionDenied, m),
             ServiceError::Aborted(m) => Status::new(Code::Aborted, m),
             ServiceError::Store(e) => {

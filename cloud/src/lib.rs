@@ -12,6 +12,7 @@
 //! | [`wallets`] | enrolment, top-ups, freezing |
 //! | [`payments`] | Authorize / Query / Cancel / Refund / Confirm rules, one transaction each |
 //! | [`catalog`] | products and the versioned change stream |
+//! | [`identity`] | which store a request may act for (store tokens) |
 //! | [`grpc`] | the tonic services over the modules above |
 //! | [`http`] | `/healthz`, `/metrics` |
 //! | [`resolver`] | the GS1 Digital Link resolver's routes (a slot for now) |
@@ -31,6 +32,7 @@ pub mod error;
 pub mod grpc;
 pub mod gtin;
 pub mod http;
+pub mod identity;
 pub mod metrics;
 pub mod paycode;
 pub mod payments;

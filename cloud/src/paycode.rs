@@ -70,7 +70,7 @@ pub fn decode_secret(base32: &str) -> Result<Vec<u8>, PaycodeError> {
     if cleaned.is_empty() {
         return Err(PaycodeError::BadSecret);
     }
-    while cleaned.len() % 8 != 0 {
+    while !cleaned.len().is_multiple_of(8) {
         cleaned.push('=');
     }
     data_encoding::BASE32

@@ -20,6 +20,7 @@ use crate::error::CloudError;
 use crate::grpc::catalog::CatalogApi;
 use crate::grpc::payment::PaymentApi;
 use crate::grpc::shopper::ShopperApi;
+use crate::identity::StoreAuth;
 use crate::metrics::Metrics;
 use crate::payments::Payments;
 use crate::store::Store;
@@ -104,13 +105,23 @@ impl Cloud {
             .build_v1()
             .map_err(|e| CloudError::Io(std::io::Error::other(e.to_string())))?;
 
+        let auth = StoreAuth::from_config(&ctx.config);
+        if !auth.enabled() {
+            tracing::warn!("no store tokens configured: any caller may act for any store");
+        }
         let grpc_addr = grpc.local_addr()?;
         let http_addr = http.local_addr()?;
         let router = tonic::transport::Server::builder()
             .add_service(health_service)
             .add_service(reflection)
-            .add_service(PaymentServiceServer::new(PaymentApi::new(self.payments())))
-            .add_service(CatalogServiceServer::new(CatalogApi::new(self.catalog())))
+            .add_service(PaymentServiceServer::new(PaymentApi::new(
+                self.payments(),
+                auth.clone(),
+            )))
+            .add_service(CatalogServiceServer::new(CatalogApi::new(
+                self.catalog(),
+                auth,
+            )))
             .add_service(ShopperServiceServer::new(ShopperApi::new(
                 self.wallets(),
                 self.payments(),

@@ -5,17 +5,19 @@ use omo_proto::catalog::{GetChangesRequest, GetChangesResponse, UpsertRequest, U
 use tonic::{Request, Response, Status};
 
 use crate::catalog::Catalog;
+use crate::identity::StoreAuth;
 
 /// The catalog service.
 #[derive(Clone)]
 pub struct CatalogApi {
     catalog: Catalog,
+    auth: StoreAuth,
 }
 
 impl CatalogApi {
-    /// Serve this catalog.
-    pub fn new(catalog: Catalog) -> Self {
-        Self { catalog }
+    /// Serve this catalog; `GetChanges` only to stores that pass `auth`.
+    pub fn new(catalog: Catalog, auth: StoreAuth) -> Self {
+        Self { catalog, auth }
     }
 }
 
@@ -25,6 +27,7 @@ impl CatalogService for CatalogApi {
         &self,
         request: Request<GetChangesRequest>,
     ) -> Result<Response<GetChangesResponse>, Status> {
+        self.auth.check(&request, &request.get_ref().store_id)?;
         let r = request.into_inner();
         let (products, latest_version) = self.catalog.changes(r.since_version, r.limit).await?;
         Ok(Response::new(GetChangesResponse {

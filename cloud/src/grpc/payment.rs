@@ -8,18 +8,20 @@ use omo_proto::payment::{
 use tonic::{Request, Response, Status};
 
 use super::payment_to_proto;
+use crate::identity::StoreAuth;
 use crate::payments::{AuthorizeInput, Payments};
 
 /// The payment service.
 #[derive(Clone)]
 pub struct PaymentApi {
     payments: Payments,
+    auth: StoreAuth,
 }
 
 impl PaymentApi {
-    /// Serve payments with these rules.
-    pub fn new(payments: Payments) -> Self {
-        Self { payments }
+    /// Serve payments with these rules, to stores that pass `auth`.
+    pub fn new(payments: Payments, auth: StoreAuth) -> Self {
+        Self { payments, auth }
     }
 }
 
@@ -29,6 +31,7 @@ impl PaymentService for PaymentApi {
         &self,
         request: Request<AuthorizeRequest>,
     ) -> Result<Response<AuthorizeResponse>, Status> {
+        self.auth.check(&request, &request.get_ref().store_id)?;
         let r = request.into_inner();
         let input = AuthorizeInput {
             store_id: r.store_id,
@@ -47,6 +50,7 @@ impl PaymentService for PaymentApi {
         &self,
         request: Request<QueryRequest>,
     ) -> Result<Response<QueryResponse>, Status> {
+        self.auth.check(&request, &request.get_ref().store_id)?;
         let r = request.into_inner();
         let row = self.payments.query(&r.store_id, &r.order_id).await?;
         Ok(Response::new(QueryResponse {
@@ -58,6 +62,7 @@ impl PaymentService for PaymentApi {
         &self,
         request: Request<CancelRequest>,
     ) -> Result<Response<CancelResponse>, Status> {
+        self.auth.check(&request, &request.get_ref().store_id)?;
         let r = request.into_inner();
         let row = self
             .payments
@@ -72,6 +77,7 @@ impl PaymentService for PaymentApi {
         &self,
         request: Request<RefundRequest>,
     ) -> Result<Response<RefundResponse>, Status> {
+        self.auth.check(&request, &request.get_ref().store_id)?;
         let r = request.into_inner();
         let (row, refund) = self
             .payments

@@ -156,15 +156,7 @@ fn parse_body(
     body: &str,
     formats: &VariableMeasureFormats,
 ) -> Result<Barcode, BarcodeError> {
-    if let Some(rest) = body.strip_prefix('\u{1d}') {
-        return gs1_barcode(gs1::parse_elements(rest)?);
-    }
-    if aim.is_some_and(is_gs1_aim) {
-        return gs1_barcode(gs1::parse_elements(body)?);
-    }
-    if body.starts_with('(') {
-        return gs1_barcode(gs1::parse_bracketed(body)?);
-    }
+    // A Digital Link URI may come under ]Q1 or ]Q3 alike.
     if digital_link::looks_like_uri(body) {
         let p = digital_link::parse(body)?;
         return Ok(Barcode::DigitalLink {
@@ -173,6 +165,15 @@ fn parse_body(
             serial: p.serial,
             uri: body.to_owned(),
         });
+    }
+    if let Some(rest) = body.strip_prefix('\u{1d}') {
+        return gs1_barcode(gs1::parse_elements(rest)?);
+    }
+    if aim.is_some_and(is_gs1_aim) {
+        return gs1_barcode(gs1::parse_elements(body)?);
+    }
+    if body.starts_with('(') {
+        return gs1_barcode(gs1::parse_bracketed(body)?);
     }
     if !gtin::all_digits(body) {
         return Err(BarcodeError::Unrecognised {

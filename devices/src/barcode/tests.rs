@@ -205,6 +205,13 @@ fn digital_link_in_a_qr_code() {
 }
 
 #[test]
+fn digital_link_under_a_gs1_qr_identifier() {
+    let parsed = p("]Q3https://id.gs1.org/01/09501101020917/21/S1").unwrap();
+    assert_eq!(parsed.symbology.as_deref(), Some("GS1 QR Code"));
+    assert_eq!(parsed.barcode.gtin(), Some("09501101020917"));
+}
+
+#[test]
 fn empty_and_junk_are_rejected() {
     assert_eq!(p(""), Err(BarcodeError::Empty));
     assert_eq!(p("]E0"), Err(BarcodeError::Empty));

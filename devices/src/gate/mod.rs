@@ -1,13 +1,17 @@
 //! Exit gates: the object-safe [`Gate`] trait the edge holds as `Arc<dyn Gate>`, the gate's states
 //! and events (UnifiedPOS terms: closed, open, blocked, malfunction), the pure timing rules
-//! ([`rules`]) and a simulated gate ([`SimGate`]) that follows the same rules.
+//! ([`rules`]), a simulated gate ([`SimGate`]) and a Raspberry Pi GPIO gate ([`RppalGate`]) that
+//! both follow those rules through one shared driver (`driven`).
 
+mod driven;
+mod rppal_gate;
 pub mod rules;
 mod sim;
 
 use serde::Serialize;
 use tokio::sync::broadcast;
 
+pub use rppal_gate::{RppalGate, RppalGateConfig};
 pub use rules::GateTiming;
 pub use sim::SimGate;
 

@@ -1,46 +1,55 @@
-//! A simulated gate: the same [`GateRules`] as a real one, with tokio timers, and methods to
-//! simulate what shoppers and the building do (a passage, an obstruction, a fire alarm).
+//! A simulated gate: the same [`GateRules`](super::rules::GateRules) as the GPIO gate, with tokio
+//! timers, and methods to simulate what shoppers and the building do (a passage, an obstruction, a
+//! fire alarm).
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use tokio::runtime::Handle;
 use tokio::sync::broadcast;
-use tracing::{debug, info};
 
-use super::rules::{GateRules, GateTiming, Input, Output};
+use super::driven::{Driven, Opener, apply};
+use super::rules::{GateTiming, Input};
 use super::{Gate, GateError, GateEvent, GateState};
 
-struct Inner {
-    rules: Mutex<GateRules>,
-    events: broadcast::Sender<GateEvent>,
-    pulses: Mutex<u64>,
-    name: String,
+#[derive(Default)]
+struct SimOpener {
+    pulses: AtomicU64,
+    held: AtomicBool,
 }
 
-/// A simulated gate. Cheap to clone; clones share the gate.
+impl Opener for SimOpener {
+    fn pulse(&self, _: &Handle) -> Result<(), GateError> {
+        self.pulses.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn hold(&self, on: bool) -> Result<(), GateError> {
+        self.held.store(on, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// A simulated gate. Cheap to clone; clones share the gate. Its methods need a tokio runtime
+/// (for the close timers) and fail with [`GateError::Unavailable`] outside one.
 #[derive(Clone)]
 pub struct SimGate {
-    inner: Arc<Inner>,
+    inner: Arc<Driven<SimOpener>>,
 }
 
 impl SimGate {
     pub fn new(name: impl Into<String>, timing: GateTiming) -> Self {
-        let (events, _) = broadcast::channel(256);
         Self {
-            inner: Arc::new(Inner {
-                rules: Mutex::new(GateRules::new(timing)),
-                events,
-                pulses: Mutex::new(0),
-                name: name.into(),
-            }),
+            inner: Driven::new(name.into(), timing, SimOpener::default(), None),
         }
     }
 
-    /// A shopper walks through.
+    /// A shopper walks through (the beam is broken and restored).
     pub fn simulate_passage(&self) -> Result<(), GateError> {
         apply(&self.inner, Input::Passage)
     }
 
-    /// Something stands in (or leaves) the beam.
+    /// Something stands in (or leaves) the beam: the gate will not close on it.
     pub fn set_obstructed(&self, on: bool) -> Result<(), GateError> {
         apply(&self.inner, Input::Obstructed(on))
     }
@@ -52,45 +61,13 @@ impl SimGate {
 
     /// How many times the opener relay was pulsed.
     pub fn pulses(&self) -> u64 {
-        *self
-            .inner
-            .pulses
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.inner.opener.pulses.load(Ordering::Relaxed)
     }
-}
 
-fn apply(inner: &Arc<Inner>, input: Input) -> Result<(), GateError> {
-    let runtime = tokio::runtime::Handle::try_current()
-        .map_err(|_| GateError::Unavailable("the simulated gate needs a tokio runtime".into()))?;
-    let outputs = inner
-        .rules
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .handle(input);
-    for output in outputs {
-        match output {
-            Output::Event(e) => {
-                debug!(gate = %inner.name, event = ?e, "gate event");
-                // No subscribers is fine.
-                let _ = inner.events.send(e);
-            }
-            Output::PulseOpen => *inner.pulses.lock().unwrap_or_else(PoisonError::into_inner) += 1,
-            Output::HoldOpen(on) => {
-                info!(gate = %inner.name, hold = on, "gate opener held by fire alarm")
-            }
-            Output::StartTimer { kind, id, after } => {
-                let weak = Arc::downgrade(inner);
-                runtime.spawn(async move {
-                    tokio::time::sleep(after).await;
-                    if let Some(inner) = weak.upgrade() {
-                        let _ = apply(&inner, Input::Timer { kind, id });
-                    }
-                });
-            }
-        }
+    /// True while the opener is held by the fire alarm.
+    pub fn held_open(&self) -> bool {
+        self.inner.opener.held.load(Ordering::Relaxed)
     }
-    Ok(())
 }
 
 impl Gate for SimGate {
@@ -99,14 +76,10 @@ impl Gate for SimGate {
     }
 
     fn state(&self) -> GateState {
-        self.inner
-            .rules
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .state()
+        self.inner.state()
     }
 
     fn subscribe(&self) -> broadcast::Receiver<GateEvent> {
-        self.inner.events.subscribe()
+        self.inner.subscribe()
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::{SinkExt, StreamExt};
 use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_serial::SerialStream;
@@ -55,37 +55,67 @@ fn poll_command(protocol: ScaleProtocol) -> ScaleCommand {
     }
 }
 
-/// Sends `command` and waits up to `timeout` for a reply; garbage in between is counted in
-/// `garbage` and skipped.
-async fn transact(
-    port: &mut Port,
-    command: ScaleCommand,
-    timeout: Duration,
-    garbage: &mut u64,
-) -> Result<ScaleReply, ScaleError> {
-    // Replies that arrived late for an earlier command are not answers to this one.
-    port.read_buffer_mut().clear();
-    port.send(command).await?;
-    let deadline = Instant::now() + timeout;
-    loop {
-        match tokio::time::timeout_at(deadline, port.next()).await {
-            Err(_) => {
-                return Err(ScaleError::Timeout {
-                    ms: timeout.as_millis() as u64,
-                });
+/// An open scale port with its request/response bookkeeping.
+struct Link {
+    port: Port,
+    /// A request timed out and its reply may still arrive: the next reply is taken as that late
+    /// one and discarded rather than as the answer to a newer request. At most one is owed, and
+    /// a request that discarded one does not owe another when it times out, so a scale that was
+    /// silent (no late replies) costs at most one poll after it recovers.
+    late_reply_owed: bool,
+    /// Garbage frames seen since last asked.
+    garbage: u64,
+}
+
+impl Link {
+    fn new(port: Port) -> Self {
+        Self {
+            port,
+            late_reply_owed: false,
+            garbage: 0,
+        }
+    }
+
+    /// Sends `command` and waits up to `timeout` for its reply, skipping garbage and late replies.
+    async fn transact(
+        &mut self,
+        command: ScaleCommand,
+        timeout: Duration,
+    ) -> Result<ScaleReply, ScaleError> {
+        // Bytes already buffered predate this request.
+        if !self.port.read_buffer().is_empty() {
+            self.port.read_buffer_mut().clear();
+            self.late_reply_owed = false;
+        }
+        self.port.send(command).await?;
+        let deadline = Instant::now() + timeout;
+        let mut discarded = false;
+        loop {
+            match tokio::time::timeout_at(deadline, self.port.next()).await {
+                Err(_) => {
+                    self.late_reply_owed = !discarded;
+                    return Err(ScaleError::Timeout {
+                        ms: timeout.as_millis() as u64,
+                    });
+                }
+                Ok(None) => {
+                    return Err(ScaleError::Io(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "port closed",
+                    )));
+                }
+                Ok(Some(Err(e))) => return Err(e),
+                Ok(Some(Ok(ScaleFrame::Garbage(why)))) => {
+                    self.garbage += 1;
+                    debug!(reason = %why, "scale sent garbage");
+                }
+                Ok(Some(Ok(ScaleFrame::Reply(reply)))) if self.late_reply_owed => {
+                    self.late_reply_owed = false;
+                    discarded = true;
+                    debug!(reply = ?reply, "late scale reply discarded");
+                }
+                Ok(Some(Ok(ScaleFrame::Reply(reply)))) => return Ok(reply),
             }
-            Ok(None) => {
-                return Err(ScaleError::Io(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "port closed",
-                )));
-            }
-            Ok(Some(Err(e))) => return Err(e),
-            Ok(Some(Ok(ScaleFrame::Garbage(why)))) => {
-                *garbage += 1;
-                debug!(reason = %why, "scale sent garbage");
-            }
-            Ok(Some(Ok(ScaleFrame::Reply(reply)))) => return Ok(reply),
         }
     }
 }
@@ -96,7 +126,58 @@ pub fn spawn_scale(
     tx: mpsc::Sender<ScaleEvent>,
     cancel: CancellationToken,
 ) -> JoinHandle<()> {
-    tokio::spawn(async move { run(config, tx, cancel).await })
+    tokio::spawn(async move { run(config, tx, cancel, None).await })
+}
+
+/// Spawns the driver and returns a [`ScaleHandle`] to send it commands (zero, tare) through the
+/// port it already holds (the port is opened exclusively, so nobody else can).
+pub fn spawn_scale_with_handle(
+    config: ScaleConfig,
+    tx: mpsc::Sender<ScaleEvent>,
+    cancel: CancellationToken,
+) -> (ScaleHandle, JoinHandle<()>) {
+    let (req_tx, req_rx) = mpsc::channel(8);
+    let task = tokio::spawn(async move { run(config, tx, cancel, Some(req_rx)).await });
+    (ScaleHandle { tx: req_tx }, task)
+}
+
+type Request = (
+    ScaleCommand,
+    oneshot::Sender<Result<ScaleReply, ScaleError>>,
+);
+
+/// Sends commands to a running scale driver. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ScaleHandle {
+    tx: mpsc::Sender<Request>,
+}
+
+fn not_connected(why: &str) -> ScaleError {
+    ScaleError::Io(std::io::Error::new(
+        std::io::ErrorKind::NotConnected,
+        why.to_owned(),
+    ))
+}
+
+impl ScaleHandle {
+    /// Sends `command` between two polls and returns the scale's reply; a refusal is
+    /// [`ScaleError::Rejected`], a disconnected scale an [`ScaleError::Io`].
+    pub async fn command(&self, command: ScaleCommand) -> Result<ScaleReply, ScaleError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send((command, tx))
+            .await
+            .map_err(|_| not_connected("scale driver stopped"))?;
+        rx.await
+            .map_err(|_| not_connected("scale driver stopped"))?
+    }
+}
+
+async fn next_request(rx: &mut Option<mpsc::Receiver<Request>>) -> Option<Request> {
+    match rx {
+        Some(r) => r.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 struct Driver {
@@ -104,6 +185,7 @@ struct Driver {
     tx: mpsc::Sender<ScaleEvent>,
     health: HealthTracker,
     last: Option<WeightReading>,
+    requests: Option<mpsc::Receiver<Request>>,
 }
 
 impl Driver {
@@ -125,7 +207,12 @@ impl Driver {
     }
 }
 
-async fn run(config: ScaleConfig, tx: mpsc::Sender<ScaleEvent>, cancel: CancellationToken) {
+async fn run(
+    config: ScaleConfig,
+    tx: mpsc::Sender<ScaleEvent>,
+    cancel: CancellationToken,
+    requests: Option<mpsc::Receiver<Request>>,
+) {
     let device = config.device_name();
     let health = HealthTracker::new(
         device.clone(),
@@ -138,6 +225,7 @@ async fn run(config: ScaleConfig, tx: mpsc::Sender<ScaleEvent>, cancel: Cancella
         tx,
         health,
         last: None,
+        requests,
     };
     let initial_backoff = Duration::from_millis(d.config.reconnect_ms.max(1));
     let max_backoff =
@@ -177,26 +265,35 @@ async fn run(config: ScaleConfig, tx: mpsc::Sender<ScaleEvent>, cancel: Cancella
                 }
             }
         }
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(backoff) => {}
+        let wake = tokio::time::Instant::now() + backoff;
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep_until(wake) => break,
+                req = next_request(&mut d.requests) => match req {
+                    Some((_, reply)) => {
+                        let _ = reply.send(Err(not_connected("scale not connected")));
+                    }
+                    None => d.requests = None,
+                },
+            }
         }
         backoff = (backoff * 2).min(max_backoff);
     }
 }
 
 /// Polls until the port is lost (returns the reason) or the driver must stop (returns `None`).
-async fn poll(mut port: Port, d: &mut Driver, cancel: &CancellationToken) -> Option<String> {
+async fn poll(port: Port, d: &mut Driver, cancel: &CancellationToken) -> Option<String> {
     let command = poll_command(d.config.protocol);
     let timeout = Duration::from_millis(d.config.timeout_ms.max(1));
     let interval = Duration::from_millis(d.config.poll_ms);
-    let mut garbage = 0u64;
+    let mut link = Link::new(port);
     loop {
         let result = tokio::select! {
             _ = cancel.cancelled() => return None,
-            r = transact(&mut port, command, timeout, &mut garbage) => r,
+            r = link.transact(command, timeout) => r,
         };
-        for _ in 0..std::mem::take(&mut garbage) {
+        for _ in 0..std::mem::take(&mut link.garbage) {
             d.health.count_error();
         }
         let now = Utc::now();
@@ -232,10 +329,48 @@ async fn poll(mut port: Port, d: &mut Driver, cancel: &CancellationToken) -> Opt
                 }
             }
         }
-        tokio::select! {
-            _ = cancel.cancelled() => return None,
-            _ = tokio::time::sleep(interval) => {}
+        let wake = tokio::time::Instant::now() + interval;
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return None,
+                _ = tokio::time::sleep_until(wake) => break,
+                req = next_request(&mut d.requests) => match req {
+                    None => d.requests = None,
+                    Some((command, reply)) => {
+                        let result = match link.transact(command, timeout).await {
+                            Ok(ScaleReply::Refused(why)) => Err(ScaleError::Rejected(why)),
+                            other => other,
+                        };
+                        let lost = match &result {
+                            Err(ScaleError::Io(e)) => Some(format!("read failed: {e}")),
+                            _ => None,
+                        };
+                        let _ = reply.send(result);
+                        if lost.is_some() {
+                            return lost;
+                        }
+                    }
+                },
+            }
         }
+    }
+}
+
+/// Opens the scale, sends one command (zero, tare, clear tare, reset) and returns its reply.
+/// For the 8217 every command is answered with a status, returned as a [`ScaleReply::Reading`].
+pub async fn send_command(
+    config: &ScaleConfig,
+    command: ScaleCommand,
+) -> Result<ScaleReply, ScaleError> {
+    let codec = ScaleCodec::new(config.protocol, config.unit);
+    codec.command_bytes(command)?;
+    let mut link = Link::new(open(config)?);
+    match link
+        .transact(command, Duration::from_millis(config.timeout_ms.max(1)))
+        .await?
+    {
+        ScaleReply::Refused(why) => Err(ScaleError::Rejected(why)),
+        reply => Ok(reply),
     }
 }
 
@@ -243,20 +378,19 @@ async fn poll(mut port: Port, d: &mut Driver, cancel: &CancellationToken) -> Opt
 /// [`ScaleError::Timeout`] when the scale never answers and [`ScaleError::NotStable`] when it
 /// answers but never settles, within `timeout`.
 pub async fn read_stable(config: &ScaleConfig, timeout: Duration) -> Result<i64, ScaleError> {
-    let mut port = open(config)?;
+    let mut link = Link::new(open(config)?);
     let deadline = Instant::now() + timeout;
     let per_request = Duration::from_millis(config.timeout_ms.max(1));
     let interval = Duration::from_millis(config.poll_ms.max(10));
     let command = poll_command(config.protocol);
     let mut last = None;
     let mut answered = false;
-    let mut garbage = 0;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             break;
         }
-        match transact(&mut port, command, per_request.min(left), &mut garbage).await {
+        match link.transact(command, per_request.min(left)).await {
             Ok(ScaleReply::Reading(WeightReading::Stable { grams })) => return Ok(grams),
             Ok(ScaleReply::Reading(r)) => {
                 answered = true;

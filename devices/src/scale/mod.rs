@@ -14,7 +14,9 @@ pub mod toledo8217;
 
 pub use codec::{ScaleCodec, ScaleFrame, ScaleReply};
 pub use config::{ScaleConfig, ScaleProtocol};
-pub use driver::{ScaleEvent, read_stable, spawn_scale};
+pub use driver::{
+    ScaleEvent, ScaleHandle, read_stable, send_command, spawn_scale, spawn_scale_with_handle,
+};
 pub use reading::{ReplyError, ScaleError, ScaleUnit, WeightReading};
 
 /// What the host can ask a scale to do.
