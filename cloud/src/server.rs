@@ -8,6 +8,7 @@ use omo_proto::catalog::catalog_service_server::CatalogServiceServer;
 use omo_proto::payment::payment_service_server::PaymentServiceServer;
 use omo_proto::shopper::shopper_service_server::ShopperServiceServer;
 use tokio::net::TcpListener;
+use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -131,11 +132,15 @@ impl Cloud {
         let grpc_task = tasks.spawn({
             let stop = stop.clone();
             async move {
+                // Small gRPC frames must not wait for Nagle's algorithm (40 ms stalls otherwise).
+                let incoming = TcpListenerStream::new(grpc).map(|conn| {
+                    if let Ok(conn) = &conn {
+                        let _ = conn.set_nodelay(true);
+                    }
+                    conn
+                });
                 let result = router
-                    .serve_with_incoming_shutdown(
-                        TcpListenerStream::new(grpc),
-                        stop.clone().cancelled_owned(),
-                    )
+                    .serve_with_incoming_shutdown(incoming, stop.clone().cancelled_owned())
                     .await;
                 stop.cancel();
                 result.map_err(CloudError::from)

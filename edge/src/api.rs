@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -80,8 +80,15 @@ async fn devices(State(ctx): State<Arc<EdgeContext>>) -> Json<serde_json::Value>
     Json(json!({ "devices": ctx.board.devices() }))
 }
 
-async fn sales(State(ctx): State<Arc<EdgeContext>>) -> Response {
-    match ctx.store.recent_sales(50).await {
+/// `?limit=N` (default 50, at most 100000).
+#[derive(serde::Deserialize)]
+struct Limit {
+    limit: Option<i64>,
+}
+
+async fn sales(State(ctx): State<Arc<EdgeContext>>, Query(query): Query<Limit>) -> Response {
+    let limit = query.limit.unwrap_or(50).clamp(1, 100_000);
+    match ctx.store.recent_sales(limit).await {
         Ok(sales) => Json(json!({ "sales": sales })).into_response(),
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,

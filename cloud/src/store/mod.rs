@@ -9,12 +9,15 @@
 pub mod ledger;
 
 use std::borrow::Cow;
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{Any, AnyPool, ConnectOptions, Connection, SqlStr, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Connection, SqlStr, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use ledger::{LedgerReport, ledger_check};
 
@@ -57,6 +60,40 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite admits one writer: this process's writers queue here (fairly, without SQLite's
+    /// sleeping busy handler); other processes still meet the busy timeout.
+    write_gate: Arc<Mutex<()>>,
+}
+
+/// A write transaction; derefs to the connection, so `&mut *tx` executes queries in it.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _gate: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    /// Commit, then let the next writer in.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    /// Roll back, then let the next writer in.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
 }
 
 impl Store {
@@ -75,7 +112,7 @@ impl Store {
             .max_connections(max_connections.max(1))
             .connect(url)
             .await?;
-        let store = Store { pool, backend };
+        let store = Store { pool, backend, write_gate: Arc::new(Mutex::new(())) };
         store.migrate().await?;
         tracing::info!(backend = ?backend, url = %redact(url), "database ready");
         Ok(store)
@@ -93,10 +130,13 @@ impl Store {
 
     /// Begin a write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`)
     /// so that concurrent writers queue on the busy timeout instead of failing to upgrade.
-    pub async fn begin(&self) -> Result<Transaction<'static, Any>, StoreError> {
+    pub async fn begin(&self) -> Result<WriteTx, StoreError> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                let gate = self.write_gate.clone().lock_owned().await;
+                WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _gate: Some(gate) }
+            }
+            Backend::Postgres => WriteTx { tx: self.pool.begin().await?, _gate: None },
         })
     }
 

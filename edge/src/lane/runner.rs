@@ -141,6 +141,12 @@ impl Runner {
             info!(lane = %self.lane.id, "resuming a paid basket: opening the gate");
             self.open_gate();
         }
+        if self.lane.state == LaneState::Exiting {
+            // The gate was open when the edge stopped; it is closed now (a gate's safe state
+            // after a restart), so the shopper has left: finish the session.
+            info!(lane = %self.lane.id, "resuming after the exit: the session is complete");
+            let _ = self.answers.try_send(LaneEvent::GateClosed);
+        }
     }
 
     fn description(&self) -> String {
