@@ -106,7 +106,8 @@ pub enum ConfigError {
 }
 
 impl CloudConfig {
-    /// Load the defaults, then `path` (if given), then `OMO_*` environment variables.
+    /// Load the defaults, then `path` (if given), then `OMO_<KEY>` and `OMO_CLOUD_<KEY>`
+    /// environment variables (the latter win).
     pub fn load(path: Option<&Path>) -> Result<CloudConfig, ConfigError> {
         let mut figment = Figment::new();
         if let Some(path) = path {
@@ -116,7 +117,10 @@ impl CloudConfig {
             })?;
             figment = figment.merge(Toml::file_exact(path));
         }
-        figment = figment.merge(Env::prefixed("OMO_").filter(|k| KEYS.contains(&k.as_str())));
+        // `OMO_CLOUD_<KEY>` beats `OMO_<KEY>`, for a machine that runs an edge beside the cloud.
+        figment = figment
+            .merge(Env::prefixed("OMO_").filter(|k| KEYS.contains(&k.as_str())))
+            .merge(Env::prefixed("OMO_CLOUD_").filter(|k| KEYS.contains(&k.as_str())));
         figment.extract().map_err(|e| invalid(e, path))
     }
 

@@ -112,7 +112,11 @@ impl Store {
             .max_connections(max_connections.max(1))
             .connect(url)
             .await?;
-        let store = Store { pool, backend, write_gate: Arc::new(Mutex::new(())) };
+        let store = Store {
+            pool,
+            backend,
+            write_gate: Arc::new(Mutex::new(())),
+        };
         store.migrate().await?;
         tracing::info!(backend = ?backend, url = %redact(url), "database ready");
         Ok(store)
@@ -134,9 +138,15 @@ impl Store {
         Ok(match self.backend {
             Backend::Sqlite => {
                 let gate = self.write_gate.clone().lock_owned().await;
-                WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _gate: Some(gate) }
+                WriteTx {
+                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _gate: Some(gate),
+                }
             }
-            Backend::Postgres => WriteTx { tx: self.pool.begin().await?, _gate: None },
+            Backend::Postgres => WriteTx {
+                tx: self.pool.begin().await?,
+                _gate: None,
+            },
         })
     }
 
