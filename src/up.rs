@@ -120,6 +120,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         },
         payment: PaymentConfig::default(),
         variable_measure: Default::default(),
+        weight_security: Default::default(),
         lanes: lane_configs,
     };
     edge.validate()

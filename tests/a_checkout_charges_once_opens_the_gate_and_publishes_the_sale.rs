@@ -41,11 +41,18 @@ async fn checkout(kind: BrokerKind) {
     lane.scale.set_weight(12);
     lane.scanner.scan(MILK).await.unwrap();
     lane.scale.set_weight(1042);
-    let view = support::eventually(WAIT, "two items in the basket", || async {
+    let view = support::eventually(WAIT, "two items in the basket, both bagged", || async {
         let view = store.lane_view("1").await;
-        (view["item_count"] == 2).then_some(view)
+        let bagged = view["session"]["bagging"]["awaited"]
+            .as_array()
+            .is_some_and(|a| a.is_empty());
+        (view["item_count"] == 2 && bagged).then_some(view)
     })
     .await;
+    assert!(
+        view["interventions"].as_array().unwrap().is_empty(),
+        "{view}"
+    );
     assert_eq!(view["total_fen"], 350 + 1290, "{view}");
     assert_eq!(view["state"], "shopping");
 
@@ -99,6 +106,12 @@ async fn checkout(kind: BrokerKind) {
 
     // The same code again, for a new basket: refused as already used, nothing charged.
     lane.scanner.scan(PEN).await.unwrap();
+    lane.scale.set_weight(1042 + 12);
+    support::eventually(WAIT, "the pen bagged", || async {
+        let view = store.lane_view("1").await;
+        (view["prompt"]["code"] == "item_bagged").then_some(())
+    })
+    .await;
     lane.scanner.scan(&code).await.unwrap();
     let view = support::eventually(WAIT, "the replayed code declined", || async {
         let view = store.lane_view("1").await;

@@ -154,7 +154,13 @@ async fn sigkill_at_random_points_never_double_charges_or_loses_a_paid_basket() 
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
     let per_lane = total.div_ceil(LANES as u32);
-    let mut store = TestStore::start(BrokerKind::Mosquitto, LANES).await;
+    // The shoppers here do not bag (this test is about payments, not shrink).
+    let mut store = TestStore::start_with(
+        BrokerKind::Mosquitto,
+        LANES,
+        "\n[weight_security]\nenabled = false\n",
+    )
+    .await;
     store.start_edge().await;
     let shared = Arc::new(Shared {
         edge_url: store.edge_url(""),

@@ -180,6 +180,13 @@ impl HealthTracker {
         false
     }
 
+    /// The device cannot work at all (a broken decoder, a build without its driver): marked
+    /// `Fault` at once, whatever the threshold. Returns true when the snapshot changed.
+    pub fn fault(&mut self, reason: impl Into<String>, now: DateTime<Utc>) -> bool {
+        self.health.errors += 1;
+        self.set(DeviceStatus::Fault, Some(reason.into()), now)
+    }
+
     /// Counts an error that does not change the status (a garbage scanner frame).
     pub fn count_error(&mut self) {
         self.health.errors += 1;

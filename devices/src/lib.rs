@@ -4,6 +4,7 @@
 //! | module | what it holds |
 //! | --- | --- |
 //! | [`barcode`] | pure parser: AIM identifiers, EAN/UPC, variable-measure, payment codes, GS1, Digital Link |
+//! | [`camera`] | cameras reading QR codes (OpenCV, feature `camera`): config, repeat filter, driver |
 //! | [`scanner`] | serial barcode scanners: framing codec, config, reconnecting driver |
 //! | [`scale`] | serial scales: Toledo 8217 and MT-SICS codecs, config, polling driver |
 //! | [`gate`] | exit gates: the [`gate::Gate`] trait, timing rules, a simulated gate, a GPIO (rppal) gate |
@@ -12,6 +13,7 @@
 //! | [`serial`] | serial line settings and opening ports with tokio-serial |
 
 pub mod barcode;
+pub mod camera;
 pub mod gate;
 pub mod health;
 pub mod scale;

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::Stream;
 use serde_json::json;
@@ -28,6 +28,8 @@ pub fn router(ctx: Arc<EdgeContext>) -> Router {
         .route("/api/devices", get(devices))
         .route("/api/sales", get(sales))
         .route("/api/events", get(events))
+        .route("/api/lanes/{id}/actions", post(lane_action))
+        .route("/api/actions", get(actions))
         .with_state(ctx)
 }
 
@@ -90,6 +92,42 @@ async fn sales(State(ctx): State<Arc<EdgeContext>>, Query(query): Query<Limit>) 
     let limit = query.limit.unwrap_or(50).clamp(1, 100_000);
     match ctx.store.recent_sales(limit).await {
         Ok(sales) => Json(json!({ "sales": sales })).into_response(),
+        Err(error) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "error": error.to_string() })),
+        )
+            .into_response(),
+    }
+}
+
+/// An operator's command for a lane: `{"operator","role","reason","command",...}`. Answers the
+/// lane as it is after the command, or 409 with the reason it was refused.
+async fn lane_action(
+    State(ctx): State<Arc<EdgeContext>>,
+    Path(id): Path<String>,
+    Json(action): Json<crate::lane::OperatorAction>,
+) -> Response {
+    if action.reason.trim().is_empty() {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": "say why: `reason` is required" })),
+        )
+            .into_response();
+    }
+    match ctx.lanes.command(&id, action).await {
+        Ok(view) => Json(view).into_response(),
+        Err(reason) => (StatusCode::CONFLICT, Json(json!({ "error": reason }))).into_response(),
+    }
+}
+
+/// The audit trail of operator actions, newest first.
+async fn actions(State(ctx): State<Arc<EdgeContext>>, Query(query): Query<Limit>) -> Response {
+    match ctx
+        .store
+        .recent_actions(query.limit.unwrap_or(100).clamp(1, 10_000))
+        .await
+    {
+        Ok(rows) => Json(json!({ "actions": rows })).into_response(),
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "error": error.to_string() })),
@@ -164,6 +202,16 @@ async fn metrics(State(ctx): State<Arc<EdgeContext>>) -> Response {
             "omo_payments_total{{result=\"{result}\"}} {value}\n"
         ));
     }
+    counter(
+        "omo_alerts_total",
+        "Interventions and alerts raised.",
+        "",
+        load(&c.alerts),
+    );
+    out.push_str(&ctx.board.scan_latency.render(
+        "omo_scan_to_state_seconds",
+        "From a scan's last byte on the serial line to the lane's committed state.",
+    ));
     out.push_str(&format!(
         "# HELP omo_outbox_depth Messages waiting for the broker.\n# TYPE omo_outbox_depth gauge\nomo_outbox_depth {depth}\n"
     ));

@@ -52,11 +52,57 @@ pub struct Counters {
     pub payments_cancelled: AtomicU64,
     pub checkouts: AtomicU64,
     pub device_errors: AtomicU64,
+    pub alerts: AtomicU64,
 }
 
 impl Counters {
     pub fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Upper bounds (seconds) of the scan-to-state latency histogram's buckets.
+pub const LATENCY_BUCKETS: [f64; 10] =
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+
+/// A Prometheus histogram of how long a scan takes from its last byte to the lane's committed
+/// state.
+#[derive(Debug, Default)]
+pub struct LatencyHistogram {
+    buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+}
+
+impl LatencyHistogram {
+    pub fn observe(&self, seconds: f64) {
+        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.buckets) {
+            if seconds <= *bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_micros
+            .fetch_add((seconds * 1e6) as u64, Ordering::Relaxed);
+    }
+
+    /// The histogram in Prometheus text format under `name`.
+    pub fn render(&self, name: &str, help: &str) -> String {
+        let mut out = format!("# HELP {name} {help}\n# TYPE {name} histogram\n");
+        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.buckets) {
+            out.push_str(&format!(
+                "{name}_bucket{{le=\"{bound}\"}} {}\n",
+                bucket.load(Ordering::Relaxed)
+            ));
+        }
+        let count = self.count.load(Ordering::Relaxed);
+        out.push_str(&format!("{name}_bucket{{le=\"+Inf\"}} {count}\n"));
+        out.push_str(&format!(
+            "{name}_sum {}\n",
+            self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+        ));
+        out.push_str(&format!("{name}_count {count}\n"));
+        out
     }
 }
 
@@ -66,6 +112,8 @@ pub struct Board {
     devices: RwLock<BTreeMap<String, DeviceHealth>>,
     updates: broadcast::Sender<Update>,
     pub counters: Counters,
+    /// From a scan's last byte to the lane's committed state.
+    pub scan_latency: LatencyHistogram,
 }
 
 impl Default for Board {
@@ -75,6 +123,7 @@ impl Default for Board {
             devices: RwLock::default(),
             updates: broadcast::channel(1024).0,
             counters: Counters::default(),
+            scan_latency: LatencyHistogram::default(),
         }
     }
 }

@@ -13,6 +13,8 @@ use omo_devices::scale::ScaleConfig;
 use omo_devices::scanner::ScannerConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::lane::WeightRules;
+
 /// The commented default configuration, printed by `omo edge generate-config`.
 pub const EXAMPLE_TOML: &str = include_str!("../edge.example.toml");
 
@@ -66,6 +68,9 @@ pub struct EdgeConfig {
     /// In-store variable-measure barcode formats (fresh food labelled by the store's scales).
     #[serde(default)]
     pub variable_measure: VariableMeasureFormats,
+    /// Weight security on the bagging scales.
+    #[serde(default)]
+    pub weight_security: WeightRules,
     /// The checkout lanes, each with its devices.
     #[serde(default, rename = "lane")]
     pub lanes: Vec<LaneConfig>,

@@ -8,6 +8,8 @@ use tokio_util::sync::CancellationToken;
 use crate::board::Board;
 use crate::catalog::Catalog;
 use crate::config::EdgeConfig;
+use crate::lane::WeightBook;
+use crate::lane::runner::LaneHandles;
 use crate::outbox::OutboxSignal;
 use crate::payment::PaymentClient;
 use crate::store::Store;
@@ -20,6 +22,10 @@ pub struct EdgeContext {
     pub catalog: RwLock<Catalog>,
     pub payments: PaymentClient,
     pub board: Board,
+    /// What the bagging scales learned about each product's weight.
+    pub weights: RwLock<WeightBook>,
+    /// Where to send operator commands for each lane.
+    pub lanes: LaneHandles,
     /// Fires when the edge stops; long-lived responses (live events) end with it.
     pub shutdown: CancellationToken,
 }

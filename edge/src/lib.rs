@@ -65,6 +65,7 @@ pub async fn run(
     cancel: CancellationToken,
 ) -> Result<(), EdgeError> {
     let store = store::Store::open(&config.data_dir).await?;
+    let weights = store.load_weights().await?;
     let endpoint = Endpoint::from_shared(config.cloud_url.clone())
         .map_err(|e| EdgeError::CloudUrl {
             url: config.cloud_url.clone(),
@@ -86,6 +87,8 @@ pub async fn run(
         catalog: RwLock::default(),
         payments,
         board: board::Board::default(),
+        weights: RwLock::new(weights),
+        lanes: Default::default(),
         shutdown: cancel.clone(),
     });
 

@@ -15,7 +15,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::lane::{Lane, Sale, Transition};
+use crate::lane::{Lane, OperatorAction, Sale, Transition, WeightBook, WeightStats};
 
 /// A message to publish, stored in the outbox until the broker acknowledges it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,6 +224,92 @@ impl Store {
             });
         }
         Ok(sales)
+    }
+
+    /// Records an operator action and its outcome (`ok` or the refusal).
+    pub async fn audit(
+        &self,
+        lane_id: &str,
+        action: &OperatorAction,
+        outcome: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let command = serde_json::to_value(&action.command)?;
+        sqlx::query(
+            "INSERT INTO operator_actions (at, lane_id, operator, role, command, reason, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(at.to_rfc3339())
+        .bind(lane_id)
+        .bind(&action.operator)
+        .bind(serde_json::to_value(action.role)?.as_str().unwrap_or_default().to_string())
+        .bind(command.to_string())
+        .bind(&action.reason)
+        .bind(outcome)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The most recent operator actions, newest first, as JSON rows.
+    pub async fn recent_actions(&self, limit: i64) -> Result<Vec<serde_json::Value>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, at, lane_id, operator, role, command, reason, outcome FROM operator_actions ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let command: String = row.get(5);
+                serde_json::json!({
+                    "id": row.get::<i64, _>(0),
+                    "at": row.get::<String, _>(1),
+                    "lane_id": row.get::<String, _>(2),
+                    "operator": row.get::<String, _>(3),
+                    "role": row.get::<String, _>(4),
+                    "command": serde_json::from_str::<serde_json::Value>(&command).unwrap_or_default(),
+                    "reason": row.get::<String, _>(6),
+                    "outcome": row.get::<String, _>(7),
+                })
+            })
+            .collect())
+    }
+
+    /// Saves what was learned about a product's weight.
+    pub async fn save_weight(&self, gtin: &str, stats: &WeightStats) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO weight_stats (gtin, n, mean_g, m2) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (gtin) DO UPDATE SET n = excluded.n, mean_g = excluded.mean_g, m2 = excluded.m2",
+        )
+        .bind(gtin)
+        .bind(i64::from(stats.n))
+        .bind(stats.mean_g)
+        .bind(stats.m2)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Everything learned about weights.
+    pub async fn load_weights(&self) -> Result<WeightBook, StoreError> {
+        let rows = sqlx::query("SELECT gtin, n, mean_g, m2 FROM weight_stats")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let n: i64 = row.get(1);
+                (
+                    row.get::<String, _>(0),
+                    WeightStats {
+                        n: u32::try_from(n).unwrap_or(u32::MAX),
+                        mean_g: row.get(2),
+                        m2: row.get(3),
+                    },
+                )
+            })
+            .collect())
     }
 
     /// Stores changed catalog products and the version they bring the cache to.

@@ -64,6 +64,11 @@ pub struct TestStore {
 impl TestStore {
     /// Broker, cloud with the test catalog, and devices for `lanes` lanes; the edge not yet.
     pub async fn start(kind: BrokerKind, lanes: usize) -> TestStore {
+        TestStore::start_with(kind, lanes, "").await
+    }
+
+    /// Like [`TestStore::start`], with extra top-level TOML for the edge's config.
+    pub async fn start_with(kind: BrokerKind, lanes: usize, extra_toml: &str) -> TestStore {
         let dir = tempfile::tempdir().unwrap();
         let broker = Broker::start(kind, dir.path()).await;
         let grpc_port = free_port();
@@ -118,6 +123,7 @@ impl TestStore {
             dir.path().join("edge").display(),
             broker.url(),
         );
+        toml.push_str(extra_toml);
         for lane in &lanes {
             toml.push_str(&format!(
                 "\n[[lane]]\nid = \"{}\"\n[lane.scanner]\nport = \"{}\"\n[lane.scale]\nport = \"{}\"\nprotocol = \"toledo8217\"\npoll_ms = 100\n[lane.gate]\ndriver = \"sim\"\nopen_ms = 800\n",

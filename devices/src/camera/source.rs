@@ -15,7 +15,9 @@ pub enum CameraSource {
     Url(String),
 }
 
-const URL_SCHEMES: [&str; 6] = ["rtsp://", "rtsps://", "http://", "https://", "udp://", "tcp://"];
+const URL_SCHEMES: [&str; 6] = [
+    "rtsp://", "rtsps://", "http://", "https://", "udp://", "tcp://",
+];
 
 impl CameraSource {
     /// Classifies a config's `source` string.
@@ -25,10 +27,12 @@ impl CameraSource {
         if URL_SCHEMES.iter().any(|scheme| lower.starts_with(scheme)) {
             return Self::Url(s.to_owned());
         }
-        if !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(i) = s.parse() {
-                return Self::Index(i);
-            }
+        if !s.is_empty()
+            && s.len() <= 4
+            && s.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(i) = s.parse()
+        {
+            return Self::Index(i);
         }
         if s.starts_with("/dev/") {
             return Self::Device(s.to_owned());

@@ -57,6 +57,12 @@ impl ScannerSim {
             .map_err(|e| io::Error::other(format!("simulator write task failed: {e}")))?
     }
 
+    /// Writes raw bytes from a plain thread, returning once the last byte is in the pty (for
+    /// latency measurements that must not include a task hop).
+    pub fn send_raw_blocking(&self, bytes: &[u8]) -> io::Result<()> {
+        self.pty.write_all(bytes)
+    }
+
     /// Pulls the cable: the driver's reads fail until [`ScannerSim::replug`].
     pub fn unplug(&self) {
         self.pty.unplug();

@@ -1,25 +1,24 @@
 //! The checkout lane as a state machine that does no IO.
 //!
 //! [`Lane::handle`] takes one [`LaneEvent`] (a scan, a stable weight, a payment result, a gate
-//! event, an operator action) and returns the [`Action`]s the runner must carry out: authorize a
-//! payment, open the gate, record a sale. The runner persists the lane (and whatever the step
-//! produced) before it acts, so a crash between any two lines leaves a lane that resumes correctly.
-//! The diagram is in `docs/lane-states.md`.
-//!
-//! ```text
-//!  Idle --scan--> Shopping --payment code--> Paying --SUCCEEDED--> Paid --gate opened--> Exiting
-//!   ^                ^                          |                                          |
-//!   |                +---declined / cancelled---+                                          |
-//!   +----------------------------------------------passage / gate closed-------------------+
-//! ```
+//! event, an operator action, the clock) and returns a [`Step`]: the [`Action`]s the runner must
+//! carry out (authorize a payment, open the gate, record a sale, learn a weight) and the state
+//! change with its cause. The runner persists the lane, and whatever the step produced, before it
+//! acts, so a crash between any two lines leaves a lane that resumes correctly. The rules live in
+//! [`super::scanning`], [`super::paying`] and [`super::attending`]; the diagram is in
+//! `docs/lane-states.md`.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use omo_devices::barcode::{Barcode, Parsed};
+use omo_devices::barcode::Parsed;
 use omo_devices::scale::WeightReading;
 use serde::{Deserialize, Serialize};
 
-use super::basket::{Basket, Measure};
-use crate::catalog::{Catalog, is_by_weight};
+use super::basket::Basket;
+use super::intervention::{Intervention, InterventionKind, OperatorAction};
+use super::weight::{BaggingArea, WeightRules, WeightStats};
+use crate::catalog::Catalog;
 
 /// Where a lane is in a checkout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,8 +90,17 @@ pub enum LaneEvent {
     GateOpened,
     GatePassage,
     GateClosed,
-    /// An operator took the lane out of service or put it back.
-    SetOutOfService(bool),
+    /// The gate reported something an operator must see (tailgating, forced passage, a fault).
+    GateAlert {
+        kind: InterventionKind,
+        detail: String,
+    },
+    /// An operator's command, with who and why.
+    Operator(OperatorAction),
+    /// The shopper pressed "I use my own bag" on the lane screen.
+    OwnBag,
+    /// Time passed (the runner ticks while something is due).
+    Tick,
 }
 
 /// What the runner must do after a step.
@@ -109,6 +117,8 @@ pub enum Action {
     OpenGate,
     /// Record the sale: the receipt, and the EPCIS retail-selling event for the outbox.
     RecordSale(Sale),
+    /// A product was weighed on the bagging scale: learn from it.
+    LearnWeight { gtin: String, grams: i64 },
 }
 
 /// A paid basket.
@@ -164,6 +174,9 @@ pub struct Session {
     /// Payment attempts made so far.
     pub attempts: u32,
     pub payment: Option<PaymentAttempt>,
+    /// The bagging scale's accounting.
+    #[serde(default)]
+    pub bagging: BaggingArea,
 }
 
 /// What the shopper's screen says now: a stable code for screens and tests, and the text.
@@ -174,7 +187,7 @@ pub struct Prompt {
 }
 
 impl Prompt {
-    fn new(code: &str, text: impl Into<String>) -> Prompt {
+    pub(super) fn new(code: &str, text: impl Into<String>) -> Prompt {
         Prompt {
             code: code.into(),
             text: text.into(),
@@ -182,10 +195,15 @@ impl Prompt {
     }
 }
 
+/// Learned weights per GTIN.
+pub type WeightBook = HashMap<String, WeightStats>;
+
 /// What a step needs from the outside world, passed in so the machine stays pure.
 pub struct Context<'a> {
     pub now: DateTime<Utc>,
     pub catalog: &'a Catalog,
+    pub rules: &'a WeightRules,
+    pub weights: &'a WeightBook,
     /// A fresh unique id, used if the step starts a session.
     pub new_id: String,
 }
@@ -195,6 +213,10 @@ pub struct Context<'a> {
 pub struct Step {
     pub actions: Vec<Action>,
     pub transition: Option<Transition>,
+    /// Whether the lane changed at all (nothing to commit or publish if not).
+    pub changed: bool,
+    /// Why an operator's command was refused, if it was.
+    pub refused: Option<String>,
 }
 
 /// One checkout lane.
@@ -207,12 +229,20 @@ pub struct Lane {
     pub prompt: Prompt,
     /// The last stable weight on the bagging scale, in grams.
     pub scale_g: Option<i64>,
-    /// Bumped on every step: the version of the lane's published state.
+    /// Open interventions and alerts, oldest first.
+    #[serde(default)]
+    pub interventions: Vec<Intervention>,
+    #[serde(default)]
+    pub next_intervention_id: u32,
+    /// Bumped on every change: the version of the lane's published state.
     pub seq: u64,
     /// Checkouts completed on this lane.
     pub completed: u64,
     pub updated_at: DateTime<Utc>,
 }
+
+/// What a handler reports: the cause of the step, and a refusal for operator commands.
+pub(super) type Cause = Result<&'static str, String>;
 
 impl Lane {
     /// A new idle lane.
@@ -223,6 +253,8 @@ impl Lane {
             session: None,
             prompt: welcome(),
             scale_g: None,
+            interventions: Vec::new(),
+            next_intervention_id: 1,
             seq: 0,
             completed: 0,
             updated_at: now,
@@ -240,9 +272,14 @@ impl Lane {
             .map(|p| p.order_id.as_str())
     }
 
+    /// Whether an open intervention stops the lane.
+    pub fn blocked(&self) -> bool {
+        self.interventions.iter().any(|i| i.kind.blocks())
+    }
+
     /// Applies one event.
     pub fn handle(&mut self, event: LaneEvent, ctx: &Context<'_>) -> Step {
-        let from = self.state;
+        let before = self.clone();
         let mut actions = Vec::new();
         let cause = match event {
             LaneEvent::Scan { raw, parsed } => self.on_scan(raw, parsed, ctx, &mut actions),
@@ -251,14 +288,10 @@ impl Lane {
                     "unreadable",
                     format!("That code could not be read: {reason}"),
                 );
-                "bad scan"
+                Ok("bad scan")
             }
-            LaneEvent::Weight(reading) => {
-                if let WeightReading::Stable { grams } = reading {
-                    self.scale_g = Some(grams);
-                }
-                "weight"
-            }
+            LaneEvent::Weight(reading) => self.on_weight(reading, ctx, &mut actions),
+            LaneEvent::Tick => self.on_tick(ctx),
             LaneEvent::Payment { order_id, outcome } => {
                 self.on_payment(&order_id, outcome, ctx, &mut actions)
             }
@@ -267,212 +300,91 @@ impl Lane {
                     self.state = LaneState::Exiting;
                     self.prompt = Prompt::new("exit", "Thank you! The gate is open.");
                 }
-                "gate opened"
+                Ok("gate opened")
             }
             LaneEvent::GatePassage | LaneEvent::GateClosed => {
                 if matches!(self.state, LaneState::Exiting | LaneState::Paid) {
                     self.finish_session();
                 }
-                "gate passage"
+                Ok("gate passage")
             }
-            LaneEvent::SetOutOfService(out) => {
-                if out && self.state != LaneState::Paying {
-                    self.state = LaneState::OutOfService;
-                    self.prompt =
-                        Prompt::new("closed", "This lane is closed. Please use another lane.");
-                } else if !out && self.state == LaneState::OutOfService {
-                    self.state = if self.session.is_some() {
-                        LaneState::Shopping
-                    } else {
-                        LaneState::Idle
-                    };
-                    self.prompt = welcome();
+            LaneEvent::GateAlert { kind, detail } => {
+                self.raise(kind, detail, None, ctx.now);
+                Ok("gate alert")
+            }
+            LaneEvent::Operator(action) => self.on_operator(action, ctx, &mut actions),
+            LaneEvent::OwnBag => {
+                if let Some(session) = self.session.as_mut() {
+                    session.bagging.own_bag_allowed = true;
+                    self.prompt = Prompt::new("place_bag", "Place your bag on the scale.");
                 }
-                "operator"
+                Ok("own bag")
             }
         };
-        self.seq += 1;
-        self.updated_at = ctx.now;
-        let transition = (from != self.state).then(|| Transition {
-            from,
+        self.settle_state();
+        let refused = cause.as_ref().err().cloned();
+        let cause = cause.unwrap_or("operator command refused");
+        let changed = !same_apart_from_version(&before, self);
+        if changed {
+            self.seq += 1;
+            self.updated_at = ctx.now;
+        }
+        let transition = (before.state != self.state).then(|| Transition {
+            from: before.state,
             to: self.state,
             cause: cause.to_string(),
         });
         Step {
             actions,
             transition,
+            changed,
+            refused,
         }
     }
 
-    fn on_scan(
-        &mut self,
-        raw: String,
-        parsed: Parsed,
-        ctx: &Context<'_>,
-        actions: &mut Vec<Action>,
-    ) -> &'static str {
+    /// Moves between shopping and needing an attendant as interventions open and close.
+    fn settle_state(&mut self) {
         match self.state {
-            LaneState::Idle | LaneState::Shopping => {}
-            LaneState::Paying => {
-                self.prompt = Prompt::new("paying", "Payment in progress, please wait.");
-                return "scan ignored";
-            }
-            LaneState::Paid | LaneState::Exiting => return "scan ignored",
-            LaneState::NeedsAttendant | LaneState::Closed | LaneState::OutOfService => {
-                return "scan ignored";
-            }
-        }
-        if let Barcode::PaymentCode { .. } = parsed.barcode {
-            return self.start_payment(raw, ctx, actions);
-        }
-        let Some((product, measure, lot)) = resolve(&parsed.barcode, ctx.catalog) else {
-            self.prompt = Prompt::new(
-                "unknown_product",
-                format!("Unknown product {raw}: please ask an attendant."),
-            );
-            return "unknown product";
-        };
-        let session = self.session.get_or_insert_with(|| Session {
-            id: ctx.new_id.clone(),
-            started_at: ctx.now,
-            basket: Basket::default(),
-            attempts: 0,
-            payment: None,
-        });
-        let item = session.basket.add(product, measure, lot);
-        let (name, price) = (item.name.clone(), item.price_fen);
-        let text = format!(
-            "{name} {} — total {}",
-            fen(price),
-            fen(session.basket.total_fen())
-        );
-        self.state = LaneState::Shopping;
-        self.prompt = Prompt::new("item_added", text);
-        "item scanned"
-    }
-
-    fn start_payment(
-        &mut self,
-        code: String,
-        ctx: &Context<'_>,
-        actions: &mut Vec<Action>,
-    ) -> &'static str {
-        let Some(session) = self.session.as_mut().filter(|s| !s.basket.items.is_empty()) else {
-            self.prompt = Prompt::new(
-                "basket_empty",
-                "Scan your items first, then your payment code.",
-            );
-            return "payment code with empty basket";
-        };
-        session.attempts += 1;
-        let order_id = format!("{}-{}", session.id, session.attempts);
-        let amount_fen = session.basket.total_fen();
-        session.payment = Some(PaymentAttempt {
-            order_id: order_id.clone(),
-            amount_fen,
-            status: AttemptStatus::Authorizing,
-            payment_id: None,
-            wallet_id: None,
-            started_at: ctx.now,
-        });
-        self.state = LaneState::Paying;
-        self.prompt = Prompt::new("paying", format!("Paying {}…", fen(amount_fen)));
-        actions.push(Action::Authorize {
-            order_id,
-            amount_fen,
-            payment_code: code,
-        });
-        "payment code scanned"
-    }
-
-    fn on_payment(
-        &mut self,
-        order_id: &str,
-        outcome: PaymentOutcome,
-        ctx: &Context<'_>,
-        actions: &mut Vec<Action>,
-    ) -> &'static str {
-        let lane_id = self.id.clone();
-        let Some(session) = self.session.as_mut() else {
-            return "stale payment answer";
-        };
-        let Some(attempt) = session.payment.as_mut().filter(|p| p.order_id == order_id) else {
-            return "stale payment answer";
-        };
-        if self.state != LaneState::Paying {
-            return "stale payment answer";
-        }
-        match outcome {
-            PaymentOutcome::Succeeded {
-                payment_id,
-                wallet_id,
-            } => {
-                attempt.status = AttemptStatus::Succeeded;
-                attempt.payment_id = Some(payment_id.clone());
-                attempt.wallet_id = Some(wallet_id.clone());
-                actions.push(Action::RecordSale(Sale {
-                    order_id: order_id.to_string(),
-                    session_id: session.id.clone(),
-                    lane_id,
-                    payment_id,
-                    wallet_id,
-                    total_fen: attempt.amount_fen,
-                    basket: session.basket.clone(),
-                    paid_at: ctx.now,
-                }));
-                actions.push(Action::OpenGate);
-                self.state = LaneState::Paid;
-                self.prompt = Prompt::new(
-                    "paid",
-                    format!("Paid {}. The gate is opening.", fen(attempt.amount_fen)),
-                );
-                "payment succeeded"
-            }
-            PaymentOutcome::Pending { payment_id } => {
-                attempt.status = AttemptStatus::Pending;
-                attempt.payment_id = Some(payment_id);
+            LaneState::Shopping | LaneState::Idle if self.blocked() && self.session.is_some() => {
+                self.state = LaneState::NeedsAttendant;
                 self.prompt =
-                    Prompt::new("confirm_in_app", "Please confirm the payment in your app.");
-                "payment pending"
+                    Prompt::new("attendant_coming", "An attendant is coming to help you.");
             }
-            PaymentOutcome::Unreachable { message } => {
-                attempt.status = AttemptStatus::Unknown;
-                self.prompt = Prompt::new(
-                    "payment_unknown",
-                    format!("Checking your payment, please wait ({message})."),
-                );
-                "payment unknown"
+            LaneState::NeedsAttendant if !self.blocked() => {
+                self.state = if self.session.is_some() {
+                    LaneState::Shopping
+                } else {
+                    LaneState::Idle
+                };
+                if self.prompt.code == "attendant_coming" {
+                    self.prompt = Prompt::new("continue", "Thank you. Please continue scanning.");
+                }
             }
-            PaymentOutcome::Declined { reason } => {
-                attempt.status = AttemptStatus::Declined;
-                self.state = LaneState::Shopping;
-                self.prompt = Prompt::new(
-                    "declined",
-                    format!("Payment declined: {reason}. Scan a new payment code."),
-                );
-                "payment declined"
-            }
-            PaymentOutcome::Cancelled { reason } => {
-                attempt.status = AttemptStatus::Cancelled;
-                self.state = LaneState::Shopping;
-                self.prompt = Prompt::new(
-                    "payment_cancelled",
-                    format!("Payment not taken ({reason}). Scan a new payment code."),
-                );
-                "payment cancelled"
-            }
+            _ => {}
         }
     }
 
-    fn finish_session(&mut self) {
+    pub(super) fn finish_session(&mut self) {
         self.session = None;
         self.completed += 1;
         self.state = LaneState::Idle;
         self.prompt = welcome();
+        // Alerts about the departed shopper's bagging area go with them.
+        self.interventions.retain(|i| !i.kind.is_weight());
     }
 }
 
-fn welcome() -> Prompt {
+/// Equal but for `seq` and `updated_at`.
+fn same_apart_from_version(a: &Lane, b: &Lane) -> bool {
+    a.state == b.state
+        && a.session == b.session
+        && a.prompt == b.prompt
+        && a.scale_g == b.scale_g
+        && a.interventions == b.interventions
+        && a.completed == b.completed
+}
+
+pub(super) fn welcome() -> Prompt {
     Prompt::new("welcome", "Welcome! Scan your first item.")
 }
 
@@ -481,51 +393,4 @@ pub fn fen(amount: i64) -> String {
     let sign = if amount < 0 { "-" } else { "" };
     let amount = amount.unsigned_abs();
     format!("{sign}¥{}.{:02}", amount / 100, amount % 100)
-}
-
-/// The product a code stands for, how to price it, and its lot.
-fn resolve<'c>(
-    barcode: &Barcode,
-    catalog: &'c Catalog,
-) -> Option<(&'c omo_proto::catalog::Product, Measure, Option<String>)> {
-    match barcode {
-        Barcode::Product { gtin, .. } => {
-            let product = catalog.by_gtin(gtin)?;
-            Some((product, Measure::Piece, None))
-        }
-        Barcode::VariableMeasure {
-            item,
-            price_fen,
-            weight_g,
-            ..
-        } => {
-            let product = catalog.by_plu(item)?;
-            let measure = match (weight_g, price_fen) {
-                (Some(grams), _) => Measure::Weight(*grams),
-                (None, Some(fen)) => Measure::LabelPrice(*fen),
-                (None, None) => Measure::Piece,
-            };
-            Some((product, measure, None))
-        }
-        Barcode::Gs1 {
-            gtin: Some(gtin),
-            lot,
-            net_weight_g,
-            price_fen,
-            ..
-        } => {
-            let product = catalog.by_gtin(gtin)?;
-            let measure = match (net_weight_g, price_fen) {
-                (_, Some(fen)) => Measure::LabelPrice(*fen),
-                (Some(grams), None) if is_by_weight(product) => Measure::Weight(*grams),
-                _ => Measure::Piece,
-            };
-            Some((product, measure, lot.clone()))
-        }
-        Barcode::DigitalLink { gtin, lot, .. } => {
-            let product = catalog.by_gtin(gtin)?;
-            Some((product, Measure::Piece, lot.clone()))
-        }
-        _ => None,
-    }
 }

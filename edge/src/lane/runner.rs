@@ -14,11 +14,14 @@ use omo_devices::health::DeviceHealth;
 use omo_devices::scale::{ScaleConfig, ScaleEvent, spawn_scale};
 use omo_devices::scanner::{ScannerConfig, ScannerEvent, spawn_scanner};
 use serde_json::json;
-use tokio::sync::{broadcast, mpsc};
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use super::{Action, Context, Lane, LaneEvent, LaneState, Sale};
+use super::{Action, Context, InterventionKind, Lane, LaneEvent, LaneState, OperatorAction, Sale};
 use crate::board::{Counters, LaneView};
 use crate::context::EdgeContext;
 use crate::epcis::{self, Place};
@@ -26,6 +29,45 @@ use crate::lane::machine::fen;
 use crate::payment::Order;
 use crate::store::{OutboxMessage, StoreError};
 use crate::topics;
+
+/// An operator's command for a lane, with where to send the outcome.
+pub struct LaneCommand {
+    pub action: OperatorAction,
+    pub reply: oneshot::Sender<Result<LaneView, String>>,
+}
+
+/// The command inbox of every running lane.
+#[derive(Default)]
+pub struct LaneHandles {
+    inboxes: RwLock<HashMap<String, mpsc::Sender<LaneCommand>>>,
+}
+
+impl LaneHandles {
+    /// Sends an operator's command to a lane and waits for the outcome.
+    pub async fn command(&self, lane_id: &str, action: OperatorAction) -> Result<LaneView, String> {
+        let inbox = self
+            .inboxes
+            .read()
+            .ok()
+            .and_then(|m| m.get(lane_id).cloned())
+            .ok_or_else(|| format!("no lane {lane_id:?}"))?;
+        let (reply, outcome) = oneshot::channel();
+        inbox
+            .send(LaneCommand { action, reply })
+            .await
+            .map_err(|_| format!("lane {lane_id} is stopping"))?;
+        tokio::time::timeout(Duration::from_secs(10), outcome)
+            .await
+            .map_err(|_| format!("lane {lane_id} did not answer"))?
+            .map_err(|_| format!("lane {lane_id} is stopping"))?
+    }
+
+    fn register(&self, lane_id: &str, inbox: mpsc::Sender<LaneCommand>) {
+        if let Ok(mut inboxes) = self.inboxes.write() {
+            inboxes.insert(lane_id.to_string(), inbox);
+        }
+    }
+}
 
 /// The devices of one lane, chosen by the binary (real or simulated).
 pub struct LaneDevices {
@@ -57,6 +99,10 @@ pub async fn run_lane(
     }
     let mut gate_events = devices.gate.subscribe();
     let (answers_tx, mut answers) = mpsc::channel(64);
+    let (inbox, mut commands) = mpsc::channel::<LaneCommand>(16);
+    ctx.lanes.register(&lane_id, inbox);
+    let mut ticks = tokio::time::interval(Duration::from_millis(250));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
     let mut runner = Runner {
         lane: match ctx.store.load_lane(&lane_id).await? {
@@ -66,6 +112,7 @@ pub async fn run_lane(
         ctx,
         gate: devices.gate,
         answers: answers_tx,
+        scan_at: None,
     };
     runner.commit(None, None).await?;
     runner.resume();
@@ -97,6 +144,11 @@ pub async fn run_lane(
                 }
             },
             Some(event) = answers.recv() => event,
+            Some(command) = commands.recv() => {
+                runner.command(command).await;
+                continue
+            }
+            _ = ticks.tick() => LaneEvent::Tick,
         };
         runner.step(event).await;
     }
@@ -104,15 +156,31 @@ pub async fn run_lane(
 }
 
 fn gate_event(event: GateEvent) -> Option<LaneEvent> {
+    let alert = |kind, detail: String| Some(LaneEvent::GateAlert { kind, detail });
     match event {
         GateEvent::Opened => Some(LaneEvent::GateOpened),
         GateEvent::PassageDetected { .. } => Some(LaneEvent::GatePassage),
         GateEvent::Closed => Some(LaneEvent::GateClosed),
-        _ => None,
+        GateEvent::Tailgating { passages } => alert(
+            InterventionKind::Tailgating,
+            format!("{passages} people passed on one opening"),
+        ),
+        GateEvent::ForcedPassage => alert(
+            InterventionKind::ForcedPassage,
+            "someone passed the closed gate".into(),
+        ),
+        GateEvent::HeldOpenTooLong { open_ms } => alert(
+            InterventionKind::GateFault,
+            format!("the gate was held open for {} s", open_ms / 1000),
+        ),
+        GateEvent::Fault { reason } => alert(InterventionKind::GateFault, reason),
+        GateEvent::FireAlarm { .. } => None,
     }
 }
 
 struct Runner {
+    /// When the scan being handled came off the wire (for the latency histogram).
+    scan_at: Option<chrono::DateTime<Utc>>,
     ctx: Arc<EdgeContext>,
     lane: Lane,
     gate: Arc<dyn Gate>,
@@ -159,10 +227,13 @@ impl Runner {
             ScannerEvent::Scan(frame) => {
                 Counters::bump(&counters.scans);
                 match barcode::parse(&frame.raw, &self.ctx.config.variable_measure) {
-                    Ok(parsed) => Some(LaneEvent::Scan {
-                        raw: frame.raw,
-                        parsed,
-                    }),
+                    Ok(parsed) => {
+                        self.scan_at = Some(frame.at);
+                        Some(LaneEvent::Scan {
+                            raw: frame.raw,
+                            parsed,
+                        })
+                    }
                     Err(error) => {
                         Counters::bump(&counters.bad_scans);
                         warn!(lane = %self.lane.id, %error, "unreadable scan");
@@ -186,8 +257,29 @@ impl Runner {
         publish_health(&self.ctx, health).await;
     }
 
-    /// One step: decide, commit, then act.
-    async fn step(&mut self, event: LaneEvent) {
+    /// An operator's command: a step like any other, audited with its outcome.
+    async fn command(&mut self, command: LaneCommand) {
+        let action = command.action.clone();
+        let refused = self.step(LaneEvent::Operator(command.action)).await;
+        let outcome = refused.clone().unwrap_or_else(|| "ok".into());
+        if let Err(error) = self
+            .ctx
+            .store
+            .audit(&self.lane.id, &action, &outcome, Utc::now())
+            .await
+        {
+            error!(lane = %self.lane.id, %error, "cannot record an operator action");
+        }
+        info!(lane = %self.lane.id, operator = %action.operator, command = ?action.command, reason = %action.reason, %outcome, "operator action");
+        let reply = match refused {
+            None => Ok(LaneView::new(&self.ctx.config.store_id, &self.lane)),
+            Some(reason) => Err(reason),
+        };
+        let _ = command.reply.send(reply);
+    }
+
+    /// One step: decide, commit, then act. Returns the refusal of an operator command.
+    async fn step(&mut self, event: LaneEvent) -> Option<String> {
         if let LaneEvent::Scan { parsed, .. } = &event
             && let Barcode::PaymentCode { wallet, .. } = &parsed.barcode
         {
@@ -199,13 +291,29 @@ impl Runner {
                 Ok(catalog) => catalog,
                 Err(poisoned) => poisoned.into_inner(),
             };
+            let weights = match self.ctx.weights.read() {
+                Ok(weights) => weights,
+                Err(poisoned) => poisoned.into_inner(),
+            };
             let ctx = Context {
                 now: Utc::now(),
                 catalog: &catalog,
+                rules: &self.ctx.config.weight_security,
+                weights: &weights,
                 new_id: uuid::Uuid::now_v7().to_string(),
             };
             self.lane.handle(event, &ctx)
         };
+        let scan_at = self.scan_at.take();
+        if !step.changed && step.actions.is_empty() {
+            return step.refused;
+        }
+        for intervention in &self.lane.interventions {
+            if !before.interventions.iter().any(|i| i.id == intervention.id) {
+                Counters::bump(&self.ctx.board.counters.alerts);
+                warn!(lane = %self.lane.id, kind = ?intervention.kind, detail = %intervention.detail, "attendant needed");
+            }
+        }
         let sale = step.actions.iter().find_map(|a| match a {
             Action::RecordSale(sale) => Some(sale),
             _ => None,
@@ -214,7 +322,11 @@ impl Runner {
             // Nothing of this step is durable, so nothing of it may happen: roll back.
             error!(lane = %self.lane.id, %error, "cannot commit the lane's step; it is dropped");
             self.lane = before;
-            return;
+            return Some(format!("not recorded: {error}"));
+        }
+        if let Some(at) = scan_at {
+            let seconds = (Utc::now() - at).num_microseconds().unwrap_or(0).max(0) as f64 / 1e6;
+            self.ctx.board.scan_latency.observe(seconds);
         }
         for action in step.actions {
             match action {
@@ -230,7 +342,24 @@ impl Runner {
                 }),
                 Action::OpenGate => self.open_gate(),
                 Action::RecordSale(sale) => self.log_sale(&sale),
+                Action::LearnWeight { gtin, grams } => self.learn(gtin, grams).await,
             }
+        }
+        step.refused
+    }
+
+    /// Adds an observed weight to what the store knows of a product.
+    async fn learn(&self, gtin: String, grams: i64) {
+        let stats = match self.ctx.weights.write() {
+            Ok(mut book) => {
+                let stats = book.entry(gtin.clone()).or_default();
+                stats.observe(grams);
+                *stats
+            }
+            Err(_) => return,
+        };
+        if let Err(error) = self.ctx.store.save_weight(&gtin, &stats).await {
+            warn!(%gtin, %error, "cannot save a learned weight");
         }
     }
 

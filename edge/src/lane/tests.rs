@@ -23,7 +23,18 @@ fn catalog() -> Catalog {
             name: "Milk 1L".into(),
             price_fen: 1290,
             unit: Unit::Each as i32,
+            weight_g: 1030,
+            tolerance_g: 20,
             version: 2,
+            ..Default::default()
+        },
+        Product {
+            gtin: "00000096385074".into(),
+            name: "Baijiu 500ml".into(),
+            price_fen: 9900,
+            unit: Unit::Each as i32,
+            min_age: 18,
+            version: 4,
             ..Default::default()
         },
         Product {
@@ -48,7 +59,10 @@ fn now() -> DateTime<Utc> {
 struct Harness {
     lane: Lane,
     catalog: Catalog,
+    rules: WeightRules,
+    weights: WeightBook,
     ids: u32,
+    clock_ms: i64,
 }
 
 impl Harness {
@@ -56,18 +70,47 @@ impl Harness {
         Harness {
             lane: Lane::new("1", now()),
             catalog: catalog(),
+            rules: WeightRules::default(),
+            weights: WeightBook::default(),
             ids: 0,
+            clock_ms: 0,
         }
     }
 
     fn event(&mut self, event: LaneEvent) -> Step {
         self.ids += 1;
         let ctx = Context {
-            now: now(),
+            now: now() + chrono::Duration::milliseconds(self.clock_ms),
             catalog: &self.catalog,
+            rules: &self.rules,
+            weights: &self.weights,
             new_id: format!("session-{}", self.ids),
         };
         self.lane.handle(event, &ctx)
+    }
+
+    fn weigh(&mut self, grams: i64) -> Step {
+        self.event(LaneEvent::Weight(
+            omo_devices::scale::WeightReading::Stable { grams },
+        ))
+    }
+
+    fn later(&mut self, ms: i64) -> Step {
+        self.clock_ms += ms;
+        self.event(LaneEvent::Tick)
+    }
+
+    fn operator(&mut self, role: Role, command: OperatorCommand) -> Step {
+        self.event(LaneEvent::Operator(OperatorAction {
+            operator: "li".into(),
+            role,
+            reason: "checked".into(),
+            command,
+        }))
+    }
+
+    fn open(&self) -> Vec<InterventionKind> {
+        self.lane.interventions.iter().map(|i| i.kind).collect()
     }
 
     fn scan(&mut self, data: &str) -> Step {
@@ -125,7 +168,7 @@ fn an_unknown_or_unreadable_code_changes_nothing_but_the_prompt() {
     let mut h = Harness::new();
     h.scan("4006381333931");
     let before = h.lane.session.clone();
-    h.scan("96385074"); // valid EAN-8, not in the catalog
+    h.scan("96385081"); // valid EAN-8, not in the catalog
     assert_eq!(h.lane.prompt.code, "unknown_product");
     h.scan("4006381333932"); // bad check digit
     assert_eq!(h.lane.prompt.code, "unreadable");
@@ -251,4 +294,157 @@ fn the_lane_snapshot_round_trips_through_json() {
     let text = serde_json::to_string(&h.lane).unwrap();
     let back: Lane = serde_json::from_str(&text).unwrap();
     assert_eq!(back, h.lane);
+}
+
+const MILK: &str = "5901234123457";
+const BAIJIU: &str = "96385074";
+
+#[test]
+fn a_bagged_item_that_weighs_right_lets_the_shopper_pay() {
+    let mut h = Harness::new();
+    h.scan(MILK);
+    assert_eq!(h.lane.prompt.code, "place_item");
+    // Paying before the item is bagged is refused with a prompt.
+    assert!(h.scan(CODE).actions.is_empty());
+    let step = h.weigh(1035);
+    assert!(matches!(
+        &step.actions[..],
+        [Action::LearnWeight { grams: 1035, .. }]
+    ));
+    assert!(h.open().is_empty());
+    authorized_order(&h.scan(CODE));
+}
+
+#[test]
+fn weight_with_no_scan_stops_the_lane_until_it_is_taken_off() {
+    let mut h = Harness::new();
+    h.scan("4006381333931"); // not weighed
+    h.weigh(800);
+    assert!(h.open().is_empty(), "a grace period for the scan");
+    h.later(2000);
+    assert_eq!(h.open(), vec![InterventionKind::UnexpectedItem]);
+    assert_eq!(h.lane.state, LaneState::NeedsAttendant);
+    // No payment, no scanning while blocked.
+    assert!(h.scan(CODE).actions.is_empty());
+    h.weigh(0);
+    assert!(h.open().is_empty());
+    assert_eq!(h.lane.state, LaneState::Shopping);
+}
+
+#[test]
+fn an_item_not_bagged_in_time_needs_an_attendant_who_clears_it() {
+    let mut h = Harness::new();
+    h.scan(MILK);
+    h.later(11_000);
+    assert_eq!(h.open(), vec![InterventionKind::ItemNotBagged]);
+    let id = h.lane.interventions[0].id;
+    let step = h.operator(
+        Role::Attendant,
+        OperatorCommand::ClearIntervention { id, approve: true },
+    );
+    assert!(step.refused.is_none());
+    assert!(h.open().is_empty());
+    authorized_order(&h.scan(CODE));
+}
+
+#[test]
+fn a_wrong_weight_is_a_mismatch_and_taking_something_off_is_a_removal() {
+    let mut h = Harness::new();
+    h.scan(MILK);
+    h.weigh(400);
+    assert_eq!(h.open(), vec![InterventionKind::WeightMismatch]);
+    h.weigh(0);
+    assert!(h.open().is_empty());
+    h.weigh(1030);
+    assert!(h.open().is_empty());
+    h.weigh(20);
+    assert_eq!(h.open(), vec![InterventionKind::ItemRemoved]);
+}
+
+#[test]
+fn an_age_restricted_item_waits_for_an_attendant_and_a_rejection_voids_it() {
+    let mut h = Harness::new();
+    h.scan("4006381333931");
+    h.scan(BAIJIU);
+    assert_eq!(h.open(), vec![InterventionKind::AgeRestricted]);
+    assert_eq!(h.lane.state, LaneState::NeedsAttendant);
+    assert_eq!(h.total(), 350 + 9900);
+    let id = h.lane.interventions[0].id;
+    h.operator(
+        Role::Attendant,
+        OperatorCommand::ClearIntervention { id, approve: false },
+    );
+    assert_eq!(h.total(), 350);
+    assert_eq!(h.lane.state, LaneState::Shopping);
+}
+
+#[test]
+fn an_attendant_cannot_do_a_managers_action() {
+    let mut h = Harness::new();
+    h.scan("4006381333931");
+    let step = h.operator(
+        Role::Attendant,
+        OperatorCommand::OverridePrice {
+            line: 1,
+            price_fen: 1,
+        },
+    );
+    assert!(step.refused.is_some());
+    assert_eq!(h.total(), 350);
+    let step = h.operator(
+        Role::Manager,
+        OperatorCommand::OverridePrice {
+            line: 1,
+            price_fen: 200,
+        },
+    );
+    assert!(step.refused.is_none());
+    assert_eq!(h.total(), 200);
+    let step = h.operator(Role::Attendant, OperatorCommand::VoidItem { line: 1 });
+    assert!(step.refused.is_none());
+    assert_eq!(h.total(), 0);
+}
+
+#[test]
+fn a_lane_out_of_service_ignores_scans_and_cannot_be_closed_mid_payment() {
+    let mut h = Harness::new();
+    h.scan("4006381333931");
+    authorized_order(&h.scan(CODE));
+    assert!(
+        h.operator(Role::Manager, OperatorCommand::OutOfService)
+            .refused
+            .is_some()
+    );
+    let mut h = Harness::new();
+    assert!(
+        h.operator(Role::Manager, OperatorCommand::OutOfService)
+            .refused
+            .is_none()
+    );
+    assert_eq!(h.lane.state, LaneState::OutOfService);
+    h.scan("4006381333931");
+    assert!(h.lane.session.is_none());
+    h.operator(Role::Manager, OperatorCommand::ReturnToService);
+    assert_eq!(h.lane.state, LaneState::Idle);
+}
+
+#[test]
+fn gate_alerts_are_recorded_without_stopping_the_lane() {
+    let mut h = Harness::new();
+    h.event(LaneEvent::GateAlert {
+        kind: InterventionKind::Tailgating,
+        detail: "2".into(),
+    });
+    assert_eq!(h.open(), vec![InterventionKind::Tailgating]);
+    h.scan("4006381333931");
+    assert_eq!(h.lane.state, LaneState::Shopping);
+    authorized_order(&h.scan(CODE));
+}
+
+#[test]
+fn an_idle_tick_changes_nothing() {
+    let mut h = Harness::new();
+    let step = h.later(1000);
+    assert!(!step.changed);
+    assert_eq!(h.lane.seq, 0);
 }

@@ -1,0 +1,136 @@
+//! Paying rules: a payment code starts an attempt (never with an open intervention), and only a
+//! payment the cloud confirmed SUCCEEDED records the sale and opens the gate.
+
+use super::machine::{
+    Action, AttemptStatus, Cause, Context, Lane, LaneState, PaymentAttempt, PaymentOutcome, Prompt,
+    Sale, fen,
+};
+
+impl Lane {
+    pub(super) fn start_payment(
+        &mut self,
+        code: String,
+        ctx: &Context<'_>,
+        actions: &mut Vec<Action>,
+    ) -> Cause {
+        if self.blocked() {
+            self.prompt = Prompt::new(
+                "attendant_coming",
+                "An attendant is coming to help you before you pay.",
+            );
+            return Ok("payment code while blocked");
+        }
+        let Some(session) = self.session.as_mut().filter(|s| !s.basket.items.is_empty()) else {
+            self.prompt = Prompt::new(
+                "basket_empty",
+                "Scan your items first, then your payment code.",
+            );
+            return Ok("payment code with empty basket");
+        };
+        if ctx.rules.enabled && !session.bagging.awaited.is_empty() {
+            self.prompt = Prompt::new(
+                "place_item",
+                "Place your last item in the bag, then scan your payment code.",
+            );
+            return Ok("payment code before bagging");
+        }
+        session.attempts += 1;
+        let order_id = format!("{}-{}", session.id, session.attempts);
+        let amount_fen = session.basket.total_fen();
+        session.payment = Some(PaymentAttempt {
+            order_id: order_id.clone(),
+            amount_fen,
+            status: AttemptStatus::Authorizing,
+            payment_id: None,
+            wallet_id: None,
+            started_at: ctx.now,
+        });
+        self.state = LaneState::Paying;
+        self.prompt = Prompt::new("paying", format!("Paying {}…", fen(amount_fen)));
+        actions.push(Action::Authorize {
+            order_id,
+            amount_fen,
+            payment_code: code,
+        });
+        Ok("payment code scanned")
+    }
+
+    pub(super) fn on_payment(
+        &mut self,
+        order_id: &str,
+        outcome: PaymentOutcome,
+        ctx: &Context<'_>,
+        actions: &mut Vec<Action>,
+    ) -> Cause {
+        let lane_id = self.id.clone();
+        if self.state != LaneState::Paying {
+            return Ok("stale payment answer");
+        }
+        let Some(session) = self.session.as_mut() else {
+            return Ok("stale payment answer");
+        };
+        let Some(attempt) = session.payment.as_mut().filter(|p| p.order_id == order_id) else {
+            return Ok("stale payment answer");
+        };
+        let (state, prompt, cause) = match outcome {
+            PaymentOutcome::Succeeded {
+                payment_id,
+                wallet_id,
+            } => {
+                attempt.status = AttemptStatus::Succeeded;
+                attempt.payment_id = Some(payment_id.clone());
+                attempt.wallet_id = Some(wallet_id.clone());
+                actions.push(Action::RecordSale(Sale {
+                    order_id: order_id.to_string(),
+                    session_id: session.id.clone(),
+                    lane_id,
+                    payment_id,
+                    wallet_id,
+                    total_fen: attempt.amount_fen,
+                    basket: session.basket.clone(),
+                    paid_at: ctx.now,
+                }));
+                actions.push(Action::OpenGate);
+                let prompt = Prompt::new(
+                    "paid",
+                    format!("Paid {}. The gate is opening.", fen(attempt.amount_fen)),
+                );
+                (LaneState::Paid, prompt, "payment succeeded")
+            }
+            PaymentOutcome::Pending { payment_id } => {
+                attempt.status = AttemptStatus::Pending;
+                attempt.payment_id = Some(payment_id);
+                let prompt =
+                    Prompt::new("confirm_in_app", "Please confirm the payment in your app.");
+                (LaneState::Paying, prompt, "payment pending")
+            }
+            PaymentOutcome::Unreachable { message } => {
+                attempt.status = AttemptStatus::Unknown;
+                let prompt = Prompt::new(
+                    "payment_unknown",
+                    format!("Checking your payment, please wait ({message})."),
+                );
+                (LaneState::Paying, prompt, "payment unknown")
+            }
+            PaymentOutcome::Declined { reason } => {
+                attempt.status = AttemptStatus::Declined;
+                let prompt = Prompt::new(
+                    "declined",
+                    format!("Payment declined: {reason}. Scan a new payment code."),
+                );
+                (LaneState::Shopping, prompt, "payment declined")
+            }
+            PaymentOutcome::Cancelled { reason } => {
+                attempt.status = AttemptStatus::Cancelled;
+                let prompt = Prompt::new(
+                    "payment_cancelled",
+                    format!("Payment not taken ({reason}). Scan a new payment code."),
+                );
+                (LaneState::Shopping, prompt, "payment cancelled")
+            }
+        };
+        self.state = state;
+        self.prompt = prompt;
+        Ok(cause)
+    }
+}

@@ -1,0 +1,273 @@
+//! Scanning rules: what a code adds to the basket, what the bagging scale must then see, and
+//! which items need an attendant (age-restricted goods).
+
+use chrono::Duration;
+use omo_devices::barcode::{Barcode, Parsed};
+use omo_devices::scale::WeightReading;
+use omo_proto::catalog::Product;
+
+use super::basket::{Basket, Measure};
+use super::intervention::InterventionKind;
+use super::machine::{Action, Cause, Context, Lane, LaneState, Prompt, Session, fen};
+use super::weight::{Awaited, BaggingArea, Verdict};
+use crate::catalog::{Catalog, is_by_weight};
+
+impl Lane {
+    pub(super) fn on_scan(
+        &mut self,
+        raw: String,
+        parsed: Parsed,
+        ctx: &Context<'_>,
+        actions: &mut Vec<Action>,
+    ) -> Cause {
+        match self.state {
+            LaneState::Idle | LaneState::Shopping => {}
+            LaneState::Paying => {
+                self.prompt = Prompt::new("paying", "Payment in progress, please wait.");
+                return Ok("scan ignored");
+            }
+            LaneState::NeedsAttendant => {
+                self.prompt =
+                    Prompt::new("attendant_coming", "An attendant is coming to help you.");
+                return Ok("scan ignored");
+            }
+            LaneState::Paid | LaneState::Exiting | LaneState::Closed | LaneState::OutOfService => {
+                return Ok("scan ignored");
+            }
+        }
+        if let Barcode::PaymentCode { .. } = parsed.barcode {
+            return self.start_payment(raw, ctx, actions);
+        }
+        let Some((product, measure, lot)) = resolve(&parsed.barcode, ctx.catalog) else {
+            self.prompt = Prompt::new(
+                "unknown_product",
+                format!("Unknown product {raw}: please ask an attendant."),
+            );
+            return Ok("unknown product");
+        };
+        let stable = self.scale_g.unwrap_or(0);
+        let session = self.session.get_or_insert_with(|| Session {
+            id: ctx.new_id.clone(),
+            started_at: ctx.now,
+            basket: Basket::default(),
+            attempts: 0,
+            payment: None,
+            bagging: BaggingArea::start(stable),
+        });
+        let item = session.basket.add(product, measure.clone(), lot);
+        let (line, name, price) = (item.line, item.name.clone(), item.price_fen);
+        let total = session.basket.total_fen();
+        self.state = LaneState::Shopping;
+        self.prompt = Prompt::new(
+            "item_added",
+            format!("{name} {} — total {}", fen(price), fen(total)),
+        );
+
+        if ctx.rules.enabled
+            && let Some((expected_g, tolerance_g)) = expected_weight(product, &measure, ctx)
+        {
+            let awaited = Awaited {
+                line,
+                gtin: product.gtin.clone(),
+                expected_g,
+                tolerance_g,
+                deadline: ctx.now + Duration::seconds(ctx.rules.bagging_timeout_secs),
+            };
+            let verdicts = session.bagging.expect(awaited, ctx.rules);
+            self.prompt = Prompt::new(
+                "place_item",
+                format!(
+                    "{name} {} — total {}. Place the item in the bag.",
+                    fen(price),
+                    fen(total)
+                ),
+            );
+            self.apply_verdicts(verdicts, ctx, actions);
+        }
+        if product.min_age > 0 {
+            let detail = format!("{name}: check the shopper is at least {}", product.min_age);
+            self.raise(InterventionKind::AgeRestricted, detail, Some(line), ctx.now);
+        }
+        Ok("item scanned")
+    }
+
+    pub(super) fn on_weight(
+        &mut self,
+        reading: WeightReading,
+        ctx: &Context<'_>,
+        actions: &mut Vec<Action>,
+    ) -> Cause {
+        let WeightReading::Stable { grams } = reading else {
+            return Ok("weight unstable");
+        };
+        self.scale_g = Some(grams);
+        if !ctx.rules.enabled
+            || !matches!(
+                self.state,
+                LaneState::Shopping | LaneState::NeedsAttendant | LaneState::Paying
+            )
+        {
+            return Ok("weight");
+        }
+        let Some(session) = self.session.as_mut() else {
+            return Ok("weight");
+        };
+        let verdicts = session.bagging.on_stable(grams, ctx.now, ctx.rules);
+        self.apply_verdicts(verdicts, ctx, actions);
+        Ok("weight")
+    }
+
+    pub(super) fn on_tick(&mut self, ctx: &Context<'_>) -> Cause {
+        if !ctx.rules.enabled
+            || !matches!(self.state, LaneState::Shopping | LaneState::NeedsAttendant)
+        {
+            return Ok("tick");
+        }
+        let Some(session) = self.session.as_mut() else {
+            return Ok("tick");
+        };
+        let verdicts = session.bagging.on_tick(ctx.now, ctx.rules);
+        let mut actions = Vec::new();
+        self.apply_verdicts(verdicts, ctx, &mut actions);
+        Ok("time-out")
+    }
+
+    /// Turns the scale's verdicts into alerts, cleared alerts and learning.
+    fn apply_verdicts(
+        &mut self,
+        verdicts: Vec<Verdict>,
+        ctx: &Context<'_>,
+        actions: &mut Vec<Action>,
+    ) {
+        for verdict in verdicts {
+            match verdict {
+                Verdict::Bagged {
+                    line,
+                    gtin,
+                    observed_g,
+                } => {
+                    actions.push(Action::LearnWeight {
+                        gtin,
+                        grams: observed_g,
+                    });
+                    self.interventions.retain(|i| {
+                        !(i.kind == InterventionKind::ItemNotBagged && i.line == Some(line))
+                    });
+                    if self.prompt.code == "place_item" {
+                        self.prompt = Prompt::new(
+                            "item_bagged",
+                            "Thank you. Scan your next item or your payment code.",
+                        );
+                    }
+                }
+                Verdict::Mismatch {
+                    line,
+                    expected_g,
+                    observed_g,
+                } => self.raise(
+                    InterventionKind::WeightMismatch,
+                    format!("line {line}: expected {expected_g} g, the scale saw {observed_g} g"),
+                    Some(line),
+                    ctx.now,
+                ),
+                Verdict::Unexpected { grams } => self.raise(
+                    InterventionKind::UnexpectedItem,
+                    format!("{grams} g on the scale with no scan"),
+                    None,
+                    ctx.now,
+                ),
+                Verdict::Removed { grams } => self.raise(
+                    InterventionKind::ItemRemoved,
+                    format!("{grams} g taken off the scale"),
+                    None,
+                    ctx.now,
+                ),
+                Verdict::NotBagged { line } => self.raise(
+                    InterventionKind::ItemNotBagged,
+                    format!("line {line} was not placed in the bag"),
+                    Some(line),
+                    ctx.now,
+                ),
+                Verdict::OwnBag { grams } => {
+                    self.prompt = Prompt::new(
+                        "bag_accepted",
+                        format!("Your bag ({grams} g) is accepted. Scan your first item."),
+                    );
+                }
+                Verdict::Settled => {
+                    // The scale is back where the lane expects it: weight alerts caused by
+                    // something put down or taken off are resolved.
+                    self.interventions.retain(|i| {
+                        !matches!(
+                            i.kind,
+                            InterventionKind::UnexpectedItem
+                                | InterventionKind::ItemRemoved
+                                | InterventionKind::WeightMismatch
+                        )
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// What the bagging scale should see for one scan: expected grams and tolerance, or None when
+/// the item is not weighed.
+fn expected_weight(product: &Product, measure: &Measure, ctx: &Context<'_>) -> Option<(i64, i64)> {
+    let tolerance = if product.tolerance_g > 0 {
+        i64::from(product.tolerance_g)
+    } else {
+        ctx.rules.default_tolerance_g
+    };
+    match measure {
+        Measure::Weight(grams) => Some((*grams, tolerance)),
+        Measure::Piece | Measure::LabelPrice(_) if product.weight_g > 0 => {
+            let stats = ctx.weights.get(&product.gtin).copied().unwrap_or_default();
+            Some(stats.expectation(i64::from(product.weight_g), tolerance, ctx.rules))
+        }
+        _ => None,
+    }
+}
+
+/// The product a code stands for, how to price it, and its lot.
+fn resolve<'c>(
+    barcode: &Barcode,
+    catalog: &'c Catalog,
+) -> Option<(&'c Product, Measure, Option<String>)> {
+    match barcode {
+        Barcode::Product { gtin, .. } => Some((catalog.by_gtin(gtin)?, Measure::Piece, None)),
+        Barcode::VariableMeasure {
+            item,
+            price_fen,
+            weight_g,
+            ..
+        } => {
+            let product = catalog.by_plu(item)?;
+            let measure = match (weight_g, price_fen) {
+                (Some(grams), _) => Measure::Weight(*grams),
+                (None, Some(fen)) => Measure::LabelPrice(*fen),
+                (None, None) => Measure::Piece,
+            };
+            Some((product, measure, None))
+        }
+        Barcode::Gs1 {
+            gtin: Some(gtin),
+            lot,
+            net_weight_g,
+            price_fen,
+            ..
+        } => {
+            let product = catalog.by_gtin(gtin)?;
+            let measure = match (net_weight_g, price_fen) {
+                (_, Some(fen)) => Measure::LabelPrice(*fen),
+                (Some(grams), None) if is_by_weight(product) => Measure::Weight(*grams),
+                _ => Measure::Piece,
+            };
+            Some((product, measure, lot.clone()))
+        }
+        Barcode::DigitalLink { gtin, lot, .. } => {
+            Some((catalog.by_gtin(gtin)?, Measure::Piece, lot.clone()))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,504 @@
+//! Weight security on the bagging scale (pure).
+//!
+//! Every scanned item that has a weight is expected to add it, within its tolerance, to the next
+//! stable weight change. The [`BaggingArea`] keeps the weight the lane accounts for and the items
+//! still awaited, and turns each stable reading (and the passing of time) into verdicts:
+//!
+//! | verdict | when |
+//! | --- | --- |
+//! | bagged | the change matches an awaited item, or all awaited items together |
+//! | weight mismatch | a weight arrives for an awaited item but does not match it |
+//! | unexpected item | weight arrives with no scan to explain it (after a short grace, since a shopper may bag first and scan a moment later) |
+//! | item removed | the weight drops below what is accounted for |
+//! | item not bagged | a scanned item's weight has not arrived in time |
+//! | own bag | the shopper announced their own bag and a light weight arrived |
+//!
+//! Changes within the noise band (a drifting scale) are ignored. Weight alerts clear themselves
+//! when the scale returns to the weight the lane accounts for.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The lane's weight rules, from the edge config (`[lane_rules]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WeightRules {
+    /// Check weights at all (a lane without a bagging scale turns this off).
+    pub enabled: bool,
+    /// Changes up to this many grams are scale drift, not goods.
+    pub noise_g: i64,
+    /// A scanned item must reach the scale within this many seconds.
+    pub bagging_timeout_secs: i64,
+    /// Weight with no scan is tolerated this long (milliseconds) for a scan to explain it.
+    pub grace_ms: i64,
+    /// The heaviest own bag accepted without an attendant, in grams.
+    pub own_bag_max_g: i64,
+    /// Tolerance used when the catalog gives none, in grams.
+    pub default_tolerance_g: i64,
+    /// Learned weights replace the catalog's once a product has this many observations.
+    pub learn_after: u32,
+}
+
+impl Default for WeightRules {
+    fn default() -> Self {
+        WeightRules {
+            enabled: true,
+            noise_g: 5,
+            bagging_timeout_secs: 10,
+            grace_ms: 1500,
+            own_bag_max_g: 300,
+            default_tolerance_g: 10,
+            learn_after: 10,
+        }
+    }
+}
+
+/// An item scanned and not yet seen on the scale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Awaited {
+    pub line: u32,
+    pub gtin: String,
+    pub expected_g: i64,
+    pub tolerance_g: i64,
+    pub deadline: DateTime<Utc>,
+}
+
+/// Weight on the scale that nothing explains yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Loose {
+    pub grams: i64,
+    pub since: DateTime<Utc>,
+}
+
+/// What the scale says about the basket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Bagged {
+        line: u32,
+        gtin: String,
+        observed_g: i64,
+    },
+    Mismatch {
+        line: u32,
+        expected_g: i64,
+        observed_g: i64,
+    },
+    Unexpected {
+        grams: i64,
+    },
+    Removed {
+        grams: i64,
+    },
+    NotBagged {
+        line: u32,
+    },
+    OwnBag {
+        grams: i64,
+    },
+    /// The scale is back at the accounted weight: open weight alerts may close.
+    Settled,
+}
+
+/// The bagging scale's accounting for one session.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaggingArea {
+    /// The weight the lane accounts for: what was there at the start, plus every bagged item.
+    pub accounted_g: i64,
+    /// The last stable reading.
+    pub stable_g: i64,
+    pub awaited: Vec<Awaited>,
+    pub loose: Option<Loose>,
+    /// The shopper pressed "I use my own bag".
+    pub own_bag_allowed: bool,
+    /// An item was voided: the next stable reading (the attendant taking it away) is accepted.
+    #[serde(default)]
+    pub absorb_next: bool,
+}
+
+impl BaggingArea {
+    /// Starts accounting from what is on the scale now.
+    pub fn start(stable_g: i64) -> BaggingArea {
+        BaggingArea {
+            accounted_g: stable_g,
+            stable_g,
+            ..BaggingArea::default()
+        }
+    }
+
+    /// A scanned item with a weight: awaited on the scale (or matched to loose weight already there).
+    pub fn expect(&mut self, awaited: Awaited, rules: &WeightRules) -> Vec<Verdict> {
+        if let Some(loose) = &self.loose
+            && (loose.grams - awaited.expected_g).abs() <= awaited.tolerance_g
+        {
+            let observed_g = loose.grams;
+            self.accounted_g += observed_g;
+            self.loose = None;
+            return vec![Verdict::Bagged {
+                line: awaited.line,
+                gtin: awaited.gtin,
+                observed_g,
+            }];
+        }
+        let _ = rules;
+        self.awaited.push(awaited);
+        Vec::new()
+    }
+
+    /// A new stable reading.
+    pub fn on_stable(
+        &mut self,
+        grams: i64,
+        now: DateTime<Utc>,
+        rules: &WeightRules,
+    ) -> Vec<Verdict> {
+        self.stable_g = grams;
+        if std::mem::take(&mut self.absorb_next) {
+            self.accounted_g = grams;
+            self.loose = None;
+            return vec![Verdict::Settled];
+        }
+        let delta = grams - self.accounted_g;
+        if delta.abs() <= rules.noise_g {
+            self.loose = None;
+            return vec![Verdict::Settled];
+        }
+        if delta < 0 {
+            self.loose = None;
+            return vec![Verdict::Removed { grams: -delta }];
+        }
+        // The awaited items this change is: the set whose expected weights best add up to it.
+        if let Some(set) = best_match(&self.awaited, delta) {
+            self.accounted_g = grams;
+            self.loose = None;
+            let single = set.len() == 1;
+            let mut bagged = Vec::new();
+            for index in set.into_iter().rev() {
+                let item = self.awaited.remove(index);
+                bagged.push(Verdict::Bagged {
+                    observed_g: if single { delta } else { item.expected_g },
+                    line: item.line,
+                    gtin: item.gtin,
+                });
+            }
+            bagged.reverse();
+            return bagged;
+        }
+        if let Some(first) = self.awaited.first() {
+            return vec![Verdict::Mismatch {
+                line: first.line,
+                expected_g: first.expected_g,
+                observed_g: delta,
+            }];
+        }
+        if self.own_bag_allowed && delta <= rules.own_bag_max_g {
+            self.own_bag_allowed = false;
+            self.accounted_g = grams;
+            return vec![Verdict::OwnBag { grams: delta }];
+        }
+        // Unexplained weight: wait a moment for its scan.
+        match &mut self.loose {
+            Some(loose) => loose.grams = delta,
+            None => {
+                self.loose = Some(Loose {
+                    grams: delta,
+                    since: now,
+                })
+            }
+        }
+        Vec::new()
+    }
+
+    /// Time passes: items not bagged in time, loose weight past its grace.
+    pub fn on_tick(&mut self, now: DateTime<Utc>, rules: &WeightRules) -> Vec<Verdict> {
+        let mut verdicts = Vec::new();
+        if let Some(loose) = &self.loose
+            && now - loose.since >= Duration::milliseconds(rules.grace_ms)
+        {
+            verdicts.push(Verdict::Unexpected { grams: loose.grams });
+            self.loose = None;
+        }
+        let (late, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.awaited)
+            .into_iter()
+            .partition(|a| now >= a.deadline);
+        self.awaited = waiting;
+        verdicts.extend(
+            late.into_iter()
+                .map(|a| Verdict::NotBagged { line: a.line }),
+        );
+        verdicts
+    }
+
+    /// An attendant checked the bagging area: what is on the scale now is what the lane accounts
+    /// for, and nothing is awaited any more.
+    pub fn resync(&mut self) {
+        self.accounted_g = self.stable_g;
+        self.awaited.clear();
+        self.loose = None;
+    }
+
+    /// Forget an item that was voided before it reached the scale.
+    pub fn forget(&mut self, line: u32) {
+        self.awaited.retain(|a| a.line != line);
+    }
+
+    /// The earliest moment something is due (for the runner's timer).
+    pub fn next_deadline(&self, rules: &WeightRules) -> Option<DateTime<Utc>> {
+        let loose = self
+            .loose
+            .as_ref()
+            .map(|l| l.since + Duration::milliseconds(rules.grace_ms));
+        self.awaited.iter().map(|a| a.deadline).chain(loose).min()
+    }
+}
+
+/// The subset of `awaited` (by index, ascending) whose expected weights sum closest to `delta`
+/// within their summed tolerance; the first 12 awaited items are considered.
+fn best_match(awaited: &[Awaited], delta: i64) -> Option<Vec<usize>> {
+    let n = awaited.len().min(12);
+    let mut best: Option<(i64, usize, u32)> = None;
+    for mask in 1u32..(1 << n) {
+        let (mut sum, mut tolerance) = (0, 0);
+        for (i, item) in awaited.iter().enumerate().take(n) {
+            if mask & (1 << i) != 0 {
+                sum += item.expected_g;
+                tolerance += item.tolerance_g;
+            }
+        }
+        let error = (delta - sum).abs();
+        if error > tolerance {
+            continue;
+        }
+        let size = mask.count_ones() as usize;
+        // Smallest error wins; on a tie, the larger set (fewer items left awaited).
+        let better = match best {
+            None => true,
+            Some((e, s, _)) => error < e || (error == e && size > s),
+        };
+        if better {
+            best = Some((error, size, mask));
+        }
+    }
+    best.map(|(_, _, mask)| (0..n).filter(|i| mask & (1 << i) != 0).collect())
+}
+
+/// Learned weights of one product (Welford's running mean and variance).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct WeightStats {
+    pub n: u32,
+    pub mean_g: f64,
+    pub m2: f64,
+}
+
+impl WeightStats {
+    /// Adds one observation.
+    pub fn observe(&mut self, grams: i64) {
+        let x = grams as f64;
+        self.n += 1;
+        let delta = x - self.mean_g;
+        self.mean_g += delta / f64::from(self.n);
+        self.m2 += delta * (x - self.mean_g);
+    }
+
+    /// Sample standard deviation in grams.
+    pub fn stddev_g(&self) -> f64 {
+        if self.n < 2 {
+            0.0
+        } else {
+            (self.m2 / f64::from(self.n - 1)).sqrt()
+        }
+    }
+
+    /// The expected weight and tolerance to use: the catalog's until enough observations, then
+    /// the learned mean with three standard deviations (never tighter than the noise band, never
+    /// looser than four times the catalog's tolerance).
+    pub fn expectation(
+        &self,
+        catalog_g: i64,
+        catalog_tolerance_g: i64,
+        rules: &WeightRules,
+    ) -> (i64, i64) {
+        if self.n < rules.learn_after {
+            return (catalog_g, catalog_tolerance_g);
+        }
+        let tolerance = (3.0 * self.stddev_g()).ceil() as i64;
+        let tolerance = tolerance.clamp(
+            rules.noise_g + 1,
+            (catalog_tolerance_g * 4).max(rules.noise_g + 1),
+        );
+        (self.mean_g.round() as i64, tolerance)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(ms: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(1_800_000_000_000 + ms).unwrap()
+    }
+
+    fn awaited(line: u32, grams: i64) -> Awaited {
+        Awaited {
+            line,
+            gtin: format!("g{line}"),
+            expected_g: grams,
+            tolerance_g: 10,
+            deadline: t(10_000),
+        }
+    }
+
+    #[test]
+    fn a_matching_weight_bags_the_item() {
+        let rules = WeightRules::default();
+        let mut area = BaggingArea::start(0);
+        area.expect(awaited(1, 500), &rules);
+        let v = area.on_stable(505, t(100), &rules);
+        assert_eq!(
+            v,
+            vec![Verdict::Bagged {
+                line: 1,
+                gtin: "g1".into(),
+                observed_g: 505
+            }]
+        );
+        assert!(area.awaited.is_empty());
+        assert_eq!(area.accounted_g, 505);
+    }
+
+    #[test]
+    fn a_wrong_weight_is_a_mismatch_and_the_item_stays_awaited() {
+        let rules = WeightRules::default();
+        let mut area = BaggingArea::start(0);
+        area.expect(awaited(1, 500), &rules);
+        let v = area.on_stable(900, t(100), &rules);
+        assert_eq!(
+            v,
+            vec![Verdict::Mismatch {
+                line: 1,
+                expected_g: 500,
+                observed_g: 900
+            }]
+        );
+        assert_eq!(area.awaited.len(), 1);
+        // Taking the wrong thing off settles the scale again.
+        assert_eq!(area.on_stable(0, t(200), &rules), vec![Verdict::Settled]);
+    }
+
+    #[test]
+    fn weight_without_a_scan_is_unexpected_after_the_grace() {
+        let rules = WeightRules::default();
+        let mut area = BaggingArea::start(0);
+        assert!(area.on_stable(700, t(0), &rules).is_empty());
+        assert!(area.on_tick(t(1000), &rules).is_empty());
+        assert_eq!(
+            area.on_tick(t(1600), &rules),
+            vec![Verdict::Unexpected { grams: 700 }]
+        );
+    }
+
+    #[test]
+    fn weight_first_then_the_scan_within_the_grace_is_fine() {
+        let rules = WeightRules::default();
+        let mut area = BaggingArea::start(0);
+        assert!(area.on_stable(500, t(0), &rules).is_empty());
+        let v = area.expect(awaited(1, 495), &rules);
+        assert!(matches!(
+            v[..],
+            [Verdict::Bagged {
+                line: 1,
+                observed_g: 500,
+                ..
+            }]
+        ));
+        assert!(area.on_tick(t(5000), &rules).is_empty());
+    }
+
+    #[test]
+    fn an_item_taken_back_off_is_removed() {
+        let rules = WeightRules::default();
+        let mut area = BaggingArea::start(0);
+        area.expect(awaited(1, 500), &rules);
+        area.on_stable(500, t(0), &rules);
+        assert_eq!(
+            area.on_stable(0, t(100), &rules),
+            vec![Verdict::Removed { grams: 500 }]
+        );
+    }
+
+    #[test]
+    fn an_item_never_bagged_times_out() {
+        let rules = WeightRules::default();
+        let mut area = BaggingArea::start(0);
+        area.expect(awaited(1, 500), &rules);
+        assert!(area.on_tick(t(9_999), &rules).is_empty());
+        assert_eq!(
+            area.on_tick(t(10_000), &rules),
+            vec![Verdict::NotBagged { line: 1 }]
+        );
+        assert!(area.awaited.is_empty());
+    }
+
+    #[test]
+    fn two_items_bagged_together_match_their_sum() {
+        let rules = WeightRules::default();
+        let mut area = BaggingArea::start(100);
+        area.expect(awaited(1, 300), &rules);
+        area.expect(awaited(2, 450), &rules);
+        let v = area.on_stable(100 + 752, t(0), &rules);
+        assert_eq!(v.len(), 2);
+        assert!(v.iter().all(|v| matches!(v, Verdict::Bagged { .. })));
+    }
+
+    #[test]
+    fn a_heavy_item_scanned_right_after_a_light_one_bags_both() {
+        let rules = WeightRules::default();
+        let mut area = BaggingArea::start(0);
+        area.expect(
+            Awaited {
+                tolerance_g: 3,
+                ..awaited(1, 12)
+            },
+            &rules,
+        );
+        area.expect(
+            Awaited {
+                tolerance_g: 20,
+                ..awaited(2, 1030)
+            },
+            &rules,
+        );
+        let v = area.on_stable(1042, t(0), &rules);
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert!(area.awaited.is_empty());
+    }
+
+    #[test]
+    fn drift_within_the_noise_band_is_ignored_and_own_bags_are_accepted() {
+        let rules = WeightRules::default();
+        let mut area = BaggingArea::start(0);
+        assert_eq!(area.on_stable(4, t(0), &rules), vec![Verdict::Settled]);
+        area.own_bag_allowed = true;
+        assert_eq!(
+            area.on_stable(60, t(10), &rules),
+            vec![Verdict::OwnBag { grams: 60 }]
+        );
+        assert_eq!(area.accounted_g, 60);
+        // A second "bag" is not.
+        assert!(area.on_stable(120, t(20), &rules).is_empty());
+        assert!(area.loose.is_some());
+    }
+
+    #[test]
+    fn learned_weights_replace_the_catalog_after_enough_observations() {
+        let rules = WeightRules::default();
+        let mut stats = WeightStats::default();
+        for g in [1000, 1004, 996, 1002, 998, 1001, 999, 1003, 997, 1000] {
+            stats.observe(g);
+        }
+        let (expected, tolerance) = stats.expectation(1030, 20, &rules);
+        assert_eq!(expected, 1000);
+        assert!(tolerance < 20 && tolerance > rules.noise_g, "{tolerance}");
+        let fresh = WeightStats::default();
+        assert_eq!(fresh.expectation(1030, 20, &rules), (1030, 20));
+    }
+}
