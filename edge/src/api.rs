@@ -161,35 +161,33 @@ async fn metrics(State(ctx): State<Arc<EdgeContext>>) -> Response {
     let load = |v: &std::sync::atomic::AtomicU64| v.load(Ordering::Relaxed);
     let depth = ctx.store.outbox_depth().await.unwrap_or(-1);
     let mut out = String::new();
-    let mut counter = |name: &str, help: &str, labels: &str, value: u64| {
+    for (name, help, value) in [
+        (
+            "omo_scans_total",
+            "Scans read at the lanes.",
+            load(&c.scans),
+        ),
+        (
+            "omo_bad_scans_total",
+            "Scans that could not be read.",
+            load(&c.bad_scans),
+        ),
+        ("omo_checkouts_total", "Checkouts paid.", load(&c.checkouts)),
+        (
+            "omo_device_errors_total",
+            "Device errors.",
+            load(&c.device_errors),
+        ),
+        (
+            "omo_alerts_total",
+            "Interventions and alerts raised.",
+            load(&c.alerts),
+        ),
+    ] {
         out.push_str(&format!(
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name}{labels} {value}\n"
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
         ));
-    };
-    counter(
-        "omo_scans_total",
-        "Scans read at the lanes.",
-        "",
-        load(&c.scans),
-    );
-    counter(
-        "omo_bad_scans_total",
-        "Scans that could not be read.",
-        "",
-        load(&c.bad_scans),
-    );
-    counter(
-        "omo_checkouts_total",
-        "Checkouts paid.",
-        "",
-        load(&c.checkouts),
-    );
-    counter(
-        "omo_device_errors_total",
-        "Device errors.",
-        "",
-        load(&c.device_errors),
-    );
+    }
     out.push_str(
         "# HELP omo_payments_total Payments by result.\n# TYPE omo_payments_total counter\n",
     );
@@ -202,12 +200,6 @@ async fn metrics(State(ctx): State<Arc<EdgeContext>>) -> Response {
             "omo_payments_total{{result=\"{result}\"}} {value}\n"
         ));
     }
-    counter(
-        "omo_alerts_total",
-        "Interventions and alerts raised.",
-        "",
-        load(&c.alerts),
-    );
     out.push_str(&ctx.board.scan_latency.render(
         "omo_scan_to_state_seconds",
         "From a scan's last byte on the serial line to the lane's committed state.",
