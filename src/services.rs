@@ -7,7 +7,8 @@ use anyhow::Context as _;
 use omo_cloud::config::CloudConfig;
 use omo_devices::gate::{Gate, GateTiming, SimGate};
 use omo_edge::LaneDevices;
-use omo_edge::config::{EdgeConfig, GateDriver};
+use omo_edge::config::{EdgeConfig, GateConfig, GateDriver};
+use omo_edge::exit::ExitDevices;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
@@ -51,9 +52,10 @@ pub async fn edge(args: EdgeArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let lanes = lane_devices(&config)?;
+    let exits = exit_devices(&config)?;
     let http = bind(&config.http_listen).await?;
     let shutdown = shutdown_on_signal();
-    omo_edge::run(config, lanes, http, shutdown).await?;
+    omo_edge::run(config, lanes, exits, http, shutdown).await?;
     Ok(())
 }
 
@@ -68,31 +70,56 @@ fn lane_devices(config: &EdgeConfig) -> anyhow::Result<Vec<(String, LaneDevices)
         .lanes
         .iter()
         .map(|lane| {
-            let gate: Arc<dyn Gate> = match lane.gate.driver {
-                GateDriver::Sim => Arc::new(SimGate::new(
-                    format!("lane-{}-gate", lane.id),
-                    GateTiming {
-                        open_ms: lane.gate.open_ms,
-                        ..GateTiming::default()
-                    },
-                )),
-                GateDriver::Rppal => {
-                    anyhow::bail!(
-                        "lane {}: the rppal gate driver is not available in this build",
-                        lane.id
-                    )
-                }
+            let gate = gate(&lane.gate, &format!("lane-{}-gate", lane.id))?;
+            let devices = LaneDevices {
+                scanner: lane.scanner.clone(),
+                scale: lane.scale.clone(),
+                gate,
             };
-            Ok((
-                lane.id.clone(),
-                LaneDevices {
-                    scanner: lane.scanner.clone(),
-                    scale: lane.scale.clone(),
-                    gate,
-                },
-            ))
+            Ok((lane.id.clone(), devices))
         })
         .collect()
+}
+
+/// The devices each configured exit has.
+fn exit_devices(config: &EdgeConfig) -> anyhow::Result<Vec<(String, ExitDevices)>> {
+    config
+        .exits
+        .iter()
+        .map(|exit| {
+            let gate = gate(&exit.gate, &format!("exit-{}-gate", exit.id))?;
+            let devices = ExitDevices {
+                scanner: exit.scanner.clone(),
+                gate,
+                pass_ttl: chrono::Duration::seconds(exit.pass_ttl_secs),
+            };
+            Ok((exit.id.clone(), devices))
+        })
+        .collect()
+}
+
+/// A gate driver as configured: simulated, or GPIO through rppal (a clear error off a Pi).
+fn gate(config: &GateConfig, name: &str) -> anyhow::Result<Arc<dyn Gate>> {
+    Ok(match config.driver {
+        GateDriver::Sim => Arc::new(SimGate::new(
+            name,
+            GateTiming {
+                open_ms: config.open_ms,
+                ..GateTiming::default()
+            },
+        )),
+        GateDriver::Rppal => {
+            let wiring = config.gpio.clone().ok_or_else(|| {
+                UsageError(format!(
+                    "{name}: driver \"rppal\" needs its [gate.gpio] wiring"
+                ))
+            })?;
+            Arc::new(
+                omo_devices::gate::RppalGate::new(name, &wiring)
+                    .with_context(|| format!("{name}: the GPIO gate"))?,
+            )
+        }
+    })
 }
 
 /// Binds a TCP listener, naming the address when it is taken.

@@ -47,6 +47,7 @@ pub async fn upsert_catalog(
         let response = client
             .upsert(UpsertRequest {
                 products: chunk.to_vec(),
+                ..Default::default()
             })
             .await
             .map_err(|status| {

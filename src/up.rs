@@ -122,6 +122,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         variable_measure: Default::default(),
         weight_security: Default::default(),
         lanes: lane_configs,
+        exits: Vec::new(),
+        operators: Vec::new(),
     };
     edge.validate()
         .map_err(|e| anyhow::anyhow!("demo edge config: {e}"))?;
@@ -129,7 +131,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     {
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
-            if let Err(error) = omo_edge::run(edge, lanes, edge_http, shutdown.clone()).await {
+            if let Err(error) =
+                omo_edge::run(edge, lanes, Vec::new(), edge_http, shutdown.clone()).await
+            {
                 error!(%error, "the edge stopped");
                 shutdown.cancel();
             }

@@ -143,6 +143,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                             amount_fen: 1,
                             payment_code: paycode::payment_code(wallet, secret, now),
                             description: String::new(),
+                            ..Default::default()
                         };
                         async move {
                             let p = client

@@ -37,6 +37,7 @@ impl ProductRow {
             version: self.version,
             withdrawn: self.withdrawn != 0,
             plu: self.plu,
+            member_price_fen: 0,
         }
     }
 

@@ -147,6 +147,7 @@ pub fn parse_catalog_csv<R: Read>(r: R) -> Result<Vec<Product>, CatalogCsvError>
             version: 0,
             withdrawn: false,
             plu,
+            member_price_fen: 0,
         });
     }
     Ok(products)

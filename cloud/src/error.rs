@@ -1,6 +1,7 @@
 //! The cloud's errors, and the ONE place where a request's error becomes a `tonic::Status`.
 
 use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::config::ConfigError;
 use crate::store::StoreError;
@@ -73,7 +74,13 @@ impl From<ServiceError> for Status {
     fn from(e: ServiceError) -> Status {
         match e {
             ServiceError::InvalidArgument { field, reason } => {
-                Status::new(Code::InvalidArgument, format!("invalid {field}: {reason}"))
+                // The field and reason also travel as a google.rpc.BadRequest detail.
+                let details = ErrorDetails::with_bad_request_violation(field, reason.clone());
+                Status::with_error_details(
+                    Code::InvalidArgument,
+                    format!("invalid {field}: {reason}"),
+                    details,
+                )
             }
             ServiceError::NotFound(m) => Status::new(Code::NotFound, m),
             ServiceError::FailedPrecondition(m) => Status::new(Code::FailedPrecondition, m),

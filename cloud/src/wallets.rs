@@ -188,16 +188,18 @@ impl Wallets {
 
     /// Freeze or unfreeze a wallet (an operator's action; payments are declined WALLET_FROZEN).
     pub async fn set_frozen(&self, wallet_id: &str, frozen: bool) -> Result<(), ServiceError> {
+        let mut tx = self.ctx.store.begin().await?;
         let done =
             sqlx::query("UPDATE wallets SET frozen = $1, updated_at = $2 WHERE wallet_id = $3")
                 .bind(i64::from(frozen))
                 .bind(to_rfc3339(self.ctx.now()))
                 .bind(wallet_id)
-                .execute(self.ctx.store.pool())
+                .execute(&mut *tx)
                 .await?;
         if done.rows_affected() == 0 {
             return Err(ServiceError::NotFound(format!("no wallet {wallet_id}")));
         }
+        tx.commit().await?;
         tracing::info!(wallet_id, frozen, "wallet freeze changed");
         Ok(())
     }

@@ -31,6 +31,7 @@ async fn a_store_acting_for_another_store_is_refused(db: Db) {
         amount_fen: 1_00,
         payment_code: code.clone(),
         description: String::new(),
+        ..Default::default()
     };
     // SH-002's edge tries to charge as SH-001.
     let err = c

@@ -69,6 +69,7 @@ async fn twenty_concurrent_duplicates_charge_once(db: Db) {
                     amount_fen: 7_00,
                     payment_code: code,
                     description: String::new(),
+                    ..Default::default()
                 })
                 .await
                 .map(|r| r.into_inner().payment.unwrap())
@@ -121,6 +122,11 @@ async fn malformed_requests_are_invalid_arguments(db: Db) {
         );
     }
     assert_eq!(c.balance(&alice).await, 50_00);
+    // The bad field travels as a google.rpc.BadRequest detail too.
+    let err = c.authorize("SH-001", "o", 0, &code).await.unwrap_err();
+    use tonic_types::StatusExt;
+    let bad = err.get_details_bad_request().expect("a BadRequest detail");
+    assert_eq!(bad.field_violations[0].field, "amount_fen");
     c.stop().await;
 }
 

@@ -23,6 +23,7 @@ async fn upserts_bump_versions_and_edges_resume_from_theirs(db: Db) {
         .catalog
         .upsert(UpsertRequest {
             products: demo.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -53,6 +54,7 @@ async fn upserts_bump_versions_and_edges_resume_from_theirs(db: Db) {
         .catalog
         .upsert(UpsertRequest {
             products: demo.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -70,6 +72,7 @@ async fn upserts_bump_versions_and_edges_resume_from_theirs(db: Db) {
         .catalog
         .upsert(UpsertRequest {
             products: vec![milk.clone()],
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -113,6 +116,7 @@ async fn short_gtins_are_normalised_and_bad_products_refused(db: Db) {
     c.catalog
         .upsert(UpsertRequest {
             products: vec![product.clone()],
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -145,6 +149,7 @@ async fn short_gtins_are_normalised_and_bad_products_refused(db: Db) {
             .catalog
             .upsert(UpsertRequest {
                 products: vec![bad.clone()],
+                ..Default::default()
             })
             .await
             .unwrap_err();

@@ -23,6 +23,7 @@ async fn the_same_authorize_and_the_same_code_sent_to_two_clouds_charge_once(db:
             amount_fen: 1_00,
             payment_code: code.clone(),
             description: String::new(),
+            ..Default::default()
         };
         // Same order to both clouds at once.
         let (ra, rb) = tokio::join!(pa.authorize(req(&order)), pb.authorize(req(&order)));
@@ -42,6 +43,7 @@ async fn the_same_authorize_and_the_same_code_sent_to_two_clouds_charge_once(db:
             amount_fen: 1_00,
             payment_code: code.clone(),
             description: String::new(),
+            ..Default::default()
         };
         let (ra, rb) = tokio::join!(
             pa.authorize(req2(format!("x-{round}-a"))),

@@ -123,18 +123,16 @@ async fn measure(scans: usize) -> (Vec<Duration>, Vec<(&'static str, Vec<Duratio
     tokio::time::sleep(Duration::from_millis(100)).await;
     for i in 0..scans {
         go_tx.send(()).expect("writer alive");
-        let arrived = loop {
-            match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
-                Ok(Some(ScannerEvent::Scan(frame))) => {
-                    let at = Instant::now();
-                    assert_eq!(frame.raw, PAYLOADS[i % PAYLOADS.len()]);
-                    break at;
-                }
-                Ok(Some(ScannerEvent::Garbage { reason })) => panic!("garbage: {reason}"),
-                Ok(Some(ScannerEvent::Health(h))) => panic!("health changed: {h:?}"),
-                Ok(None) => panic!("driver stopped"),
-                Err(_) => panic!("scan {i} did not arrive"),
+        let arrived = match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+            Ok(Some(ScannerEvent::Scan(frame))) => {
+                let at = Instant::now();
+                assert_eq!(frame.raw, PAYLOADS[i % PAYLOADS.len()]);
+                at
             }
+            Ok(Some(ScannerEvent::Garbage { reason })) => panic!("garbage: {reason}"),
+            Ok(Some(ScannerEvent::Health(h))) => panic!("health changed: {h:?}"),
+            Ok(None) => panic!("driver stopped"),
+            Err(_) => panic!("scan {i} did not arrive"),
         };
         let (n, written) = stamp_rx.recv().expect("writer stamp");
         assert_eq!(n, i);

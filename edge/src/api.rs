@@ -1,5 +1,9 @@
 //! The edge's HTTP side: `/healthz`, `/metrics`, and the JSON API under `/api/` that shows lanes,
-//! devices and recent sales, with a server-sent-events stream of live changes.
+//! devices and recent sales, with a server-sent-events stream of live changes; operators' actions
+//! on lanes (which need a session: see [`crate::web::auth`]); and the pages of [`crate::web`].
+//!
+//! Reading is open (it is what the lanes and devices publish, retained, on MQTT, and the lane
+//! screens need it without a login); the audit trail and every action need a session.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -16,8 +20,10 @@ use serde_json::json;
 use tokio_stream::wrappers::BroadcastStream;
 
 use crate::context::EdgeContext;
+use crate::lane::{OperatorAction, OperatorCommand, Role};
+use crate::web::{AppState, Operator};
 
-/// The edge's HTTP routes.
+/// The edge's HTTP routes: the API, and the operator and lane-screen pages.
 pub fn router(ctx: Arc<EdgeContext>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
@@ -29,8 +35,14 @@ pub fn router(ctx: Arc<EdgeContext>) -> Router {
         .route("/api/sales", get(sales))
         .route("/api/events", get(events))
         .route("/api/lanes/{id}/actions", post(lane_action))
+        .route("/api/lanes/{id}/own-bag", post(own_bag))
         .route("/api/actions", get(actions))
-        .with_state(ctx)
+        .merge(crate::web::routes())
+        .with_state(AppState::new(ctx))
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
 async fn healthz(State(ctx): State<Arc<EdgeContext>>) -> Response {
@@ -100,28 +112,92 @@ async fn sales(State(ctx): State<Arc<EdgeContext>>, Query(query): Query<Limit>) 
     }
 }
 
-/// An operator's command for a lane: `{"operator","role","reason","command",...}`. Answers the
-/// lane as it is after the command, or 409 with the reason it was refused.
+/// What an operator asks of a lane: `{"reason", "command", ...the command's fields}`. Who asks
+/// comes from the session, never from the body (`operator` and `role` in it are ignored).
+#[derive(serde::Deserialize)]
+struct ActionRequest {
+    #[serde(default)]
+    reason: String,
+    #[serde(flatten)]
+    command: OperatorCommand,
+}
+
+/// An operator's command for a lane. 401 without a session, 403 if the operator's role is too
+/// low, 404 for an unknown lane, 422 without a reason, 409 if the lane refuses; else the lane as
+/// it is after the command.
 async fn lane_action(
     State(ctx): State<Arc<EdgeContext>>,
+    operator: Operator,
     Path(id): Path<String>,
-    Json(action): Json<crate::lane::OperatorAction>,
+    Json(request): Json<ActionRequest>,
 ) -> Response {
-    if action.reason.trim().is_empty() {
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({ "error": "say why: `reason` is required" })),
-        )
-            .into_response();
+    let needed = request.command.required_role();
+    if operator.role < needed {
+        let needed = match needed {
+            Role::Attendant => "an attendant",
+            Role::Manager => "a manager",
+        };
+        return error(
+            StatusCode::FORBIDDEN,
+            format!("{} needs {needed}", command_name(&request.command)),
+        );
     }
+    if ctx.board.lane(&id).is_none() {
+        return error(StatusCode::NOT_FOUND, format!("no lane {id:?}"));
+    }
+    if request.reason.trim().is_empty() {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "say why: `reason` is required",
+        );
+    }
+    let action = OperatorAction {
+        operator: operator.name,
+        role: operator.role,
+        reason: request.reason.trim().to_string(),
+        command: request.command,
+    };
     match ctx.lanes.command(&id, action).await {
         Ok(view) => Json(view).into_response(),
-        Err(reason) => (StatusCode::CONFLICT, Json(json!({ "error": reason }))).into_response(),
+        Err(reason) => error(StatusCode::CONFLICT, reason),
     }
 }
 
-/// The audit trail of operator actions, newest first.
-async fn actions(State(ctx): State<Arc<EdgeContext>>, Query(query): Query<Limit>) -> Response {
+/// The command's name as the API spells it (`open_gate`, ...).
+fn command_name(command: &OperatorCommand) -> String {
+    serde_json::to_value(command)
+        .ok()
+        .and_then(|v| v["command"].as_str().map(str::to_string))
+        .unwrap_or_else(|| "this command".into())
+}
+
+/// The name the audit trail shows for what shoppers do on a lane screen.
+pub const LANE_SCREEN_OPERATOR: &str = "lane-screen";
+
+/// `POST /api/lanes/{id}/own-bag`: the shopper pressed "I use my own bag" on the lane screen (no
+/// login: it only lets the next light weight on the scale through, as an attendant would).
+async fn own_bag(State(ctx): State<Arc<EdgeContext>>, Path(id): Path<String>) -> Response {
+    if ctx.board.lane(&id).is_none() {
+        return error(StatusCode::NOT_FOUND, format!("no lane {id:?}"));
+    }
+    let action = OperatorAction {
+        operator: LANE_SCREEN_OPERATOR.into(),
+        role: Role::Attendant,
+        reason: "the shopper pressed \"I use my own bag\"".into(),
+        command: OperatorCommand::OwnBag,
+    };
+    match ctx.lanes.command(&id, action).await {
+        Ok(view) => Json(view).into_response(),
+        Err(reason) => error(StatusCode::CONFLICT, reason),
+    }
+}
+
+/// The audit trail of operator actions, newest first (operators only).
+async fn actions(
+    State(ctx): State<Arc<EdgeContext>>,
+    _operator: Operator,
+    Query(query): Query<Limit>,
+) -> Response {
     match ctx
         .store
         .recent_actions(query.limit.unwrap_or(100).clamp(1, 10_000))
@@ -173,16 +249,6 @@ async fn metrics(State(ctx): State<Arc<EdgeContext>>) -> Response {
             load(&c.bad_scans),
         ),
         ("omo_checkouts_total", "Checkouts paid.", load(&c.checkouts)),
-        (
-            "omo_device_errors_total",
-            "Device errors.",
-            load(&c.device_errors),
-        ),
-        (
-            "omo_alerts_total",
-            "Interventions and alerts raised.",
-            load(&c.alerts),
-        ),
     ] {
         out.push_str(&format!(
             "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
@@ -200,6 +266,36 @@ async fn metrics(State(ctx): State<Arc<EdgeContext>>) -> Response {
             "omo_payments_total{{result=\"{result}\"}} {value}\n"
         ));
     }
+    out.push_str(
+        "# HELP omo_alerts_total Interventions and alerts raised, by reason.\n# TYPE omo_alerts_total counter\n",
+    );
+    for (reason, value) in ctx.board.alerts_by_reason() {
+        out.push_str(&format!(
+            "omo_alerts_total{{reason=\"{reason}\"}} {value}\n"
+        ));
+    }
+    let devices = ctx.board.devices();
+    out.push_str(
+        "# HELP omo_device_errors_total Device errors since the edge started (timeouts, garbage, IO errors), by device.\n# TYPE omo_device_errors_total counter\n",
+    );
+    for device in &devices {
+        out.push_str(&format!(
+            "omo_device_errors_total{{device=\"{}\",kind=\"{}\"}} {}\n",
+            label(&device.device),
+            label(&kind_name(device)),
+            device.errors
+        ));
+    }
+    out.push_str("# HELP omo_device_up Whether a device is online (1) or offline or faulty (0).\n# TYPE omo_device_up gauge\n");
+    for device in &devices {
+        let up = matches!(device.status, omo_devices::health::DeviceStatus::Online);
+        out.push_str(&format!(
+            "omo_device_up{{device=\"{}\",kind=\"{}\"}} {}\n",
+            label(&device.device),
+            label(&kind_name(device)),
+            u8::from(up)
+        ));
+    }
     out.push_str(&ctx.board.scan_latency.render(
         "omo_scan_to_state_seconds",
         "From a scan's last byte on the serial line to the lane's committed state.",
@@ -208,4 +304,19 @@ async fn metrics(State(ctx): State<Arc<EdgeContext>>) -> Response {
         "# HELP omo_outbox_depth Messages waiting for the broker.\n# TYPE omo_outbox_depth gauge\nomo_outbox_depth {depth}\n"
     ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+/// A Prometheus label value: backslash, double quote and newline escaped.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn kind_name(device: &omo_devices::health::DeviceHealth) -> String {
+    serde_json::to_value(device.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }

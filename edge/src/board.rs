@@ -3,14 +3,14 @@
 //! changes. Counters for `/metrics` live here too, so each telemetry event is counted in one place.
 
 use std::collections::BTreeMap;
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 
 use omo_devices::health::DeviceHealth;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use crate::lane::Lane;
+use crate::lane::{InterventionKind, Lane};
 
 /// A lane as operators and the lane screen see it.
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +53,7 @@ pub struct Counters {
     pub checkouts: AtomicU64,
     pub device_errors: AtomicU64,
     pub alerts: AtomicU64,
+    pub exit_refusals: AtomicU64,
 }
 
 impl Counters {
@@ -106,9 +107,31 @@ impl LatencyHistogram {
     }
 }
 
+/// Every alert reason, so each has a series from the start.
+const ALERT_REASONS: [InterventionKind; 8] = [
+    InterventionKind::AgeRestricted,
+    InterventionKind::UnexpectedItem,
+    InterventionKind::ItemNotBagged,
+    InterventionKind::WeightMismatch,
+    InterventionKind::ItemRemoved,
+    InterventionKind::Tailgating,
+    InterventionKind::ForcedPassage,
+    InterventionKind::GateFault,
+];
+
+/// An alert reason as metrics and JSON spell it (`unexpected_item`).
+pub fn reason_label(kind: InterventionKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{kind:?}"))
+}
+
 /// The edge's live state.
 pub struct Board {
     lanes: RwLock<BTreeMap<String, LaneView>>,
+    /// Alerts raised since start, by reason.
+    alerts: Mutex<BTreeMap<String, u64>>,
     devices: RwLock<BTreeMap<String, DeviceHealth>>,
     updates: broadcast::Sender<Update>,
     pub counters: Counters,
@@ -120,6 +143,12 @@ impl Default for Board {
     fn default() -> Self {
         Board {
             lanes: RwLock::default(),
+            alerts: Mutex::new(
+                ALERT_REASONS
+                    .iter()
+                    .map(|kind| (reason_label(*kind), 0))
+                    .collect(),
+            ),
             devices: RwLock::default(),
             updates: broadcast::channel(1024).0,
             counters: Counters::default(),
@@ -129,10 +158,25 @@ impl Default for Board {
 }
 
 impl Board {
-    /// Shows a lane's committed state.
+    /// Shows a lane's committed state. Interventions that were not open in the lane's previous
+    /// view are counted as alerts by reason (a lane's first view, restored after a restart,
+    /// counts none).
     pub fn set_lane(&self, view: LaneView) {
-        if let Ok(mut lanes) = self.lanes.write() {
-            lanes.insert(view.lane.id.clone(), view.clone());
+        let previous = match self.lanes.write() {
+            Ok(mut lanes) => lanes.insert(view.lane.id.clone(), view.clone()),
+            Err(_) => None,
+        };
+        if let Some(previous) = previous {
+            for intervention in &view.lane.interventions {
+                if !previous
+                    .lane
+                    .interventions
+                    .iter()
+                    .any(|i| i.id == intervention.id)
+                {
+                    self.count_alert(intervention.kind);
+                }
+            }
         }
         let _ = self.updates.send(Update::Lane(Box::new(view)));
     }
@@ -163,8 +207,57 @@ impl Board {
             .unwrap_or_default()
     }
 
+    fn count_alert(&self, kind: InterventionKind) {
+        if let Ok(mut alerts) = self.alerts.lock() {
+            *alerts.entry(reason_label(kind)).or_default() += 1;
+        }
+    }
+
+    /// Alerts raised since start, by reason.
+    pub fn alerts_by_reason(&self) -> BTreeMap<String, u64> {
+        self.alerts.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+
     /// Live changes, for server-sent events.
     pub fn subscribe(&self) -> broadcast::Receiver<Update> {
         self.updates.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lane::Intervention;
+    use chrono::Utc;
+
+    fn view(lane: &Lane) -> LaneView {
+        LaneView::new("SH-T", lane)
+    }
+
+    #[test]
+    fn new_interventions_count_as_alerts_by_reason_once() {
+        let board = Board::default();
+        let mut lane = Lane::new("1", Utc::now());
+        lane.interventions.push(Intervention {
+            id: 1,
+            kind: InterventionKind::GateFault,
+            detail: "restored from before a restart".into(),
+            line: None,
+            raised_at: Utc::now(),
+        });
+        board.set_lane(view(&lane));
+        lane.interventions.push(Intervention {
+            id: 2,
+            kind: InterventionKind::UnexpectedItem,
+            detail: "800 g with no scan".into(),
+            line: None,
+            raised_at: Utc::now(),
+        });
+        board.set_lane(view(&lane));
+        board.set_lane(view(&lane));
+        let alerts = board.alerts_by_reason();
+        assert_eq!(alerts["unexpected_item"], 1);
+        assert_eq!(alerts["gate_fault"], 0);
+        assert_eq!(alerts.len(), ALERT_REASONS.len());
     }
 }

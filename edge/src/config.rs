@@ -35,7 +35,7 @@ const ENV_KEYS: &[&str] = &[
 ];
 
 /// A store's edge.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EdgeConfig {
     /// The store this edge runs, e.g. `SH-001`. Used in MQTT topics and payment requests.
@@ -74,6 +74,26 @@ pub struct EdgeConfig {
     /// The checkout lanes, each with its devices.
     #[serde(default, rename = "lane")]
     pub lanes: Vec<LaneConfig>,
+    /// Store exits whose gates open for a paid basket's exit pass (`[[exit]]`).
+    #[serde(default, rename = "exit")]
+    pub exits: Vec<crate::exit::ExitConfig>,
+    /// Who may log in to the operator dashboard (`[[operator]]` tables).
+    #[serde(default, rename = "operator")]
+    pub operators: Vec<OperatorConfig>,
+}
+
+/// One operator who may log in to the dashboard.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorConfig {
+    /// The login name, recorded with every action the operator takes.
+    pub name: String,
+    /// `attendant` (clear interventions, void items) or `manager` (also open gates, take lanes out
+    /// of service, override prices).
+    pub role: crate::lane::Role,
+    /// The password as an Argon2 PHC string (`$argon2id$v=19$...`): `omo edge hash-password`
+    /// makes one.
+    pub password_hash: String,
 }
 
 /// The broker the edge publishes to.
@@ -110,7 +130,7 @@ pub struct PaymentConfig {
 }
 
 /// One checkout lane and its devices.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LaneConfig {
     /// The lane's id, unique in the store (`1`, `2`, ...). Used in topics and URLs.
@@ -126,21 +146,16 @@ pub struct LaneConfig {
 }
 
 /// Which gate driver a lane uses.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GateConfig {
     /// `sim` (a simulated gate, for demos and tests) or `rppal` (GPIO on a Raspberry Pi).
     #[serde(default = "default_gate_driver")]
     pub driver: GateDriver,
-    /// GPIO pin (BCM numbering) of the relay that opens the gate (`rppal` only).
+    /// The GPIO wiring (`rppal` only): `[lane.gate.gpio]` with `relay_pin`, `beam_pin`,
+    /// `fire_alarm_pin`, active levels, relay pulse and beam debounce (BCM pin numbers).
     #[serde(default)]
-    pub relay_pin: Option<u8>,
-    /// GPIO pin of the passage beam (`rppal` only).
-    #[serde(default)]
-    pub beam_pin: Option<u8>,
-    /// GPIO pin of the fire-alarm input (`rppal` only).
-    #[serde(default)]
-    pub fire_alarm_pin: Option<u8>,
+    pub gpio: Option<omo_devices::gate::RppalGateConfig>,
     /// How long the gate stays open for one passage, in milliseconds.
     #[serde(default = "default_open_ms")]
     pub open_ms: u64,
@@ -234,12 +249,30 @@ impl EdgeConfig {
             if !seen.insert(&lane.id) {
                 return Err(format!("key `lane.id`: lane {:?} appears twice", lane.id));
             }
-            if lane.gate.driver == GateDriver::Rppal && lane.gate.relay_pin.is_none() {
+            if lane.gate.driver == GateDriver::Rppal && lane.gate.gpio.is_none() {
                 return Err(format!(
-                    "key `lane.gate.relay_pin`: lane {:?} uses driver \"rppal\" but names no relay pin",
+                    "key `lane.gate.gpio`: lane {:?} uses driver \"rppal\" but has no [lane.gate.gpio] wiring",
                     lane.id
                 ));
             }
+        }
+        let mut names = std::collections::HashSet::new();
+        for operator in &self.operators {
+            if operator.name.trim().is_empty() {
+                return Err("key `operator.name`: an operator needs a name".into());
+            }
+            if !names.insert(&operator.name) {
+                return Err(format!(
+                    "key `operator.name`: operator {:?} appears twice",
+                    operator.name
+                ));
+            }
+            crate::web::auth::check_password_hash(&operator.password_hash).map_err(|e| {
+                format!(
+                    "key `operator.password_hash`: operator {:?}: {e} (make one with `omo edge hash-password`)",
+                    operator.name
+                )
+            })?;
         }
         Ok(())
     }
@@ -350,9 +383,7 @@ impl Default for GateConfig {
     fn default() -> Self {
         GateConfig {
             driver: GateDriver::Sim,
-            relay_pin: None,
-            beam_pin: None,
-            fire_alarm_pin: None,
+            gpio: None,
             open_ms: default_open_ms(),
         }
     }
@@ -369,6 +400,43 @@ mod tests {
         assert_eq!(config.store_id, "SH-001");
         assert_eq!(config.lanes.len(), 1);
         assert_eq!(config.delivery_radius_m, 3000);
+        assert!(config.operators.is_empty());
+    }
+
+    #[test]
+    fn the_example_operator_loads_once_uncommented_with_a_real_hash() {
+        let hash = crate::web::hash_password("correct horse");
+        let text: String = EXAMPLE_TOML
+            .lines()
+            .map(|line| match line.strip_prefix('#') {
+                Some(rest) if rest.starts_with("password_hash") => {
+                    format!("password_hash = \"{hash}\"\n")
+                }
+                Some(rest)
+                    if ["[[operator]]", "name =", "role ="]
+                        .iter()
+                        .any(|p| rest.starts_with(p)) =>
+                {
+                    format!("{rest}\n")
+                }
+                _ => format!("{line}\n"),
+            })
+            .collect();
+        let config = EdgeConfig::from_toml_str(&text, Path::new("edge.example.toml")).unwrap();
+        assert_eq!(config.operators.len(), 1);
+        assert_eq!(config.operators[0].name, "manager");
+        assert_eq!(config.operators[0].role, crate::lane::Role::Manager);
+    }
+
+    #[test]
+    fn an_operator_without_a_real_password_hash_is_refused() {
+        let text = format!(
+            "{EXAMPLE_TOML}\n[[operator]]\nname = \"li\"\nrole = \"attendant\"\npassword_hash = \"secret\"\n"
+        );
+        let message = EdgeConfig::from_toml_str(&text, Path::new("edge.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("operator.password_hash"), "{message}");
     }
 
     #[test]

@@ -132,6 +132,7 @@ mod tests {
             paid_at: DateTime::parse_from_rfc3339("2026-11-23T02:00:00Z")
                 .unwrap()
                 .with_timezone(&Utc),
+            exit_pass: String::new(),
         }
     }
 

@@ -8,9 +8,11 @@
 //! | [`payment`] | barcode pay from the lane's side: authorize, query, cancel, poll PENDING |
 //! | [`store`] | SQLite: lane snapshots, transitions, sales, the outbox, the catalog cache |
 //! | [`outbox`] | publishes committed messages to MQTT (QoS 1, in order, until acknowledged) |
+//! | [`exit`] / [`exit_pass`] | store exits that let a signed, single-use exit pass through |
 //! | [`epcis`] / [`topics`] | GS1 EPCIS 2.0 events, and the MQTT topic names |
 //! | [`board`] / [`api`] | the live view of lanes and devices, served over HTTP under `/api/` |
 //! | [`context`] | what the parts of a running edge share |
+//! | [`web`] | operator login and sessions, the dashboard, the lane screens and their exit pass |
 //!
 //! The binary decides which devices each lane has (real or simulated) and hands them to [`run`].
 
@@ -20,12 +22,15 @@ pub mod catalog;
 pub mod config;
 pub mod context;
 pub mod epcis;
+pub mod exit;
+pub mod exit_pass;
 pub mod lane;
 pub mod outbox;
 pub mod payment;
 pub mod replica;
 pub mod store;
 pub mod topics;
+pub mod web;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -61,11 +66,13 @@ pub enum EdgeError {
 pub async fn run(
     config: EdgeConfig,
     lanes: Vec<(String, LaneDevices)>,
+    exits: Vec<(String, exit::ExitDevices)>,
     http: TcpListener,
     cancel: CancellationToken,
 ) -> Result<(), EdgeError> {
     let store = store::Store::open(&config.data_dir).await?;
     let weights = store.load_weights().await?;
+    let exit_key = store.exit_key().await?;
     let endpoint = Endpoint::from_shared(config.cloud_url.clone())
         .map_err(|e| EdgeError::CloudUrl {
             url: config.cloud_url.clone(),
@@ -89,6 +96,7 @@ pub async fn run(
         board: board::Board::default(),
         weights: RwLock::new(weights),
         lanes: Default::default(),
+        exit_key,
         shutdown: cancel.clone(),
     });
 
@@ -125,6 +133,14 @@ pub async fn run(
                 error!(lane = %lane_id, %error, "lane stopped");
             }
         });
+    }
+    for (exit_id, devices) in exits {
+        tasks.spawn(exit::run_exit(
+            ctx.clone(),
+            exit_id,
+            devices,
+            cancel.clone(),
+        ));
     }
     tasks.close();
 

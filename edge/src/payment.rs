@@ -34,6 +34,8 @@ pub struct Order {
     /// The scanned payment code; `None` when resuming an order after a restart.
     pub payment_code: Option<String>,
     pub description: String,
+    /// Coupons applied to the amount, redeemed with the charge.
+    pub coupon_ids: Vec<String>,
 }
 
 impl PaymentClient {
@@ -65,6 +67,7 @@ impl PaymentClient {
                 amount_fen: order.amount_fen,
                 payment_code: code,
                 description: order.description.clone(),
+                coupon_ids: order.coupon_ids.clone(),
             };
             let mut client = self.client.clone();
             match tokio::time::timeout(self.timeout(), client.authorize(request)).await {
@@ -219,6 +222,7 @@ fn decline_text(reason: i32) -> String {
         DeclineReason::RateLimited => "too many attempts, try again later",
         DeclineReason::ShopperRejected => "rejected in the app",
         DeclineReason::ConfirmationTimeout => "not confirmed in time",
+        DeclineReason::CouponInvalid => "a coupon is not valid",
         DeclineReason::Unspecified => "declined",
     }
     .to_string()

@@ -132,8 +132,8 @@ impl Store {
         }
         if let Some(sale) = sale {
             sqlx::query(
-                "INSERT INTO sales (order_id, lane_id, session_id, payment_id, wallet_id, total_fen, basket, paid_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (order_id) DO NOTHING",
+                "INSERT INTO sales (order_id, lane_id, session_id, payment_id, wallet_id, total_fen, basket, paid_at, exit_pass)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (order_id) DO NOTHING",
             )
             .bind(&sale.order_id)
             .bind(&sale.lane_id)
@@ -143,6 +143,7 @@ impl Store {
             .bind(sale.total_fen)
             .bind(serde_json::to_string(&sale.basket)?)
             .bind(sale.paid_at.to_rfc3339())
+            .bind(&sale.exit_pass)
             .execute(&mut *tx)
             .await?;
         }
@@ -200,7 +201,7 @@ impl Store {
     /// Sales recorded, newest first.
     pub async fn recent_sales(&self, limit: i64) -> Result<Vec<Sale>, StoreError> {
         let rows = sqlx::query(
-            "SELECT order_id, lane_id, session_id, payment_id, wallet_id, total_fen, basket, paid_at
+            "SELECT order_id, lane_id, session_id, payment_id, wallet_id, total_fen, basket, paid_at, exit_pass
              FROM sales ORDER BY paid_at DESC LIMIT $1",
         )
         .bind(limit)
@@ -221,9 +222,47 @@ impl Store {
                 paid_at: DateTime::parse_from_rfc3339(&paid_at)
                     .map(|t| t.with_timezone(&Utc))
                     .unwrap_or_default(),
+                exit_pass: row.get(8),
             });
         }
         Ok(sales)
+    }
+
+    /// Marks an exit pass used; false if it was used before.
+    pub async fn use_exit_pass(&self, order_id: &str, exit_id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO used_exit_passes (order_id, exit_id, used_at) VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING",
+        )
+        .bind(order_id)
+        .bind(exit_id)
+        .bind(Utc::now().to_rfc3339())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The key exit passes are signed with: made at random on first use, kept in the database.
+    pub async fn exit_key(&self) -> Result<Vec<u8>, StoreError> {
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'exit_key'")
+                .fetch_optional(&self.pool)
+                .await?;
+        if let Some(hex) = existing.and_then(|v| decode_hex(&v)) {
+            return Ok(hex);
+        }
+        let key: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('exit_key', $1) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(&hex)
+        .execute(&self.pool)
+        .await?;
+        // Another process may have won the race: read back what is stored.
+        let stored: String = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'exit_key'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(decode_hex(&stored).unwrap_or(key))
     }
 
     /// Records an operator action and its outcome (`ok` or the refusal).
@@ -352,6 +391,16 @@ impl Store {
                 .await?;
         Ok((products, version.and_then(|v| v.parse().ok()).unwrap_or(0)))
     }
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 async fn insert_messages(

@@ -33,6 +33,8 @@ impl CatalogService for CatalogApi {
         Ok(Response::new(GetChangesResponse {
             products,
             latest_version,
+            promotions: Vec::new(),
+            campaigns: Vec::new(),
         }))
     }
 

@@ -2,8 +2,9 @@
 
 use omo_proto::shopper::shopper_service_server::ShopperService;
 use omo_proto::shopper::{
-    ConfirmPaymentRequest, ConfirmPaymentResponse, EnrollRequest, EnrollResponse, GetWalletRequest,
-    ListReceiptsRequest, ListReceiptsResponse, Receipt, TopUpRequest, TopUpResponse, Wallet,
+    ClaimCouponRequest, ConfirmPaymentRequest, ConfirmPaymentResponse, Coupon, EnrollRequest,
+    EnrollResponse, GetWalletRequest, ListCouponsRequest, ListCouponsResponse, ListReceiptsRequest,
+    ListReceiptsResponse, Receipt, TopUpRequest, TopUpResponse, Wallet,
 };
 use tonic::{Request, Response, Status};
 
@@ -74,6 +75,20 @@ impl ShopperService for ShopperApi {
             .confirm(&r.wallet_id, &r.payment_id, r.approve)
             .await?;
         Ok(Response::new(ConfirmPaymentResponse { status: row.status }))
+    }
+
+    async fn claim_coupon(
+        &self,
+        _request: Request<ClaimCouponRequest>,
+    ) -> Result<Response<Coupon>, Status> {
+        Err(Status::unimplemented("coupons are not served yet"))
+    }
+
+    async fn list_coupons(
+        &self,
+        _request: Request<ListCouponsRequest>,
+    ) -> Result<Response<ListCouponsResponse>, Status> {
+        Err(Status::unimplemented("coupons are not served yet"))
     }
 
     async fn list_receipts(

@@ -121,20 +121,30 @@ impl Payments {
     /// Close every pending payment whose time-out has passed; returns how many.
     pub async fn sweep_expired(&self) -> Result<u64, ServiceError> {
         let now = to_rfc3339(self.ctx.now());
-        let done = sqlx::query(
+        let mut tx = self.ctx.store.begin().await?;
+        let closed: Vec<(String, String, String, i64)> = sqlx::query_as(
             "UPDATE payments SET status = 'DECLINED', decline_reason = $1, updated_at = $2 \
-             WHERE status = 'PENDING' AND expires_at <= $2",
+             WHERE status = 'PENDING' AND expires_at <= $2 \
+             RETURNING store_id, order_id, payment_id, amount_fen",
         )
         .bind(i64::from(
             omo_proto::payment::DeclineReason::ConfirmationTimeout as i32,
         ))
         .bind(&now)
-        .execute(self.ctx.store.pool())
+        .fetch_all(&mut *tx)
         .await?;
-        if done.rows_affected() > 0 {
-            tracing::info!(closed = done.rows_affected(), "pending payments timed out");
+        tx.commit().await?;
+        for (store_id, order_id, payment_id, amount_fen) in &closed {
+            self.ctx.metrics.payment_decided(
+                store_id,
+                order_id,
+                payment_id,
+                status::DECLINED,
+                "CONFIRMATION_TIMEOUT",
+                *amount_fen,
+            );
         }
-        Ok(done.rows_affected())
+        Ok(closed.len() as u64)
     }
 
     /// If `row` is pending past its time-out, close it (declined, confirmation time-out).

@@ -199,6 +199,7 @@ impl TestCloud {
                 amount_fen,
                 payment_code: code.into(),
                 description: format!("Omo store {store}"),
+                ..Default::default()
             })
             .await
             .map(|r| r.into_inner().payment.expect("payment"))

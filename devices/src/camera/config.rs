@@ -40,6 +40,10 @@ pub struct CameraConfig {
     /// frames decode). Repeats are judged on the video's own clock either way.
     #[serde(default)]
     pub realtime: bool,
+    /// How long opening a stream URL, or waiting for one of its frames, may take, in ms
+    /// (default 5000); a stalled stream is then reported offline and reopened.
+    #[serde(default = "default_stream_timeout_ms")]
+    pub stream_timeout_ms: u64,
     /// Frames that fail to read or decode in a row before the camera is reported as `fault`
     /// (default 10).
     #[serde(default = "default_fail_threshold")]
@@ -55,6 +59,9 @@ pub struct CameraConfig {
 
 fn default_repeat_window_ms() -> u64 {
     3000
+}
+fn default_stream_timeout_ms() -> u64 {
+    5000
 }
 fn default_fail_threshold() -> u32 {
     10
@@ -76,6 +83,7 @@ impl CameraConfig {
             max_fps: None,
             at_end: AtEnd::Stop,
             realtime: false,
+            stream_timeout_ms: default_stream_timeout_ms(),
             fail_threshold: default_fail_threshold(),
             reconnect_ms: default_reconnect_ms(),
             reconnect_max_ms: default_reconnect_max_ms(),

@@ -184,7 +184,7 @@ mod with_opencv {
                 if self.stopped() {
                     return;
                 }
-                match open(&self.source) {
+                match open(&self.source, self.config.stream_timeout_ms) {
                     Ok(capture) => {
                         info!(device = %self.device, source = %self.source, "camera connected");
                         backoff = first_backoff;
@@ -279,7 +279,7 @@ mod with_opencv {
                     // Loop: rewind, or reopen when the backend cannot seek.
                     debug!(device = %self.device, "video file ended; looping");
                     if !matches!(capture.set(videoio::CAP_PROP_POS_FRAMES, 0.0), Ok(true)) {
-                        match open(&self.source) {
+                        match open(&self.source, self.config.stream_timeout_ms) {
                             Ok(c) => capture = c,
                             Err(e) => return Stop::Lost(e.to_string()),
                         }
@@ -298,7 +298,10 @@ mod with_opencv {
                 if is_file {
                     self.file_clock += frame_time;
                     if self.config.realtime {
-                        let due = pass_started + frame_time.saturating_mul(frames_this_pass as u32);
+                        let due = pass_started
+                            + frame_time.saturating_mul(
+                                u32::try_from(frames_this_pass).unwrap_or(u32::MAX),
+                            );
                         if !self.pause(due.saturating_duration_since(Instant::now())) {
                             return Stop::Cancelled;
                         }
@@ -354,7 +357,7 @@ mod with_opencv {
     }
 
     /// Opens a source with the backend that suits it.
-    fn open(source: &CameraSource) -> Result<VideoCapture, CameraError> {
+    fn open(source: &CameraSource, stream_timeout_ms: u64) -> Result<VideoCapture, CameraError> {
         let opened = match source {
             CameraSource::Index(i) => VideoCapture::new(*i, videoio::CAP_V4L2),
             CameraSource::Device(path) => VideoCapture::from_file(path, videoio::CAP_V4L2),
@@ -367,7 +370,16 @@ mod with_opencv {
                 }
                 VideoCapture::from_file(path, videoio::CAP_ANY)
             }
-            CameraSource::Url(url) => VideoCapture::from_file(url, videoio::CAP_FFMPEG),
+            CameraSource::Url(url) => {
+                let ms = i32::try_from(stream_timeout_ms.max(1)).unwrap_or(i32::MAX);
+                let params = opencv::core::Vector::<i32>::from_iter([
+                    videoio::CAP_PROP_OPEN_TIMEOUT_MSEC,
+                    ms,
+                    videoio::CAP_PROP_READ_TIMEOUT_MSEC,
+                    ms,
+                ]);
+                VideoCapture::from_file_with_params(url, videoio::CAP_FFMPEG, &params)
+            }
         };
         let capture = opened.map_err(|e| CameraError::Open {
             what: source.to_string(),

@@ -7,7 +7,7 @@
 //! | `config.rs` | [`CameraConfig`]: the source, the repeat window, frame rate, end-of-file behaviour |
 //! | `source.rs` | [`CameraSource`]: a V4L2 device, a video file or a stream URL (pure) |
 //! | `dedup.rs` | [`Dedup`]: one scan per code per window, however many frames show it (pure) |
-//! | `decoder.rs` | [`QrDecoder`]: OpenCV's WeChat QR reader over one frame (feature `camera`) |
+//! | `decoder.rs` | `QrDecoder`: OpenCV's WeChat QR reader over one frame (feature `camera`) |
 //! | `driver.rs` | [`spawn_camera`]: reads frames on a blocking thread, reopens with backoff |
 //!
 //! Without the cargo feature `camera` the pure parts remain, and [`spawn_camera`] reports the

@@ -132,6 +132,9 @@ pub struct Sale {
     pub total_fen: i64,
     pub basket: Basket,
     pub paid_at: DateTime<Utc>,
+    /// The signed pass that lets the shopper out (see [`crate::exit_pass`]).
+    #[serde(default)]
+    pub exit_pass: String,
 }
 
 /// A change of state and what caused it (recorded by the runner).
@@ -163,6 +166,9 @@ pub struct PaymentAttempt {
     pub payment_id: Option<String>,
     pub wallet_id: Option<String>,
     pub started_at: DateTime<Utc>,
+    /// Once paid: the exit pass shown on the lane screen and in the app.
+    #[serde(default)]
+    pub exit_pass: Option<String>,
 }
 
 /// A shopper's visit to the lane, from first scan to exit.
@@ -201,6 +207,9 @@ pub type WeightBook = HashMap<String, WeightStats>;
 /// What a step needs from the outside world, passed in so the machine stays pure.
 pub struct Context<'a> {
     pub now: DateTime<Utc>,
+    pub store_id: &'a str,
+    /// The key exit passes are signed with.
+    pub exit_key: &'a [u8],
     pub catalog: &'a Catalog,
     pub rules: &'a WeightRules,
     pub weights: &'a WeightBook,

@@ -44,6 +44,7 @@ impl Lane {
             payment_id: None,
             wallet_id: None,
             started_at: ctx.now,
+            exit_pass: None,
         });
         self.state = LaneState::Paying;
         self.prompt = Prompt::new("paying", format!("Paying {}…", fen(amount_fen)));
@@ -80,7 +81,11 @@ impl Lane {
                 attempt.status = AttemptStatus::Succeeded;
                 attempt.payment_id = Some(payment_id.clone());
                 attempt.wallet_id = Some(wallet_id.clone());
+                let exit_pass =
+                    crate::exit_pass::issue(ctx.exit_key, ctx.store_id, order_id, ctx.now);
+                attempt.exit_pass = Some(exit_pass.clone());
                 actions.push(Action::RecordSale(Sale {
+                    exit_pass,
                     order_id: order_id.to_string(),
                     session_id: session.id.clone(),
                     lane_id,

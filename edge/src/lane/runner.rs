@@ -203,6 +203,7 @@ impl Runner {
                 amount_fen: amount,
                 payment_code: None,
                 description: self.description(),
+                coupon_ids: Vec::new(),
             });
         }
         if self.lane.state == LaneState::Paid {
@@ -297,6 +298,8 @@ impl Runner {
             };
             let ctx = Context {
                 now: Utc::now(),
+                store_id: &self.ctx.config.store_id,
+                exit_key: &self.ctx.exit_key,
                 catalog: &catalog,
                 rules: &self.ctx.config.weight_security,
                 weights: &weights,
@@ -305,6 +308,14 @@ impl Runner {
             self.lane.handle(event, &ctx)
         };
         let scan_at = self.scan_at.take();
+        if let Some(transition) = &step.transition {
+            let counters = &self.ctx.board.counters;
+            match transition.cause.as_str() {
+                "payment declined" => Counters::bump(&counters.payments_declined),
+                "payment cancelled" => Counters::bump(&counters.payments_cancelled),
+                _ => {}
+            }
+        }
         if !step.changed && step.actions.is_empty() {
             return step.refused;
         }
@@ -339,6 +350,7 @@ impl Runner {
                     amount_fen,
                     payment_code: Some(payment_code),
                     description: self.description(),
+                    coupon_ids: Vec::new(),
                 }),
                 Action::OpenGate => self.open_gate(),
                 Action::RecordSale(sale) => self.log_sale(&sale),

@@ -81,6 +81,8 @@ impl Harness {
         self.ids += 1;
         let ctx = Context {
             now: now() + chrono::Duration::milliseconds(self.clock_ms),
+            store_id: "SH-T",
+            exit_key: b"test key",
             catalog: &self.catalog,
             rules: &self.rules,
             weights: &self.weights,

@@ -1,0 +1,355 @@
+//! Operator login: Argon2 password checks against the configured operators, server-side
+//! sessions behind an HttpOnly, SameSite=Strict cookie (or a bearer token for scripts), and the
+//! [`Operator`] extractor that gives every action its operator's name and role.
+//!
+//! Sessions live in memory: restarting the edge logs every operator out. A session ends after
+//! [`IDLE_TIMEOUT`] without a request, or at logout.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tracing::{info, warn};
+
+use crate::config::OperatorConfig;
+use crate::lane::Role;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "omo_session";
+/// A session ends after this long without a request.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(8 * 60 * 60);
+
+/// A logged-in operator, as every action records them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Operator {
+    pub name: String,
+    pub role: Role,
+}
+
+struct Session {
+    operator: Operator,
+    last_seen: Instant,
+}
+
+/// The operators who may log in, and the open sessions.
+pub struct Sessions {
+    operators: Vec<OperatorConfig>,
+    open: Mutex<HashMap<String, Session>>,
+    idle_timeout: Duration,
+}
+
+impl Sessions {
+    pub fn new(operators: Vec<OperatorConfig>) -> Sessions {
+        Sessions {
+            operators,
+            open: Mutex::default(),
+            idle_timeout: IDLE_TIMEOUT,
+        }
+    }
+
+    /// Checks a name and password; on success opens a session and returns its token.
+    pub async fn login(&self, name: &str, password: &str) -> Option<(String, Operator)> {
+        let configured = self.operators.iter().find(|o| o.name == name).cloned();
+        let password = password.to_string();
+        // An unknown name costs the same as a wrong password, so names cannot be probed by time.
+        let hash = configured
+            .as_ref()
+            .map_or_else(|| DUMMY_HASH.to_string(), |o| o.password_hash.clone());
+        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .unwrap_or(false);
+        let configured = configured.filter(|_| ok)?;
+        let operator = Operator {
+            name: configured.name,
+            role: configured.role,
+        };
+        let token = new_token();
+        if let Ok(mut open) = self.open.lock() {
+            let now = Instant::now();
+            open.retain(|_, s| now.duration_since(s.last_seen) < self.idle_timeout);
+            open.insert(
+                token.clone(),
+                Session {
+                    operator: operator.clone(),
+                    last_seen: now,
+                },
+            );
+        }
+        Some((token, operator))
+    }
+
+    /// The operator of a live session, which this use keeps alive.
+    pub fn operator(&self, token: &str) -> Option<Operator> {
+        let mut open = self.open.lock().ok()?;
+        let now = Instant::now();
+        let session = open.get_mut(token)?;
+        if now.duration_since(session.last_seen) >= self.idle_timeout {
+            open.remove(token);
+            return None;
+        }
+        session.last_seen = now;
+        Some(session.operator.clone())
+    }
+
+    /// Ends a session.
+    pub fn logout(&self, token: &str) -> Option<Operator> {
+        self.open.lock().ok()?.remove(token).map(|s| s.operator)
+    }
+}
+
+/// 256 random bits from the operating system's generator, as hex.
+fn new_token() -> String {
+    // `rand::rng()` is a CSPRNG (ChaCha) seeded from the operating system.
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A hash of a random password nobody knows, checked when the name is unknown.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$LvRJDq1obeV0x7ZwH1XQbzCnZ6ypSCoN4RZ8N/Ai2EE";
+
+/// Hashes a password as an Argon2id PHC string with a random salt (the crate's default cost).
+pub fn hash_password(password: &str) -> String {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .expect("Argon2 with default parameters hashes any password")
+}
+
+/// Whether `password` matches the PHC string `hash`.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// Checks that `hash` is a PHC string of an algorithm the edge verifies (Argon2).
+pub fn check_password_hash(hash: &str) -> Result<(), String> {
+    let parsed = PasswordHash::new(hash).map_err(|e| format!("not a PHC password hash ({e})"))?;
+    match parsed.algorithm.as_str() {
+        "argon2id" | "argon2i" | "argon2d" => Ok(()),
+        other => Err(format!("algorithm {other:?} is not Argon2")),
+    }
+}
+
+/// Operators for `omo up`: `attendant` / `attendant` and `manager` / `manager`, hashed now.
+/// For demos on one machine only: never in a store's config.
+pub fn demo_operators() -> Vec<OperatorConfig> {
+    [("attendant", Role::Attendant), ("manager", Role::Manager)]
+        .into_iter()
+        .map(|(name, role)| OperatorConfig {
+            name: name.into(),
+            role,
+            password_hash: hash_password(name),
+        })
+        .collect()
+}
+
+/// The session token of a request: the cookie, or `Authorization: Bearer TOKEN` for scripts.
+pub fn token(headers: &HeaderMap) -> Option<String> {
+    if let Some(bearer) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return Some(bearer.trim().to_string());
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+/// Why a request has no operator: 401, as JSON.
+pub struct NotLoggedIn;
+
+impl IntoResponse for NotLoggedIn {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer realm=\"omo-edge\"")],
+            Json(json!({ "error": "log in first: POST /login" })),
+        )
+            .into_response()
+    }
+}
+
+impl<S> FromRequestParts<S> for Operator
+where
+    Arc<Sessions>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = NotLoggedIn;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let sessions = Arc::<Sessions>::from_ref(state);
+        token(&parts.headers)
+            .and_then(|t| sessions.operator(&t))
+            .ok_or(NotLoggedIn)
+    }
+}
+
+/// What `POST /login` takes, as a form or as JSON.
+#[derive(Deserialize)]
+pub struct Credentials {
+    pub name: String,
+    pub password: String,
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+fn session_cookie(token: &str, max_age: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}"
+    ))
+    .expect("a hex token is a valid header value")
+}
+
+/// `POST /login`: a form (the login page; answers with a redirect to the dashboard) or JSON
+/// (scripts; answers `{"operator","role","token"}`). Either way the session cookie is set.
+pub async fn login(State(sessions): State<Arc<Sessions>>, request: Request) -> Response {
+    let json = wants_json(request.headers());
+    let credentials = if json {
+        Json::<Credentials>::from_request(request, &())
+            .await
+            .map(|Json(c)| c)
+            .map_err(IntoResponse::into_response)
+    } else {
+        Form::<Credentials>::from_request(request, &())
+            .await
+            .map(|Form(c)| c)
+            .map_err(IntoResponse::into_response)
+    };
+    let credentials = match credentials {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let Some((token, operator)) = sessions
+        .login(&credentials.name, &credentials.password)
+        .await
+    else {
+        warn!(operator = %credentials.name, "failed operator login");
+        return if json {
+            (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({ "error": "wrong name or password" })),
+            )
+                .into_response()
+        } else {
+            (
+                StatusCode::UNAUTHORIZED,
+                super::pages::login_page(Some("Wrong name or password.")),
+            )
+                .into_response()
+        };
+    };
+    info!(operator = %operator.name, role = ?operator.role, "operator logged in");
+    let cookie = session_cookie(&token, IDLE_TIMEOUT.as_secs());
+    if json {
+        (
+            [(header::SET_COOKIE, cookie)],
+            Json(json!({ "operator": operator.name, "role": operator.role, "token": token })),
+        )
+            .into_response()
+    } else {
+        ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
+    }
+}
+
+/// `POST /logout`: ends the session and clears the cookie; a form is redirected to the login
+/// page, anything else gets 204.
+pub async fn logout(State(sessions): State<Arc<Sessions>>, headers: HeaderMap) -> Response {
+    if let Some(operator) = token(&headers).and_then(|t| sessions.logout(&t)) {
+        info!(operator = %operator.name, "operator logged out");
+    }
+    let clear = session_cookie("", 0);
+    if wants_json(&headers) {
+        (StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response()
+    } else {
+        ([(header::SET_COOKIE, clear)], Redirect::to("/")).into_response()
+    }
+}
+
+/// `GET /api/session`: who is logged in (401 if nobody).
+pub async fn whoami(operator: Operator) -> Json<Operator> {
+    Json(operator)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn operators() -> Vec<OperatorConfig> {
+        vec![OperatorConfig {
+            name: "li".into(),
+            role: Role::Attendant,
+            password_hash: hash_password("s3cret"),
+        }]
+    }
+
+    #[test]
+    fn a_hash_verifies_its_password_only() {
+        let hash = hash_password("s3cret");
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(check_password_hash(&hash).is_ok());
+        assert!(verify_password("s3cret", &hash));
+        assert!(!verify_password("s3cret ", &hash));
+        assert!(check_password_hash("s3cret").is_err());
+        assert!(check_password_hash(DUMMY_HASH).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_session_carries_the_operator_until_logout() {
+        let sessions = Sessions::new(operators());
+        assert!(sessions.login("li", "wrong").await.is_none());
+        assert!(sessions.login("nobody", "s3cret").await.is_none());
+        let (token, operator) = sessions.login("li", "s3cret").await.unwrap();
+        assert_eq!(token.len(), 64);
+        assert_eq!(operator.role, Role::Attendant);
+        assert_eq!(sessions.operator(&token), Some(operator));
+        assert!(sessions.logout(&token).is_some());
+        assert_eq!(sessions.operator(&token), None);
+    }
+
+    #[tokio::test]
+    async fn an_idle_session_expires() {
+        let mut sessions = Sessions::new(operators());
+        sessions.idle_timeout = Duration::from_millis(50);
+        let (token, _) = sessions.login("li", "s3cret").await.unwrap();
+        std::thread::sleep(Duration::from_millis(80));
+        assert_eq!(sessions.operator(&token), None);
+    }
+
+    #[test]
+    fn the_token_comes_from_the_cookie_or_the_bearer_header() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, "a=b; omo_session=abc; c=d".parse().unwrap());
+        assert_eq!(token(&headers).as_deref(), Some("abc"));
+        headers.insert(header::AUTHORIZATION, "Bearer xyz".parse().unwrap());
+        assert_eq!(token(&headers).as_deref(), Some("xyz"));
+    }
+}

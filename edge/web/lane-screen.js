@@ -1,0 +1,109 @@
+// The shopper's lane screen: the basket, the running total, the prompt and, once paid, the exit
+// pass, live from /api/events.
+"use strict";
+
+(() => {
+  const { el, fen } = Omo;
+  const laneId = document.body.dataset.lane;
+  const laneUrl = `/api/lanes/${encodeURIComponent(laneId)}`;
+  let last = null;
+  // The exit pass stays on screen for a while after the shopper has passed the gate.
+  const EXIT_PASS_LINGER_MS = 15000;
+  let shownPass = null;
+  let hidePassTimer = null;
+
+  function show(view) {
+    if (!view || view.lane_id !== laneId) return;
+    if (last && last.seq > view.seq) return; // a stale update
+    const before = last;
+    last = view;
+    document.body.dataset.state = view.state;
+    document.body.dataset.seq = view.seq;
+
+    const prompt = view.prompt || { code: "welcome", text: "" };
+    const box = document.getElementById("prompt");
+    box.className = `prompt prompt-${prompt.code}`;
+    box.dataset.code = prompt.code;
+    document.getElementById("prompt-text").textContent = prompt.text;
+
+    const items = (view.session && view.session.basket && view.session.basket.items) || [];
+    const seen = new Set(((before && before.session && before.session.basket && before.session.basket.items) || [])
+      .map((i) => `${i.line}:${i.quantity}`));
+    let saved = 0;
+    document.getElementById("items").replaceChildren(...items.map((item) => {
+      const qty = item.weight_g
+        ? `${item.weight_g} g × ${fen(item.unit_price_fen)}/kg`
+        : `${item.quantity} × ${fen(item.unit_price_fen)}`;
+      const discounts = item.discounts || [];
+      for (const d of discounts) saved += Math.abs(d.amount_fen || 0);
+      return el("li", { class: seen.has(`${item.line}:${item.quantity}`) ? "" : "new", dataset: { line: item.line, gtin: item.gtin } },
+        el("span", { class: "name", text: item.name }),
+        el("span", { class: "price", text: fen(item.price_fen) }),
+        el("span", { class: "qty", text: qty }),
+        ...discounts.map((d) => el("span", { class: "discount" },
+          el("span", { text: d.text || d.name || "Discount" }),
+          el("span", { text: fen(-Math.abs(d.amount_fen || 0)) }))));
+    }));
+    for (const d of (view.session && view.session.basket && view.session.basket.discounts) || []) {
+      saved += Math.abs(d.amount_fen || 0);
+    }
+    document.getElementById("empty").classList.toggle("hidden", items.length > 0);
+    document.getElementById("total").textContent = fen(view.total_fen);
+    const count = view.item_count || 0;
+    document.getElementById("count").textContent = `${count} item${count === 1 ? "" : "s"}`;
+    const savings = document.getElementById("savings");
+    savings.textContent = `You save ${fen(saved)}`;
+    savings.classList.toggle("hidden", saved <= 0);
+
+    const shopping = ["shopping", "needs_attendant"].includes(view.state);
+    document.getElementById("own-bag").classList.toggle("hidden", !shopping);
+
+    const payment = view.session && view.session.payment;
+    if (["paid", "exiting"].includes(view.state) && payment && payment.status === "succeeded") {
+      showExitPass(payment.order_id);
+    } else if (view.session && shownPass) {
+      hideExitPass(); // a new shopper started
+    }
+  }
+
+  async function showExitPass(orderId) {
+    clearTimeout(hidePassTimer);
+    hidePassTimer = setTimeout(hideExitPass, EXIT_PASS_LINGER_MS);
+    if (shownPass === orderId) return;
+    shownPass = orderId;
+    try {
+      const response = await fetch(`/lanes/${encodeURIComponent(laneId)}/exit-pass.svg`, { cache: "no-store" });
+      if (!response.ok || shownPass !== orderId) return;
+      const svg = new DOMParser().parseFromString(await response.text(), "image/svg+xml").documentElement;
+      if (svg.nodeName !== "svg") return;
+      svg.setAttribute("role", "img");
+      svg.setAttribute("aria-label", "Exit pass QR code");
+      document.getElementById("exit-qr").replaceChildren(document.importNode(svg, true));
+      document.getElementById("exit-order").textContent = `Order ${orderId}`;
+      const area = document.getElementById("exit-pass");
+      area.dataset.order = orderId;
+      area.classList.remove("hidden");
+    } catch (error) {
+      console.error("cannot load the exit pass", error);
+    }
+  }
+
+  function hideExitPass() {
+    shownPass = null;
+    const area = document.getElementById("exit-pass");
+    area.classList.add("hidden");
+    delete area.dataset.order;
+    document.getElementById("exit-qr").replaceChildren();
+  }
+
+  document.getElementById("own-bag").addEventListener("click", async () => {
+    const result = await Omo.postJson(`${laneUrl}/own-bag`, {});
+    if (result.ok) show(result.body);
+  });
+
+  Omo.live(
+    { lane: show },
+    (connected) => document.getElementById("offline").classList.toggle("hidden", connected),
+    async () => show(await Omo.getJson(laneUrl)),
+  );
+})();
