@@ -96,6 +96,9 @@ pub enum EdgeAction {
     Validate,
     /// Print a commented default config.
     GenerateConfig,
+    /// Read an operator's password on standard input and print its Argon2 hash for the
+    /// `password_hash` of an `[[operator]]` in the config.
+    HashPassword,
 }
 
 #[derive(Debug, Args)]

@@ -34,6 +34,9 @@ pub async fn cloud(args: CloudArgs) -> anyhow::Result<()> {
 
 /// `omo edge --config FILE`, `omo edge validate`, `omo edge generate-config`.
 pub async fn edge(args: EdgeArgs) -> anyhow::Result<()> {
+    if let Some(EdgeAction::HashPassword) = args.action {
+        return hash_password();
+    }
     if let Some(EdgeAction::GenerateConfig) = args.action {
         print!("{}", omo_edge::config::EXAMPLE_TOML);
         return Ok(());
@@ -56,6 +59,26 @@ pub async fn edge(args: EdgeArgs) -> anyhow::Result<()> {
     let http = bind(&config.http_listen).await?;
     let shutdown = shutdown_on_signal();
     omo_edge::run(config, lanes, exits, http, shutdown).await?;
+    Ok(())
+}
+
+/// `omo edge hash-password`: one line of standard input (the password) to a PHC string.
+fn hash_password() -> anyhow::Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if std::io::stdin().is_terminal() {
+        eprint!("Password (shown as you type): ");
+        std::io::stderr().flush()?;
+    }
+    let mut password = String::new();
+    std::io::stdin().lock().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        return Err(UsageError(
+            "omo edge hash-password: the password on standard input is empty".into(),
+        )
+        .into());
+    }
+    println!("{}", omo_edge::web::hash_password(password));
     Ok(())
 }
 

@@ -26,6 +26,8 @@ pub struct EdgeContext {
     pub weights: RwLock<WeightBook>,
     /// Where to send operator commands for each lane.
     pub lanes: LaneHandles,
+    /// What the store's exits have let through and refused.
+    pub exits: crate::exit::ExitBoard,
     /// The key exit passes are signed and checked with.
     pub exit_key: Vec<u8>,
     /// Fires when the edge stops; long-lived responses (live events) end with it.

@@ -7,7 +7,14 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use omo_devices::gate::{Gate, GateEvent};
 use omo_devices::scanner::{ScannerConfig, ScannerEvent, spawn_scanner};
-use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::RwLock;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -16,6 +23,58 @@ use crate::board::Counters;
 use crate::context::EdgeContext;
 use crate::exit_pass::{self, PassError};
 use crate::lane::runner::publish_health;
+
+/// What operators see of an exit.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ExitView {
+    pub exit_id: String,
+    /// Passes that opened the gate.
+    pub admitted: u64,
+    /// Passes refused (forged, expired, used, another store's).
+    pub refused: u64,
+    pub last_refusal: Option<String>,
+    pub tailgating: u64,
+    pub forced_passages: u64,
+    pub updated_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// Every exit's view.
+#[derive(Default)]
+pub struct ExitBoard {
+    exits: RwLock<BTreeMap<String, ExitView>>,
+}
+
+impl ExitBoard {
+    fn update(&self, exit_id: &str, change: impl FnOnce(&mut ExitView)) {
+        if let Ok(mut exits) = self.exits.write() {
+            let view = exits
+                .entry(exit_id.to_string())
+                .or_insert_with(|| ExitView {
+                    exit_id: exit_id.to_string(),
+                    ..ExitView::default()
+                });
+            change(view);
+            view.updated_at = Some(Utc::now());
+        }
+    }
+
+    pub fn all(&self) -> Vec<ExitView> {
+        self.exits
+            .read()
+            .map(|e| e.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// `GET /api/exits`.
+pub fn routes() -> Router<Arc<EdgeContext>> {
+    Router::new().route(
+        "/api/exits",
+        get(|State(ctx): State<Arc<EdgeContext>>| async move {
+            Json(json!({ "exits": ctx.exits.all() }))
+        }),
+    )
+}
 
 /// One exit of the store, as configured (`[[exit]]`).
 #[derive(Debug, Clone, Deserialize)]
@@ -58,6 +117,7 @@ pub async fn run_exit(
         .get_or_insert(format!("exit-{exit_id}-scanner"));
     spawn_scanner(scanner, scan_tx, cancel.clone());
     let mut gate_events = devices.gate.subscribe();
+    ctx.exits.update(&exit_id, |_| {});
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return,
@@ -71,10 +131,15 @@ pub async fn run_exit(
                             } else {
                                 info!(exit = %exit_id, %order, "exit pass accepted: gate open");
                             }
+                            ctx.exits.update(&exit_id, |v| v.admitted += 1);
                         }
                         Err(error) => {
                             Counters::bump(&ctx.board.counters.exit_refusals);
                             warn!(exit = %exit_id, %error, "exit pass refused");
+                            ctx.exits.update(&exit_id, |v| {
+                                v.refused += 1;
+                                v.last_refusal = Some(error.to_string());
+                            });
                         }
                     }
                 }
@@ -85,10 +150,12 @@ pub async fn run_exit(
                 Ok(GateEvent::Tailgating { passages }) => {
                     Counters::bump(&ctx.board.counters.alerts);
                     warn!(exit = %exit_id, passages, "tailgating at the exit");
+                    ctx.exits.update(&exit_id, |v| v.tailgating += 1);
                 }
                 Ok(GateEvent::ForcedPassage) => {
                     Counters::bump(&ctx.board.counters.alerts);
                     warn!(exit = %exit_id, "forced passage at the exit");
+                    ctx.exits.update(&exit_id, |v| v.forced_passages += 1);
                 }
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                 Err(broadcast::error::RecvError::Closed) => gate_events = devices.gate.subscribe(),

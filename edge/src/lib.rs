@@ -97,6 +97,7 @@ pub async fn run(
         weights: RwLock::new(weights),
         lanes: Default::default(),
         exit_key,
+        exits: Default::default(),
         shutdown: cancel.clone(),
     });
 
@@ -150,9 +151,12 @@ pub async fn run(
         "edge running"
     );
     let shutdown = cancel.clone();
-    let served = axum::serve(http, api::router(ctx.clone()))
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await;
+    let served = axum::serve(
+        http,
+        api::router(ctx.clone()).merge(exit::routes().with_state(ctx.clone())),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await;
     cancel.cancel();
     tasks.wait().await;
     served.map_err(EdgeError::Http)

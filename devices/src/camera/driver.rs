@@ -298,10 +298,9 @@ mod with_opencv {
                 if is_file {
                     self.file_clock += frame_time;
                     if self.config.realtime {
-                        let due = pass_started
-                            + frame_time.saturating_mul(
-                                u32::try_from(frames_this_pass).unwrap_or(u32::MAX),
-                            );
+                        let ahead = frame_time
+                            .saturating_mul(u32::try_from(frames_this_pass).unwrap_or(u32::MAX));
+                        let due = pass_started.checked_add(ahead).unwrap_or_else(Instant::now);
                         if !self.pause(due.saturating_duration_since(Instant::now())) {
                             return Stop::Cancelled;
                         }
