@@ -108,20 +108,33 @@ async fn a_stuck_payment_and_a_dead_lane_do_not_hold_up_the_other_thirty() {
                 .unwrap_or_default()
         }
     };
-    support::eventually(
-        Duration::from_secs(30),
-        "lane 2's scale reported down",
-        || async { (device("lane-2-scale").await["status"] != "online").then_some(()) },
-    )
-    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let down = loop {
+        let scale = device("lane-2-scale").await;
+        if scale["status"] == "offline" {
+            break scale;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "lane 2's scale not reported offline: {scale}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(down["disconnects"].as_u64() >= Some(1), "{down}");
     store.lanes[1].scanner.replug().unwrap();
     store.lanes[1].scale.replug().unwrap();
-    support::eventually(
-        Duration::from_secs(30),
-        "lane 2's scale back online",
-        || async { (device("lane-2-scale").await["status"] == "online").then_some(()) },
-    )
-    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        let scale = device("lane-2-scale").await;
+        if scale["status"] == "online" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "lane 2's scale not back online: {scale}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     // Lane 1 gives up: cancelled, nothing charged, back to shopping for a new code.
     support::eventually(

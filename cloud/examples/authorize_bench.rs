@@ -2,8 +2,10 @@
 //! RPC (the gRPC health check) measured in the same run: the ceiling for this machine.
 //!
 //! `cargo run --release -p omo-cloud --example authorize_bench` benchmarks SQLite (a temporary
-//! file); set `OMO_BENCH_POSTGRES_URL=postgres://...` (an empty database) to add PostgreSQL.
-//! `OMO_BENCH_OPS` sets the calls per measurement (default 4000). Prints a Markdown table.
+//! file) and PostgreSQL in one run: a server of its own (initdb in a temporary directory, as the
+//! `postgres` user when run as root, `fsync=on`), or `OMO_BENCH_POSTGRES_URL=postgres://...` (an
+//! empty database). `OMO_BENCH_OPS` sets the calls per measurement (default 4000). Prints a
+//! Markdown table.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -57,8 +59,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "SQLite",
         format!("sqlite://{}", dir.path().join("bench.db").display()),
     )];
+    let _server; // stops the server started here, if any, at the end
     if let Ok(url) = std::env::var("OMO_BENCH_POSTGRES_URL") {
         backends.push(("PostgreSQL", url));
+    } else if let Some(server) = PgServer::start(dir.path()) {
+        backends.push(("PostgreSQL", server.url.clone()));
+        _server = server;
+    } else {
+        eprintln!("PostgreSQL binaries not found (/usr/lib/postgresql/*/bin): SQLite only");
     }
     println!("| what | callers | calls | calls/s | p50 ms | p99 ms |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
@@ -209,4 +217,116 @@ where
         all.extend(w.await??);
     }
     Ok(all)
+}
+
+/// A throwaway PostgreSQL server for the run (durable commits: `fsync=on`).
+struct PgServer {
+    url: String,
+    pg_ctl: std::path::PathBuf,
+    data: std::path::PathBuf,
+    as_postgres: bool,
+}
+
+impl PgServer {
+    fn start(parent: &std::path::Path) -> Option<PgServer> {
+        let bin = std::env::var("OMO_PG_BIN")
+            .map(std::path::PathBuf::from)
+            .ok()
+            .or_else(|| {
+                let mut dirs: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+                    .ok()?
+                    .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+                    .filter(|p| p.join("initdb").exists())
+                    .collect();
+                dirs.sort();
+                dirs.pop()
+            })?;
+        let as_postgres = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        let dir = parent.join("pg");
+        std::fs::create_dir_all(&dir).ok()?;
+        if as_postgres {
+            // The temporary directory is root's; postgres must reach into it.
+            let _ = std::process::Command::new("chmod")
+                .arg("755")
+                .arg(parent)
+                .status();
+            let _ = std::process::Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir)
+                .status();
+        }
+        let data = dir.join("data");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let run = |tool: &str, args: &[&str]| {
+            let path = bin.join(tool);
+            let mut cmd = if as_postgres {
+                let mut c = std::process::Command::new("runuser");
+                c.args(["-u", "postgres", "--"]).arg(&path);
+                c
+            } else {
+                std::process::Command::new(&path)
+            };
+            cmd.args(args)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let data_s = data.display().to_string();
+        let dir_s = dir.display().to_string();
+        if !run(
+            "initdb",
+            &[
+                "-D",
+                &data_s,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+            ],
+        ) {
+            return None;
+        }
+        let opts = format!(
+            "-p {port} -k {dir_s} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200"
+        );
+        let log = format!("{dir_s}/pg.log");
+        if !run(
+            "pg_ctl",
+            &["-D", &data_s, "-l", &log, "-o", &opts, "-w", "start"],
+        ) {
+            return None;
+        }
+        Some(PgServer {
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            pg_ctl: bin.join("pg_ctl"),
+            data,
+            as_postgres,
+        })
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        let mut cmd = if self.as_postgres {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&self.pg_ctl);
+            c
+        } else {
+            std::process::Command::new(&self.pg_ctl)
+        };
+        let _ = cmd
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "fast", "stop"])
+            .stdout(std::process::Stdio::null())
+            .status();
+    }
 }

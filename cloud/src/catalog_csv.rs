@@ -1,5 +1,5 @@
 //! Catalog CSV import (pure): `gtin,name,price_fen,unit,weight_g,tolerance_g` and optionally
-//! `min_age,origin,plu`, one product per line, into `omo.catalog.v1.Product`s.
+//! `min_age,origin,plu,member_price_fen`, one product per line, into `omo.catalog.v1.Product`s.
 //!
 //! Every error names the line (1 = the header) and the column. GTINs are verified by their
 //! check digit and normalised to 14 digits. Unknown extra columns are ignored.
@@ -79,6 +79,7 @@ pub fn parse_catalog_csv<R: Read>(r: R) -> Result<Vec<Product>, CatalogCsvError>
     }
     let [c_gtin, c_name, c_price, c_unit, c_weight, c_tol] = columns;
     let (c_age, c_origin, c_plu) = (index("min_age"), index("origin"), index("plu"));
+    let c_member = index("member_price_fen");
 
     let mut products = Vec::new();
     let mut record = csv::StringRecord::new();
@@ -135,6 +136,16 @@ pub fn parse_catalog_csv<R: Read>(r: R) -> Result<Vec<Product>, CatalogCsvError>
         if !plu.is_empty() && (plu.len() != 5 || !plu.bytes().all(|b| b.is_ascii_digit())) {
             return Err(field("plu", format!("expected 5 digits, got {plu:?}")));
         }
+        let member_price_fen = match c_member {
+            Some(c) => number::<i64>(get(c), true).map_err(|m| field("member_price_fen", m))?,
+            None => 0,
+        };
+        if member_price_fen > price_fen {
+            return Err(field(
+                "member_price_fen",
+                format!("must not exceed price_fen ({price_fen}), got {member_price_fen}"),
+            ));
+        }
         products.push(Product {
             gtin,
             name,
@@ -147,7 +158,7 @@ pub fn parse_catalog_csv<R: Read>(r: R) -> Result<Vec<Product>, CatalogCsvError>
             version: 0,
             withdrawn: false,
             plu,
-            member_price_fen: 0,
+            member_price_fen,
         });
     }
     Ok(products)
@@ -187,6 +198,35 @@ mod tests {
             products
                 .iter()
                 .any(|p| p.unit == Unit::Kg as i32 && p.plu.len() == 5)
+        );
+        assert!(
+            products
+                .iter()
+                .any(|p| p.member_price_fen > 0 && p.member_price_fen < p.price_fen)
+        );
+    }
+
+    #[test]
+    fn member_prices_are_optional_and_bounded() {
+        let csv = "gtin,name,price_fen,unit,weight_g,tolerance_g,member_price_fen\n\
+                   6921168509256,Water,200,each,570,15,180\n\
+                   6901028075886,Milk,1590,each,1010,20,\n";
+        let products = parse_catalog_csv(csv.as_bytes()).unwrap();
+        assert_eq!(products[0].member_price_fen, 180);
+        assert_eq!(products[1].member_price_fen, 0);
+        let bad = "gtin,name,price_fen,unit,weight_g,tolerance_g,member_price_fen\n\
+                   6921168509256,Water,200,each,570,15,250\n";
+        let err = parse_catalog_csv(bad.as_bytes()).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                CatalogCsvError::Field {
+                    line: 2,
+                    column: "member_price_fen",
+                    ..
+                }
+            ),
+            "{err}"
         );
     }
 }

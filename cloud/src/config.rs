@@ -42,6 +42,34 @@ pub struct CloudConfig {
     /// Empty (the default): any caller may act for any store. Otherwise payment and catalog
     /// calls must carry `authorization: Bearer <token>` and may act only for the token's store.
     pub store_token_sha256: BTreeMap<String, String>,
+    /// The MQTT broker whose `omo/v1/stores/+/trace` topics feed the trace store and the
+    /// resolver (`mqtt://host:port`). None (the default): no trace consumer runs.
+    pub mqtt_url: Option<String>,
+    /// The MQTT username and password of the trace consumer, where the broker requires them.
+    pub mqtt_username: Option<String>,
+    /// See `mqtt_username`.
+    pub mqtt_password: Option<String>,
+    /// TLS for gRPC (rustls). Absent (the default): plain HTTP/2. See [`TlsConfig`].
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[tls]`: the cloud's certificate, and the CA that signs the edges' client certificates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM file: the cloud's certificate chain (leaf first).
+    pub cert: PathBuf,
+    /// PEM file: the cloud's private key.
+    pub key: PathBuf,
+    /// PEM file: the CA(s) that sign edge client certificates. When set, a store is whoever
+    /// its certificate names (subject CN, or a DNS subjectAltName) and may act only for
+    /// itself; payment and catalog calls without a certificate are UNAUTHENTICATED.
+    #[serde(default)]
+    pub client_ca: Option<PathBuf>,
+    /// Refuse the TLS handshake itself without a client certificate. Default false, so the
+    /// phone app's shopper calls (which carry none) share the port.
+    #[serde(default)]
+    pub require_client_cert: bool,
 }
 
 impl Default for CloudConfig {
@@ -60,6 +88,10 @@ impl Default for CloudConfig {
             sweep_interval_secs: 5,
             shutdown_grace_secs: 10,
             store_token_sha256: BTreeMap::new(),
+            mqtt_url: None,
+            mqtt_username: None,
+            mqtt_password: None,
+            tls: None,
         }
     }
 }
@@ -80,6 +112,10 @@ const KEYS: &[&str] = &[
     "sweep_interval_secs",
     "shutdown_grace_secs",
     "store_token_sha256",
+    "mqtt_url",
+    "mqtt_username",
+    "mqtt_password",
+    "tls",
 ];
 
 /// Why a configuration could not be loaded.

@@ -15,6 +15,9 @@ pub enum CloudError {
     /// The database could not be opened or migrated.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A TLS file named in the config is missing or unreadable.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// A listener failed.
     #[error("io error: {0}")]
     Io(#[from] std::io::Error),
@@ -46,6 +49,9 @@ pub enum ServiceError {
     /// The caller may not act on this.
     #[error("{0}")]
     PermissionDenied(String),
+    /// It exists already (e.g. a second coupon of one campaign for one wallet).
+    #[error("{0}")]
+    AlreadyExists(String),
     /// A concurrent change won; retrying is safe.
     #[error("{0}")]
     Aborted(String),
@@ -86,6 +92,7 @@ impl From<ServiceError> for Status {
             ServiceError::FailedPrecondition(m) => Status::new(Code::FailedPrecondition, m),
             ServiceError::Unauthenticated(m) => Status::new(Code::Unauthenticated, m),
             ServiceError::PermissionDenied(m) => Status::new(Code::PermissionDenied, m),
+            ServiceError::AlreadyExists(m) => Status::new(Code::AlreadyExists, m),
             ServiceError::Aborted(m) => Status::new(Code::Aborted, m),
             ServiceError::Store(e) => {
                 tracing::error!(error = %e, "database failure while serving a request");

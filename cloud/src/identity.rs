@@ -1,16 +1,23 @@
 //! Store identity: which store a request may act for.
 //!
-//! Every payment and catalog request names its `store_id`. When the config lists store tokens
-//! (`store_token_sha256`), the caller must present `authorization: Bearer <token>` and the
-//! token's store must be the one the request names: a store can act only for itself. Tokens
-//! are compared by their SHA-256, so the config holds no secret. (Client certificates over TLS
-//! would resolve to the same store identity; they are not wired yet.)
+//! Every payment and catalog request names its `store_id`. Two ways to prove it:
+//! - **TLS client certificates** (`[tls] client_ca`): the edge's certificate, verified by
+//!   rustls against that CA during the handshake, names its store in the subject CN or a DNS
+//!   subjectAltName; the request's `store_id` must be one of those names. A call without a
+//!   certificate is UNAUTHENTICATED. Tokens are not consulted then.
+//! - **Store tokens** (`store_token_sha256`, for setups without TLS): the caller presents
+//!   `authorization: Bearer <token>` and the token's store must be the one the request names.
+//!   Tokens are compared by their SHA-256, so the config holds no secret.
+//!
+//! Either way a store can act only for itself. With neither, anyone may act for any store.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use tonic::Request;
+use tonic::transport::CertificateDer;
+use x509_parser::extensions::GeneralName;
 
 use crate::config::CloudConfig;
 use crate::error::ServiceError;
@@ -20,6 +27,8 @@ use crate::error::ServiceError;
 pub struct StoreAuth {
     /// SHA-256 hex of a token → the store it belongs to.
     by_hash: Arc<BTreeMap<String, String>>,
+    /// Client certificates name the store (TLS with `client_ca`).
+    by_certificate: bool,
 }
 
 impl StoreAuth {
@@ -32,16 +41,23 @@ impl StoreAuth {
             .collect();
         Self {
             by_hash: Arc::new(by_hash),
+            by_certificate: config
+                .tls
+                .as_ref()
+                .is_some_and(|tls| tls.client_ca.is_some()),
         }
     }
 
     /// Whether stores must authenticate.
     pub fn enabled(&self) -> bool {
-        !self.by_hash.is_empty()
+        self.by_certificate || !self.by_hash.is_empty()
     }
 
     /// Allow the request only if it may act for `store_id`.
     pub fn check<T>(&self, request: &Request<T>, store_id: &str) -> Result<(), ServiceError> {
+        if self.by_certificate {
+            return check_certificate(request.peer_certs().as_deref(), store_id);
+        }
         if !self.enabled() {
             return Ok(());
         }
@@ -70,6 +86,44 @@ impl StoreAuth {
         }
         Ok(())
     }
+}
+
+/// Allow a request whose verified client certificate chain (leaf first) names `store_id`.
+fn check_certificate(
+    chain: Option<&Vec<CertificateDer<'static>>>,
+    store_id: &str,
+) -> Result<(), ServiceError> {
+    let leaf = chain.and_then(|c| c.first()).ok_or_else(|| {
+        ServiceError::Unauthenticated("a store's client certificate is required".into())
+    })?;
+    let names = certificate_store_names(leaf)?;
+    if names.iter().any(|n| n == store_id) {
+        return Ok(());
+    }
+    tracing::warn!(acting_stores = ?names, requested_store = store_id, "a store tried to act for another store");
+    Err(ServiceError::PermissionDenied(format!(
+        "the client certificate names {names:?}, not store {store_id}"
+    )))
+}
+
+/// The store names a certificate carries: its subject CNs, then its DNS subjectAltNames.
+pub fn certificate_store_names(der: &[u8]) -> Result<Vec<String>, ServiceError> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| {
+        ServiceError::Unauthenticated(format!("unreadable client certificate: {e}"))
+    })?;
+    let mut names: Vec<String> = cert
+        .subject()
+        .iter_common_name()
+        .filter_map(|cn| cn.as_str().ok().map(str::to_owned))
+        .collect();
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for name in &san.value.general_names {
+            if let GeneralName::DNSName(dns) = name {
+                names.push((*dns).to_owned());
+            }
+        }
+    }
+    Ok(names)
 }
 
 /// SHA-256 (lowercase hex) of a token, as `store_token_sha256` lists it.

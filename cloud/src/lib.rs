@@ -11,11 +11,14 @@
 //! | [`store`] | the database: [`Store`], migrations, the double-entry [`store::ledger`] |
 //! | [`wallets`] | enrolment, top-ups, freezing |
 //! | [`payments`] | Authorize / Query / Cancel / Refund / Confirm rules, one transaction each |
-//! | [`catalog`] | products and the versioned change stream |
-//! | [`identity`] | which store a request may act for (store tokens) |
+//! | [`catalog`] | products (member prices), promotions, coupon campaigns: one versioned stream |
+//! | [`promotions_json`] | the promotions file `omo up` loads (pure) |
+//! | [`coupons`] | claiming coupons online, redeeming them with a payment |
+//! | [`identity`] | which store a request may act for (store tokens or TLS client certificates) |
 //! | [`grpc`] | the tonic services over the modules above |
 //! | [`http`] | `/healthz`, `/metrics` |
-//! | [`resolver`] | the GS1 Digital Link resolver's routes (a slot for now) |
+//! | [`trace`] | the trace store (EPCIS events from every store over MQTT) and lots' journeys |
+//! | [`resolver`] | the GS1 Digital Link resolver: a lot's journey as a page or EPCIS JSON |
 //! | [`metrics`] | counters and the log line of each telemetry event |
 //! | [`error`] | [`CloudError`], [`ServiceError`] and its one mapping to `tonic::Status` |
 //! | [`server`] | [`Cloud`] and [`serve`]: run everything until shutdown |
@@ -28,6 +31,7 @@ pub mod catalog_csv;
 pub mod clock;
 pub mod config;
 pub mod context;
+pub mod coupons;
 pub mod error;
 pub mod grpc;
 pub mod gtin;
@@ -36,14 +40,17 @@ pub mod identity;
 pub mod metrics;
 pub mod paycode;
 pub mod payments;
+pub mod promotions_json;
 pub mod resolver;
 pub mod server;
 pub mod store;
+pub mod trace;
 pub mod wallets;
 
 pub use catalog_csv::{CatalogCsvError, parse_catalog_csv};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{CloudConfig, ConfigError};
 pub use error::{CloudError, ServiceError};
+pub use promotions_json::{PromotionsJsonError, parse_promotions_json};
 pub use server::{Cloud, serve};
 pub use store::{LedgerReport, Store, StoreError};

@@ -12,11 +12,13 @@ use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 use crate::catalog::Catalog;
 use crate::clock::{Clock, SystemClock};
-use crate::config::CloudConfig;
+use crate::config::{CloudConfig, TlsConfig};
 use crate::context::Context;
+use crate::coupons::Coupons;
 use crate::error::CloudError;
 use crate::grpc::catalog::CatalogApi;
 use crate::grpc::payment::PaymentApi;
@@ -45,6 +47,7 @@ impl Cloud {
         clock: Arc<dyn Clock>,
     ) -> Result<Cloud, CloudError> {
         let store = Store::open(&config.database_url, config.database_max_connections).await?;
+        crate::trace::TraceStore::open(store.clone()).await?;
         Ok(Cloud {
             ctx: Context {
                 store,
@@ -80,6 +83,11 @@ impl Cloud {
         Catalog::new(self.ctx.clone())
     }
 
+    /// Coupon operations.
+    pub fn coupons(&self) -> Coupons {
+        Coupons::new(self.ctx.clone())
+    }
+
     /// Serve gRPC on `grpc` and HTTP on `http` until `shutdown` is cancelled, then let
     /// in-flight requests finish within `shutdown_grace_secs`.
     pub async fn serve(
@@ -112,7 +120,17 @@ impl Cloud {
         }
         let grpc_addr = grpc.local_addr()?;
         let http_addr = http.local_addr()?;
-        let router = tonic::transport::Server::builder()
+        let mut builder = tonic::transport::Server::builder();
+        if let Some(tls) = &ctx.config.tls {
+            builder = builder
+                .tls_config(server_tls(tls)?)
+                .map_err(|e| CloudError::Tls(e.to_string()))?;
+            tracing::info!(
+                client_certificates = tls.client_ca.is_some(),
+                "gRPC served over TLS"
+            );
+        }
+        let router = builder
             .add_service(health_service)
             .add_service(reflection)
             .add_service(PaymentServiceServer::new(PaymentApi::new(
@@ -126,6 +144,7 @@ impl Cloud {
             .add_service(ShopperServiceServer::new(ShopperApi::new(
                 self.wallets(),
                 self.payments(),
+                self.coupons(),
             )));
 
         let tasks = TaskTracker::new();
@@ -160,6 +179,10 @@ impl Cloud {
         tasks.spawn(sweep_pending(
             self.payments(),
             ctx.config.sweep_interval_secs,
+            stop.clone(),
+        ));
+        tasks.spawn(crate::trace::consumer::run_configured(
+            ctx.clone(),
             stop.clone(),
         ));
         tasks.close();
@@ -215,6 +238,21 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> Result<(), CloudError> {
     Cloud::open(config).await?.serve(grpc, http, shutdown).await
+}
+
+/// The rustls server configuration `[tls]` asks for; a missing file is named.
+fn server_tls(tls: &TlsConfig) -> Result<ServerTlsConfig, CloudError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| CloudError::Tls(format!("tls: {}: {e}", path.display())))
+    };
+    let mut config =
+        ServerTlsConfig::new().identity(Identity::from_pem(read(&tls.cert)?, read(&tls.key)?));
+    if let Some(ca) = &tls.client_ca {
+        config = config
+            .client_ca_root(Certificate::from_pem(read(ca)?))
+            .client_auth_optional(!tls.require_client_cert);
+    }
+    Ok(config)
 }
 
 /// Close overdue pending payments every `interval_secs` until stopped.

@@ -87,6 +87,7 @@ async fn simulate(db: Db, seed: u64, steps: usize) {
                                 amount_fen: rng.random_range(1..500_00),
                                 payment_code: paycode::payment_code(wallet, secret, t),
                                 description: String::new(),
+                                coupon_ids: Vec::new(),
                             },
                             first: None,
                         }

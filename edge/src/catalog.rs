@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use omo_proto::catalog::{Product, Unit};
+use omo_proto::catalog::{CouponCampaign, Product, Promotion, Unit};
 
 /// Products known to the store, at one catalog version.
 #[derive(Debug, Clone, Default)]
@@ -14,6 +14,8 @@ pub struct Catalog {
     by_gtin: HashMap<String, Product>,
     /// In-store item number (the `IIIII` of a variable-measure label) to GTIN.
     by_plu: HashMap<String, String>,
+    promotions: HashMap<String, Promotion>,
+    campaigns: HashMap<String, CouponCampaign>,
     version: i64,
 }
 
@@ -51,6 +53,44 @@ impl Catalog {
             }
             self.by_gtin.insert(product.gtin.clone(), product);
         }
+    }
+
+    /// Applies changed promotions and coupon campaigns (withdrawn ones are removed).
+    pub fn apply_promotions(
+        &mut self,
+        promotions: impl IntoIterator<Item = Promotion>,
+        campaigns: impl IntoIterator<Item = CouponCampaign>,
+    ) {
+        // The version is not bumped here: a page of products may stop below a promotion's
+        // version, and the replica sets the version it reached.
+        for promotion in promotions {
+            if promotion.withdrawn {
+                self.promotions.remove(&promotion.promotion_id);
+            } else {
+                self.promotions
+                    .insert(promotion.promotion_id.clone(), promotion);
+            }
+        }
+        for campaign in campaigns {
+            if campaign.withdrawn {
+                self.campaigns.remove(&campaign.campaign_id);
+            } else {
+                self.campaigns
+                    .insert(campaign.campaign_id.clone(), campaign);
+            }
+        }
+    }
+
+    /// Promotions in force or scheduled, in id order.
+    pub fn promotions(&self) -> Vec<&Promotion> {
+        let mut all: Vec<_> = self.promotions.values().collect();
+        all.sort_by(|a, b| a.promotion_id.cmp(&b.promotion_id));
+        all
+    }
+
+    /// A coupon campaign by id.
+    pub fn campaign(&self, id: &str) -> Option<&CouponCampaign> {
+        self.campaigns.get(id)
     }
 
     /// Marks the catalog as up to date with `version` even if no product changed at it.

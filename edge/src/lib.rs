@@ -10,8 +10,10 @@
 //! | [`outbox`] | publishes committed messages to MQTT (QoS 1, in order, until acknowledged) |
 //! | [`exit`] / [`exit_pass`] | store exits that let a signed, single-use exit pass through |
 //! | [`epcis`] / [`topics`] | GS1 EPCIS 2.0 events, and the MQTT topic names |
+//! | [`trace_import`] | a supplier's receiving file and transformations into EPCIS events in the outbox |
 //! | [`board`] / [`api`] | the live view of lanes and devices, served over HTTP under `/api/` |
 //! | [`context`] | what the parts of a running edge share |
+//! | [`delivery`] | delivery orders within the radius, rider dispatch over MQTT, the delivery board |
 //! | [`web`] | operator login and sessions, the dashboard, the lane screens and their exit pass |
 //!
 //! The binary decides which devices each lane has (real or simulated) and hands them to [`run`].
@@ -21,6 +23,7 @@ pub mod board;
 pub mod catalog;
 pub mod config;
 pub mod context;
+pub mod delivery;
 pub mod epcis;
 pub mod exit;
 pub mod exit_pass;
@@ -30,6 +33,7 @@ pub mod payment;
 pub mod replica;
 pub mod store;
 pub mod topics;
+pub mod trace_import;
 pub mod web;
 
 use std::sync::{Arc, RwLock};

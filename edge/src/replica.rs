@@ -19,9 +19,11 @@ const PAGE: u32 = 500;
 /// Loads the cached catalog from the store into memory.
 pub async fn load_cached(ctx: &EdgeContext) -> Result<usize, crate::store::StoreError> {
     let (products, version) = ctx.store.load_catalog().await?;
+    let (promotions, campaigns) = ctx.store.load_promotions().await?;
     let count = products.len();
     if let Ok(mut catalog) = ctx.catalog.write() {
         catalog.apply(products);
+        catalog.apply_promotions(promotions, campaigns);
         catalog.set_version(version);
     }
     Ok(count)
@@ -47,15 +49,18 @@ pub async fn sync_once(
             .map_err(|status| format!("cloud: {}", status.message()))?
             .into_inner();
         let latest = response.latest_version;
-        let products = response.products;
-        let count = products.len();
+        let (products, promotions, campaigns) =
+            (response.products, response.promotions, response.campaigns);
+        let count = products.len() + promotions.len() + campaigns.len();
+        // A page of products may stop short of the latest version; promotions come whole.
         let reached = products.last().map_or(latest, |p| p.version);
         ctx.store
-            .save_catalog(&products, reached)
+            .save_catalog(&products, &promotions, &campaigns, reached)
             .await
             .map_err(|e| e.to_string())?;
         if let Ok(mut catalog) = ctx.catalog.write() {
             catalog.apply(products);
+            catalog.apply_promotions(promotions, campaigns);
             catalog.set_version(reached);
         }
         changed += count;

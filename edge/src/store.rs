@@ -8,7 +8,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use omo_proto::catalog::Product;
+use omo_proto::catalog::{CouponCampaign, Product, Promotion};
 use prost::Message as _;
 use sqlx::Row;
 use sqlx::sqlite::{
@@ -80,6 +80,11 @@ impl Store {
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Store { pool })
+    }
+
+    /// The pool, for modules that keep tables of their own (delivery).
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
     }
 
     /// The stored snapshot of a lane, if it ever ran.
@@ -351,9 +356,46 @@ impl Store {
             .collect())
     }
 
-    /// Stores changed catalog products and the version they bring the cache to.
-    pub async fn save_catalog(&self, products: &[Product], version: i64) -> Result<(), StoreError> {
+    /// Stores changed catalog products, promotions and campaigns, and the version they bring the
+    /// cache to, in one transaction.
+    pub async fn save_catalog(
+        &self,
+        products: &[Product],
+        promotions: &[Promotion],
+        campaigns: &[CouponCampaign],
+        version: i64,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        let extras = promotions
+            .iter()
+            .map(|p| {
+                (
+                    "promotion",
+                    p.promotion_id.as_str(),
+                    p.encode_to_vec(),
+                    p.version,
+                )
+            })
+            .chain(campaigns.iter().map(|c| {
+                (
+                    "campaign",
+                    c.campaign_id.as_str(),
+                    c.encode_to_vec(),
+                    c.version,
+                )
+            }));
+        for (kind, id, body, version) in extras {
+            sqlx::query(
+                "INSERT INTO catalog_promotions (kind, id, body, version) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, version = excluded.version",
+            )
+            .bind(kind)
+            .bind(id)
+            .bind(body)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+        }
         for product in products {
             sqlx::query(
                 "INSERT INTO catalog_products (gtin, product, version) VALUES ($1, $2, $3)
@@ -374,6 +416,26 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The cached promotions and coupon campaigns.
+    pub async fn load_promotions(
+        &self,
+    ) -> Result<(Vec<Promotion>, Vec<CouponCampaign>), StoreError> {
+        let rows = sqlx::query("SELECT kind, body FROM catalog_promotions ORDER BY version")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut promotions = Vec::new();
+        let mut campaigns = Vec::new();
+        for row in rows {
+            let kind: String = row.get(0);
+            let body: Vec<u8> = row.get(1);
+            match kind.as_str() {
+                "promotion" => promotions.extend(Promotion::decode(body.as_slice()).ok()),
+                _ => campaigns.extend(CouponCampaign::decode(body.as_slice()).ok()),
+            }
+        }
+        Ok((promotions, campaigns))
     }
 
     /// The cached catalog and its version.
@@ -403,7 +465,7 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-async fn insert_messages(
+pub(crate) async fn insert_messages(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     messages: &[OutboxMessage],
 ) -> Result<(), StoreError> {

@@ -228,13 +228,18 @@
     row.querySelector(".errors").textContent =
       `${health.errors || 0}${health.consecutive_failures ? ` (${health.consecutive_failures} in a row)` : ""}`;
     row.querySelector(".reconnects").textContent = String(health.disconnects || 0);
-    row.querySelector(".seen").textContent = Omo.ago(health.last_seen);
+    row.querySelector(".seen").textContent = seen(health);
+  }
+
+  function seen(health) {
+    if (health.last_seen) return Omo.ago(health.last_seen);
+    return health.status === "online" ? `online ${Omo.ago(health.since)}` : "never";
   }
 
   function tickDevices() {
     for (const row of document.querySelectorAll("#devices tbody tr")) {
       const health = devices.get(row.dataset.device);
-      if (health) row.querySelector(".seen").textContent = Omo.ago(health.last_seen);
+      if (health) row.querySelector(".seen").textContent = seen(health);
     }
   }
 

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::support::{Process, free_port, wait_for_port};
 
 /// The W3C name of an element reference in WebDriver JSON.
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecc";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 const CHROMIUM_FLAGS: &[&str] = &[
     "--headless",
@@ -179,11 +179,14 @@ impl Browser {
 
     /// The first element matching `css`, if any.
     pub async fn find(&self, css: &str) -> Option<Element> {
-        let value = self
+        match self
             .post("/element", json!({ "using": "css selector", "value": css }))
             .await
-            .ok()?;
-        value[ELEMENT].as_str().map(|id| Element(id.to_string()))
+        {
+            Ok(value) => value[ELEMENT].as_str().map(|id| Element(id.to_string())),
+            Err(e) if e.error == "no such element" => None,
+            Err(e) => panic!("cannot look for {css:?}: {e:?}"),
+        }
     }
 
     /// Waits up to `timeout` for an element matching `css`.

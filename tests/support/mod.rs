@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod store;
+pub mod trace;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -49,6 +49,18 @@ impl TestWallet {
     }
 }
 
+/// `omo cloud` with the `cloud.toml` in `dir`, once its gRPC port answers.
+async fn start_cloud(dir: &std::path::Path, grpc_port: u16) -> Process {
+    let cloud_toml = dir.join("cloud.toml");
+    let cloud = Process::omo(
+        "cloud",
+        &["cloud", "--config", cloud_toml.to_str().unwrap()],
+        dir,
+    );
+    wait_for_port(grpc_port, "omo cloud", Some(&cloud)).await;
+    cloud
+}
+
 /// A running store.
 pub struct TestStore {
     pub dir: tempfile::TempDir,
@@ -145,6 +157,27 @@ impl TestStore {
             lanes,
             edge_config,
         }
+    }
+
+    /// Kills the cloud at once (SIGKILL), as an outage would.
+    pub fn kill_cloud(&mut self) {
+        self.cloud.kill();
+    }
+
+    /// Starts the cloud again on the same database and port.
+    pub async fn restart_cloud(&mut self) {
+        self.cloud = start_cloud(self.dir.path(), self.grpc_port).await;
+    }
+
+    /// Starts `omo edge` without waiting for the catalog (the cloud may be down).
+    pub async fn start_edge_offline(&mut self) {
+        let edge = Process::omo(
+            "edge",
+            &["edge", "--config", self.edge_config.to_str().unwrap()],
+            self.dir.path(),
+        );
+        wait_for_port(self.edge_port, "omo edge", Some(&edge)).await;
+        self.edge = Some(edge);
     }
 
     /// Starts (or restarts) `omo edge` and waits until it has the catalog.

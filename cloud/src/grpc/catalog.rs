@@ -4,7 +4,7 @@ use omo_proto::catalog::catalog_service_server::CatalogService;
 use omo_proto::catalog::{GetChangesRequest, GetChangesResponse, UpsertRequest, UpsertResponse};
 use tonic::{Request, Response, Status};
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, CatalogInput};
 use crate::identity::StoreAuth;
 
 /// The catalog service.
@@ -29,12 +29,13 @@ impl CatalogService for CatalogApi {
     ) -> Result<Response<GetChangesResponse>, Status> {
         self.auth.check(&request, &request.get_ref().store_id)?;
         let r = request.into_inner();
-        let (products, latest_version) = self.catalog.changes(r.since_version, r.limit).await?;
+        let changes = self.catalog.changes_all(r.since_version, r.limit).await?;
         Ok(Response::new(GetChangesResponse {
-            products,
-            latest_version,
-            promotions: Vec::new(),
-            campaigns: Vec::new(),
+            products: changes.products,
+            latest_version: changes.latest_version,
+            promotions: changes.promotions,
+            campaigns: changes.campaigns,
+            reached_version: changes.reached_version,
         }))
     }
 
@@ -43,7 +44,12 @@ impl CatalogService for CatalogApi {
         request: Request<UpsertRequest>,
     ) -> Result<Response<UpsertResponse>, Status> {
         let r = request.into_inner();
-        let (changed, latest_version) = self.catalog.upsert(&r.products).await?;
+        let input = CatalogInput {
+            products: r.products,
+            promotions: r.promotions,
+            campaigns: r.campaigns,
+        };
+        let (changed, latest_version) = self.catalog.upsert_all(&input).await?;
         Ok(Response::new(UpsertResponse {
             changed,
             latest_version,

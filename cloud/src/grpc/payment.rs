@@ -39,6 +39,7 @@ impl PaymentService for PaymentApi {
             amount_fen: r.amount_fen,
             payment_code: r.payment_code,
             description: r.description,
+            coupon_ids: r.coupon_ids,
         };
         let (row, _replayed) = self.payments.authorize(&input).await?;
         Ok(Response::new(AuthorizeResponse {

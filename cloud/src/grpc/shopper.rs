@@ -1,4 +1,4 @@
-//! `omo.shopper.v1.ShopperService` (the phone app's API) over wallets and payments.
+//! `omo.shopper.v1.ShopperService` (the phone app's API) over wallets, payments and coupons.
 
 use omo_proto::shopper::shopper_service_server::ShopperService;
 use omo_proto::shopper::{
@@ -9,6 +9,7 @@ use omo_proto::shopper::{
 use tonic::{Request, Response, Status};
 
 use super::wallet_to_proto;
+use crate::coupons::{CouponView, Coupons};
 use crate::payments::Payments;
 use crate::wallets::Wallets;
 
@@ -17,12 +18,29 @@ use crate::wallets::Wallets;
 pub struct ShopperApi {
     wallets: Wallets,
     payments: Payments,
+    coupons: Coupons,
 }
 
 impl ShopperApi {
     /// Serve the phone app.
-    pub fn new(wallets: Wallets, payments: Payments) -> Self {
-        Self { wallets, payments }
+    pub fn new(wallets: Wallets, payments: Payments, coupons: Coupons) -> Self {
+        Self {
+            wallets,
+            payments,
+            coupons,
+        }
+    }
+}
+
+fn coupon_to_proto(c: CouponView) -> Coupon {
+    Coupon {
+        coupon_id: c.coupon_id,
+        campaign_id: c.campaign_id,
+        wallet_id: c.wallet_id,
+        status: c.status.to_owned(),
+        code: c.code,
+        claimed_at: c.claimed_at,
+        redeemed_at: c.redeemed_at,
     }
 }
 
@@ -79,16 +97,24 @@ impl ShopperService for ShopperApi {
 
     async fn claim_coupon(
         &self,
-        _request: Request<ClaimCouponRequest>,
+        request: Request<ClaimCouponRequest>,
     ) -> Result<Response<Coupon>, Status> {
-        Err(Status::unimplemented("coupons are not served yet"))
+        let r = request.into_inner();
+        let coupon = self
+            .coupons
+            .claim(&r.wallet_id, &r.campaign_id, &r.claim_id)
+            .await?;
+        Ok(Response::new(coupon_to_proto(coupon)))
     }
 
     async fn list_coupons(
         &self,
-        _request: Request<ListCouponsRequest>,
+        request: Request<ListCouponsRequest>,
     ) -> Result<Response<ListCouponsResponse>, Status> {
-        Err(Status::unimplemented("coupons are not served yet"))
+        let coupons = self.coupons.list(&request.into_inner().wallet_id).await?;
+        Ok(Response::new(ListCouponsResponse {
+            coupons: coupons.into_iter().map(coupon_to_proto).collect(),
+        }))
     }
 
     async fn list_receipts(

@@ -5,7 +5,9 @@
 //! first row and returns it, charging nothing. Then the code is checked (shape, wallet, frozen,
 //! rate limit, TOTP step), its step is claimed in `used_codes` (UNIQUE per wallet and step, so a
 //! code works once even across cloud processes), and the balance is taken by a conditional
-//! UPDATE that cannot go below zero.
+//! UPDATE that cannot go below zero. Coupons named in the request are redeemed by conditional
+//! UPDATEs in the same transaction (before the code's step is spent) and given back if the
+//! payment is declined.
 
 use chrono::{DateTime, Duration, Utc};
 use omo_proto::payment::DeclineReason;
@@ -14,6 +16,7 @@ use sqlx::AnyConnection;
 use super::{PaymentRow, Payments, by_order, code_hash, reason_name, status};
 use crate::clock::{to_rfc3339, unix_secs};
 use crate::context::{require_amount, require_id};
+use crate::coupons;
 use crate::error::ServiceError;
 use crate::paycode::{self, Verdict};
 use crate::store::ledger::{self, Movement};
@@ -32,6 +35,8 @@ pub struct AuthorizeInput {
     pub payment_code: String,
     /// Receipt text.
     pub description: String,
+    /// Coupons to redeem with this payment (ids, or the scanned `OMOC1:` codes).
+    pub coupon_ids: Vec<String>,
 }
 
 /// What the rules decided for a new payment.
@@ -83,6 +88,8 @@ impl Payments {
                 "longer than 256 bytes",
             ));
         }
+        let coupon_ids = coupons::normalize_ids(&input.coupon_ids)?;
+        let coupons_joined = coupon_ids.join(",");
         let now = self.ctx.now();
         let now_text = to_rfc3339(now);
         let hash = code_hash(&input.payment_code);
@@ -91,8 +98,8 @@ impl Payments {
         let mut tx = self.ctx.store.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO payments (payment_id, store_id, order_id, amount_fen, code_hash, wallet_id, \
-             status, decline_reason, captured_fen, refunded_fen, description, created_at, updated_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, '', 'PROCESSING', 0, 0, 0, $6, $7, $7, '') \
+             status, decline_reason, captured_fen, refunded_fen, description, created_at, updated_at, expires_at, coupon_ids) \
+             VALUES ($1, $2, $3, $4, $5, '', 'PROCESSING', 0, 0, 0, $6, $7, $7, '', $8) \
              ON CONFLICT (store_id, order_id) DO NOTHING",
         )
         .bind(&payment_id)
@@ -102,6 +109,7 @@ impl Payments {
         .bind(&hash)
         .bind(&input.description)
         .bind(&now_text)
+        .bind(&coupons_joined)
         .execute(&mut *tx)
         .await?;
 
@@ -111,12 +119,18 @@ impl Payments {
                 .ok_or_else(|| ServiceError::Aborted("payment row vanished; retry".into()))?;
             tx.rollback().await?;
             return self
-                .replay(first, input.amount_fen, &hash)
+                .replay(first, input.amount_fen, &hash, &coupons_joined)
                 .await
                 .map(|row| (row, true));
         }
 
-        let decision = self.decide(&mut tx, input, &payment_id, now).await?;
+        let decision = self
+            .decide(&mut tx, input, &coupon_ids, &payment_id, now)
+            .await?;
+        if decision.status == status::DECLINED && !coupon_ids.is_empty() {
+            // Undo the coupons marked before the decline (nothing is redeemed by a decline).
+            coupons::restore(&mut tx, &payment_id).await?;
+        }
         sqlx::query(
             "UPDATE payments SET status = $1, decline_reason = $2, wallet_id = $3, captured_fen = $4, \
              expires_at = $5 WHERE payment_id = $6",
@@ -150,14 +164,18 @@ impl Payments {
         first: PaymentRow,
         amount_fen: i64,
         hash: &str,
+        coupon_ids: &str,
     ) -> Result<PaymentRow, ServiceError> {
         if first.code_hash.is_empty() && first.status == status::CANCELLED {
             // Cancelled before any Authorize reached us: a late Authorize is refused as cancelled.
             return Ok(first);
         }
-        if first.amount_fen != amount_fen || first.code_hash != hash {
+        if first.amount_fen != amount_fen
+            || first.code_hash != hash
+            || first.coupon_ids != coupon_ids
+        {
             return Err(ServiceError::FailedPrecondition(format!(
-                "order {} of store {} was already authorized with a different amount or payment code",
+                "order {} of store {} was already authorized with a different amount, payment code or coupons",
                 first.order_id, first.store_id
             )));
         }
@@ -172,6 +190,7 @@ impl Payments {
         &self,
         conn: &mut AnyConnection,
         input: &AuthorizeInput,
+        coupon_ids: &[String],
         payment_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Decision, ServiceError> {
@@ -237,6 +256,13 @@ impl Payments {
             }
         };
         let now_text = to_rfc3339(now);
+        // Coupons before the code's step is spent: a shopper whose coupon is refused pays
+        // again (a new order) with the same code.
+        if !coupon_ids.is_empty()
+            && !coupons::redeem(conn, wallet_id, coupon_ids, payment_id, &now_text).await?
+        {
+            return Ok(Decision::declined(DeclineReason::CouponInvalid, wallet_id));
+        }
         let claimed = sqlx::query(
             "INSERT INTO used_codes (wallet_id, step, payment_id, used_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (wallet_id, step) DO NOTHING",

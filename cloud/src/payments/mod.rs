@@ -16,6 +16,7 @@ use sqlx::AnyConnection;
 
 use crate::clock::to_rfc3339;
 use crate::context::{Context, require_id};
+use crate::coupons;
 use crate::error::ServiceError;
 
 pub use authorize::AuthorizeInput;
@@ -66,6 +67,8 @@ pub struct PaymentRow {
     pub updated_at: String,
     /// When a pending payment times out (RFC 3339 UTC), empty otherwise.
     pub expires_at: String,
+    /// The coupons it redeems, sorted and joined by `,` (empty if none).
+    pub coupon_ids: String,
 }
 
 /// `SELECT <every payment column> FROM payments <tail>` as one literal.
@@ -74,7 +77,7 @@ macro_rules! select_payments {
         concat!(
             "SELECT payment_id, store_id, order_id, amount_fen, code_hash, wallet_id, status, ",
             "decline_reason, captured_fen, refunded_fen, description, created_at, updated_at, ",
-            "expires_at FROM payments ",
+            "expires_at, coupon_ids FROM payments ",
             $tail
         )
     };
@@ -133,6 +136,9 @@ impl Payments {
         .bind(&now)
         .fetch_all(&mut *tx)
         .await?;
+        for (_, _, payment_id, _) in &closed {
+            coupons::restore(&mut tx, payment_id).await?;
+        }
         tx.commit().await?;
         for (store_id, order_id, payment_id, amount_fen) in &closed {
             self.ctx.metrics.payment_decided(
@@ -193,7 +199,11 @@ pub(crate) async fn close_overdue(
     .bind(payment_id)
     .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    coupons::restore(conn, payment_id).await?;
+    Ok(true)
 }
 
 /// Read the payment of an order.

@@ -1,7 +1,8 @@
 //! Cancel, Refund and the shopper's confirmation: how a payment reaches its final state.
 //!
 //! Every change is a conditional UPDATE on the payment's current status (and refunded amount),
-//! so two processes racing on one payment cannot both move money.
+//! so two processes racing on one payment cannot both move money. A payment that ends
+//! CANCELLED or DECLINED gives its coupons back in the same transaction.
 
 use chrono::Duration;
 use omo_proto::payment::DeclineReason;
@@ -11,6 +12,7 @@ use super::{
 };
 use crate::clock::to_rfc3339;
 use crate::context::{require_amount, require_id};
+use crate::coupons;
 use crate::error::ServiceError;
 use crate::store::ledger::{self, Movement};
 use crate::wallets;
@@ -81,6 +83,7 @@ impl Payments {
                         "the payment changed meanwhile; retry".into(),
                     ));
                 }
+                coupons::restore(&mut tx, &row.payment_id).await?;
                 tracing::info!(store_id, order_id, reason, "pending payment cancelled");
             }
             status::SUCCEEDED => {
@@ -114,6 +117,7 @@ impl Payments {
                     self.give_back(&mut tx, &row, "cancel", back, &now_text)
                         .await?;
                 }
+                coupons::restore(&mut tx, &row.payment_id).await?;
                 self.ctx.metrics.refunded(&row.payment_id, "cancel", back);
             }
             _ => {}
@@ -321,6 +325,7 @@ impl Payments {
                 "the payment changed meanwhile; retry".into(),
             ));
         }
+        coupons::restore(conn, payment_id).await?;
         Ok(())
     }
 

@@ -167,23 +167,59 @@ impl Store {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        let sql: &'static str = match self.backend {
-            Backend::Sqlite => include_str!("../../migrations/sqlite/0001_initial.sql"),
-            Backend::Postgres => include_str!("../../migrations/postgres/0001_initial.sql"),
+        let list = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
         };
-        let migrations = vec![Migration::new(
-            1,
-            Cow::Borrowed("initial"),
-            MigrationType::Simple,
-            SqlStr::from_static(sql),
-            false,
-        )];
+        let migrations = list
+            .iter()
+            .map(|&(version, name, sql)| {
+                Migration::new(
+                    version,
+                    Cow::Borrowed(name),
+                    MigrationType::Simple,
+                    SqlStr::from_static(sql),
+                    false,
+                )
+            })
+            .collect();
         Migrator::with_migrations(migrations)
             .run(&self.pool)
             .await?;
         Ok(())
     }
 }
+
+/// One migration: its version (the file's prefix), its name and its SQL.
+type MigrationFile = (i64, &'static str, &'static str);
+
+/// `migrations/sqlite`, in version order; the PostgreSQL list has the same versions.
+const SQLITE_MIGRATIONS: &[MigrationFile] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        20261123100000,
+        "promotions_and_coupons",
+        include_str!("../../migrations/sqlite/20261123100000_promotions_and_coupons.sql"),
+    ),
+];
+
+/// `migrations/postgres`, in version order.
+const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        20261123100000,
+        "promotions_and_coupons",
+        include_str!("../../migrations/postgres/20261123100000_promotions_and_coupons.sql"),
+    ),
+];
 
 /// Create the SQLite file (and its directory) in WAL mode before the pool opens it.
 async fn prepare_sqlite(url: &str) -> Result<(), StoreError> {

@@ -98,6 +98,12 @@ impl TestCloud {
         Self::start_on(database_url, dir, tweak).await
     }
 
+    /// A cloud on `db` serving gRPC over TLS as `tls` says (`channel` and the clients are
+    /// then unusable: make TLS channels to `grpc_addr`).
+    pub async fn start_tls(db: Db, tls: omo_cloud::config::TlsConfig) -> TestCloud {
+        Self::start_with(db, |cfg| cfg.tls = Some(tls)).await
+    }
+
     /// A cloud on an existing database (e.g. a second process on the same PostgreSQL).
     pub async fn start_on(
         database_url: String,
@@ -110,6 +116,7 @@ impl TestCloud {
             ..CloudConfig::default()
         };
         tweak(&mut config);
+        let tls = config.tls.is_some();
         let clock = ManualClock::at_unix(START_UNIX);
         let cloud = Cloud::open_with_clock(config, std::sync::Arc::new(clock.clone()))
             .await
@@ -119,11 +126,13 @@ impl TestCloud {
         let (grpc_addr, http_addr) = (grpc.local_addr().unwrap(), http.local_addr().unwrap());
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(cloud.clone().serve(grpc, http, shutdown.clone()));
-        let channel = Channel::from_shared(format!("http://{grpc_addr}"))
-            .unwrap()
-            .connect()
-            .await
-            .expect("connect");
+        let endpoint = Channel::from_shared(format!("http://{grpc_addr}")).unwrap();
+        let channel = if tls {
+            // A TLS cloud: the test makes its own channels; this one is never used.
+            endpoint.connect_lazy()
+        } else {
+            endpoint.connect().await.expect("connect")
+        };
         TestCloud {
             clock,
             cloud,

@@ -327,6 +327,15 @@ async fn poll(port: Port, d: &mut Driver, cancel: &CancellationToken) -> Option<
                         return None;
                     }
                 }
+                // A scale silent for twice the fault threshold gets its port reopened: a cable
+                // pulled and plugged back (or a USB adapter that came back under the same
+                // name) is only found again by opening the path anew.
+                let silent = d.health.snapshot().consecutive_failures;
+                if silent >= d.config.fail_threshold.max(1) * 2 {
+                    return Some(format!(
+                        "no answer to {silent} requests; reopening the port"
+                    ));
+                }
             }
         }
         let wake = tokio::time::Instant::now() + interval;

@@ -60,7 +60,7 @@ impl Lane {
                     && !approve
                     && let Some(line) = intervention.line
                 {
-                    self.void_line(line)?;
+                    self.void_line(line, ctx)?;
                 }
                 if intervention.kind.is_weight()
                     && let Some(session) = self.session.as_mut()
@@ -74,7 +74,7 @@ impl Lane {
                 if !matches!(self.state, LaneState::Shopping | LaneState::NeedsAttendant) {
                     return Err(format!("cannot void while the lane is {:?}", self.state));
                 }
-                self.void_line(line)?;
+                self.void_line(line, ctx)?;
                 Ok("item voided")
             }
             OperatorCommand::OverridePrice { line, price_fen } => {
@@ -98,10 +98,11 @@ impl Lane {
                 } else {
                     price_fen
                 };
-                self.prompt = Prompt::new(
-                    "price_changed",
-                    format!("{} is now {}", item.name, fen(price_fen)),
-                );
+                let text = format!("{} is now {}", item.name, fen(price_fen));
+                if let Some(session) = self.session.as_mut() {
+                    session.reprice(ctx);
+                }
+                self.prompt = Prompt::new("price_changed", text);
                 Ok("price overridden")
             }
             OperatorCommand::OpenGate => {
@@ -130,7 +131,6 @@ impl Lane {
                     LaneState::Idle
                 };
                 self.prompt = welcome();
-                let _ = ctx;
                 Ok("back in service")
             }
             OperatorCommand::OwnBag => {
@@ -144,7 +144,7 @@ impl Lane {
 
     /// Removes a basket line; the next stable weight is what the lane accounts for (the
     /// attendant takes the item away).
-    fn void_line(&mut self, line: u32) -> Result<(), String> {
+    fn void_line(&mut self, line: u32, ctx: &Context<'_>) -> Result<(), String> {
         let session = self.session.as_mut().ok_or("no basket")?;
         let index = session
             .basket
@@ -155,6 +155,7 @@ impl Lane {
         let item = session.basket.items.remove(index);
         session.bagging.forget(line);
         session.bagging.absorb_next = true;
+        session.reprice(ctx);
         self.interventions.retain(|i| i.line != Some(line));
         self.prompt = Prompt::new(
             "item_voided",

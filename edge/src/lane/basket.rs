@@ -3,6 +3,8 @@
 use omo_proto::catalog::Product;
 use serde::{Deserialize, Serialize};
 
+use super::pricing::Discount;
+
 use crate::catalog::{is_by_weight, price_by_weight};
 
 /// One line of the basket.
@@ -39,12 +41,21 @@ pub enum Measure {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Basket {
     pub items: Vec<BasketItem>,
+    /// Discounts on the receipt, recomputed after every change (see [`super::pricing`]).
+    #[serde(default)]
+    pub discounts: Vec<Discount>,
 }
 
 impl Basket {
-    /// The total in fen.
-    pub fn total_fen(&self) -> i64 {
+    /// What the lines cost before discounts.
+    pub fn subtotal_fen(&self) -> i64 {
         self.items.iter().map(|item| item.price_fen).sum()
+    }
+
+    /// The total in fen: lines less discounts, never below zero.
+    pub fn total_fen(&self) -> i64 {
+        let discounts: i64 = self.discounts.iter().map(|d| d.amount_fen).sum();
+        (self.subtotal_fen() - discounts).max(0)
     }
 
     /// Number of pieces (a weighed line counts as one).

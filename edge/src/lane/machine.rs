@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::basket::Basket;
 use super::intervention::{Intervention, InterventionKind, OperatorAction};
+use super::pricing::PresentedCoupon;
 use super::weight::{BaggingArea, WeightRules, WeightStats};
 use crate::catalog::Catalog;
 
@@ -99,6 +100,8 @@ pub enum LaneEvent {
     Operator(OperatorAction),
     /// The shopper pressed "I use my own bag" on the lane screen.
     OwnBag,
+    /// The shopper scanned a coupon (`OMOC1:{campaign}:{coupon}`).
+    Coupon(PresentedCoupon),
     /// Time passed (the runner ticks while something is due).
     Tick,
 }
@@ -112,6 +115,8 @@ pub enum Action {
         order_id: String,
         amount_fen: i64,
         payment_code: String,
+        /// Coupons applied to the amount, redeemed with the charge.
+        coupon_ids: Vec<String>,
     },
     /// Open the exit gate for one passage.
     OpenGate,
@@ -183,6 +188,25 @@ pub struct Session {
     /// The bagging scale's accounting.
     #[serde(default)]
     pub bagging: BaggingArea,
+    /// The shopper identified with their Omo wallet: member prices apply.
+    #[serde(default)]
+    pub member: bool,
+    /// Coupons the shopper presented, in the order presented.
+    #[serde(default)]
+    pub coupons: Vec<PresentedCoupon>,
+}
+
+impl Session {
+    /// Recomputes the basket's discounts; returns the coupons that apply.
+    pub fn reprice(&mut self, ctx: &Context<'_>) -> Vec<String> {
+        super::pricing::reprice(
+            &mut self.basket,
+            ctx.catalog,
+            self.member,
+            &self.coupons,
+            ctx.now,
+        )
+    }
 }
 
 /// What the shopper's screen says now: a stable code for screens and tests, and the text.
@@ -322,6 +346,7 @@ impl Lane {
                 Ok("gate alert")
             }
             LaneEvent::Operator(action) => self.on_operator(action, ctx, &mut actions),
+            LaneEvent::Coupon(coupon) => self.on_coupon(coupon, ctx),
             LaneEvent::OwnBag => {
                 if let Some(session) = self.session.as_mut() {
                     session.bagging.own_bag_allowed = true;

@@ -8,6 +8,7 @@ pub mod basket;
 pub mod intervention;
 pub mod machine;
 mod paying;
+pub mod pricing;
 pub mod runner;
 mod scanning;
 #[cfg(test)]
@@ -20,4 +21,5 @@ pub use machine::{
     Action, AttemptStatus, Context, Lane, LaneEvent, LaneState, PaymentAttempt, PaymentOutcome,
     Prompt, Sale, Session, Step, Transition, WeightBook,
 };
+pub use pricing::{Discount, PresentedCoupon};
 pub use weight::{BaggingArea, WeightRules, WeightStats};

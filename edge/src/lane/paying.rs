@@ -34,6 +34,9 @@ impl Lane {
             );
             return Ok("payment code before bagging");
         }
+        // The payment code identifies an Omo member: member prices and coupons settle now.
+        session.member = true;
+        let coupon_ids = session.reprice(ctx);
         session.attempts += 1;
         let order_id = format!("{}-{}", session.id, session.attempts);
         let amount_fen = session.basket.total_fen();
@@ -52,6 +55,7 @@ impl Lane {
             order_id,
             amount_fen,
             payment_code: code,
+            coupon_ids,
         });
         Ok("payment code scanned")
     }
@@ -73,6 +77,7 @@ impl Lane {
         let Some(attempt) = session.payment.as_mut().filter(|p| p.order_id == order_id) else {
             return Ok("stale payment answer");
         };
+        let mut drop_coupons = false;
         let (state, prompt, cause) = match outcome {
             PaymentOutcome::Succeeded {
                 payment_id,
@@ -119,6 +124,8 @@ impl Lane {
             }
             PaymentOutcome::Declined { reason } => {
                 attempt.status = AttemptStatus::Declined;
+                // A refused coupon (used elsewhere, not this wallet's) is dropped.
+                drop_coupons = reason.contains("coupon");
                 let prompt = Prompt::new(
                     "declined",
                     format!("Payment declined: {reason}. Scan a new payment code."),
@@ -134,6 +141,10 @@ impl Lane {
                 (LaneState::Shopping, prompt, "payment cancelled")
             }
         };
+        if drop_coupons {
+            session.coupons.clear();
+            session.reprice(ctx);
+        }
         self.state = state;
         self.prompt = prompt;
         Ok(cause)

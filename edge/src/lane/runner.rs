@@ -227,6 +227,10 @@ impl Runner {
         match event {
             ScannerEvent::Scan(frame) => {
                 Counters::bump(&counters.scans);
+                if let Some(coupon) = crate::lane::pricing::parse_coupon_code(&frame.raw) {
+                    self.scan_at = Some(frame.at);
+                    return Some(LaneEvent::Coupon(coupon));
+                }
                 match barcode::parse(&frame.raw, &self.ctx.config.variable_measure) {
                     Ok(parsed) => {
                         self.scan_at = Some(frame.at);
@@ -345,12 +349,13 @@ impl Runner {
                     order_id,
                     amount_fen,
                     payment_code,
+                    coupon_ids,
                 } => self.settle(Order {
                     order_id,
                     amount_fen,
                     payment_code: Some(payment_code),
                     description: self.description(),
-                    coupon_ids: Vec::new(),
+                    coupon_ids,
                 }),
                 Action::OpenGate => self.open_gate(),
                 Action::RecordSale(sale) => self.log_sale(&sale),

@@ -9,6 +9,7 @@ use omo_proto::catalog::Product;
 use super::basket::{Basket, Measure};
 use super::intervention::InterventionKind;
 use super::machine::{Action, Cause, Context, Lane, LaneState, Prompt, Session, fen};
+use super::pricing::PresentedCoupon;
 use super::weight::{Awaited, BaggingArea, Verdict};
 use crate::catalog::{Catalog, is_by_weight};
 
@@ -53,9 +54,12 @@ impl Lane {
             attempts: 0,
             payment: None,
             bagging: BaggingArea::start(stable),
+            member: false,
+            coupons: Vec::new(),
         });
         let item = session.basket.add(product, measure.clone(), lot);
         let (line, name, price) = (item.line, item.name.clone(), item.price_fen);
+        session.reprice(ctx);
         let total = session.basket.total_fen();
         self.state = LaneState::Shopping;
         self.prompt = Prompt::new(
@@ -89,6 +93,44 @@ impl Lane {
             self.raise(InterventionKind::AgeRestricted, detail, Some(line), ctx.now);
         }
         Ok("item scanned")
+    }
+
+    pub(super) fn on_coupon(&mut self, coupon: PresentedCoupon, ctx: &Context<'_>) -> Cause {
+        if !matches!(self.state, LaneState::Shopping) {
+            self.prompt = Prompt::new("coupon_later", "Scan your items first, then your coupon.");
+            return Ok("coupon ignored");
+        }
+        let Some(session) = self.session.as_mut() else {
+            return Ok("coupon ignored");
+        };
+        let Some(campaign) = ctx.catalog.campaign(&coupon.campaign_id) else {
+            self.prompt = Prompt::new("coupon_invalid", "This coupon is not valid in this store.");
+            return Ok("unknown coupon");
+        };
+        let name = campaign.name.clone();
+        if session
+            .coupons
+            .iter()
+            .any(|c| c.coupon_id == coupon.coupon_id || c.campaign_id == coupon.campaign_id)
+        {
+            self.prompt = Prompt::new("coupon_duplicate", format!("{name}: already applied."));
+            return Ok("coupon repeated");
+        }
+        session.coupons.push(coupon.clone());
+        let applied = session.reprice(ctx);
+        let total = session.basket.total_fen();
+        self.prompt = if applied.contains(&coupon.coupon_id) {
+            Prompt::new(
+                "coupon_applied",
+                format!("{name} applied — total {}", fen(total)),
+            )
+        } else {
+            Prompt::new(
+                "coupon_pending",
+                format!("{name}: kept, it applies once the basket qualifies."),
+            )
+        };
+        Ok("coupon scanned")
     }
 
     pub(super) fn on_weight(

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use omo_devices::barcode::{self, VariableMeasureFormats};
 use omo_proto::catalog::{Product, Unit};
 
+use super::pricing::PresentedCoupon;
 use super::*;
 use crate::catalog::Catalog;
 
@@ -449,4 +450,105 @@ fn an_idle_tick_changes_nothing() {
     let step = h.later(1000);
     assert!(!step.changed);
     assert_eq!(h.lane.seq, 0);
+}
+
+fn with_promotions(h: &mut Harness) {
+    use omo_proto::catalog::{CouponCampaign, Promotion, PromotionKind};
+    h.catalog.apply([Product {
+        gtin: "04006381333931".into(),
+        name: "Stabilo pen".into(),
+        price_fen: 350,
+        member_price_fen: 300,
+        unit: Unit::Each as i32,
+        version: 10,
+        ..Default::default()
+    }]);
+    h.catalog.apply_promotions(
+        [Promotion {
+            promotion_id: "milk-2-for-20".into(),
+            name: "Milk: 2 for ¥20".into(),
+            gtins: vec!["05901234123457".into()],
+            kind: PromotionKind::MultiBuy as i32,
+            quantity: 2,
+            price_fen: 2000,
+            ..Default::default()
+        }],
+        [CouponCampaign {
+            campaign_id: "welcome".into(),
+            name: "¥3 off ¥20".into(),
+            min_spend_fen: 2000,
+            amount_off_fen: 300,
+            ..Default::default()
+        }],
+    );
+    h.rules.enabled = false;
+}
+
+#[test]
+fn promotions_apply_as_items_are_scanned_and_member_prices_at_payment() {
+    let mut h = Harness::new();
+    with_promotions(&mut h);
+    h.scan(MILK);
+    h.scan(MILK);
+    assert_eq!(h.total(), 2000);
+    h.scan("4006381333931");
+    assert_eq!(h.total(), 2350);
+    let step = h.scan(CODE);
+    // The payment code identifies a member: the pen at its member price.
+    assert!(
+        matches!(&step.actions[..], [Action::Authorize { amount_fen: 2300, coupon_ids, .. }] if coupon_ids.is_empty())
+    );
+    let discounts = &h.lane.session.as_ref().unwrap().basket.discounts;
+    assert_eq!(discounts.len(), 2, "{discounts:?}");
+}
+
+#[test]
+fn a_scanned_coupon_is_applied_and_redeemed_with_the_payment() {
+    let mut h = Harness::new();
+    with_promotions(&mut h);
+    h.scan(MILK);
+    h.event(LaneEvent::Coupon(PresentedCoupon {
+        coupon_id: "c-1".into(),
+        campaign_id: "welcome".into(),
+    }));
+    assert_eq!(h.lane.prompt.code, "coupon_pending"); // 12.90 < 20.00
+    h.scan(MILK);
+    h.scan("4006381333931");
+    assert_eq!(h.total(), 2350 - 300);
+    let step = h.scan(CODE);
+    match &step.actions[..] {
+        [
+            Action::Authorize {
+                amount_fen,
+                coupon_ids,
+                ..
+            },
+        ] => {
+            assert_eq!(*amount_fen, 2300 - 300);
+            assert_eq!(coupon_ids, &vec!["c-1".to_string()]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A coupon the cloud refuses is dropped: the next attempt pays full price.
+    let order = h.lane.order_in_flight().unwrap().to_string();
+    h.pay(
+        &order,
+        PaymentOutcome::Declined {
+            reason: "a coupon is not valid".into(),
+        },
+    );
+    assert_eq!(h.total(), 2300);
+}
+
+#[test]
+fn an_unknown_coupon_is_refused_with_a_prompt() {
+    let mut h = Harness::new();
+    with_promotions(&mut h);
+    h.scan(MILK);
+    h.event(LaneEvent::Coupon(PresentedCoupon {
+        coupon_id: "x".into(),
+        campaign_id: "nope".into(),
+    }));
+    assert_eq!(h.lane.prompt.code, "coupon_invalid");
+    assert!(h.lane.session.as_ref().unwrap().coupons.is_empty());
 }

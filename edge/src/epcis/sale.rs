@@ -1,41 +1,12 @@
-//! GS1 EPCIS 2.0 events (JSON-LD) for what happens to goods in the store.
-//!
-//! A sale becomes one `ObjectEvent` with `bizStep` `retail_selling` and `disposition`
+//! Retail selling: a sale becomes one `ObjectEvent` with `bizStep` `retail_selling` and `disposition`
 //! `retail_sold`: pieces and weighed goods are classes of product (`quantityList`), identified by
 //! GS1 Digital Link URIs (`https://id.gs1.org/01/{gtin}[/10/{lot}]`), with the order as a business
 //! transaction. Pure functions: the caller stores the result in the outbox.
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
+use super::{EPCIS_CONTEXT, Place, digital_link, rfc3339};
 use crate::lane::Sale;
-
-/// The EPCIS 2.0 JSON-LD context. It is an identifier: nothing fetches it at run time.
-pub const EPCIS_CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
-
-/// Where a lane is, as EPCIS read point and business location identifiers.
-#[derive(Debug, Clone)]
-pub struct Place {
-    pub store_id: String,
-    pub lane_id: String,
-}
-
-impl Place {
-    fn read_point(&self) -> String {
-        format!("urn:omo:store:{}:lane:{}", self.store_id, self.lane_id)
-    }
-    fn biz_location(&self) -> String {
-        format!("urn:omo:store:{}", self.store_id)
-    }
-}
-
-/// The GS1 Digital Link URI of a product class, with its lot when known.
-pub fn digital_link(gtin: &str, lot: Option<&str>) -> String {
-    match lot {
-        Some(lot) => format!("https://id.gs1.org/01/{gtin}/10/{}", percent_encode(lot)),
-        None => format!("https://id.gs1.org/01/{gtin}"),
-    }
-}
 
 /// The retail-selling event for a paid basket; `event_id` must be unique (a `urn:uuid:`).
 pub fn sale_event(sale: &Sale, place: &Place, event_id: &str) -> Value {
@@ -74,28 +45,11 @@ pub fn sale_event(sale: &Sale, place: &Place, event_id: &str) -> Value {
     })
 }
 
-/// RFC 3339 in UTC with milliseconds, as EPCIS and Omo's wire format expect.
-pub fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// Percent-encodes what a Digital Link path segment may not carry raw.
-fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::lane::{Basket, BasketItem};
+    use chrono::{DateTime, Utc};
 
     fn sale() -> Sale {
         Sale {
@@ -106,6 +60,7 @@ mod tests {
             wallet_id: "12345678".into(),
             total_fen: 100,
             basket: Basket {
+                discounts: Vec::new(),
                 items: vec![
                     BasketItem {
                         line: 1,

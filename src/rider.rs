@@ -1,0 +1,93 @@
+//! `omo rider --id ID`: a rider's client. It receives assignments on its dispatch topic, accepts
+//! them, rides (simulated) to the store and each drop-off, and reports `picked_up`, `delivered`
+//! and `location` on its events topic. Each assignment is printed as one JSON line.
+//!
+//! The client itself lives in `omo_edge::delivery::rider`; this is its command line.
+
+use clap::Args;
+use omo_edge::delivery::geo::Position;
+use omo_edge::delivery::rider::{RiderOptions, run_rider};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// `omo rider` arguments.
+#[derive(Debug, Args)]
+pub struct RiderArgs {
+    /// The rider's id: its MQTT user name and part of its topics.
+    #[arg(long)]
+    pub id: String,
+    /// The broker (mqtt://host:port).
+    #[arg(long, env = "OMO_RIDER_MQTT", default_value = "mqtt://127.0.0.1:1883")]
+    pub mqtt: String,
+    /// The rider's broker password (user name = --id).
+    #[arg(long, env = "OMO_RIDER_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Where the rider starts (WGS 84 degrees).
+    #[arg(long, default_value_t = 31.2350, allow_negative_numbers = true)]
+    pub lat: f64,
+    #[arg(long, default_value_t = 121.4700, allow_negative_numbers = true)]
+    pub lon: f64,
+    /// Simulated speed in metres per second.
+    #[arg(long, default_value_t = 6.0)]
+    pub speed: f64,
+    /// Do not ride: accept and report location only.
+    #[arg(long)]
+    pub no_simulate: bool,
+    /// Never accept (a rider who does not answer; for drills and tests).
+    #[arg(long)]
+    pub no_accept: bool,
+}
+
+/// Runs the rider until Ctrl-C or SIGTERM.
+pub async fn run(args: RiderArgs) -> anyhow::Result<()> {
+    let mut options = RiderOptions::new(&args.id, &args.mqtt, Position::new(args.lat, args.lon));
+    if !options.start.is_valid() {
+        anyhow::bail!(
+            "--lat/--lon ({}, {}) is not a position on earth",
+            args.lat,
+            args.lon
+        );
+    }
+    options.password = args.password;
+    options.speed_mps = args.speed.max(0.1);
+    options.simulate = !args.no_simulate;
+    options.accept = !args.no_accept;
+    let cancel = CancellationToken::new();
+    let (tx, mut assignments) = mpsc::unbounded_channel();
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        stop.cancel();
+    });
+    tokio::spawn(async move {
+        while let Some(assignment) = assignments.recv().await {
+            println!("{assignment}");
+        }
+    });
+    run_rider(options, Some(tx), cancel).await?;
+    Ok(())
+}
+
+/// `omo up`'s simulated riders: `rider-1` ... `rider-{count}` around the store, until `cancel`.
+pub async fn run_simulated_riders(
+    mqtt_url: String,
+    store_lat: f64,
+    store_lon: f64,
+    count: usize,
+    cancel: CancellationToken,
+) {
+    omo_edge::delivery::rider::run_simulated_riders(
+        mqtt_url,
+        Position::new(store_lat, store_lon),
+        count,
+        6.0,
+        |_| None,
+        cancel,
+    )
+    .await
+}

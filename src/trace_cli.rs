@@ -1,0 +1,324 @@
+//! `omo trace` and `omo label`: a lot's life from the command line.
+//!
+//! - `omo trace URL`: look a product or lot up by its GS1 Digital Link (what its QR code holds)
+//!   and print its journey (`--json`: the EPCIS query document as the resolver sent it).
+//! - `omo trace import FILE --config EDGE.toml`: a supplier's receiving file (EPCIS 2.0 JSON-LD
+//!   document, or CSV: see `omo_edge::trace_import`) into the edge's outbox.
+//! - `omo trace transform --config EDGE.toml --input GTIN,LOT[,QTY[,UOM]] --output ...`: record
+//!   that input lots became output lots (a fish cut into portions, produce packed).
+//! - `omo label GTIN LOT [--out FILE.png|FILE.svg]`: the QR code of the lot's Digital Link.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Subcommand};
+use omo_cloud::trace::link::{self, LotKey};
+use omo_cloud::trace::{Journey, journey::place_words};
+use serde_json::Value;
+
+use crate::UsageError;
+
+/// `omo trace`: look up a Digital Link, or record a lot's life at the edge.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct TraceArgs {
+    #[command(subcommand)]
+    pub command: Option<TraceCommand>,
+    /// A GS1 Digital Link (`https://id.gs1.org/01/{gtin}/10/{lot}`, as in the QR code).
+    pub url: Option<String>,
+    /// Ask this resolver instead of the link's own host (e.g. http://127.0.0.1:8081).
+    #[arg(long, env = "OMO_RESOLVER")]
+    pub resolver: Option<String>,
+    /// Print the EPCIS query document instead of the journey.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TraceCommand {
+    /// Import a supplier's receiving file (EPCIS JSON-LD document or CSV) into the edge's outbox.
+    Import(ImportArgs),
+    /// Record a transformation: input lots became output lots.
+    Transform(TransformArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file: EPCIS 2.0 JSON-LD, or CSV with gtin,lot,farm[,harvest_date,certificates,temperatures,...].
+    pub file: PathBuf,
+    /// The edge's config (its store_id and data_dir).
+    #[arg(long, short)]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct TransformArgs {
+    /// The edge's config (its store_id and data_dir).
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// An input lot: GTIN,LOT[,QUANTITY[,UOM]] (repeat for several).
+    #[arg(long = "input", required = true)]
+    pub inputs: Vec<String>,
+    /// An output lot: GTIN,LOT[,QUANTITY[,UOM]] (repeat for several).
+    #[arg(long = "output", required = true)]
+    pub outputs: Vec<String>,
+    /// Where in the store (`fish-counter`, `scale-2`).
+    #[arg(long, default_value = "fish-counter")]
+    pub station: String,
+    /// When (RFC 3339); now by default.
+    #[arg(long)]
+    pub at: Option<String>,
+}
+
+/// `omo label`: the QR code of a lot's GS1 Digital Link.
+#[derive(Debug, Args)]
+pub struct LabelArgs {
+    /// The product's GTIN (8, 12, 13 or 14 digits).
+    pub gtin: String,
+    /// The lot (batch) number.
+    pub lot: String,
+    /// Write the code here (`.png` or `.svg`); without it, print the link and the code as text.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// The resolver's host in the link.
+    #[arg(long, default_value = "https://id.gs1.org", env = "OMO_RESOLVER_HOST")]
+    pub resolver: String,
+    /// Size of one QR module in pixels (PNG) or units (SVG).
+    #[arg(long, default_value_t = 8)]
+    pub module: u32,
+}
+
+/// Runs `omo trace ...`.
+pub async fn trace(args: TraceArgs) -> anyhow::Result<()> {
+    match (args.command, args.url) {
+        (Some(TraceCommand::Import(import)), _) => import_file(import).await,
+        (Some(TraceCommand::Transform(transform)), _) => record_transform(transform).await,
+        (None, Some(url)) => look_up(&url, args.resolver.as_deref(), args.json).await,
+        (None, None) => Err(UsageError("give a Digital Link URL, or `import` / `transform`".into()).into()),
+    }
+}
+
+async fn open_edge(config: &std::path::Path) -> anyhow::Result<(omo_edge::EdgeConfig, omo_edge::store::Store)> {
+    let config = omo_edge::EdgeConfig::load(config).map_err(|e| UsageError(e.to_string()))?;
+    let store = omo_edge::store::Store::open(&config.data_dir)
+        .await
+        .with_context(|| format!("opening the edge's store under {}", config.data_dir.display()))?;
+    Ok((config, store))
+}
+
+async fn import_file(args: ImportArgs) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.file)
+        .map_err(|e| UsageError(format!("cannot read {}: {e}", args.file.display())))?;
+    let (config, store) = open_edge(&args.config).await?;
+    let events = omo_edge::trace_import::events_from_file(&text, &config.store_id, chrono::Utc::now())
+        .map_err(|e| UsageError(format!("{}: {e}", args.file.display())))?;
+    omo_edge::trace_import::enqueue(&store, &config.store_id, &events).await?;
+    for event in &events {
+        println!("{}", serde_json::json!({
+            "eventID": event["eventID"],
+            "type": event["type"],
+            "bizStep": event["bizStep"],
+        }));
+    }
+    eprintln!("{} event(s) queued for omo/v1/stores/{}/trace", events.len(), config.store_id);
+    Ok(())
+}
+
+async fn record_transform(args: TransformArgs) -> anyhow::Result<()> {
+    use omo_edge::trace_import::{parse_lot_quantity, transformation_events};
+    let parse = |list: &[String]| -> Result<Vec<_>, UsageError> {
+        list.iter().map(|s| parse_lot_quantity(s).map_err(|e| UsageError(e.to_string()))).collect()
+    };
+    let at = match &args.at {
+        Some(at) => chrono::DateTime::parse_from_rfc3339(at)
+            .map_err(|_| UsageError(format!("--at {at:?} is not an RFC 3339 time")))?
+            .with_timezone(&chrono::Utc),
+        None => chrono::Utc::now(),
+    };
+    let transformation = omo_edge::epcis::Transformation {
+        inputs: parse(&args.inputs)?,
+        outputs: parse(&args.outputs)?,
+        at,
+        station: args.station,
+        transformation_id: None,
+    };
+    let (config, store) = open_edge(&args.config).await?;
+    let events = transformation_events(&transformation, &config.store_id).map_err(|e| UsageError(e.to_string()))?;
+    omo_edge::trace_import::enqueue(&store, &config.store_id, &events).await?;
+    for event in &events {
+        println!("{}", serde_json::json!({ "eventID": event["eventID"], "type": event["type"] }));
+    }
+    Ok(())
+}
+
+/// The URL to ask: the link itself, or its path on `resolver`.
+pub fn lookup_url(url: &str, resolver: Option<&str>) -> anyhow::Result<String> {
+    let Some(resolver) = resolver else {
+        return Ok(url.to_string());
+    };
+    let path = match url.find("://") {
+        Some(i) => {
+            let after = &url[i + 3..];
+            &after[after.find('/').unwrap_or(after.len())..]
+        }
+        None => url,
+    };
+    if !path.starts_with('/') {
+        bail!(UsageError(format!("{url:?} is not a Digital Link URL")));
+    }
+    Ok(format!("{}{path}", resolver.trim_end_matches('/')))
+}
+
+async fn look_up(url: &str, resolver: Option<&str>, json: bool) -> anyhow::Result<()> {
+    let key = link::parse(url).ok_or_else(|| UsageError(format!("{url:?} names no GTIN (expected .../01/{{gtin}}[/10/{{lot}}])")))?;
+    let target = lookup_url(url, resolver)?;
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
+    let response = client
+        .get(&target)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .with_context(|| format!("GET {target}"))?;
+    let status = response.status();
+    let body: Value = response.json().await.with_context(|| format!("GET {target}: not JSON"))?;
+    if status == reqwest::StatusCode::NOT_FOUND {
+        bail!("not found: {}", body["error"].as_str().unwrap_or("unknown product or lot"));
+    }
+    if !status.is_success() {
+        bail!("GET {target}: {status}");
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&body)?);
+        return Ok(());
+    }
+    let events: Vec<Value> = body
+        .pointer("/epcisBody/queryResults/resultsBody/eventList")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    print!("{}", journey_text(&key, &events));
+    Ok(())
+}
+
+/// The journey of `key` as plain text (what `omo trace URL` prints).
+pub fn journey_text(key: &LotKey, events: &[Value]) -> String {
+    let journey = Journey::from_events(key, events);
+    let mut out = format!("GTIN {}", journey.gtin);
+    if !journey.lot.is_empty() {
+        out.push_str(&format!(", lot {}", journey.lot));
+    }
+    out.push('\n');
+    if let Some(origin) = &journey.origin {
+        out.push_str(&format!("origin: {}", origin.farm));
+        if let Some(country) = &origin.country {
+            out.push_str(&format!(", {country}"));
+        }
+        if let Some(date) = origin.harvest_date {
+            out.push_str(&format!(", harvested {date}"));
+        }
+        if !origin.certificates.is_empty() {
+            out.push_str(&format!(", certified {}", origin.certificates.join(", ")));
+        }
+        out.push('\n');
+    }
+    if journey.steps.is_empty() {
+        out.push_str("no events recorded\n");
+    }
+    for step in &journey.steps {
+        out.push_str(&format!("{}  {:<18} {}\n", step.time, step.what, place_words(&step.place)));
+        for detail in &step.details {
+            out.push_str(&format!("{:width$}    {detail}\n", "", width = step.time.len()));
+        }
+    }
+    out
+}
+
+/// Runs `omo label GTIN LOT`.
+pub async fn label(args: LabelArgs) -> anyhow::Result<()> {
+    let gtin = omo_cloud::gtin::normalize(&args.gtin).map_err(|e| UsageError(format!("GTIN: {e}")))?;
+    if args.lot.is_empty() || args.lot.len() > 20 || args.lot.chars().any(char::is_control) {
+        bail!(UsageError("a lot (GS1 AI 10) is 1 to 20 printable characters".into()));
+    }
+    let key = LotKey { gtin, lot: args.lot.clone() };
+    let url = format!("{}{}", args.resolver.trim_end_matches('/'), key.path().unwrap_or_default());
+    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .context("the link does not fit in a QR code")?;
+    let module = args.module.clamp(1, 64);
+    match &args.out {
+        None => {
+            println!("{url}");
+            println!(
+                "{}",
+                code.render::<char>()
+                    .quiet_zone(true)
+                    .module_dimensions(2, 1)
+                    .dark_color('█')
+                    .light_color(' ')
+                    .build()
+            );
+        }
+        Some(path) => {
+            let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+            match extension.as_deref() {
+                Some("svg") => {
+                    let svg = code
+                        .render::<qrcode::render::svg::Color<'_>>()
+                        .quiet_zone(true)
+                        .module_dimensions(module, module)
+                        .build();
+                    std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+                }
+                Some("png") => {
+                    qr_png(&code, module)
+                        .save_with_format(path, image::ImageFormat::Png)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
+                _ => bail!(UsageError(format!("--out {}: give a .png or .svg file", path.display()))),
+            }
+            println!("{url}");
+            eprintln!("QR code written to {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// The code as a grey-scale image: `module` pixels per module, a 4-module quiet zone.
+pub fn qr_png(code: &qrcode::QrCode, module: u32) -> image::GrayImage {
+    let width = code.width() as u32;
+    let quiet = 4;
+    let side = (width + 2 * quiet) * module;
+    let colors = code.to_colors();
+    image::GrayImage::from_fn(side, side, |x, y| {
+        let (mx, my) = (x / module, y / module);
+        let dark = mx >= quiet
+            && my >= quiet
+            && mx < quiet + width
+            && my < quiet + width
+            && colors[((my - quiet) * width + (mx - quiet)) as usize] == qrcode::Color::Dark;
+        image::Luma([if dark { 0 } else { 255 }])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resolver_replaces_the_links_host() {
+        assert_eq!(
+            lookup_url("https://id.gs1.org/01/02000420000008/10/P-1", Some("http://127.0.0.1:8081/")).unwrap(),
+            "http://127.0.0.1:8081/01/02000420000008/10/P-1"
+        );
+        assert_eq!(lookup_url("https://x/01/1", None).unwrap(), "https://x/01/1");
+    }
+
+    #[test]
+    fn a_png_code_has_its_quiet_zone() {
+        let code = qrcode::QrCode::new(b"https://id.gs1.org/01/02000420000008/10/P-1").unwrap();
+        let png = qr_png(&code, 2);
+        assert_eq!(png.width(), (code.width() as u32 + 8) * 2);
+        assert_eq!(png.get_pixel(0, 0).0[0], 255);
+        assert_eq!(png.get_pixel(8, 8).0[0], 0); // the finder pattern's corner
+    }
+}
