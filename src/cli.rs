@@ -35,6 +35,8 @@ pub enum Command {
     Weigh(WeighArgs),
     /// What the shopper's phone app does: enroll a wallet, show its payment code.
     Shopper(ShopperArgs),
+    /// A rider's client: receive dispatch orders, accept, report progress.
+    Rider(crate::rider::RiderArgs),
 }
 
 #[derive(Debug, Args)]

@@ -8,12 +8,14 @@
 //! | [`broker`] | the embedded MQTT broker (`omo up`, `omo broker`) |
 //! | [`services`] | `omo cloud`, `omo edge` |
 //! | [`tools`] | `omo catalog`, `omo barcode`, `omo scan`, `omo weigh`, `omo shopper` |
+//! | [`rider`] | `omo rider`: a delivery rider's client |
 //!
 //! Exit status: 0 on success, 64 for a bad config or bad arguments, 1 for any other failure.
 
 mod broker;
 mod cli;
 mod demo;
+mod rider;
 mod services;
 mod tools;
 mod up;
@@ -67,6 +69,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Scan(args) => tools::scan(args).await,
         Command::Weigh(args) => tools::weigh(args).await,
         Command::Shopper(args) => tools::shopper(args).await,
+        Command::Rider(args) => rider::run(args).await,
     }
 }
 

@@ -123,7 +123,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         weight_security: Default::default(),
         lanes: lane_configs,
         exits: Vec::new(),
-        operators: Vec::new(),
+        delivery: Default::default(),
+        operators: omo_edge::web::demo_operators(),
     };
     edge.validate()
         .map_err(|e| anyhow::anyhow!("demo edge config: {e}"))?;
@@ -142,7 +143,14 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
 
     print_banner(&args, &mqtt_url, &data);
 
-    // 4. Shoppers.
+    // 4. Riders, and shoppers.
+    tasks.spawn(crate::rider::run_simulated_riders(
+        mqtt_url.clone(),
+        31.2304,
+        121.4737,
+        4,
+        shutdown.clone(),
+    ));
     if args.demo {
         for lane in demo_lanes {
             let cloud_url = cloud_url.clone();
@@ -205,6 +213,8 @@ fn print_banner(args: &UpArgs, mqtt_url: &str, data: &std::path::Path) {
          \n  cloud HTTP                 http://127.0.0.1:{chttp}/  (/healthz, /metrics)\
          \n  MQTT broker ({broker})      {mqtt_url}    (omo/v1/stores/SH-001/#)\
          \n  data                       {data}\
+         \n\n  operator logins (demo)     manager / manager, attendant / attendant\
+         \n  lane screens               http://127.0.0.1:{http}/lanes/1/screen ...\
          \n\n{demo}Ctrl-C stops the store.\n",
         lanes = args.lanes,
         http = args.http_port,

@@ -32,6 +32,13 @@ const ENV_KEYS: &[&str] = &[
     "mqtt.username",
     "mqtt.password",
     "mqtt.client_id",
+    "delivery.rider_speed_mps",
+    "delivery.rider_capacity",
+    "delivery.accept_timeout_secs",
+    "delivery.batch_angle_deg",
+    "delivery.warn_margin_secs",
+    "delivery.rider_stale_secs",
+    "delivery.tick_ms",
 ];
 
 /// A store's edge.
@@ -68,6 +75,9 @@ pub struct EdgeConfig {
     /// In-store variable-measure barcode formats (fresh food labelled by the store's scales).
     #[serde(default)]
     pub variable_measure: VariableMeasureFormats,
+    /// Home delivery dispatch (`[delivery]`).
+    #[serde(default)]
+    pub delivery: crate::delivery::config::DeliveryConfig,
     /// Weight security on the bagging scales.
     #[serde(default)]
     pub weight_security: WeightRules,

@@ -139,6 +139,7 @@ pub async fn run(
             }
         });
     }
+    tasks.spawn(delivery::run(ctx.clone(), cancel.clone()));
     for (exit_id, devices) in exits {
         tasks.spawn(exit::run_exit(
             ctx.clone(),
@@ -155,12 +156,12 @@ pub async fn run(
         "edge running"
     );
     let shutdown = cancel.clone();
-    let served = axum::serve(
-        http,
-        api::router(ctx.clone()).merge(exit::routes().with_state(ctx.clone())),
-    )
-    .with_graceful_shutdown(async move { shutdown.cancelled().await })
-    .await;
+    let routes = exit::routes()
+        .merge(delivery::routes())
+        .with_state(ctx.clone());
+    let served = axum::serve(http, api::router(ctx.clone()).merge(routes))
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await;
     cancel.cancel();
     tasks.wait().await;
     served.map_err(EdgeError::Http)

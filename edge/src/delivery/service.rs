@@ -19,7 +19,6 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::DeliveryHost;
-use super::config::DeliveryConfig;
 use super::dispatch::{Action, Dispatcher, OpenOrder, OrderStatus, Rider, RiderEvent};
 use super::geo::Position;
 use super::order::{DeliveryOrder, OrderRequest, Refusal, Shop};
@@ -174,10 +173,7 @@ pub async fn board(host: &impl DeliveryHost, now: DateTime<Utc>) -> Result<Value
 
 /// Runs the dispatcher until `cancel`: consumes rider events, offers orders, lapses offers.
 pub async fn run<H: DeliveryHost>(host: Arc<H>, cancel: CancellationToken) {
-    let settings = DeliveryConfig::from_env().unwrap_or_else(|error| {
-        warn!(%error, "bad delivery settings in the environment; using the defaults");
-        DeliveryConfig::default()
-    });
+    let settings = host.edge_config().delivery.clone();
     let shop = shop(host.as_ref());
     let mut dispatcher = Dispatcher::new(shop.position, settings.rules());
     match open_orders(host.as_ref()).await {
