@@ -37,6 +37,10 @@ pub enum Command {
     Shopper(ShopperArgs),
     /// A rider's client: receive dispatch orders, accept, report progress.
     Rider(crate::rider::RiderArgs),
+    /// Look up a product's origin from its QR code (GS1 Digital Link), or record a lot's life at the edge.
+    Trace(crate::trace_cli::TraceArgs),
+    /// Make the QR code (PNG or SVG) of a lot's GS1 Digital Link.
+    Label(crate::trace_cli::LabelArgs),
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +66,12 @@ pub struct UpArgs {
     /// Port of the embedded MQTT broker.
     #[arg(long, default_value_t = 1883)]
     pub mqtt_port: u16,
+    /// mosquitto password file for the embedded broker (default: anonymous access).
+    #[arg(long)]
+    pub mqtt_passwords: Option<PathBuf>,
+    /// mosquitto ACL file for the embedded broker (default: no ACL).
+    #[arg(long)]
+    pub mqtt_acl: Option<PathBuf>,
     /// Port of the cloud's gRPC server.
     #[arg(long, default_value_t = 50051)]
     pub grpc_port: u16,
@@ -108,6 +118,12 @@ pub struct BrokerArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:1883")]
     pub listen: String,
+    /// mosquitto password file (`mosquitto_passwd`); clients must log in. Default: anonymous.
+    #[arg(long)]
+    pub passwords: Option<PathBuf>,
+    /// mosquitto ACL file (e.g. deploy/mosquitto/acl). Default: everyone reads and writes all.
+    #[arg(long)]
+    pub acl: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@
 //! | [`services`] | `omo cloud`, `omo edge` |
 //! | [`tools`] | `omo catalog`, `omo barcode`, `omo scan`, `omo weigh`, `omo shopper` |
 //! | [`rider`] | `omo rider`: a delivery rider's client |
+//! | [`trace_cli`] | `omo trace`, `omo label`: product origins and their QR codes |
 //!
 //! Exit status: 0 on success, 64 for a bad config or bad arguments, 1 for any other failure.
 
@@ -18,6 +19,7 @@ mod demo;
 mod rider;
 mod services;
 mod tools;
+mod trace_cli;
 mod up;
 
 use std::process::ExitCode;
@@ -70,6 +72,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Weigh(args) => tools::weigh(args).await,
         Command::Shopper(args) => tools::shopper(args).await,
         Command::Rider(args) => rider::run(args).await,
+        Command::Trace(args) => trace_cli::trace(args).await,
+        Command::Label(args) => trace_cli::label(args).await,
     }
 }
 
@@ -82,6 +86,8 @@ fn init_logging(verbose: u8, command: &Command) {
             | Command::Weigh(_)
             | Command::Shopper(_)
             | Command::Catalog(_)
+            | Command::Trace(_)
+            | Command::Label(_)
     );
     let default = match (verbose, quiet) {
         (0, true) => "warn",

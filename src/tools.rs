@@ -60,6 +60,28 @@ pub async fn upsert_catalog(
     Ok((changed, version))
 }
 
+/// Sends promotions and coupon campaigns to the cloud's catalog.
+pub async fn upsert_offers(
+    cloud: &str,
+    promotions: Vec<omo_proto::catalog::Promotion>,
+    campaigns: Vec<omo_proto::catalog::CouponCampaign>,
+) -> anyhow::Result<()> {
+    let mut client = CatalogServiceClient::connect(cloud.to_string())
+        .await
+        .with_context(|| format!("cannot reach the cloud at {cloud}"))?;
+    client
+        .upsert(UpsertRequest {
+            promotions,
+            campaigns,
+            ..Default::default()
+        })
+        .await
+        .map_err(|status| {
+            anyhow::anyhow!("the cloud refused the promotions: {}", status.message())
+        })?;
+    Ok(())
+}
+
 /// `omo barcode DATA`.
 pub fn barcode(args: BarcodeArgs) -> anyhow::Result<()> {
     let data = args.data.replace("<GS>", "\u{1d}");

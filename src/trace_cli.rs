@@ -95,15 +95,24 @@ pub async fn trace(args: TraceArgs) -> anyhow::Result<()> {
         (Some(TraceCommand::Import(import)), _) => import_file(import).await,
         (Some(TraceCommand::Transform(transform)), _) => record_transform(transform).await,
         (None, Some(url)) => look_up(&url, args.resolver.as_deref(), args.json).await,
-        (None, None) => Err(UsageError("give a Digital Link URL, or `import` / `transform`".into()).into()),
+        (None, None) => {
+            Err(UsageError("give a Digital Link URL, or `import` / `transform`".into()).into())
+        }
     }
 }
 
-async fn open_edge(config: &std::path::Path) -> anyhow::Result<(omo_edge::EdgeConfig, omo_edge::store::Store)> {
+async fn open_edge(
+    config: &std::path::Path,
+) -> anyhow::Result<(omo_edge::EdgeConfig, omo_edge::store::Store)> {
     let config = omo_edge::EdgeConfig::load(config).map_err(|e| UsageError(e.to_string()))?;
     let store = omo_edge::store::Store::open(&config.data_dir)
         .await
-        .with_context(|| format!("opening the edge's store under {}", config.data_dir.display()))?;
+        .with_context(|| {
+            format!(
+                "opening the edge's store under {}",
+                config.data_dir.display()
+            )
+        })?;
     Ok((config, store))
 }
 
@@ -111,24 +120,34 @@ async fn import_file(args: ImportArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| UsageError(format!("cannot read {}: {e}", args.file.display())))?;
     let (config, store) = open_edge(&args.config).await?;
-    let events = omo_edge::trace_import::events_from_file(&text, &config.store_id, chrono::Utc::now())
-        .map_err(|e| UsageError(format!("{}: {e}", args.file.display())))?;
+    let events =
+        omo_edge::trace_import::events_from_file(&text, &config.store_id, chrono::Utc::now())
+            .map_err(|e| UsageError(format!("{}: {e}", args.file.display())))?;
     omo_edge::trace_import::enqueue(&store, &config.store_id, &events).await?;
     for event in &events {
-        println!("{}", serde_json::json!({
-            "eventID": event["eventID"],
-            "type": event["type"],
-            "bizStep": event["bizStep"],
-        }));
+        println!(
+            "{}",
+            serde_json::json!({
+                "eventID": event["eventID"],
+                "type": event["type"],
+                "bizStep": event["bizStep"],
+            })
+        );
     }
-    eprintln!("{} event(s) queued for omo/v1/stores/{}/trace", events.len(), config.store_id);
+    eprintln!(
+        "{} event(s) queued for omo/v1/stores/{}/trace",
+        events.len(),
+        config.store_id
+    );
     Ok(())
 }
 
 async fn record_transform(args: TransformArgs) -> anyhow::Result<()> {
     use omo_edge::trace_import::{parse_lot_quantity, transformation_events};
     let parse = |list: &[String]| -> Result<Vec<_>, UsageError> {
-        list.iter().map(|s| parse_lot_quantity(s).map_err(|e| UsageError(e.to_string()))).collect()
+        list.iter()
+            .map(|s| parse_lot_quantity(s).map_err(|e| UsageError(e.to_string())))
+            .collect()
     };
     let at = match &args.at {
         Some(at) => chrono::DateTime::parse_from_rfc3339(at)
@@ -144,10 +163,14 @@ async fn record_transform(args: TransformArgs) -> anyhow::Result<()> {
         transformation_id: None,
     };
     let (config, store) = open_edge(&args.config).await?;
-    let events = transformation_events(&transformation, &config.store_id).map_err(|e| UsageError(e.to_string()))?;
+    let events = transformation_events(&transformation, &config.store_id)
+        .map_err(|e| UsageError(e.to_string()))?;
     omo_edge::trace_import::enqueue(&store, &config.store_id, &events).await?;
     for event in &events {
-        println!("{}", serde_json::json!({ "eventID": event["eventID"], "type": event["type"] }));
+        println!(
+            "{}",
+            serde_json::json!({ "eventID": event["eventID"], "type": event["type"] })
+        );
     }
     Ok(())
 }
@@ -171,9 +194,15 @@ pub fn lookup_url(url: &str, resolver: Option<&str>) -> anyhow::Result<String> {
 }
 
 async fn look_up(url: &str, resolver: Option<&str>, json: bool) -> anyhow::Result<()> {
-    let key = link::parse(url).ok_or_else(|| UsageError(format!("{url:?} names no GTIN (expected .../01/{{gtin}}[/10/{{lot}}])")))?;
+    let key = link::parse(url).ok_or_else(|| {
+        UsageError(format!(
+            "{url:?} names no GTIN (expected .../01/{{gtin}}[/10/{{lot}}])"
+        ))
+    })?;
     let target = lookup_url(url, resolver)?;
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
     let response = client
         .get(&target)
         .header(reqwest::header::ACCEPT, "application/json")
@@ -181,9 +210,15 @@ async fn look_up(url: &str, resolver: Option<&str>, json: bool) -> anyhow::Resul
         .await
         .with_context(|| format!("GET {target}"))?;
     let status = response.status();
-    let body: Value = response.json().await.with_context(|| format!("GET {target}: not JSON"))?;
+    let body: Value = response
+        .json()
+        .await
+        .with_context(|| format!("GET {target}: not JSON"))?;
     if status == reqwest::StatusCode::NOT_FOUND {
-        bail!("not found: {}", body["error"].as_str().unwrap_or("unknown product or lot"));
+        bail!(
+            "not found: {}",
+            body["error"].as_str().unwrap_or("unknown product or lot")
+        );
     }
     if !status.is_success() {
         bail!("GET {target}: {status}");
@@ -226,9 +261,18 @@ pub fn journey_text(key: &LotKey, events: &[Value]) -> String {
         out.push_str("no events recorded\n");
     }
     for step in &journey.steps {
-        out.push_str(&format!("{}  {:<18} {}\n", step.time, step.what, place_words(&step.place)));
+        out.push_str(&format!(
+            "{}  {:<18} {}\n",
+            step.time,
+            step.what,
+            place_words(&step.place)
+        ));
         for detail in &step.details {
-            out.push_str(&format!("{:width$}    {detail}\n", "", width = step.time.len()));
+            out.push_str(&format!(
+                "{:width$}    {detail}\n",
+                "",
+                width = step.time.len()
+            ));
         }
     }
     out
@@ -236,12 +280,22 @@ pub fn journey_text(key: &LotKey, events: &[Value]) -> String {
 
 /// Runs `omo label GTIN LOT`.
 pub async fn label(args: LabelArgs) -> anyhow::Result<()> {
-    let gtin = omo_cloud::gtin::normalize(&args.gtin).map_err(|e| UsageError(format!("GTIN: {e}")))?;
+    let gtin =
+        omo_cloud::gtin::normalize(&args.gtin).map_err(|e| UsageError(format!("GTIN: {e}")))?;
     if args.lot.is_empty() || args.lot.len() > 20 || args.lot.chars().any(char::is_control) {
-        bail!(UsageError("a lot (GS1 AI 10) is 1 to 20 printable characters".into()));
+        bail!(UsageError(
+            "a lot (GS1 AI 10) is 1 to 20 printable characters".into()
+        ));
     }
-    let key = LotKey { gtin, lot: args.lot.clone() };
-    let url = format!("{}{}", args.resolver.trim_end_matches('/'), key.path().unwrap_or_default());
+    let key = LotKey {
+        gtin,
+        lot: args.lot.clone(),
+    };
+    let url = format!(
+        "{}{}",
+        args.resolver.trim_end_matches('/'),
+        key.path().unwrap_or_default()
+    );
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
         .context("the link does not fit in a QR code")?;
     let module = args.module.clamp(1, 64);
@@ -259,7 +313,10 @@ pub async fn label(args: LabelArgs) -> anyhow::Result<()> {
             );
         }
         Some(path) => {
-            let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+            let extension = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase);
             match extension.as_deref() {
                 Some("svg") => {
                     let svg = code
@@ -267,14 +324,18 @@ pub async fn label(args: LabelArgs) -> anyhow::Result<()> {
                         .quiet_zone(true)
                         .module_dimensions(module, module)
                         .build();
-                    std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+                    std::fs::write(path, svg)
+                        .with_context(|| format!("writing {}", path.display()))?;
                 }
                 Some("png") => {
                     qr_png(&code, module)
                         .save_with_format(path, image::ImageFormat::Png)
                         .with_context(|| format!("writing {}", path.display()))?;
                 }
-                _ => bail!(UsageError(format!("--out {}: give a .png or .svg file", path.display()))),
+                _ => bail!(UsageError(format!(
+                    "--out {}: give a .png or .svg file",
+                    path.display()
+                ))),
             }
             println!("{url}");
             eprintln!("QR code written to {}", path.display());
@@ -307,10 +368,17 @@ mod tests {
     #[test]
     fn a_resolver_replaces_the_links_host() {
         assert_eq!(
-            lookup_url("https://id.gs1.org/01/02000420000008/10/P-1", Some("http://127.0.0.1:8081/")).unwrap(),
+            lookup_url(
+                "https://id.gs1.org/01/02000420000008/10/P-1",
+                Some("http://127.0.0.1:8081/")
+            )
+            .unwrap(),
             "http://127.0.0.1:8081/01/02000420000008/10/P-1"
         );
-        assert_eq!(lookup_url("https://x/01/1", None).unwrap(), "https://x/01/1");
+        assert_eq!(
+            lookup_url("https://x/01/1", None).unwrap(),
+            "https://x/01/1"
+        );
     }
 
     #[test]

@@ -24,6 +24,8 @@ use crate::services::{bind, shutdown_on_signal};
 
 /// The demo store's products.
 const DEMO_CATALOG: &str = include_str!("../cloud/data/demo-catalog.csv");
+/// The demo store's promotions and coupon campaigns.
+const DEMO_PROMOTIONS: &str = include_str!("../cloud/data/demo-promotions.json");
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let data = args.data.clone();
@@ -37,7 +39,11 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         Some(url) => url.clone(),
         None => {
             let listen = SocketAddr::from(([127, 0, 0, 1], args.mqtt_port));
-            crate::broker::start(listen).await?;
+            let access = crate::broker::Access::from_files(
+                args.mqtt_passwords.as_deref(),
+                args.mqtt_acl.as_deref(),
+            )?;
+            crate::broker::start_with(listen, access).await?;
             format!("mqtt://{listen}")
         }
     };
@@ -50,6 +56,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .database_url
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", data.join("cloud.db").display()));
+    // The cloud's trace store follows every store's trace topic on the same broker.
+    cloud.mqtt_url = Some(mqtt_url.clone());
     let grpc = bind(&cloud.grpc_listen.to_string()).await?;
     let http = bind(&cloud.http_listen.to_string()).await?;
     let cloud_url = format!("http://{}", cloud.grpc_listen);
@@ -65,6 +73,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let products = omo_cloud::catalog_csv::parse_catalog_csv(DEMO_CATALOG.as_bytes())
         .context("the demo catalog")?;
     let (_, version) = retry(|| crate::tools::upsert_catalog(&cloud_url, products.clone())).await?;
+    let (promotions, campaigns) =
+        omo_cloud::parse_promotions_json(DEMO_PROMOTIONS).context("the demo promotions")?;
+    crate::tools::upsert_offers(&cloud_url, promotions, campaigns).await?;
     info!(products = products.len(), version, "demo catalog loaded");
 
     // 3. Simulated devices, and the edge.

@@ -68,7 +68,12 @@ async fn checkout(kind: BrokerKind) {
         .await;
     assert_eq!(event["bizStep"], "retail_selling");
     assert_eq!(event["disposition"], "retail_sold");
-    assert!(event["eventID"].as_str().unwrap().starts_with("urn:uuid:"));
+    assert!(
+        event["eventID"]
+            .as_str()
+            .unwrap()
+            .starts_with("ni:///sha-256;")
+    );
     let classes: Vec<&str> = event["quantityList"]
         .as_array()
         .unwrap()

@@ -49,11 +49,14 @@ pub async fn sync_once(
             .map_err(|status| format!("cloud: {}", status.message()))?
             .into_inner();
         let latest = response.latest_version;
+        let response_reached = response.reached_version;
         let (products, promotions, campaigns) =
             (response.products, response.promotions, response.campaigns);
         let count = products.len() + promotions.len() + campaigns.len();
         // A page of products may stop short of the latest version; promotions come whole.
-        let reached = products.last().map_or(latest, |p| p.version);
+        // Every change up to `reached_version` is in this answer (a page may stop short of the
+        // latest version; the next request resumes from here).
+        let reached = response_reached.max(since);
         ctx.store
             .save_catalog(&products, &promotions, &campaigns, reached)
             .await

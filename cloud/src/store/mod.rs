@@ -205,6 +205,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "promotions_and_coupons",
         include_str!("../../migrations/sqlite/20261123100000_promotions_and_coupons.sql"),
     ),
+    (
+        20261123200000,
+        "trace",
+        include_str!("../../migrations/sqlite/20261123200000_trace.sql"),
+    ),
 ];
 
 /// `migrations/postgres`, in version order.
@@ -218,6 +223,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         20261123100000,
         "promotions_and_coupons",
         include_str!("../../migrations/postgres/20261123100000_promotions_and_coupons.sql"),
+    ),
+    (
+        20261123200000,
+        "trace",
+        include_str!("../../migrations/postgres/20261123200000_trace.sql"),
     ),
 ];
 

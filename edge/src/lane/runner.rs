@@ -397,13 +397,15 @@ impl Runner {
             retain: true,
         }];
         if let Some(sale) = sale {
-            let event_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
             let place = Place {
                 store_id: store_id.clone(),
                 lane_id: self.lane.id.clone(),
             };
+            // The eventID is the CBV 2.0 event hash: the same sale always has the same id.
+            let event = epcis::with_event_hash(epcis::sale_event(sale, &place, ""));
+            let event_id = event["eventID"].as_str().unwrap_or_default().to_string();
             messages.push(OutboxMessage {
-                payload: serde_json::to_vec(&epcis::sale_event(sale, &place, &event_id))?,
+                payload: serde_json::to_vec(&event)?,
                 id: event_id,
                 topic: topics::trace(store_id),
                 retain: false,

@@ -1,0 +1,160 @@
+//! MQTT topic names and filters (MQTT 3.1.1 §4.7): validity, `+`/`#` matching, and whether two
+//! filters can match a common topic (used to decide a SUBSCRIBE against the ACL).
+
+/// Whether `topic` is a valid topic name for PUBLISH: not empty, no wildcards, no NUL.
+pub fn valid_topic(topic: &str) -> bool {
+    !topic.is_empty() && !topic.contains(['+', '#', '\0'])
+}
+
+/// Whether `filter` is a valid topic filter: `+` and `#` only as whole levels, `#` only last.
+pub fn valid_filter(filter: &str) -> bool {
+    if filter.is_empty() || filter.contains('\0') {
+        return false;
+    }
+    let levels: Vec<&str> = filter.split('/').collect();
+    let last = levels.len() - 1;
+    levels.iter().enumerate().all(|(i, level)| match *level {
+        "#" => i == last,
+        "+" => true,
+        other => !other.contains(['+', '#']),
+    })
+}
+
+/// Whether the topic name `topic` matches the filter `filter`. Topics starting with `$` are not
+/// matched by a filter starting with a wildcard (MQTT 3.1.1 §4.7.2).
+pub fn matches(filter: &str, topic: &str) -> bool {
+    if topic.starts_with('$') && filter.starts_with(['+', '#']) {
+        return false;
+    }
+    let mut topic_levels = topic.split('/');
+    for level in filter.split('/') {
+        match level {
+            "#" => return true,
+            "+" => {
+                if topic_levels.next().is_none() {
+                    return false;
+                }
+            }
+            literal => {
+                if topic_levels.next() != Some(literal) {
+                    return false;
+                }
+            }
+        }
+    }
+    topic_levels.next().is_none()
+}
+
+/// Whether some topic name could match both filters `a` and `b` (each may hold wildcards).
+pub fn overlap(a: &str, b: &str) -> bool {
+    // A `$` topic is matched only by filters that spell its `$` level out.
+    if a.starts_with('$') != b.starts_with('$') {
+        return false;
+    }
+    let mut a_levels = a.split('/');
+    let mut b_levels = b.split('/');
+    loop {
+        match (a_levels.next(), b_levels.next()) {
+            // `#` also matches its parent level, so `a/#` and `a` overlap.
+            (Some("#"), _) | (_, Some("#")) => return true,
+            (None, None) => return true,
+            (Some(x), Some(y)) => {
+                if x != "+" && y != "+" && x != y {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plus_matches_exactly_one_level() {
+        assert!(matches(
+            "omo/v1/riders/+/dispatch",
+            "omo/v1/riders/r1/dispatch"
+        ));
+        assert!(!matches(
+            "omo/v1/riders/+/dispatch",
+            "omo/v1/riders/dispatch"
+        ));
+        assert!(!matches(
+            "omo/v1/riders/+/dispatch",
+            "omo/v1/riders/a/b/dispatch"
+        ));
+        assert!(matches("+", "a"));
+        assert!(!matches("+", "a/b"));
+        assert!(matches("a/+", "a/"));
+        assert!(matches("+/+", "/a"));
+    }
+
+    #[test]
+    fn hash_matches_the_parent_and_every_level_below() {
+        assert!(matches("omo/v1/stores/SH-001/#", "omo/v1/stores/SH-001"));
+        assert!(matches(
+            "omo/v1/stores/SH-001/#",
+            "omo/v1/stores/SH-001/lanes/1/state"
+        ));
+        assert!(!matches(
+            "omo/v1/stores/SH-001/#",
+            "omo/v1/stores/SH-002/lanes/1/state"
+        ));
+        assert!(matches("#", "a/b/c"));
+        assert!(matches("omo/v1/stores/+/#", "omo/v1/stores/SH-9/trace"));
+    }
+
+    #[test]
+    fn literal_filters_match_only_themselves() {
+        assert!(matches("a/b", "a/b"));
+        assert!(!matches("a/b", "a/b/c"));
+        assert!(!matches("a/b/c", "a/b"));
+        assert!(!matches("a/b", "a/B"));
+    }
+
+    #[test]
+    fn wildcards_at_the_start_do_not_match_dollar_topics() {
+        assert!(!matches("#", "$SYS/broker/uptime"));
+        assert!(!matches("+/broker/uptime", "$SYS/broker/uptime"));
+        assert!(matches("$SYS/#", "$SYS/broker/uptime"));
+    }
+
+    #[test]
+    fn filters_and_topics_are_validated() {
+        assert!(valid_filter("a/+/b/#"));
+        assert!(valid_filter("#"));
+        assert!(!valid_filter("a/#/b"));
+        assert!(!valid_filter("a/b+"));
+        assert!(!valid_filter(""));
+        assert!(valid_topic("a/b"));
+        assert!(!valid_topic("a/+"));
+        assert!(!valid_topic(""));
+    }
+
+    #[test]
+    fn overlapping_filters_share_a_topic() {
+        assert!(overlap(
+            "omo/v1/riders/+/dispatch",
+            "omo/v1/riders/r1/dispatch"
+        ));
+        assert!(!overlap(
+            "omo/v1/riders/r2/dispatch",
+            "omo/v1/riders/r1/dispatch"
+        ));
+        assert!(overlap("omo/v1/#", "omo/v1/riders/r1/dispatch"));
+        assert!(overlap(
+            "omo/v1/stores/+/#",
+            "omo/v1/stores/SH-001/lanes/+/state"
+        ));
+        assert!(!overlap("omo/v1/stores/+/#", "omo/v1/riders/#"));
+        assert!(overlap("a/#", "a"));
+        assert!(overlap("a", "a/#"));
+        assert!(!overlap("a", "a/b"));
+        assert!(!overlap("a/b/c", "a/+"));
+        assert!(!overlap("#", "$SYS/x"));
+        assert!(overlap("$SYS/#", "$SYS/x"));
+    }
+}

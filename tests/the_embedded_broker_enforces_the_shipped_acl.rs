@@ -1,0 +1,342 @@
+//! `omo broker --passwords FILE --acl deploy/mosquitto/acl` enforces what the shipped mosquitto
+//! configuration does (the same checks as `a_rider_cannot_read_another_riders_dispatch_topic`,
+//! which runs mosquitto): rider A receives none of rider B's assignments, even when subscribing to
+//! B's topic or to `+`; an edge cannot write another store's topics, nor a rider another rider's
+//! events; clients without the right password are refused at CONNECT.
+
+#[path = "support/delivery.rs"]
+mod delivery;
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use delivery::{Client, USERS, password};
+use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet};
+use serde_json::json;
+use support::{Process, free_port, wait_for_port};
+
+/// `omo broker` with a `mosquitto_passwd` file for [`USERS`] and the shipped ACL plus an
+/// `observer` who may read everything (as the mosquitto fixture adds).
+async fn embedded_broker_with_the_shipped_acl(dir: &Path) -> Option<(u16, Process)> {
+    let Some(tool) = ["/usr/bin/mosquitto_passwd", "/usr/sbin/mosquitto_passwd"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+    else {
+        eprintln!(
+            "\n!!! SKIPPED: mosquitto_passwd is not installed (apt-get install mosquitto): \
+             cannot make the password file, the embedded broker's ACL is NOT tested !!!\n"
+        );
+        return None;
+    };
+    let passwd = dir.join("passwd");
+    std::fs::write(&passwd, "").unwrap();
+    for user in USERS {
+        let status = std::process::Command::new(tool)
+            .args(["-b", passwd.to_str().unwrap(), user, &password(user)])
+            .status()
+            .unwrap();
+        assert!(status.success(), "mosquitto_passwd failed for {user}");
+    }
+    let shipped: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/mosquitto/acl");
+    let mut acl = std::fs::read_to_string(shipped).unwrap();
+    acl.push_str("\n# test only\nuser observer\ntopic read omo/v1/#\n");
+    let acl_path = dir.join("acl");
+    std::fs::write(&acl_path, acl).unwrap();
+    let port = free_port();
+    let process = Process::omo(
+        "broker",
+        &[
+            "broker",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--passwords",
+            passwd.to_str().unwrap(),
+            "--acl",
+            acl_path.to_str().unwrap(),
+        ],
+        dir,
+    );
+    wait_for_port(port, "omo broker with the shipped ACL", Some(&process)).await;
+    Some((port, process))
+}
+
+/// The CONNACK code the broker answers for these credentials.
+async fn connack(port: u16, login: Option<(&str, &str)>) -> ConnectReturnCode {
+    let mut options = MqttOptions::new(format!("probe-{}", free_port()), "127.0.0.1", port);
+    if let Some((user, pw)) = login {
+        options.set_credentials(user, pw);
+    }
+    let (_client, mut eventloop) = AsyncClient::new(options, 10);
+    tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(ack))) => return ack.code,
+                Ok(_) => {}
+                Err(rumqttc::ConnectionError::ConnectionRefused(code)) => return code,
+                Err(error) => panic!("no CONNACK: {error}"),
+            }
+        }
+    })
+    .await
+    .expect("a CONNACK within 5 s")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_embedded_broker_enforces_the_shipped_acl() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((port, _broker)) = embedded_broker_with_the_shipped_acl(dir.path()).await else {
+        return;
+    };
+
+    assert_eq!(
+        connack(port, Some(("rider-a", "pw-rider-a"))).await,
+        ConnectReturnCode::Success
+    );
+    assert_eq!(
+        connack(port, Some(("rider-a", "pw-rider-b"))).await,
+        ConnectReturnCode::BadUserNamePassword
+    );
+    assert_eq!(
+        connack(port, Some(("stranger", "pw-stranger"))).await,
+        ConnectReturnCode::BadUserNamePassword
+    );
+    assert_eq!(connack(port, None).await, ConnectReturnCode::NotAuthorized);
+
+    let mut a = Client::connect(
+        port,
+        "rider-a",
+        &[
+            "omo/v1/riders/rider-a/dispatch",
+            "omo/v1/riders/rider-b/dispatch",
+            "omo/v1/riders/+/dispatch",
+        ],
+    )
+    .await;
+    let mut b = Client::connect(port, "rider-b", &["omo/v1/riders/rider-b/dispatch"]).await;
+    let mut observer = Client::connect(port, "observer", &["omo/v1/#"]).await;
+    let edge = Client::connect(port, "edge-SH-001", &[]).await;
+
+    edge.publish(
+        "omo/v1/riders/rider-b/dispatch",
+        &json!({"id": "m-b", "order_id": "for-b"}),
+    )
+    .await;
+    edge.publish(
+        "omo/v1/riders/rider-a/dispatch",
+        &json!({"id": "m-a", "order_id": "for-a"}),
+    )
+    .await;
+    // Not allowed: another store's topic, and rider A speaking as rider B.
+    edge.publish(
+        "omo/v1/stores/SH-002/delivery/orders",
+        &json!({"id": "m-x"}),
+    )
+    .await;
+    edge.publish(
+        "omo/v1/stores/SH-001/delivery/orders",
+        &json!({"id": "m-own-store"}),
+    )
+    .await;
+    a.publish(
+        "omo/v1/riders/rider-b/events",
+        &json!({"id": "m-spoof", "rider_id": "rider-b", "event": "accepted", "order_id": "for-b"}),
+    )
+    .await;
+    a.publish(
+        "omo/v1/riders/rider-a/events",
+        &json!({"id": "m-own", "rider_id": "rider-a", "event": "location", "lat": 31.23, "lon": 121.47}),
+    )
+    .await;
+
+    b.wait_for(Duration::from_secs(5), "B's own assignment", |_, v| {
+        v["id"] == "m-b"
+    })
+    .await;
+    let got_a = a.drain(Duration::from_secs(2)).await;
+    let ids: Vec<_> = got_a.iter().map(|(_, v)| v["id"].clone()).collect();
+    assert!(
+        ids.contains(&json!("m-a")),
+        "A must get its own assignment: {got_a:?}"
+    );
+    assert!(
+        !ids.contains(&json!("m-b")),
+        "A read B's assignment: {got_a:?}"
+    );
+
+    let seen: Vec<_> = observer
+        .drain(Duration::from_secs(1))
+        .await
+        .into_iter()
+        .map(|(_, v)| v["id"].clone())
+        .collect();
+    assert!(seen.contains(&json!("m-own")), "{seen:?}");
+    assert!(seen.contains(&json!("m-own-store")), "{seen:?}");
+    assert!(
+        !seen.contains(&json!("m-x")),
+        "the edge wrote another store's topic: {seen:?}"
+    );
+    assert!(
+        !seen.contains(&json!("m-spoof")),
+        "rider A wrote rider B's events: {seen:?}"
+    );
+}
+
+/// A client of the test's own with its options, its events on a channel.
+fn raw_client(
+    port: u16,
+    id: &str,
+    clean: bool,
+    will: Option<rumqttc::LastWill>,
+) -> (AsyncClient, rumqttc::EventLoop) {
+    let mut options = MqttOptions::new(id, "127.0.0.1", port);
+    options.set_clean_session(clean);
+    options.set_keep_alive(Duration::from_secs(5));
+    if let Some(will) = will {
+        options.set_last_will(will);
+    }
+    AsyncClient::new(options, 200)
+}
+
+/// Polls until `pick` returns Some, within 10 s.
+async fn poll_until<T>(
+    eventloop: &mut rumqttc::EventLoop,
+    what: &str,
+    mut pick: impl FnMut(&Packet) -> Option<T>,
+) -> T {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(packet)) => {
+                    if let Some(found) = pick(&packet) {
+                        return found;
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => panic!("{what}: {error}"),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{what} within 10 s"))
+}
+
+/// Without files, `omo broker` is the anonymous broker `omo up` runs, and keeps what the edge's
+/// outbox relies on: a persistent session gets the QoS 1 messages it missed, in order; retained
+/// state reaches new subscribers; a client that vanishes (or goes silent past 1.5 times its
+/// keep-alive) has its last will published.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_embedded_broker_keeps_sessions_retained_messages_and_wills() {
+    use rumqttc::{LastWill, QoS};
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _broker = Process::omo(
+        "broker",
+        &["broker", "--listen", &format!("127.0.0.1:{port}")],
+        dir.path(),
+    );
+    wait_for_port(port, "omo broker", None).await;
+
+    // A persistent subscriber subscribes, then leaves cleanly.
+    let (sub, mut sub_loop) = raw_client(port, "persistent-sub", false, None);
+    sub.subscribe("t/#", QoS::AtLeastOnce).await.unwrap();
+    poll_until(&mut sub_loop, "SUBACK", |p| {
+        matches!(p, Packet::SubAck(_)).then_some(())
+    })
+    .await;
+    sub.disconnect().await.unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while sub_loop.poll().await.is_ok() {}
+    })
+    .await;
+    drop(sub_loop);
+
+    // While it is away: 50 QoS 1 messages, and a client with a will that vanishes.
+    let (publisher, mut pub_loop) = raw_client(port, "publisher", true, None);
+    for i in 0..50 {
+        publisher
+            .publish("t/x", QoS::AtLeastOnce, false, i.to_string())
+            .await
+            .unwrap();
+    }
+    publisher
+        .publish("state/edge", QoS::AtLeastOnce, true, "online")
+        .await
+        .unwrap();
+    let mut acked = 0;
+    poll_until(&mut pub_loop, "51 PUBACKs", |p| {
+        acked += usize::from(matches!(p, Packet::PubAck(_)));
+        (acked == 51).then_some(())
+    })
+    .await;
+    let will = LastWill::new("state/edge", "offline", QoS::AtLeastOnce, true);
+    let (_edge, mut edge_loop) = raw_client(port, "edge", false, Some(will));
+    poll_until(&mut edge_loop, "CONNACK", |p| {
+        matches!(p, Packet::ConnAck(_)).then_some(())
+    })
+    .await;
+    drop(edge_loop); // the socket closes without DISCONNECT
+
+    // Back: the session is present and the messages arrive in order.
+    let (_sub, mut sub_loop) = raw_client(port, "persistent-sub", false, None);
+    let present = poll_until(&mut sub_loop, "CONNACK", |p| match p {
+        Packet::ConnAck(ack) => Some(ack.session_present),
+        _ => None,
+    })
+    .await;
+    assert!(present, "the persistent session was not kept");
+    let mut got = Vec::new();
+    poll_until(&mut sub_loop, "the 50 missed messages", |p| {
+        if let Packet::Publish(p) = p {
+            got.push(String::from_utf8_lossy(&p.payload).to_string());
+        }
+        (got.len() == 50).then_some(())
+    })
+    .await;
+    let expected: Vec<String> = (0..50).map(|i| i.to_string()).collect();
+    assert_eq!(got, expected);
+
+    // The will replaced the retained state; a new subscriber gets it, flagged retained.
+    let (watcher, mut watch_loop) = raw_client(port, "watcher", true, None);
+    watcher
+        .subscribe("state/+", QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    let (payload, retain) = poll_until(&mut watch_loop, "the retained will", |p| match p {
+        Packet::Publish(p) => Some((p.payload.clone(), p.retain)),
+        _ => None,
+    })
+    .await;
+    assert_eq!((&payload[..], retain), (&b"offline"[..], true));
+
+    // A client silent past 1.5 x its 1 s keep-alive is dropped and its will published.
+    let mut connect = rumqttc::Connect::new("silent");
+    connect.keep_alive = 1;
+    connect.last_will = Some(LastWill::new(
+        "state/silent",
+        "gone",
+        QoS::AtMostOnce,
+        false,
+    ));
+    let mut bytes = bytes::BytesMut::new();
+    connect.write(&mut bytes).unwrap();
+    let mut silent = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut silent, &bytes)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let payload = poll_until(&mut watch_loop, "the silent client's will", |p| match p {
+        Packet::Publish(p) if p.topic == "state/silent" => Some(p.payload.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(&payload[..], b"gone");
+    assert!(
+        started.elapsed() >= Duration::from_millis(1400),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(silent);
+}
