@@ -31,6 +31,7 @@ pub async fn run_shopper(
     lane: DemoLane,
     products: Vec<Product>,
     cloud_url: String,
+    edge_url: String,
     every: Duration,
     cancel: CancellationToken,
 ) {
@@ -57,13 +58,46 @@ pub async fn run_shopper(
         }
         let wallet = &shoppers[turn % shoppers.len()];
         turn += 1;
-        if let Err(error) = checkout(&lane, &products, wallet, &cloud_url, &cancel).await {
-            warn!(lane = %lane.id, %error, "demo checkout did not complete");
+        match checkout(&lane, &products, wallet, &cloud_url, &cancel).await {
+            Ok(()) if rand::rng().random_bool(DELIVERY_SHARE) => {
+                order_delivery(&edge_url, &lane.id).await
+            }
+            Ok(()) => {}
+            Err(error) => warn!(lane = %lane.id, %error, "demo checkout did not complete"),
         }
         let pause = every.mul_f64(rand::rng().random_range(0.6..1.4));
         if sleep_or_cancel(pause, &cancel).await {
             return;
         }
+    }
+}
+
+/// The share of demo shoppers who have their basket delivered home.
+const DELIVERY_SHARE: f64 = 0.3;
+
+/// Asks for the basket to be delivered to a random address around the store (some beyond the
+/// 3 km radius, which the edge refuses with the distance).
+async fn order_delivery(edge_url: &str, lane: &str) {
+    let (lat, lon) = {
+        let mut rng = rand::rng();
+        (
+            31.2304 + rng.random_range(-0.025..0.025),
+            121.4737 + rng.random_range(-0.03..0.03),
+        )
+    };
+    let order = serde_json::json!({
+        "items": [{ "note": format!("basket from lane {lane}") }],
+        "dropoff": { "lat": lat, "lon": lon, "address": format!("{lat:.5}, {lon:.5}") },
+    });
+    let response = reqwest::Client::new()
+        .post(format!("{edge_url}/api/delivery/orders"))
+        .json(&order)
+        .send()
+        .await;
+    match response {
+        Ok(r) if r.status().is_success() => debug!(lane, "demo shopper ordered home delivery"),
+        Ok(r) => debug!(lane, status = %r.status(), "demo delivery refused (beyond the radius?)"),
+        Err(error) => warn!(lane, %error, "demo delivery order failed"),
     }
 }
 

@@ -91,8 +91,8 @@ fn init_logging(verbose: u8, command: &Command) {
     );
     let default = match (verbose, quiet) {
         (0, true) => "warn",
-        (0, false) => "info,rumqttd=off,sqlx=warn",
-        (1, _) => "debug,rumqttd=info,sqlx=warn,h2=info,hyper=info,tower=info",
+        (0, false) => "info,sqlx=warn",
+        (1, _) => "debug,sqlx=warn,h2=info,hyper=info,tower=info",
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));

@@ -165,11 +165,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     if args.demo {
         for lane in demo_lanes {
             let cloud_url = cloud_url.clone();
+            let edge_url = format!("http://127.0.0.1:{}", args.http_port);
             let shutdown = shutdown.clone();
             let products = products.clone();
             let every = Duration::from_secs(args.demo_every_secs.max(1));
             tasks.spawn(async move {
-                demo::run_shopper(lane, products, cloud_url, every, shutdown).await;
+                demo::run_shopper(lane, products, cloud_url, edge_url, every, shutdown).await;
             });
         }
     } else {

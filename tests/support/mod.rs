@@ -143,7 +143,7 @@ impl Drop for Process {
 pub enum BrokerKind {
     /// mosquitto from apt.
     Mosquitto,
-    /// The broker embedded in `omo` (rumqttd), as `omo up` runs it.
+    /// The broker embedded in `omo` (its own MQTT 3.1.1 broker, `src/broker/`), as `omo up` runs it.
     Embedded,
 }
 
