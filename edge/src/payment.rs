@@ -17,12 +17,15 @@ use tonic::transport::Channel;
 use tracing::{info, warn};
 
 use crate::config::PaymentConfig;
-use crate::lane::PaymentOutcome;
+use crate::lane::{PaymentOutcome, PresentedCoupon};
+use omo_proto::shopper::ListCouponsRequest;
+use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
 
 /// A connection to the cloud's payment service (cheap to clone).
 #[derive(Clone)]
 pub struct PaymentClient {
     client: PaymentServiceClient<Channel>,
+    shopper: ShopperServiceClient<Channel>,
     store_id: String,
     config: PaymentConfig,
 }
@@ -42,6 +45,7 @@ impl PaymentClient {
     /// A lazily connecting client: the cloud may be down when the edge starts.
     pub fn new(channel: Channel, store_id: String, config: PaymentConfig) -> PaymentClient {
         PaymentClient {
+            shopper: ShopperServiceClient::new(channel.clone()),
             client: PaymentServiceClient::new(channel),
             store_id,
             config,
@@ -122,6 +126,30 @@ impl PaymentClient {
                 final_outcome => return final_outcome,
             }
         }
+    }
+
+    /// The coupons a wallet claimed in the app and can redeem now. Asked with a short time-out:
+    /// a lane never waits long for a discount; without an answer the shopper pays without it.
+    pub async fn wallet_coupons(&self, wallet_id: &str) -> Result<Vec<PresentedCoupon>, String> {
+        let mut client = self.shopper.clone();
+        let request = ListCouponsRequest {
+            wallet_id: wallet_id.to_string(),
+        };
+        let response =
+            tokio::time::timeout(Duration::from_millis(1500), client.list_coupons(request))
+                .await
+                .map_err(|_| "the cloud did not answer in time".to_string())?
+                .map_err(|status| format!("cloud: {}", status.message()))?
+                .into_inner();
+        Ok(response
+            .coupons
+            .into_iter()
+            .filter(|c| c.status == "CLAIMED")
+            .map(|c| PresentedCoupon {
+                coupon_id: c.coupon_id,
+                campaign_id: c.campaign_id,
+            })
+            .collect())
     }
 
     /// The payment for an order, `None` if the cloud never saw it, `Err` if it can't be reached.

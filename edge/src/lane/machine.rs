@@ -102,6 +102,12 @@ pub enum LaneEvent {
     OwnBag,
     /// The shopper scanned a coupon (`OMOC1:{campaign}:{coupon}`).
     Coupon(PresentedCoupon),
+    /// The coupons the paying shopper claimed in the app.
+    WalletCoupons {
+        order_id: String,
+        coupons: Vec<PresentedCoupon>,
+        payment_code: String,
+    },
     /// Time passed (the runner ticks while something is due).
     Tick,
 }
@@ -117,6 +123,13 @@ pub enum Action {
         payment_code: String,
         /// Coupons applied to the amount, redeemed with the charge.
         coupon_ids: Vec<String>,
+    },
+    /// Fetch the coupons the shopper claimed in the app (answered by
+    /// [`LaneEvent::WalletCoupons`], with none if the cloud cannot be asked).
+    FetchWalletCoupons {
+        order_id: String,
+        wallet_id: String,
+        payment_code: String,
     },
     /// Open the exit gate for one passage.
     OpenGate,
@@ -154,6 +167,8 @@ pub struct Transition {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptStatus {
+    /// The coupons the shopper claimed in the app are being fetched; nothing sent to pay yet.
+    Pricing,
     Authorizing,
     Pending,
     Unknown,
@@ -347,6 +362,11 @@ impl Lane {
             }
             LaneEvent::Operator(action) => self.on_operator(action, ctx, &mut actions),
             LaneEvent::Coupon(coupon) => self.on_coupon(coupon, ctx),
+            LaneEvent::WalletCoupons {
+                order_id,
+                coupons,
+                payment_code,
+            } => self.on_wallet_coupons(&order_id, coupons, payment_code, ctx, &mut actions),
             LaneEvent::OwnBag => {
                 if let Some(session) = self.session.as_mut() {
                     session.bagging.own_bag_allowed = true;

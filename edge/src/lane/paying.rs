@@ -5,6 +5,7 @@ use super::machine::{
     Action, AttemptStatus, Cause, Context, Lane, LaneState, PaymentAttempt, PaymentOutcome, Prompt,
     Sale, fen,
 };
+use super::pricing::PresentedCoupon;
 
 impl Lane {
     pub(super) fn start_payment(
@@ -34,30 +35,79 @@ impl Lane {
             );
             return Ok("payment code before bagging");
         }
-        // The payment code identifies an Omo member: member prices and coupons settle now.
+        // The payment code identifies an Omo member: member prices apply, and the coupons the
+        // shopper claimed in the app are fetched before the amount is fixed.
         session.member = true;
-        let coupon_ids = session.reprice(ctx);
+        session.reprice(ctx);
         session.attempts += 1;
         let order_id = format!("{}-{}", session.id, session.attempts);
         let amount_fen = session.basket.total_fen();
+        let wallet_id = code.get(2..10).unwrap_or_default().to_string();
         session.payment = Some(PaymentAttempt {
             order_id: order_id.clone(),
             amount_fen,
-            status: AttemptStatus::Authorizing,
+            status: AttemptStatus::Pricing,
             payment_id: None,
-            wallet_id: None,
+            wallet_id: Some(wallet_id.clone()),
             started_at: ctx.now,
             exit_pass: None,
         });
         self.state = LaneState::Paying;
         self.prompt = Prompt::new("paying", format!("Paying {}…", fen(amount_fen)));
-        actions.push(Action::Authorize {
+        actions.push(Action::FetchWalletCoupons {
             order_id,
-            amount_fen,
+            wallet_id,
             payment_code: code,
-            coupon_ids,
         });
         Ok("payment code scanned")
+    }
+
+    /// The wallet's coupons are known (or could not be fetched: then none): fix the amount and
+    /// authorize it.
+    pub(super) fn on_wallet_coupons(
+        &mut self,
+        order_id: &str,
+        coupons: Vec<PresentedCoupon>,
+        payment_code: String,
+        ctx: &Context<'_>,
+        actions: &mut Vec<Action>,
+    ) -> Cause {
+        if self.state != LaneState::Paying {
+            return Ok("stale wallet coupons");
+        }
+        let Some(session) = self.session.as_mut() else {
+            return Ok("stale wallet coupons");
+        };
+        let pricing = session
+            .payment
+            .as_ref()
+            .is_some_and(|p| p.order_id == order_id && p.status == AttemptStatus::Pricing);
+        if !pricing {
+            return Ok("stale wallet coupons");
+        }
+        for coupon in coupons {
+            if !session
+                .coupons
+                .iter()
+                .any(|c| c.campaign_id == coupon.campaign_id)
+            {
+                session.coupons.push(coupon);
+            }
+        }
+        let coupon_ids = session.reprice(ctx);
+        let amount_fen = session.basket.total_fen();
+        if let Some(attempt) = session.payment.as_mut() {
+            attempt.amount_fen = amount_fen;
+            attempt.status = AttemptStatus::Authorizing;
+        }
+        self.prompt = Prompt::new("paying", format!("Paying {}…", fen(amount_fen)));
+        actions.push(Action::Authorize {
+            order_id: order_id.to_string(),
+            amount_fen,
+            payment_code,
+            coupon_ids,
+        });
+        Ok("amount fixed")
     }
 
     pub(super) fn on_payment(

@@ -357,6 +357,11 @@ impl Runner {
                     description: self.description(),
                     coupon_ids,
                 }),
+                Action::FetchWalletCoupons {
+                    order_id,
+                    wallet_id,
+                    payment_code,
+                } => self.fetch_wallet_coupons(order_id, wallet_id, payment_code),
                 Action::OpenGate => self.open_gate(),
                 Action::RecordSale(sale) => self.log_sale(&sale),
                 Action::LearnWeight { gtin, grams } => self.learn(gtin, grams).await,
@@ -436,6 +441,29 @@ impl Runner {
                 })
                 .await;
             let _ = answers.send(LaneEvent::Payment { order_id, outcome }).await;
+        });
+    }
+
+    /// Asks the cloud for the shopper's app coupons and feeds them back to the lane.
+    fn fetch_wallet_coupons(&self, order_id: String, wallet_id: String, payment_code: String) {
+        let payments = self.ctx.payments.clone();
+        let answers = self.answers.clone();
+        let lane = self.lane.id.clone();
+        tokio::spawn(async move {
+            let coupons = match payments.wallet_coupons(&wallet_id).await {
+                Ok(coupons) => coupons,
+                Err(error) => {
+                    warn!(%lane, %error, "cannot fetch the shopper's app coupons; paying without them");
+                    Vec::new()
+                }
+            };
+            let _ = answers
+                .send(LaneEvent::WalletCoupons {
+                    order_id,
+                    coupons,
+                    payment_code,
+                })
+                .await;
         });
     }
 

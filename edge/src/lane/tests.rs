@@ -116,7 +116,33 @@ impl Harness {
         self.lane.interventions.iter().map(|i| i.kind).collect()
     }
 
+    /// Scans like a shopper; a payment code is answered as the runner would, with the wallet's
+    /// app coupons (none here; see `scan_paying_with`).
     fn scan(&mut self, data: &str) -> Step {
+        self.scan_paying_with(data, Vec::new())
+    }
+
+    fn scan_paying_with(&mut self, data: &str, coupons: Vec<PresentedCoupon>) -> Step {
+        let step = self.scan_raw(data);
+        if let [
+            Action::FetchWalletCoupons {
+                order_id,
+                payment_code,
+                ..
+            },
+        ] = step.actions.as_slice()
+        {
+            let event = LaneEvent::WalletCoupons {
+                order_id: order_id.clone(),
+                coupons,
+                payment_code: payment_code.clone(),
+            };
+            return self.event(event);
+        }
+        step
+    }
+
+    fn scan_raw(&mut self, data: &str) -> Step {
         let event = match barcode::parse(data, &VariableMeasureFormats::default()) {
             Ok(parsed) => LaneEvent::Scan {
                 raw: data.into(),
@@ -551,4 +577,49 @@ fn an_unknown_coupon_is_refused_with_a_prompt() {
     }));
     assert_eq!(h.lane.prompt.code, "coupon_invalid");
     assert!(h.lane.session.as_ref().unwrap().coupons.is_empty());
+}
+
+#[test]
+fn coupons_claimed_in_the_app_are_fetched_before_the_amount_is_fixed() {
+    let mut h = Harness::new();
+    with_promotions(&mut h);
+    h.scan(MILK);
+    h.scan(MILK);
+    let step = h.scan_raw(CODE);
+    match step.actions.as_slice() {
+        [Action::FetchWalletCoupons { wallet_id, .. }] => assert_eq!(wallet_id, "12345678"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(h.lane.state, LaneState::Paying);
+    let order = h.lane.order_in_flight().unwrap().to_string();
+    let step = h.event(LaneEvent::WalletCoupons {
+        order_id: order.clone(),
+        coupons: vec![PresentedCoupon {
+            coupon_id: "app-1".into(),
+            campaign_id: "welcome".into(),
+        }],
+        payment_code: CODE.into(),
+    });
+    match step.actions.as_slice() {
+        [
+            Action::Authorize {
+                order_id,
+                amount_fen,
+                coupon_ids,
+                ..
+            },
+        ] => {
+            assert_eq!(order_id, &order);
+            assert_eq!(*amount_fen, 2000 - 300);
+            assert_eq!(coupon_ids, &vec!["app-1".to_string()]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A repeated answer changes nothing.
+    let again = h.event(LaneEvent::WalletCoupons {
+        order_id: order,
+        coupons: vec![],
+        payment_code: CODE.into(),
+    });
+    assert!(again.actions.is_empty());
 }
