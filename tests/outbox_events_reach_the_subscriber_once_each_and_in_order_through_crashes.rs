@@ -15,7 +15,7 @@ use support::store::{STORE, TestStore};
 use support::{BrokerKind, Process, wait_for_port};
 use tokio::sync::mpsc;
 
-const EVENTS: usize = 3000;
+const EVENTS: usize = 10_000;
 
 /// mosquitto with persistence, so queued messages of persistent sessions survive its restarts.
 fn mosquitto(dir: &Path, port: u16) -> Process {
@@ -165,7 +165,7 @@ async fn events_survive_broker_restarts_and_edge_kills() {
                 store.start_edge_offline().await;
                 edge_kills += 1;
             }
-            next_fault = Instant::now() + Duration::from_millis(400);
+            next_fault = Instant::now() + Duration::from_millis(250);
         }
     }
     assert!(

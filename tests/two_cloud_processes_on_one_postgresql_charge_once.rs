@@ -26,40 +26,49 @@ async fn cloud(dir: &std::path::Path, name: &str, database_url: &str) -> (Proces
     (process, grpc)
 }
 
-fn authorize(order: &str, code: &str) -> AuthorizeRequest {
-    AuthorizeRequest {
-        store_id: "SH-001".into(),
-        order_id: order.into(),
-        amount_fen: 4200,
-        payment_code: code.into(),
-        ..Default::default()
-    }
+/// Two clouds on one fresh PostgreSQL database, with a payment client for each.
+struct TwoClouds {
+    _dir: tempfile::TempDir,
+    _a: Process,
+    _b: Process,
+    pay_a: PaymentServiceClient<tonic::transport::Channel>,
+    pay_b: PaymentServiceClient<tonic::transport::Channel>,
+    shopper: ShopperServiceClient<tonic::transport::Channel>,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_same_authorize_and_the_same_code_at_two_clouds_charge_once() {
-    assert!(
-        postgres::available(),
-        "this test needs PostgreSQL's server binaries (apt postgresql)"
-    );
-    let url = postgres::fresh_database().await;
-    let dir = tempfile::tempdir().unwrap();
-    let (_a, port_a) = cloud(dir.path(), "cloud-a", &url).await;
-    let (_b, port_b) = cloud(dir.path(), "cloud-b", &url).await;
-    let mut pay_a = PaymentServiceClient::connect(format!("http://127.0.0.1:{port_a}"))
-        .await
-        .unwrap();
-    let mut pay_b = PaymentServiceClient::connect(format!("http://127.0.0.1:{port_b}"))
-        .await
-        .unwrap();
-    let mut shopper = ShopperServiceClient::connect(format!("http://127.0.0.1:{port_a}"))
-        .await
-        .unwrap();
+impl TwoClouds {
+    async fn start() -> TwoClouds {
+        assert!(
+            postgres::available(),
+            "this test needs PostgreSQL's server binaries (apt postgresql)"
+        );
+        let url = postgres::fresh_database().await;
+        let dir = tempfile::tempdir().unwrap();
+        let (a, port_a) = cloud(dir.path(), "cloud-a", &url).await;
+        let (b, port_b) = cloud(dir.path(), "cloud-b", &url).await;
+        let connect = |port: u16| format!("http://127.0.0.1:{port}");
+        TwoClouds {
+            pay_a: PaymentServiceClient::connect(connect(port_a))
+                .await
+                .unwrap(),
+            pay_b: PaymentServiceClient::connect(connect(port_b))
+                .await
+                .unwrap(),
+            shopper: ShopperServiceClient::connect(connect(port_b))
+                .await
+                .unwrap(),
+            _dir: dir,
+            _a: a,
+            _b: b,
+        }
+    }
 
-    for round in 0..10 {
-        let enrolled = shopper
+    /// A new wallet with 100.00 yuan, and its payment code now.
+    async fn wallet(&mut self) -> (String, String) {
+        let enrolled = self
+            .shopper
             .enroll(EnrollRequest {
-                display_name: format!("shopper {round}"),
+                display_name: "shopper".into(),
                 initial_balance_fen: 10_000,
             })
             .await
@@ -72,12 +81,31 @@ async fn the_same_authorize_and_the_same_code_at_two_clouds_charge_once() {
             .unwrap()
             .as_secs();
         let code = omo_cloud::paycode::payment_code(&wallet, &secret, now);
+        (wallet, code)
+    }
+}
+
+fn authorize(order: &str, code: &str) -> AuthorizeRequest {
+    AuthorizeRequest {
+        store_id: "SH-001".into(),
+        order_id: order.into(),
+        amount_fen: 4200,
+        payment_code: code.into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_authorize_and_the_same_code_at_two_clouds_charge_once() {
+    let mut clouds = TwoClouds::start().await;
+    for round in 0..10 {
+        let (wallet, code) = clouds.wallet().await;
 
         // The same order at both clouds at once: one charge, the same answer.
         let order = format!("order-{round}");
         let (a, b) = tokio::join!(
-            pay_a.authorize(authorize(&order, &code)),
-            pay_b.authorize(authorize(&order, &code))
+            clouds.pay_a.authorize(authorize(&order, &code)),
+            clouds.pay_b.authorize(authorize(&order, &code))
         );
         let (a, b) = (
             a.unwrap().into_inner().payment.unwrap(),
@@ -89,8 +117,12 @@ async fn the_same_authorize_and_the_same_code_at_two_clouds_charge_once() {
 
         // The same code for two other orders, one at each cloud: it was used already.
         let (c, d) = tokio::join!(
-            pay_a.authorize(authorize(&format!("other-a-{round}"), &code)),
-            pay_b.authorize(authorize(&format!("other-b-{round}"), &code))
+            clouds
+                .pay_a
+                .authorize(authorize(&format!("other-a-{round}"), &code)),
+            clouds
+                .pay_b
+                .authorize(authorize(&format!("other-b-{round}"), &code))
         );
         for p in [
             c.unwrap().into_inner().payment.unwrap(),
@@ -103,7 +135,8 @@ async fn the_same_authorize_and_the_same_code_at_two_clouds_charge_once() {
             );
         }
 
-        let balance = shopper
+        let balance = clouds
+            .shopper
             .get_wallet(GetWalletRequest {
                 wallet_id: wallet.clone(),
             })
@@ -122,39 +155,10 @@ async fn the_same_authorize_and_the_same_code_at_two_clouds_charge_once() {
 /// A code that paid at one cloud is refused, as used, at the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_code_used_at_one_cloud_is_refused_at_the_other() {
-    assert!(
-        postgres::available(),
-        "this test needs PostgreSQL's server binaries (apt postgresql)"
-    );
-    let url = postgres::fresh_database().await;
-    let dir = tempfile::tempdir().unwrap();
-    let (_a, port_a) = cloud(dir.path(), "cloud-a", &url).await;
-    let (_b, port_b) = cloud(dir.path(), "cloud-b", &url).await;
-    let mut pay_a = PaymentServiceClient::connect(format!("http://127.0.0.1:{port_a}"))
-        .await
-        .unwrap();
-    let mut pay_b = PaymentServiceClient::connect(format!("http://127.0.0.1:{port_b}"))
-        .await
-        .unwrap();
-    let mut shopper = ShopperServiceClient::connect(format!("http://127.0.0.1:{port_b}"))
-        .await
-        .unwrap();
-    let enrolled = shopper
-        .enroll(EnrollRequest {
-            display_name: "x".into(),
-            initial_balance_fen: 10_000,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let wallet = enrolled.wallet.unwrap().wallet_id;
-    let secret = omo_cloud::paycode::decode_secret(&enrolled.secret_base32).unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let code = omo_cloud::paycode::payment_code(&wallet, &secret, now);
-    let first = pay_a
+    let mut clouds = TwoClouds::start().await;
+    let (_wallet, code) = clouds.wallet().await;
+    let first = clouds
+        .pay_a
         .authorize(authorize("first", &code))
         .await
         .unwrap()
@@ -162,7 +166,8 @@ async fn a_code_used_at_one_cloud_is_refused_at_the_other() {
         .payment
         .unwrap();
     assert_eq!(first.status, PaymentStatus::Succeeded as i32);
-    let second = pay_b
+    let second = clouds
+        .pay_b
         .authorize(authorize("second", &code))
         .await
         .unwrap()

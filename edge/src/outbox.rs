@@ -2,9 +2,11 @@
 //! commit order, and deleted only when the broker has acknowledged them.
 //!
 //! One publisher drives one persistent MQTT session (`clean_session = false`). It publishes a
-//! message, waits for its PUBACK, then deletes the row; a message without PUBACK in time is
-//! published again. A crash between PUBACK and delete republishes the message on restart: that is
-//! why every payload carries a unique id and consumers drop repeats. After each (re)connect the
+//! window of up to 64 messages in commit order, waits for all their PUBACKs, then deletes the
+//! window's rows in one transaction; a window not fully acknowledged in time (or cut by a
+//! reconnect) is published again. A crash between PUBACK and delete republishes messages on
+//! restart: that is why every payload carries a unique id and consumers drop repeats. First
+//! arrivals stay in commit order: a window is only ever resent whole, after what preceded it. After each (re)connect the
 //! publisher first sends the edge's retained `online` state (its birth message); the broker
 //! publishes the retained `offline` last will if the edge disappears.
 
@@ -24,7 +26,10 @@ use crate::epcis::rfc3339;
 use crate::store::{OutboxMessage, Store};
 use crate::topics;
 
-/// How long to wait for a PUBACK before publishing the same message again.
+/// Messages published before waiting for their PUBACKs (rumqttc allows 100 in flight).
+const WINDOW: i64 = 64;
+
+/// How long to wait for a window's PUBACKs before publishing it again.
 const ACK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Wakes the publisher when a step committed new messages.
@@ -220,13 +225,13 @@ impl Publisher<'_> {
                     .into_bytes(),
                     retain: true,
                 };
-                if self.publish_and_wait(&birth, cancel).await {
+                if self.publish_and_wait(&[&birth], cancel).await {
                     self.birth_due = false;
                     info!(store = %self.store_id, seq = self.birth_seq, "edge online on the broker");
                 }
                 continue;
             }
-            let rows = match store.outbox_peek(1).await {
+            let rows = match store.outbox_peek(WINDOW).await {
                 Ok(rows) => rows,
                 Err(error) => {
                     warn!(%error, "cannot read the outbox; retrying");
@@ -234,7 +239,7 @@ impl Publisher<'_> {
                     continue;
                 }
             };
-            let Some(row) = rows.into_iter().next() else {
+            if rows.is_empty() {
                 tokio::select! {
                     _ = cancel.cancelled() => return,
                     _ = self.signal.notify.notified() => {}
@@ -242,10 +247,12 @@ impl Publisher<'_> {
                     link = self.link.recv() => if let Some(link) = link { self.note(link) },
                 }
                 continue;
-            };
-            if self.publish_and_wait(&row.message, cancel).await {
-                if let Err(error) = store.outbox_ack(row.seq).await {
-                    warn!(%error, seq = row.seq, "published but cannot delete from the outbox; it will be sent again");
+            }
+            let messages: Vec<&OutboxMessage> = rows.iter().map(|r| &r.message).collect();
+            if self.publish_and_wait(&messages, cancel).await {
+                let (first, last) = (rows[0].seq, rows[rows.len() - 1].seq);
+                if let Err(error) = store.outbox_ack_range(first, last).await {
+                    warn!(%error, first, last, "published but cannot delete from the outbox; it will be sent again");
                 }
             }
         }
@@ -266,47 +273,53 @@ impl Publisher<'_> {
         }
     }
 
-    /// Publishes one message and waits for its PUBACK. False if the connection dropped or the
-    /// wait timed out (the caller tries again).
+    /// Publishes a window of messages, in order, and waits until the broker acknowledged every
+    /// one. False if the connection dropped or the wait timed out: the caller publishes the whole
+    /// window again (consumers drop the repeats by id).
     async fn publish_and_wait(
         &mut self,
-        message: &OutboxMessage,
+        messages: &[&OutboxMessage],
         cancel: &CancellationToken,
     ) -> bool {
-        if let Err(error) = self
-            .client
-            .publish(
+        for message in messages {
+            let publish = self.client.publish(
                 message.topic.clone(),
                 QoS::AtLeastOnce,
                 message.retain,
                 message.payload.clone(),
-            )
-            .await
-        {
-            warn!(%error, "mqtt client closed");
-            return false;
+            );
+            if let Err(error) = publish.await {
+                warn!(%error, "mqtt client closed");
+                return false;
+            }
         }
-        // Every publish this publisher sees between now and the ack is this message's (it is the
-        // only publisher, one message at a time); retransmissions get packet ids of their own.
-        let mut ours: HashSet<u16> = HashSet::new();
+        // Every publish this publisher sees from now on is one of this window's (it is the only
+        // publisher); the window is done when each of their packet ids is acknowledged.
+        let mut sent: HashSet<u16> = HashSet::new();
+        let mut acked: HashSet<u16> = HashSet::new();
         let deadline = tokio::time::sleep(ACK_TIMEOUT);
         tokio::pin!(deadline);
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => return false,
                 _ = &mut deadline => {
-                    debug!(topic = %message.topic, "no PUBACK in time; publishing again");
+                    debug!(window = messages.len(), acked = acked.len(), "not every PUBACK in time; publishing again");
                     return false;
                 }
                 link = self.link.recv() => match link {
-                    Some(Link::Sent(pkid)) => { ours.insert(pkid); }
-                    Some(Link::Acked(pkid)) if ours.contains(&pkid) => return true,
+                    Some(Link::Sent(pkid)) => { sent.insert(pkid); }
+                    Some(Link::Acked(pkid)) if sent.contains(&pkid) => {
+                        acked.insert(pkid);
+                        if acked.len() >= messages.len() {
+                            return true;
+                        }
+                    }
                     Some(Link::Acked(_)) => {}
                     Some(other) => {
                         let reconnected = matches!(other, Link::Connected);
                         self.note(other);
-                        // rumqttc resends unacked publishes on reconnect; keep waiting for them,
-                        // but the birth message must go first on a new connection.
+                        // rumqttc resends unacked publishes on reconnect; the birth message must
+                        // go first on a new connection, then the window again.
                         if reconnected { return false; }
                     }
                     None => return false,

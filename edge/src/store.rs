@@ -196,6 +196,16 @@ impl Store {
         Ok(())
     }
 
+    /// Removes a window of messages the broker acknowledged (`first..=last` in commit order).
+    pub async fn outbox_ack_range(&self, first: i64, last: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM outbox WHERE seq >= $1 AND seq <= $2")
+            .bind(first)
+            .bind(last)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Messages waiting for the broker.
     pub async fn outbox_depth(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
