@@ -26,7 +26,7 @@ fn mosquitto(dir: &Path, port: u16) -> Process {
         &conf,
         format!(
             "user root\nlistener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n\
-             autosave_interval 1\nmax_queued_messages 100000\nmax_inflight_messages 100\n",
+             autosave_interval 1\nmax_queued_messages 100000\nmax_inflight_messages 100\nset_tcp_nodelay true\n",
             data.display()
         ),
     )

@@ -117,6 +117,10 @@ pub async fn run_publisher(
     cancel: CancellationToken,
 ) {
     let (client, mut eventloop) = AsyncClient::new(options, 64);
+    // Without TCP_NODELAY a window's last packets wait for the peer's delayed ACK (about 40 ms).
+    let mut network = rumqttc::NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    eventloop.set_network_options(network);
     let (link_tx, mut link) = mpsc::unbounded_channel();
     let loop_cancel = cancel.clone();
     let driver = tokio::spawn(async move {

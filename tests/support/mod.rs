@@ -162,7 +162,7 @@ impl Broker {
                 std::fs::write(
                     &conf,
                     format!(
-                        "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n"
+                        "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nset_tcp_nodelay true\n"
                     ),
                 )
                 .unwrap();
