@@ -284,11 +284,25 @@
     if (!tbody.rows.length) tbody.append(el("tr", {}, el("td", { colspan: 6, class: "muted", text: "No actions yet" })));
   }
 
-  /** Delivery orders: the panel is ready for the delivery board (a later change fills it). */
+  /** Delivery orders from the delivery board: late ones first, each with its rider and the time
+   *  left on its 30-minute promise. */
   function showDeliveryOrders(orders) {
     const list = document.getElementById("delivery-orders");
-    list.replaceChildren(...orders.map((o) => el("li", { dataset: { order: o.order_id } }, o.order_id)));
+    list.replaceChildren(...orders.map((o) => {
+      const left = Math.round((o.seconds_left || 0) / 60);
+      const when = o.late ? "late" : `${left} min left`;
+      const rider = o.rider_id ? `rider ${o.rider_id}` : "no rider yet";
+      const cls = o.late ? "error" : (o.at_risk ? "warn" : "");
+      return el("li", { dataset: { order: o.order_id }, class: cls },
+        el("strong", { text: when }), ` · ${o.status || ""} · ${rider} · ${Math.round(o.distance_m || 0)} m · `,
+        el("span", { class: "muted", text: o.address || "" }));
+    }));
     document.getElementById("delivery-empty").classList.toggle("hidden", orders.length > 0);
+  }
+
+  async function refreshDelivery() {
+    const board = await Omo.getJson("/api/delivery/board");
+    if (board && Array.isArray(board.orders)) showDeliveryOrders(board.orders);
   }
 
   let refreshTimer = null;
@@ -307,6 +321,8 @@
   }
 
   showDeliveryOrders([]);
+  refreshDelivery();
+  setInterval(refreshDelivery, 1000);
   Omo.live({ lane: showLane, device: showDevice }, setLive, snapshot);
   setInterval(tickDevices, 1000);
   // Sales and the audit trail are not on the live stream: refresh them now and then too.
