@@ -96,6 +96,7 @@ fn lane_devices(config: &EdgeConfig) -> anyhow::Result<Vec<(String, LaneDevices)
             let gate = gate(&lane.gate, &format!("lane-{}-gate", lane.id))?;
             let devices = LaneDevices {
                 scanner: lane.scanner.clone(),
+                camera: lane.camera.clone(),
                 scale: lane.scale.clone(),
                 gate,
             };
@@ -113,6 +114,7 @@ fn exit_devices(config: &EdgeConfig) -> anyhow::Result<Vec<(String, ExitDevices)
             let gate = gate(&exit.gate, &format!("exit-{}-gate", exit.id))?;
             let devices = ExitDevices {
                 scanner: exit.scanner.clone(),
+                camera: exit.camera.clone(),
                 gate,
                 pass_ttl: chrono::Duration::seconds(exit.pass_ttl_secs),
             };

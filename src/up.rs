@@ -99,6 +99,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             scanner: scanner_config.clone(),
             scale: Some(scale_config.clone()),
             gate: GateConfig::default(),
+            camera: None,
         });
         let gate_dyn: Arc<dyn Gate> = gate.clone();
         lanes.push((
@@ -106,6 +107,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             LaneDevices {
                 scanner: scanner_config,
                 scale: Some(scale_config),
+                camera: None,
                 gate: gate_dyn,
             },
         ));

@@ -153,6 +153,10 @@ pub struct LaneConfig {
     /// The exit gate.
     #[serde(default)]
     pub gate: GateConfig,
+    /// A camera that reads QR codes (the shopper's payment code on a phone) like a scanner
+    /// (needs the `camera` build feature; without it the camera reports a fault).
+    #[serde(default)]
+    pub camera: Option<omo_devices::camera::CameraConfig>,
 }
 
 /// Which gate driver a lane uses.

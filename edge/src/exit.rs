@@ -87,6 +87,9 @@ pub struct ExitConfig {
     /// The exit gate.
     #[serde(default)]
     pub gate: crate::config::GateConfig,
+    /// A camera that reads the exit pass from the lane screen or the shopper's phone.
+    #[serde(default)]
+    pub camera: Option<omo_devices::camera::CameraConfig>,
     /// How long after payment a pass opens the gate, in seconds.
     #[serde(default = "default_pass_ttl_secs")]
     pub pass_ttl_secs: i64,
@@ -99,6 +102,7 @@ fn default_pass_ttl_secs() -> i64 {
 /// The devices of one exit, chosen by the binary.
 pub struct ExitDevices {
     pub scanner: ScannerConfig,
+    pub camera: Option<omo_devices::camera::CameraConfig>,
     pub gate: Arc<dyn Gate>,
     pub pass_ttl: Duration,
 }
@@ -115,6 +119,10 @@ pub async fn run_exit(
     scanner
         .name
         .get_or_insert(format!("exit-{exit_id}-scanner"));
+    if let Some(mut camera) = devices.camera.clone() {
+        camera.name.get_or_insert(format!("exit-{exit_id}-camera"));
+        omo_devices::camera::spawn_camera(camera, scan_tx.clone(), cancel.clone());
+    }
     spawn_scanner(scanner, scan_tx, cancel.clone());
     let mut gate_events = devices.gate.subscribe();
     ctx.exits.update(&exit_id, |_| {});

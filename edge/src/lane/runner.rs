@@ -72,6 +72,8 @@ impl LaneHandles {
 /// The devices of one lane, chosen by the binary (real or simulated).
 pub struct LaneDevices {
     pub scanner: ScannerConfig,
+    /// A QR camera whose reads count as scans.
+    pub camera: Option<omo_devices::camera::CameraConfig>,
     pub scale: Option<ScaleConfig>,
     pub gate: Arc<dyn Gate>,
 }
@@ -88,6 +90,10 @@ pub async fn run_lane(
     scanner
         .name
         .get_or_insert(format!("lane-{lane_id}-scanner"));
+    if let Some(mut camera) = devices.camera.clone() {
+        camera.name.get_or_insert(format!("lane-{lane_id}-camera"));
+        omo_devices::camera::spawn_camera(camera, scan_tx.clone(), cancel.clone());
+    }
     spawn_scanner(scanner, scan_tx, cancel.clone());
 
     let (weight_tx, mut weights) = mpsc::channel(64);
