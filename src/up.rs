@@ -125,6 +125,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         lon: 121.4737,
         delivery_radius_m: 3000,
         cloud_url: cloud_url.clone(),
+        resolver_url: format!("http://127.0.0.1:{}", args.cloud_http_port),
         data_dir: data.join("edge"),
         http_listen: format!("127.0.0.1:{}", args.http_port),
         mqtt: MqttConfig {

@@ -65,6 +65,7 @@ async fn store(State(ctx): State<Arc<EdgeContext>>) -> Json<serde_json::Value> {
     Json(json!({
         "store_id": ctx.config.store_id,
         "store_name": ctx.config.store_name,
+        "resolver_url": ctx.config.resolver_url,
         "lat": ctx.config.lat,
         "lon": ctx.config.lon,
         "delivery_radius_m": ctx.config.delivery_radius_m,

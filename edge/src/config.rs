@@ -26,6 +26,7 @@ const ENV_KEYS: &[&str] = &[
     "lon",
     "delivery_radius_m",
     "cloud_url",
+    "resolver_url",
     "data_dir",
     "http_listen",
     "mqtt.url",
@@ -60,6 +61,9 @@ pub struct EdgeConfig {
     /// The cloud's gRPC endpoint.
     #[serde(default = "default_cloud_url")]
     pub cloud_url: String,
+    /// The cloud's GS1 Digital Link resolver, for the dashboard's trace look-up.
+    #[serde(default = "default_resolver_url")]
+    pub resolver_url: String,
     /// Where the edge keeps its SQLite database.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
@@ -346,6 +350,9 @@ fn default_delivery_radius_m() -> u32 {
 }
 fn default_cloud_url() -> String {
     "http://127.0.0.1:50051".into()
+}
+fn default_resolver_url() -> String {
+    "http://127.0.0.1:8081".into()
 }
 fn default_data_dir() -> PathBuf {
     PathBuf::from("./omo-data/edge")

@@ -300,6 +300,21 @@
     document.getElementById("delivery-empty").classList.toggle("hidden", orders.length > 0);
   }
 
+  /** The trace look-up: a GS1 Digital Link on the cloud's resolver, opened in a new tab. */
+  async function setUpTrace() {
+    const store = await Omo.getJson("/api/store");
+    const resolver = (store && store.resolver_url) || "";
+    document.getElementById("trace-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const gtin = document.getElementById("trace-gtin").value.trim().replace(/\D/g, "").padStart(14, "0");
+      const lot = document.getElementById("trace-lot").value.trim();
+      const path = `/01/${gtin}` + (lot ? `/10/${encodeURIComponent(lot)}` : "");
+      const link = el("a", { href: resolver + path, target: "_blank", rel: "noopener", text: resolver + path });
+      document.getElementById("trace-result").replaceChildren("Journey: ", link);
+      window.open(resolver + path, "_blank", "noopener");
+    });
+  }
+
   async function refreshDelivery() {
     const board = await Omo.getJson("/api/delivery/board");
     if (board && Array.isArray(board.orders)) showDeliveryOrders(board.orders);
@@ -323,6 +338,7 @@
   showDeliveryOrders([]);
   refreshDelivery();
   setInterval(refreshDelivery, 1000);
+  setUpTrace();
   Omo.live({ lane: showLane, device: showDevice }, setLive, snapshot);
   setInterval(tickDevices, 1000);
   // Sales and the audit trail are not on the live stream: refresh them now and then too.
