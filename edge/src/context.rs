@@ -9,7 +9,7 @@ use crate::board::Board;
 use crate::catalog::Catalog;
 use crate::config::EdgeConfig;
 use crate::lane::WeightBook;
-use crate::lane::runner::LaneHandles;
+use crate::lane::handles::LaneHandles;
 use crate::outbox::OutboxSignal;
 use crate::payment::PaymentClient;
 use crate::store::Store;

@@ -5,6 +5,7 @@
 
 mod attending;
 pub mod basket;
+pub mod handles;
 pub mod intervention;
 pub mod machine;
 mod paying;

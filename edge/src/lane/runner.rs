@@ -14,14 +14,13 @@ use omo_devices::health::DeviceHealth;
 use omo_devices::scale::{ScaleConfig, ScaleEvent, spawn_scale};
 use omo_devices::scanner::{ScannerConfig, ScannerEvent, spawn_scanner};
 use serde_json::json;
-use std::collections::HashMap;
-use std::sync::RwLock;
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use super::{Action, Context, InterventionKind, Lane, LaneEvent, LaneState, OperatorAction, Sale};
+use super::handles::LaneCommand;
+use super::{Action, Context, InterventionKind, Lane, LaneEvent, LaneState, Sale};
 use crate::board::{Counters, LaneView};
 use crate::context::EdgeContext;
 use crate::epcis::{self, Place};
@@ -29,45 +28,6 @@ use crate::lane::machine::fen;
 use crate::payment::Order;
 use crate::store::{OutboxMessage, StoreError};
 use crate::topics;
-
-/// An operator's command for a lane, with where to send the outcome.
-pub struct LaneCommand {
-    pub action: OperatorAction,
-    pub reply: oneshot::Sender<Result<LaneView, String>>,
-}
-
-/// The command inbox of every running lane.
-#[derive(Default)]
-pub struct LaneHandles {
-    inboxes: RwLock<HashMap<String, mpsc::Sender<LaneCommand>>>,
-}
-
-impl LaneHandles {
-    /// Sends an operator's command to a lane and waits for the outcome.
-    pub async fn command(&self, lane_id: &str, action: OperatorAction) -> Result<LaneView, String> {
-        let inbox = self
-            .inboxes
-            .read()
-            .ok()
-            .and_then(|m| m.get(lane_id).cloned())
-            .ok_or_else(|| format!("no lane {lane_id:?}"))?;
-        let (reply, outcome) = oneshot::channel();
-        inbox
-            .send(LaneCommand { action, reply })
-            .await
-            .map_err(|_| format!("lane {lane_id} is stopping"))?;
-        tokio::time::timeout(Duration::from_secs(10), outcome)
-            .await
-            .map_err(|_| format!("lane {lane_id} did not answer"))?
-            .map_err(|_| format!("lane {lane_id} is stopping"))?
-    }
-
-    fn register(&self, lane_id: &str, inbox: mpsc::Sender<LaneCommand>) {
-        if let Ok(mut inboxes) = self.inboxes.write() {
-            inboxes.insert(lane_id.to_string(), inbox);
-        }
-    }
-}
 
 /// The devices of one lane, chosen by the binary (real or simulated).
 pub struct LaneDevices {
