@@ -11,9 +11,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use delivery::{Client, USERS, password};
+use delivery::{USERS, password};
 use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet};
-use serde_json::json;
 use support::{Process, free_port, wait_for_port};
 
 /// `omo broker` with a `mosquitto_passwd` file for [`USERS`] and the shipped ACL plus an
@@ -103,83 +102,7 @@ async fn the_embedded_broker_enforces_the_shipped_acl() {
     );
     assert_eq!(connack(port, None).await, ConnectReturnCode::NotAuthorized);
 
-    let mut a = Client::connect(
-        port,
-        "rider-a",
-        &[
-            "omo/v1/riders/rider-a/dispatch",
-            "omo/v1/riders/rider-b/dispatch",
-            "omo/v1/riders/+/dispatch",
-        ],
-    )
-    .await;
-    let mut b = Client::connect(port, "rider-b", &["omo/v1/riders/rider-b/dispatch"]).await;
-    let mut observer = Client::connect(port, "observer", &["omo/v1/#"]).await;
-    let edge = Client::connect(port, "edge-SH-001", &[]).await;
-
-    edge.publish(
-        "omo/v1/riders/rider-b/dispatch",
-        &json!({"id": "m-b", "order_id": "for-b"}),
-    )
-    .await;
-    edge.publish(
-        "omo/v1/riders/rider-a/dispatch",
-        &json!({"id": "m-a", "order_id": "for-a"}),
-    )
-    .await;
-    // Not allowed: another store's topic, and rider A speaking as rider B.
-    edge.publish(
-        "omo/v1/stores/SH-002/delivery/orders",
-        &json!({"id": "m-x"}),
-    )
-    .await;
-    edge.publish(
-        "omo/v1/stores/SH-001/delivery/orders",
-        &json!({"id": "m-own-store"}),
-    )
-    .await;
-    a.publish(
-        "omo/v1/riders/rider-b/events",
-        &json!({"id": "m-spoof", "rider_id": "rider-b", "event": "accepted", "order_id": "for-b"}),
-    )
-    .await;
-    a.publish(
-        "omo/v1/riders/rider-a/events",
-        &json!({"id": "m-own", "rider_id": "rider-a", "event": "location", "lat": 31.23, "lon": 121.47}),
-    )
-    .await;
-
-    b.wait_for(Duration::from_secs(5), "B's own assignment", |_, v| {
-        v["id"] == "m-b"
-    })
-    .await;
-    let got_a = a.drain(Duration::from_secs(2)).await;
-    let ids: Vec<_> = got_a.iter().map(|(_, v)| v["id"].clone()).collect();
-    assert!(
-        ids.contains(&json!("m-a")),
-        "A must get its own assignment: {got_a:?}"
-    );
-    assert!(
-        !ids.contains(&json!("m-b")),
-        "A read B's assignment: {got_a:?}"
-    );
-
-    let seen: Vec<_> = observer
-        .drain(Duration::from_secs(1))
-        .await
-        .into_iter()
-        .map(|(_, v)| v["id"].clone())
-        .collect();
-    assert!(seen.contains(&json!("m-own")), "{seen:?}");
-    assert!(seen.contains(&json!("m-own-store")), "{seen:?}");
-    assert!(
-        !seen.contains(&json!("m-x")),
-        "the edge wrote another store's topic: {seen:?}"
-    );
-    assert!(
-        !seen.contains(&json!("m-spoof")),
-        "rider A wrote rider B's events: {seen:?}"
-    );
+    delivery::riders_and_edges_are_kept_apart(port).await;
 }
 
 /// A client of the test's own with its options, its events on a channel.

@@ -52,7 +52,6 @@ pub struct Counters {
     pub payments_cancelled: AtomicU64,
     pub checkouts: AtomicU64,
     pub device_errors: AtomicU64,
-    pub alerts: AtomicU64,
     pub exit_refusals: AtomicU64,
 }
 
@@ -207,7 +206,9 @@ impl Board {
             .unwrap_or_default()
     }
 
-    fn count_alert(&self, kind: InterventionKind) {
+    /// Counts an alert raised outside a lane (a store exit's gate); lanes' alerts are counted
+    /// from their views in [`Board::set_lane`].
+    pub fn count_alert(&self, kind: InterventionKind) {
         if let Ok(mut alerts) = self.alerts.lock() {
             *alerts.entry(reason_label(kind)).or_default() += 1;
         }

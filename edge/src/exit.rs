@@ -22,6 +22,7 @@ use tracing::{info, warn};
 use crate::board::Counters;
 use crate::context::EdgeContext;
 use crate::exit_pass::{self, PassError};
+use crate::lane::InterventionKind;
 use crate::lane::runner::publish_health;
 
 /// What operators see of an exit.
@@ -156,12 +157,12 @@ pub async fn run_exit(
             },
             event = gate_events.recv() => match event {
                 Ok(GateEvent::Tailgating { passages }) => {
-                    Counters::bump(&ctx.board.counters.alerts);
+                    ctx.board.count_alert(InterventionKind::Tailgating);
                     warn!(exit = %exit_id, passages, "tailgating at the exit");
                     ctx.exits.update(&exit_id, |v| v.tailgating += 1);
                 }
                 Ok(GateEvent::ForcedPassage) => {
-                    Counters::bump(&ctx.board.counters.alerts);
+                    ctx.board.count_alert(InterventionKind::ForcedPassage);
                     warn!(exit = %exit_id, "forced passage at the exit");
                     ctx.exits.update(&exit_id, |v| v.forced_passages += 1);
                 }

@@ -187,15 +187,6 @@ impl Store {
             .collect())
     }
 
-    /// Removes a message the broker acknowledged.
-    pub async fn outbox_ack(&self, seq: i64) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM outbox WHERE seq = $1")
-            .bind(seq)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// Removes a window of messages the broker acknowledged (`first..=last` in commit order).
     pub async fn outbox_ack_range(&self, first: i64, last: i64) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM outbox WHERE seq >= $1 AND seq <= $2")

@@ -14,7 +14,7 @@ use std::time::Duration;
 use omo_edge::delivery::geo::Position;
 use omo_edge::delivery::rider::{RiderOptions, run_rider};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -309,4 +309,88 @@ impl Drop for RiderRun {
             cancel.cancel();
         }
     }
+}
+
+/// Riders and edges kept apart by the shipped ACL, on the broker at `port` (mosquitto or the
+/// embedded one): rider A receives none of rider B's assignments, even subscribed to B's topic or
+/// to `+`, and each rider gets its own; an edge writes its own store's topics but not another's;
+/// rider A cannot speak as rider B.
+pub async fn riders_and_edges_are_kept_apart(port: u16) {
+    let mut a = Client::connect(
+        port,
+        "rider-a",
+        &[
+            "omo/v1/riders/rider-a/dispatch",
+            "omo/v1/riders/rider-b/dispatch",
+            "omo/v1/riders/+/dispatch",
+        ],
+    )
+    .await;
+    let mut b = Client::connect(port, "rider-b", &["omo/v1/riders/rider-b/dispatch"]).await;
+    let mut observer = Client::connect(port, "observer", &["omo/v1/#"]).await;
+    let edge = Client::connect(port, "edge-SH-001", &[]).await;
+
+    edge.publish(
+        "omo/v1/riders/rider-b/dispatch",
+        &json!({"id": "m-b", "order_id": "for-b"}),
+    )
+    .await;
+    edge.publish(
+        "omo/v1/riders/rider-a/dispatch",
+        &json!({"id": "m-a", "order_id": "for-a"}),
+    )
+    .await;
+    // Not allowed: another store's topic, and rider A speaking as rider B.
+    edge.publish(
+        "omo/v1/stores/SH-002/delivery/orders",
+        &json!({"id": "m-x"}),
+    )
+    .await;
+    edge.publish(
+        "omo/v1/stores/SH-001/delivery/orders",
+        &json!({"id": "m-own-store"}),
+    )
+    .await;
+    a.publish(
+        "omo/v1/riders/rider-b/events",
+        &json!({"id": "m-spoof", "rider_id": "rider-b", "event": "accepted", "order_id": "for-b"}),
+    )
+    .await;
+    a.publish(
+        "omo/v1/riders/rider-a/events",
+        &json!({"id": "m-own", "rider_id": "rider-a", "event": "location", "lat": 31.23, "lon": 121.47}),
+    )
+    .await;
+
+    b.wait_for(Duration::from_secs(5), "B's own assignment", |_, v| {
+        v["id"] == "m-b"
+    })
+    .await;
+    let got_a = a.drain(Duration::from_secs(2)).await;
+    let ids: Vec<_> = got_a.iter().map(|(_, v)| v["id"].clone()).collect();
+    assert!(
+        ids.contains(&json!("m-a")),
+        "A must get its own assignment: {got_a:?}"
+    );
+    assert!(
+        !ids.contains(&json!("m-b")),
+        "A read B's assignment: {got_a:?}"
+    );
+
+    let seen: Vec<_> = observer
+        .drain(Duration::from_secs(1))
+        .await
+        .into_iter()
+        .map(|(_, v)| v["id"].clone())
+        .collect();
+    assert!(seen.contains(&json!("m-own")), "{seen:?}");
+    assert!(seen.contains(&json!("m-own-store")), "{seen:?}");
+    assert!(
+        !seen.contains(&json!("m-x")),
+        "the edge wrote another store's topic: {seen:?}"
+    );
+    assert!(
+        !seen.contains(&json!("m-spoof")),
+        "rider A wrote rider B's events: {seen:?}"
+    );
 }

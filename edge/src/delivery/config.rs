@@ -52,17 +52,3 @@ impl DeliveryConfig {
         }
     }
 }
-
-impl DeliveryConfig {
-    /// The defaults, overridden by `OMO_DELIVERY__<FIELD>` environment variables (for example
-    /// `OMO_DELIVERY__ACCEPT_TIMEOUT_SECS=5`). Until `[delivery]` joins the edge's TOML config this
-    /// is how an edge process is tuned.
-    pub fn from_env() -> Result<DeliveryConfig, String> {
-        use figment::Figment;
-        use figment::providers::{Env, Serialized};
-        Figment::from(Serialized::defaults(DeliveryConfig::default()))
-            .merge(Env::prefixed("OMO_DELIVERY__"))
-            .extract()
-            .map_err(|e| format!("OMO_DELIVERY__*: {e}"))
-    }
-}

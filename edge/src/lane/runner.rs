@@ -87,7 +87,7 @@ pub async fn run_lane(
         let event = tokio::select! {
             _ = cancel.cancelled() => break,
             Some(event) = scans.recv() => match event {
-                ScannerEvent::Health(health) => { runner.device_health(health).await; continue }
+                ScannerEvent::Health(health) => { publish_health(&runner.ctx, health).await; continue }
                 event => match runner.scanner_event(event) {
                     Some(event) => event,
                     None => continue,
@@ -95,7 +95,7 @@ pub async fn run_lane(
             },
             Some(event) = weights.recv() => match event {
                 ScaleEvent::Weight(reading) => LaneEvent::Weight(reading),
-                ScaleEvent::Health(health) => { runner.device_health(health).await; continue }
+                ScaleEvent::Health(health) => { publish_health(&runner.ctx, health).await; continue }
             },
             event = gate_events.recv() => match event {
                 Ok(event) => match gate_event(event) {
@@ -224,10 +224,6 @@ impl Runner {
         }
     }
 
-    async fn device_health(&self, health: DeviceHealth) {
-        publish_health(&self.ctx, health).await;
-    }
-
     /// An operator's command: a step like any other, audited with its outcome.
     async fn command(&mut self, command: LaneCommand) {
         let action = command.action.clone();
@@ -291,7 +287,6 @@ impl Runner {
         }
         for intervention in &self.lane.interventions {
             if !before.interventions.iter().any(|i| i.id == intervention.id) {
-                Counters::bump(&self.ctx.board.counters.alerts);
                 warn!(lane = %self.lane.id, kind = ?intervention.kind, detail = %intervention.detail, "attendant needed");
             }
         }

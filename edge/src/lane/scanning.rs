@@ -77,7 +77,7 @@ impl Lane {
                 tolerance_g,
                 deadline: ctx.now + Duration::seconds(ctx.rules.bagging_timeout_secs),
             };
-            let verdicts = session.bagging.expect(awaited, ctx.rules);
+            let verdicts = session.bagging.expect(awaited);
             self.prompt = Prompt::new(
                 "place_item",
                 format!(

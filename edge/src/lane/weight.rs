@@ -126,7 +126,7 @@ impl BaggingArea {
     }
 
     /// A scanned item with a weight: awaited on the scale (or matched to loose weight already there).
-    pub fn expect(&mut self, awaited: Awaited, rules: &WeightRules) -> Vec<Verdict> {
+    pub fn expect(&mut self, awaited: Awaited) -> Vec<Verdict> {
         if let Some(loose) = &self.loose
             && (loose.grams - awaited.expected_g).abs() <= awaited.tolerance_g
         {
@@ -139,7 +139,6 @@ impl BaggingArea {
                 observed_g,
             }];
         }
-        let _ = rules;
         self.awaited.push(awaited);
         Vec::new()
     }
@@ -351,7 +350,7 @@ mod tests {
     fn a_matching_weight_bags_the_item() {
         let rules = WeightRules::default();
         let mut area = BaggingArea::start(0);
-        area.expect(awaited(1, 500), &rules);
+        area.expect(awaited(1, 500));
         let v = area.on_stable(505, t(100), &rules);
         assert_eq!(
             v,
@@ -369,7 +368,7 @@ mod tests {
     fn a_wrong_weight_is_a_mismatch_and_the_item_stays_awaited() {
         let rules = WeightRules::default();
         let mut area = BaggingArea::start(0);
-        area.expect(awaited(1, 500), &rules);
+        area.expect(awaited(1, 500));
         let v = area.on_stable(900, t(100), &rules);
         assert_eq!(
             v,
@@ -401,7 +400,7 @@ mod tests {
         let rules = WeightRules::default();
         let mut area = BaggingArea::start(0);
         assert!(area.on_stable(500, t(0), &rules).is_empty());
-        let v = area.expect(awaited(1, 495), &rules);
+        let v = area.expect(awaited(1, 495));
         assert!(matches!(
             v[..],
             [Verdict::Bagged {
@@ -417,7 +416,7 @@ mod tests {
     fn an_item_taken_back_off_is_removed() {
         let rules = WeightRules::default();
         let mut area = BaggingArea::start(0);
-        area.expect(awaited(1, 500), &rules);
+        area.expect(awaited(1, 500));
         area.on_stable(500, t(0), &rules);
         assert_eq!(
             area.on_stable(0, t(100), &rules),
@@ -429,7 +428,7 @@ mod tests {
     fn an_item_never_bagged_times_out() {
         let rules = WeightRules::default();
         let mut area = BaggingArea::start(0);
-        area.expect(awaited(1, 500), &rules);
+        area.expect(awaited(1, 500));
         assert!(area.on_tick(t(9_999), &rules).is_empty());
         assert_eq!(
             area.on_tick(t(10_000), &rules),
@@ -442,8 +441,8 @@ mod tests {
     fn two_items_bagged_together_match_their_sum() {
         let rules = WeightRules::default();
         let mut area = BaggingArea::start(100);
-        area.expect(awaited(1, 300), &rules);
-        area.expect(awaited(2, 450), &rules);
+        area.expect(awaited(1, 300));
+        area.expect(awaited(2, 450));
         let v = area.on_stable(100 + 752, t(0), &rules);
         assert_eq!(v.len(), 2);
         assert!(v.iter().all(|v| matches!(v, Verdict::Bagged { .. })));
@@ -453,20 +452,14 @@ mod tests {
     fn a_heavy_item_scanned_right_after_a_light_one_bags_both() {
         let rules = WeightRules::default();
         let mut area = BaggingArea::start(0);
-        area.expect(
-            Awaited {
-                tolerance_g: 3,
-                ..awaited(1, 12)
-            },
-            &rules,
-        );
-        area.expect(
-            Awaited {
-                tolerance_g: 20,
-                ..awaited(2, 1030)
-            },
-            &rules,
-        );
+        area.expect(Awaited {
+            tolerance_g: 3,
+            ..awaited(1, 12)
+        });
+        area.expect(Awaited {
+            tolerance_g: 20,
+            ..awaited(2, 1030)
+        });
         let v = area.on_stable(1042, t(0), &rules);
         assert_eq!(v.len(), 2, "{v:?}");
         assert!(area.awaited.is_empty());
