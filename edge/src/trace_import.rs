@@ -220,7 +220,7 @@ pub fn normalize_gtin(gtin: &str) -> Result<String, String> {
         return Err(format!("GTIN {gtin:?} must be 8, 12, 13 or 14 digits"));
     }
     let (body, _) = gtin.split_at(gtin.len() - 1);
-    if epcis::hash::with_check_digit(body).as_deref() != Some(gtin) {
+    if epcis::digital_link::with_check_digit(body).as_deref() != Some(gtin) {
         return Err(format!("GTIN {gtin} has a wrong check digit"));
     }
     Ok(format!("{gtin:0>14}"))

@@ -13,6 +13,7 @@
 //! are `urn:omo:store:{store}[:…]`; Omo's own ILMD fields live in the [`OMO_NS`] namespace
 //! (prefix `omo:`), beside the CBV master data attributes (`cbvmda:`).
 
+pub mod digital_link;
 pub mod document;
 pub mod hash;
 pub mod receiving;
