@@ -14,6 +14,7 @@ use omo_proto::shopper::{ConfirmPaymentRequest, ListReceiptsRequest};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use tokio_util::sync::CancellationToken;
+use tonic::transport::{Channel, Endpoint};
 use tracing::{debug, warn};
 
 use crate::tools::{AppWallet, current_code, enroll};
@@ -36,6 +37,14 @@ pub async fn run_shopper(
     cancel: CancellationToken,
 ) {
     let products: Vec<Product> = products.into_iter().filter(|p| p.min_age == 0).collect();
+    // The phone app's connection to the cloud, made once and reused for every confirmation.
+    let app = match Endpoint::from_shared(cloud_url.clone()) {
+        Ok(endpoint) => ShopperServiceClient::new(endpoint.connect_lazy()),
+        Err(error) => {
+            warn!(lane = %lane.id, %error, "demo shoppers cannot use the cloud URL");
+            return;
+        }
+    };
     // Different shoppers take turns at the lane: a payment code is single use within its 30 s
     // step, so one shopper can't pay twice in a row that fast (nor could a real one).
     let mut shoppers: Vec<AppWallet> = Vec::new();
@@ -58,7 +67,7 @@ pub async fn run_shopper(
         }
         let wallet = &shoppers[turn % shoppers.len()];
         turn += 1;
-        match checkout(&lane, &products, wallet, &cloud_url, &cancel).await {
+        match checkout(&lane, &products, wallet, &app, &cancel).await {
             Ok(()) if rand::rng().random_bool(DELIVERY_SHARE) => {
                 order_delivery(&edge_url, &lane.id).await
             }
@@ -109,7 +118,7 @@ async fn checkout(
     lane: &DemoLane,
     products: &[Product],
     wallet: &AppWallet,
-    cloud_url: &str,
+    app: &ShopperServiceClient<Channel>,
     cancel: &CancellationToken,
 ) -> anyhow::Result<()> {
     let count = rand::rng().random_range(1..=4);
@@ -139,7 +148,7 @@ async fn checkout(
                     Err(_) => return false,
                 },
                 // Large baskets wait for the shopper's confirmation in the app: give it.
-                _ = confirm_check.tick() => confirm_pending(cloud_url, wallet).await,
+                _ = confirm_check.tick() => confirm_pending(app, wallet).await,
             }
         }
     })
@@ -156,10 +165,8 @@ async fn checkout(
 }
 
 /// Approves, as the shopper would in the app, every payment of `wallet` waiting for it.
-async fn confirm_pending(cloud_url: &str, wallet: &AppWallet) {
-    let Ok(mut client) = ShopperServiceClient::connect(cloud_url.to_string()).await else {
-        return;
-    };
+async fn confirm_pending(app: &ShopperServiceClient<Channel>, wallet: &AppWallet) {
+    let mut client = app.clone();
     let Ok(receipts) = client
         .list_receipts(ListReceiptsRequest {
             wallet_id: wallet.wallet_id.clone(),
