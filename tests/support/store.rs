@@ -169,7 +169,9 @@ impl TestStore {
         self.cloud = start_cloud(self.dir.path(), self.grpc_port).await;
     }
 
-    /// Starts `omo edge` without waiting for the catalog (the cloud may be down).
+    /// Starts `omo edge` without waiting for the catalog (the cloud may be down), once every
+    /// lane's scanner is connected (a scan sent before the port is open would be lost, as on a
+    /// real lane).
     pub async fn start_edge_offline(&mut self) {
         let edge = Process::omo(
             "edge",
@@ -178,17 +180,41 @@ impl TestStore {
         );
         wait_for_port(self.edge_port, "omo edge", Some(&edge)).await;
         self.edge = Some(edge);
+        let url = self.edge_url("/api/devices");
+        let scanners: Vec<String> = self
+            .lanes
+            .iter()
+            .map(|l| format!("lane-{}-scanner", l.id))
+            .collect();
+        super::eventually(
+            Duration::from_secs(20),
+            "every lane's scanner online",
+            || {
+                let (url, scanners) = (url.clone(), scanners.clone());
+                async move {
+                    let devices = get_json(&url).await;
+                    let online: Vec<&str> = devices["devices"]
+                        .as_array()
+                        .map(|d| {
+                            d.iter()
+                                .filter(|d| d["status"] == "online")
+                                .filter_map(|d| d["device"].as_str())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    scanners
+                        .iter()
+                        .all(|s| online.contains(&s.as_str()))
+                        .then_some(())
+                }
+            },
+        )
+        .await;
     }
 
     /// Starts (or restarts) `omo edge` and waits until it has the catalog.
     pub async fn start_edge(&mut self) {
-        let edge = Process::omo(
-            "edge",
-            &["edge", "--config", self.edge_config.to_str().unwrap()],
-            self.dir.path(),
-        );
-        wait_for_port(self.edge_port, "omo edge", Some(&edge)).await;
-        self.edge = Some(edge);
+        self.start_edge_offline().await;
         let url = self.edge_url("/api/store");
         super::eventually(Duration::from_secs(20), "the edge's catalog", || {
             let url = url.clone();
