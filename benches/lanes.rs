@@ -150,13 +150,15 @@ async fn run() {
                 }
                 let wallet = store.enroll(10_000_000).await;
                 // Let the scans land before the code (the first basket is the latency run's).
-                while n > 1 {
-                    let (items, _) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
-                        .await
-                        .unwrap()
-                        .unwrap();
-                    if items >= 2 {
-                        break;
+                if n > 1 {
+                    loop {
+                        let (items, _) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+                            .await
+                            .unwrap()
+                            .unwrap();
+                        if items >= 2 {
+                            break;
+                        }
                     }
                 }
                 lane.scanner.scan(&wallet.code()).await.unwrap();

@@ -7,6 +7,7 @@ const PROTOS: &[&str] = &[
     "omo/payment/v1/payment.proto",
     "omo/catalog/v1/catalog.proto",
     "omo/shopper/v1/shopper.proto",
+    "omo/store/v1/store.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -124,6 +124,10 @@ pub struct BrokerArgs {
     /// mosquitto ACL file (e.g. deploy/mosquitto/acl). Default: everyone reads and writes all.
     #[arg(long)]
     pub acl: Option<PathBuf>,
+    /// Keep persistent sessions and retained messages in this file, so they outlive a restart
+    /// (written within half a second of each change). Default: in memory only.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -137,9 +141,16 @@ pub enum CatalogAction {
     /// Load products from a CSV file (columns gtin,name,price_fen,unit,weight_g,tolerance_g[,min_age,origin,plu]).
     Import {
         file: PathBuf,
-        /// The cloud's gRPC endpoint.
+        /// The cloud's gRPC endpoint (https:// needs --ca).
         #[arg(long, default_value = "http://127.0.0.1:50051")]
         cloud: String,
+        /// The administrator's token (the cloud's `admin_token_sha256`), sent as
+        /// `authorization: Bearer <token>`.
+        #[arg(long, env = "OMO_ADMIN_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// PEM file: the CA that signed the cloud's certificate, for an https:// cloud.
+        #[arg(long)]
+        ca: Option<PathBuf>,
     },
 }
 

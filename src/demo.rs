@@ -1,6 +1,7 @@
 //! Simulated shoppers for `omo up`: at each lane, a shopper scans a few products on the simulated
 //! scanner (real bytes on its pseudo-terminal), puts them on the simulated bagging scale, scans the
 //! payment code from a wallet enrolled with the cloud, and walks through the gate once it opens.
+//! Some then choose home delivery in the app (see [`order_delivery`]), so dispatch is always alive.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +11,9 @@ use omo_devices::gate::{Gate, GateEvent, SimGate};
 use omo_devices::sim::{ScaleSim, ScannerSim};
 use omo_proto::catalog::{Product, Unit};
 use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
-use omo_proto::shopper::{ConfirmPaymentRequest, ListReceiptsRequest};
+use omo_proto::shopper::{
+    ConfirmPaymentRequest, DeliveryLine, Dropoff, ListReceiptsRequest, PlaceDeliveryOrderRequest,
+};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use tokio_util::sync::CancellationToken;
@@ -32,7 +35,7 @@ pub async fn run_shopper(
     lane: DemoLane,
     products: Vec<Product>,
     cloud_url: String,
-    edge_url: String,
+    store_id: String,
     every: Duration,
     cancel: CancellationToken,
 ) {
@@ -69,7 +72,7 @@ pub async fn run_shopper(
         turn += 1;
         match checkout(&lane, &products, wallet, &app, &cancel).await {
             Ok(()) if rand::rng().random_bool(DELIVERY_SHARE) => {
-                order_delivery(&edge_url, &lane.id).await
+                order_delivery(&app, wallet, &store_id, &products).await
             }
             Ok(()) => {}
             Err(error) => warn!(lane = %lane.id, %error, "demo checkout did not complete"),
@@ -84,29 +87,78 @@ pub async fn run_shopper(
 /// The share of demo shoppers who have their basket delivered home.
 const DELIVERY_SHARE: f64 = 0.3;
 
-/// Asks for the basket to be delivered to a random address around the store (some beyond the
-/// 3 km radius, which the edge refuses with the distance).
-async fn order_delivery(edge_url: &str, lane: &str) {
-    let (lat, lon) = {
+/// The shopper chooses home delivery in the app, to a random address around the store (some
+/// beyond the 3 km radius, which the cloud refuses with the distance): most have the basket
+/// they just paid at the lane delivered, some order more goods in the app instead.
+async fn order_delivery(
+    app: &ShopperServiceClient<Channel>,
+    wallet: &AppWallet,
+    store_id: &str,
+    products: &[Product],
+) {
+    let (lat, lon, app_order) = {
         let mut rng = rand::rng();
         (
             31.2304 + rng.random_range(-0.025..0.025),
             121.4737 + rng.random_range(-0.03..0.03),
+            rng.random_bool(0.25),
         )
     };
-    let order = serde_json::json!({
-        "items": [{ "note": format!("basket from lane {lane}") }],
-        "dropoff": { "lat": lat, "lon": lon, "address": format!("{lat:.5}, {lon:.5}") },
-    });
-    let response = reqwest::Client::new()
-        .post(format!("{edge_url}/api/delivery/orders"))
-        .json(&order)
-        .send()
-        .await;
-    match response {
-        Ok(r) if r.status().is_success() => debug!(lane, "demo shopper ordered home delivery"),
-        Ok(r) => debug!(lane, status = %r.status(), "demo delivery refused (beyond the radius?)"),
-        Err(error) => warn!(lane, %error, "demo delivery order failed"),
+    let mut request = PlaceDeliveryOrderRequest {
+        wallet_id: wallet.wallet_id.clone(),
+        store_id: store_id.into(),
+        order_id: uuid::Uuid::now_v7().to_string(),
+        lines: Vec::new(),
+        purchase_order_id: String::new(),
+        dropoff: Some(Dropoff {
+            lat,
+            lon,
+            address: format!("{lat:.5}, {lon:.5}"),
+        }),
+    };
+    let mut client = app.clone();
+    if app_order {
+        let each: Vec<&Product> = products
+            .iter()
+            .filter(|p| p.unit == Unit::Each as i32)
+            .collect();
+        let count = rand::rng().random_range(1..=3);
+        request.lines = each
+            .choose_multiple(&mut rand::rng(), count)
+            .map(|p| DeliveryLine {
+                gtin: p.gtin.clone(),
+                quantity: rand::rng().random_range(1..=2),
+                ..Default::default()
+            })
+            .collect();
+    } else {
+        let Ok(receipts) = client
+            .list_receipts(ListReceiptsRequest {
+                wallet_id: wallet.wallet_id.clone(),
+            })
+            .await
+        else {
+            return;
+        };
+        // The basket just paid: the newest succeeded lane payment.
+        let Some(paid) = receipts
+            .into_inner()
+            .receipts
+            .into_iter()
+            .filter(|r| r.status == "SUCCEEDED" && !r.order_id.starts_with("delivery-"))
+            .max_by(|a, b| a.created_at.cmp(&b.created_at))
+        else {
+            return;
+        };
+        request.purchase_order_id = paid.order_id;
+    }
+    match client.place_delivery_order(request).await {
+        Ok(order) => {
+            let order = order.into_inner();
+            debug!(order = %order.order_id, status = %order.status, distance_m = order.distance_m,
+                amount_fen = order.amount_fen, "demo shopper ordered home delivery in the app")
+        }
+        Err(status) => debug!(%status, "demo delivery order refused"),
     }
 }
 

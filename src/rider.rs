@@ -73,12 +73,14 @@ pub async fn run(args: RiderArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `omo up`'s simulated riders: `rider-1` ... `rider-{count}` around the store, until `cancel`.
+/// `omo up`'s simulated riders: `rider-1` ... `rider-{count}` around the store, until `cancel`;
+/// each connects as its id, with its password from `passwords` when the broker wants one.
 pub async fn run_simulated_riders(
     mqtt_url: String,
     store_lat: f64,
     store_lon: f64,
     count: usize,
+    passwords: std::collections::HashMap<String, String>,
     cancel: CancellationToken,
 ) {
     omo_edge::delivery::rider::run_simulated_riders(
@@ -86,7 +88,7 @@ pub async fn run_simulated_riders(
         Position::new(store_lat, store_lon),
         count,
         6.0,
-        |_| None,
+        move |id| passwords.get(id).cloned(),
         cancel,
     )
     .await

@@ -2,6 +2,7 @@
 //! on SQLite under `--data`, the demo catalog, the edge with a simulated scanner, scale and gate
 //! per lane (real bytes over pseudo-terminals), and simulated shoppers. Ctrl-C stops it cleanly.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,8 @@ use crate::cli::UpArgs;
 use crate::demo::{self, DemoLane};
 use crate::services::{bind, shutdown_on_signal};
 
+/// The demo store's id.
+const STORE_ID: &str = "SH-001";
 /// The demo store's products.
 const DEMO_CATALOG: &str = include_str!("../cloud/data/demo-catalog.csv");
 /// The demo store's promotions and coupon campaigns.
@@ -34,30 +37,53 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let shutdown = shutdown_on_signal();
     let tasks = TaskTracker::new();
 
-    // 1. The broker.
+    // 1. The broker. When it checks passwords or an ACL, this process's own clients (cloud,
+    // edge, riders) connect under the user names the shipped ACL grants, with fresh passwords
+    // the broker learns in memory (the password file is not changed).
+    let own = own_client_passwords();
+    let mut named = false;
     let mqtt_url = match &args.mqtt {
         Some(url) => url.clone(),
         None => {
             let listen = SocketAddr::from(([127, 0, 0, 1], args.mqtt_port));
-            let access = crate::broker::Access::from_files(
+            let mut access = crate::broker::Access::from_files(
                 args.mqtt_passwords.as_deref(),
                 args.mqtt_acl.as_deref(),
             )?;
-            crate::broker::start_with(listen, access).await?;
+            named = access.passwords.is_some() || access.acl.is_some();
+            if let Some(passwords) = access.passwords.as_mut() {
+                for (user, password) in &own {
+                    passwords.insert(user, password);
+                }
+            }
+            crate::broker::start_with(listen, access, Some(&data.join("broker-state.json")))
+                .await?;
             format!("mqtt://{listen}")
+        }
+    };
+    let credentials = |user: &str| -> (Option<String>, Option<String>) {
+        if named {
+            (Some(user.to_string()), own.get(user).cloned())
+        } else {
+            (None, None)
         }
     };
 
     // 2. The cloud.
-    let mut cloud = CloudConfig::default();
-    cloud.grpc_listen = SocketAddr::from(([127, 0, 0, 1], args.grpc_port));
-    cloud.http_listen = SocketAddr::from(([127, 0, 0, 1], args.cloud_http_port));
-    cloud.database_url = args
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", data.join("cloud.db").display()));
-    // The cloud's trace store follows every store's trace topic on the same broker.
-    cloud.mqtt_url = Some(mqtt_url.clone());
+    // The cloud's trace store and delivery relay use the same broker.
+    let (mqtt_username, mqtt_password) = credentials("cloud");
+    let cloud = CloudConfig {
+        grpc_listen: SocketAddr::from(([127, 0, 0, 1], args.grpc_port)),
+        http_listen: SocketAddr::from(([127, 0, 0, 1], args.cloud_http_port)),
+        database_url: args
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", data.join("cloud.db").display())),
+        mqtt_url: Some(mqtt_url.clone()),
+        mqtt_username,
+        mqtt_password,
+        ..CloudConfig::default()
+    };
     let grpc = bind(&cloud.grpc_listen.to_string()).await?;
     let http = bind(&cloud.http_listen.to_string()).await?;
     let cloud_url = format!("http://{}", cloud.grpc_listen);
@@ -119,18 +145,26 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         });
     }
     let edge = EdgeConfig {
-        store_id: "SH-001".into(),
+        store_id: STORE_ID.into(),
         store_name: "Omo Jing'an (demo)".into(),
         lat: 31.2304,
         lon: 121.4737,
         delivery_radius_m: 3000,
         cloud_url: cloud_url.clone(),
+        cloud_token: None,
+        cloud_token_file: None,
+        cloud_tls: None,
         resolver_url: format!("http://127.0.0.1:{}", args.cloud_http_port),
         data_dir: data.join("edge"),
         http_listen: format!("127.0.0.1:{}", args.http_port),
-        mqtt: MqttConfig {
-            url: mqtt_url.clone(),
-            ..MqttConfig::default()
+        mqtt: {
+            let (username, password) = credentials(&format!("edge-{STORE_ID}"));
+            MqttConfig {
+                url: mqtt_url.clone(),
+                username,
+                password,
+                ..MqttConfig::default()
+            }
         },
         payment: PaymentConfig::default(),
         variable_measure: Default::default(),
@@ -162,18 +196,19 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         mqtt_url.clone(),
         31.2304,
         121.4737,
-        4,
+        RIDERS,
+        if named { own.clone() } else { HashMap::new() },
         shutdown.clone(),
     ));
     if args.demo {
         for lane in demo_lanes {
             let cloud_url = cloud_url.clone();
-            let edge_url = format!("http://127.0.0.1:{}", args.http_port);
+            let store_id = STORE_ID.to_string();
             let shutdown = shutdown.clone();
             let products = products.clone();
             let every = Duration::from_secs(args.demo_every_secs.max(1));
             tasks.spawn(async move {
-                demo::run_shopper(lane, products, cloud_url, edge_url, every, shutdown).await;
+                demo::run_shopper(lane, products, cloud_url, store_id, every, shutdown).await;
             });
         }
     } else {
@@ -191,6 +226,21 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     }
     println!("Omo stopped.");
     Ok(())
+}
+
+/// How many simulated riders `omo up` runs.
+const RIDERS: usize = 4;
+
+/// Fresh random passwords for `omo up`'s own MQTT clients: `cloud`, `edge-SH-001` and
+/// `rider-1` ... `rider-4`.
+fn own_client_passwords() -> HashMap<String, String> {
+    use rand::distr::{Alphanumeric, SampleString};
+    let users = ["cloud".to_string(), format!("edge-{STORE_ID}")]
+        .into_iter()
+        .chain((1..=RIDERS).map(|n| format!("rider-{n}")));
+    users
+        .map(|user| (user, Alphanumeric.sample_string(&mut rand::rng(), 24)))
+        .collect()
 }
 
 async fn hold(lanes: Vec<DemoLane>, shutdown: CancellationToken) {

@@ -263,3 +263,105 @@ async fn the_embedded_broker_keeps_sessions_retained_messages_and_wills() {
     );
     drop(silent);
 }
+
+/// `omo broker --state FILE` keeps persistent sessions and retained messages across a restart,
+/// even a SIGKILL: a subscriber away during the restart still gets every QoS 1 message it
+/// missed, in order, and new subscribers the retained state.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_embedded_broker_keeps_its_state_across_a_kill_and_restart() {
+    use rumqttc::QoS;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("broker-state.json");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let args = [
+        "broker",
+        "--listen",
+        &listen,
+        "--state",
+        state.to_str().unwrap(),
+    ];
+    let mut broker = Process::omo("broker", &args, dir.path());
+    wait_for_port(port, "omo broker", Some(&broker)).await;
+
+    let (sub, mut sub_loop) = raw_client(port, "the-cloud", false, None);
+    sub.subscribe("t/#", QoS::AtLeastOnce).await.unwrap();
+    poll_until(&mut sub_loop, "SUBACK", |p| {
+        matches!(p, Packet::SubAck(_)).then_some(())
+    })
+    .await;
+    sub.disconnect().await.unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while sub_loop.poll().await.is_ok() {}
+    })
+    .await;
+    drop(sub_loop);
+
+    let (publisher, mut pub_loop) = raw_client(port, "publisher", true, None);
+    for i in 0..20 {
+        publisher
+            .publish("t/x", QoS::AtLeastOnce, false, i.to_string())
+            .await
+            .unwrap();
+    }
+    publisher
+        .publish("state/edge", QoS::AtLeastOnce, true, "online")
+        .await
+        .unwrap();
+    let mut acked = 0;
+    poll_until(&mut pub_loop, "21 PUBACKs", |p| {
+        acked += usize::from(matches!(p, Packet::PubAck(_)));
+        (acked == 21).then_some(())
+    })
+    .await;
+    drop(pub_loop);
+    // Saved within half a second of the last change; then the broker dies without warning.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    broker.kill();
+    let broker = Process::omo("broker-again", &args, dir.path());
+    wait_for_port(port, "omo broker, restarted", Some(&broker)).await;
+
+    let (_sub, mut sub_loop) = raw_client(port, "the-cloud", false, None);
+    let mut got = Vec::new();
+    poll_until(&mut sub_loop, "the 20 missed messages", |p| {
+        if let Packet::Publish(p) = p {
+            got.push(String::from_utf8_lossy(&p.payload).to_string());
+        }
+        (got.len() == 20).then_some(())
+    })
+    .await;
+    let expected: Vec<String> = (0..20).map(|i| i.to_string()).collect();
+    assert_eq!(got, expected);
+
+    let (monitor, mut monitor_loop) = raw_client(port, "monitor", true, None);
+    monitor
+        .subscribe("state/#", QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    let retained = poll_until(&mut monitor_loop, "the retained state", |p| match p {
+        Packet::Publish(p) => Some(p.payload.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(&retained[..], b"online");
+
+    // A state file that is not one is refused by name, not overwritten.
+    std::fs::write(dir.path().join("broken.json"), b"{ not json").unwrap();
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_omo"))
+        .args([
+            "broker",
+            "--listen",
+            &format!("127.0.0.1:{}", free_port()),
+            "--state",
+            dir.path().join("broken.json").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("broken.json"), "{stderr}");
+    assert_eq!(
+        std::fs::read(dir.path().join("broken.json")).unwrap(),
+        b"{ not json"
+    );
+}

@@ -42,6 +42,10 @@ pub struct CloudConfig {
     /// Empty (the default): any caller may act for any store. Otherwise payment and catalog
     /// calls must carry `authorization: Bearer <token>` and may act only for the token's store.
     pub store_token_sha256: BTreeMap<String, String>,
+    /// The administrator: SHA-256 (lowercase hex) of the bearer token that may change the
+    /// catalog (products, promotions, coupon campaigns). None (the default): catalog changes are
+    /// open while stores do not authenticate, and refused once they do (tokens or `client_ca`).
+    pub admin_token_sha256: Option<String>,
     /// The MQTT broker whose `omo/v1/stores/+/trace` topics feed the trace store and the
     /// resolver (`mqtt://host:port`). None (the default): no trace consumer runs.
     pub mqtt_url: Option<String>,
@@ -88,6 +92,7 @@ impl Default for CloudConfig {
             sweep_interval_secs: 5,
             shutdown_grace_secs: 10,
             store_token_sha256: BTreeMap::new(),
+            admin_token_sha256: None,
             mqtt_url: None,
             mqtt_username: None,
             mqtt_password: None,
@@ -112,6 +117,7 @@ const KEYS: &[&str] = &[
     "sweep_interval_secs",
     "shutdown_grace_secs",
     "store_token_sha256",
+    "admin_token_sha256",
     "mqtt_url",
     "mqtt_username",
     "mqtt_password",
@@ -157,15 +163,34 @@ impl CloudConfig {
         figment = figment
             .merge(Env::prefixed("OMO_").filter(|k| KEYS.contains(&k.as_str())))
             .merge(Env::prefixed("OMO_CLOUD_").filter(|k| KEYS.contains(&k.as_str())));
-        figment.extract().map_err(|e| invalid(e, path))
+        let config: CloudConfig = figment.extract().map_err(|e| invalid(e, path))?;
+        config.validate(path)?;
+        Ok(config)
     }
 
     /// Parse a TOML document (no environment), e.g. for `validate` commands and tests.
     pub fn from_toml_str(toml: &str) -> Result<CloudConfig, ConfigError> {
-        Figment::new()
+        let config: CloudConfig = Figment::new()
             .merge(Toml::string(toml))
             .extract()
-            .map_err(|e| invalid(e, None))
+            .map_err(|e| invalid(e, None))?;
+        config.validate(None)?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot: a token hash that no token could ever match.
+    fn validate(&self, path: Option<&Path>) -> Result<(), ConfigError> {
+        if let Some(hash) = &self.admin_token_sha256 {
+            let hash = hash.trim();
+            if hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(ConfigError::Invalid {
+                    origin: path.map_or_else(|| "configuration".to_owned(), |p| p.display().to_string()),
+                    key: "admin_token_sha256".into(),
+                    message: "must be the SHA-256 of the token as 64 hex digits, e.g. from `printf %s \"$TOKEN\" | sha256sum`".into(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The commented default configuration (what `generate-config` prints).
@@ -244,6 +269,18 @@ mod tests {
     fn a_missing_file_is_an_error_naming_it() {
         let err = CloudConfig::load(Some(Path::new("/nonexistent/cloud.toml"))).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/cloud.toml"), "{err}");
+    }
+
+    #[test]
+    fn an_admin_token_hash_must_be_64_hex_digits() {
+        let err = CloudConfig::from_toml_str("admin_token_sha256 = \"secret\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("admin_token_sha256"), "{err}");
+        let hash = crate::identity::token_sha256("secret");
+        let config =
+            CloudConfig::from_toml_str(&format!("admin_token_sha256 = \"{hash}\"")).unwrap();
+        assert_eq!(config.admin_token_sha256, Some(hash));
     }
 
     #[test]

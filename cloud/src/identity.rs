@@ -10,6 +10,11 @@
 //!   Tokens are compared by their SHA-256, so the config holds no secret.
 //!
 //! Either way a store can act only for itself. With neither, anyone may act for any store.
+//!
+//! Changing the catalog (products, promotions, coupon campaigns) is for the **administrator**
+//! ([`AdminAuth`], `admin_token_sha256`): a bearer token no store holds. A store's token or
+//! certificate is never enough. Without an administrator, catalog changes are open only while
+//! stores do not authenticate either (development on one machine), and refused otherwise.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -61,22 +66,12 @@ impl StoreAuth {
         if !self.enabled() {
             return Ok(());
         }
-        let token = request
-            .metadata()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .ok_or_else(|| {
-                ServiceError::Unauthenticated(
-                    "missing `authorization: Bearer <store token>`".into(),
-                )
-            })?;
+        let token = bearer(request).ok_or_else(|| {
+            ServiceError::Unauthenticated("missing `authorization: Bearer <store token>`".into())
+        })?;
         let acting = self
             .by_hash
-            .get(&token_sha256(token.trim()))
+            .get(&token_sha256(token))
             .ok_or_else(|| ServiceError::Unauthenticated("unknown store token".into()))?;
         if acting != store_id {
             tracing::warn!(acting_store = %acting, requested_store = store_id, "a store tried to act for another store");
@@ -86,6 +81,80 @@ impl StoreAuth {
         }
         Ok(())
     }
+}
+
+/// The catalog-change check; cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct AdminAuth {
+    /// SHA-256 hex of the administrator's token, when one is configured.
+    admin_sha256: Option<Arc<str>>,
+    /// The store check, to refuse a store's token by name and to tell the open mode.
+    stores: StoreAuth,
+}
+
+impl AdminAuth {
+    /// The check the config asks for.
+    pub fn from_config(config: &CloudConfig) -> Self {
+        Self {
+            admin_sha256: config
+                .admin_token_sha256
+                .as_ref()
+                .map(|hash| Arc::from(hash.trim().to_ascii_lowercase())),
+            stores: StoreAuth::from_config(config),
+        }
+    }
+
+    /// Whether catalog changes are refused to everybody (stores authenticate, no administrator).
+    pub fn closed(&self) -> bool {
+        self.admin_sha256.is_none() && self.stores.enabled()
+    }
+
+    /// Allow the request only if it may change the catalog.
+    pub fn check<T>(&self, request: &Request<T>) -> Result<(), ServiceError> {
+        let Some(admin) = &self.admin_sha256 else {
+            if self.stores.enabled() {
+                return Err(ServiceError::PermissionDenied(
+                    "catalog changes are refused: stores authenticate but no administrator is \
+                     configured; set admin_token_sha256 in the cloud's config"
+                        .into(),
+                ));
+            }
+            return Ok(());
+        };
+        let token = bearer(request).ok_or_else(|| {
+            ServiceError::Unauthenticated(
+                "catalog changes need `authorization: Bearer <administrator token>` \
+                 (a store's certificate is not enough)"
+                    .into(),
+            )
+        })?;
+        let hash = token_sha256(token);
+        if hash == **admin {
+            return Ok(());
+        }
+        if let Some(store) = self.stores.by_hash.get(&hash) {
+            tracing::warn!(acting_store = %store, "a store tried to change the catalog");
+            return Err(ServiceError::PermissionDenied(format!(
+                "store {store}'s token may not change the catalog; the administrator's token is needed"
+            )));
+        }
+        Err(ServiceError::Unauthenticated(
+            "unknown token: catalog changes need the administrator's token".into(),
+        ))
+    }
+}
+
+/// The token of `authorization: Bearer <token>`, if the request carries one.
+fn bearer<T>(request: &Request<T>) -> Option<&str> {
+    request
+        .metadata()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
 }
 
 /// Allow a request whose verified client certificate chain (leaf first) names `store_id`.
@@ -158,6 +227,40 @@ mod tests {
     #[test]
     fn without_tokens_anyone_acts_for_any_store() {
         assert!(StoreAuth::default().check(&request(None), "SH-001").is_ok());
+    }
+
+    #[test]
+    fn only_the_administrator_changes_the_catalog() {
+        let mut config = CloudConfig::default();
+        assert!(
+            AdminAuth::from_config(&config)
+                .check(&request(None))
+                .is_ok()
+        );
+        config
+            .store_token_sha256
+            .insert("SH-001".into(), token_sha256("t1"));
+        let closed = AdminAuth::from_config(&config);
+        assert!(closed.closed());
+        assert!(matches!(
+            closed.check(&request(Some("t1"))),
+            Err(ServiceError::PermissionDenied(m)) if m.contains("admin_token_sha256")
+        ));
+        config.admin_token_sha256 = Some(token_sha256("admin"));
+        let admin = AdminAuth::from_config(&config);
+        assert!(admin.check(&request(Some("admin"))).is_ok());
+        assert!(matches!(
+            admin.check(&request(Some("t1"))),
+            Err(ServiceError::PermissionDenied(_))
+        ));
+        assert!(matches!(
+            admin.check(&request(Some("guess"))),
+            Err(ServiceError::Unauthenticated(_))
+        ));
+        assert!(matches!(
+            admin.check(&request(None)),
+            Err(ServiceError::Unauthenticated(_))
+        ));
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! | [`catalog`] | products (member prices), promotions, coupon campaigns: one versioned stream |
 //! | [`promotions_json`] | the promotions file `omo up` loads (pure) |
 //! | [`coupons`] | claiming coupons online, redeeming them with a payment |
+//! | [`delivery`] | the stores' positions, home-delivery orders from the app, forwarding them to stores |
 //! | [`identity`] | which store a request may act for (store tokens or TLS client certificates) |
 //! | [`grpc`] | the tonic services over the modules above |
 //! | [`http`] | `/healthz`, `/metrics` |
@@ -32,6 +33,7 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod coupons;
+pub mod delivery;
 pub mod error;
 pub mod grpc;
 pub mod gtin;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use omo_proto::catalog::catalog_service_server::CatalogServiceServer;
 use omo_proto::payment::payment_service_server::PaymentServiceServer;
 use omo_proto::shopper::shopper_service_server::ShopperServiceServer;
+use omo_proto::store::store_directory_server::StoreDirectoryServer;
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -19,11 +20,13 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{CloudConfig, TlsConfig};
 use crate::context::Context;
 use crate::coupons::Coupons;
+use crate::delivery::{Deliveries, Directory};
 use crate::error::CloudError;
 use crate::grpc::catalog::CatalogApi;
 use crate::grpc::payment::PaymentApi;
 use crate::grpc::shopper::ShopperApi;
-use crate::identity::StoreAuth;
+use crate::grpc::store::StoreDirectoryApi;
+use crate::identity::{AdminAuth, StoreAuth};
 use crate::metrics::Metrics;
 use crate::payments::Payments;
 use crate::store::Store;
@@ -88,6 +91,11 @@ impl Cloud {
         Coupons::new(self.ctx.clone())
     }
 
+    /// The directory of stores (positions and delivery radii).
+    pub fn directory(&self) -> Directory {
+        Directory::new(self.ctx.clone())
+    }
+
     /// Serve gRPC on `grpc` and HTTP on `http` until `shutdown` is cancelled, then let
     /// in-flight requests finish within `shutdown_grace_secs`.
     pub async fn serve(
@@ -108,15 +116,25 @@ impl Cloud {
         health
             .set_serving::<ShopperServiceServer<ShopperApi>>()
             .await;
+        health
+            .set_serving::<StoreDirectoryServer<StoreDirectoryApi>>()
+            .await;
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(omo_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1()
             .map_err(|e| CloudError::Io(std::io::Error::other(e.to_string())))?;
 
+        let deliveries = Deliveries::new(ctx.clone());
         let auth = StoreAuth::from_config(&ctx.config);
         if !auth.enabled() {
             tracing::warn!("no store tokens configured: any caller may act for any store");
+        }
+        let admin = AdminAuth::from_config(&ctx.config);
+        if admin.closed() {
+            tracing::warn!(
+                "stores authenticate but admin_token_sha256 is not set: catalog changes are refused"
+            );
         }
         let grpc_addr = grpc.local_addr()?;
         let http_addr = http.local_addr()?;
@@ -139,12 +157,18 @@ impl Cloud {
             )))
             .add_service(CatalogServiceServer::new(CatalogApi::new(
                 self.catalog(),
-                auth,
+                auth.clone(),
+                admin,
+            )))
+            .add_service(StoreDirectoryServer::new(StoreDirectoryApi::new(
+                self.directory(),
+                auth.clone(),
             )))
             .add_service(ShopperServiceServer::new(ShopperApi::new(
                 self.wallets(),
                 self.payments(),
                 self.coupons(),
+                deliveries.clone(),
             )));
 
         let tasks = TaskTracker::new();
@@ -185,6 +209,11 @@ impl Cloud {
             ctx.clone(),
             stop.clone(),
         ));
+        tasks.spawn(crate::delivery::relay::run_configured(
+            ctx.clone(),
+            deliveries,
+            stop.clone(),
+        ));
         tasks.close();
         tracing::info!(%grpc_addr, %http_addr, "cloud serving");
 
@@ -194,6 +223,7 @@ impl Cloud {
             "omo.payment.v1.PaymentService",
             "omo.catalog.v1.CatalogService",
             "omo.shopper.v1.ShopperService",
+            "omo.store.v1.StoreDirectory",
             "",
         ] {
             health

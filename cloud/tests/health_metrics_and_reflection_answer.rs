@@ -53,6 +53,7 @@ async fn every_service_reports_serving_and_http_answers(db: Db) {
         "omo.payment.v1.PaymentService",
         "omo.catalog.v1.CatalogService",
         "omo.shopper.v1.ShopperService",
+        "omo.store.v1.StoreDirectory",
     ] {
         let r = health
             .check(HealthCheckRequest {
@@ -71,6 +72,7 @@ async fn every_service_reports_serving_and_http_answers(db: Db) {
             "omo.catalog.v1.CatalogService",
             "omo.payment.v1.PaymentService",
             "omo.shopper.v1.ShopperService",
+            "omo.store.v1.StoreDirectory",
         ]
     );
     let alice = c.enroll(10_00).await;

@@ -26,6 +26,12 @@ const ENV_KEYS: &[&str] = &[
     "lon",
     "delivery_radius_m",
     "cloud_url",
+    "cloud_token",
+    "cloud_token_file",
+    "cloud_tls.ca",
+    "cloud_tls.cert",
+    "cloud_tls.key",
+    "cloud_tls.domain",
     "resolver_url",
     "data_dir",
     "http_listen",
@@ -58,9 +64,22 @@ pub struct EdgeConfig {
     /// Home delivery is offered within this distance of the store, in metres.
     #[serde(default = "default_delivery_radius_m")]
     pub delivery_radius_m: u32,
-    /// The cloud's gRPC endpoint.
+    /// The cloud's gRPC endpoint: `http://` or, with `[cloud_tls]`, `https://`.
     #[serde(default = "default_cloud_url")]
     pub cloud_url: String,
+    /// The store's bearer token, when the cloud authenticates stores by token
+    /// (`store_token_sha256`): sent as `authorization: Bearer <token>` on every call. Better kept
+    /// out of this file: in `OMO_CLOUD_TOKEN`, or in a file named by `cloud_token_file`.
+    #[serde(default)]
+    pub cloud_token: Option<String>,
+    /// A file holding the store's bearer token (surrounding whitespace ignored), read at start.
+    /// At most one of `cloud_token` and `cloud_token_file`.
+    #[serde(default)]
+    pub cloud_token_file: Option<PathBuf>,
+    /// TLS to the cloud (`[cloud_tls]`), with an `https://` cloud_url: the CA to trust and,
+    /// when the cloud authenticates stores by certificate, the store's own certificate.
+    #[serde(default)]
+    pub cloud_tls: Option<CloudTlsConfig>,
     /// The cloud's GS1 Digital Link resolver, for the dashboard's trace look-up.
     #[serde(default = "default_resolver_url")]
     pub resolver_url: String,
@@ -94,6 +113,25 @@ pub struct EdgeConfig {
     /// Who may log in to the operator dashboard (`[[operator]]` tables).
     #[serde(default, rename = "operator")]
     pub operators: Vec<OperatorConfig>,
+}
+
+/// `[cloud_tls]`: TLS to the cloud. Paths are PEM files, relative to the working directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudTlsConfig {
+    /// The CA(s) that signed the cloud's certificate.
+    pub ca: PathBuf,
+    /// The store's client certificate, when the cloud authenticates stores by certificate
+    /// (`[tls] client_ca`): its subject CN or a DNS subjectAltName is this store's `store_id`.
+    #[serde(default)]
+    pub cert: Option<PathBuf>,
+    /// The private key of `cert`.
+    #[serde(default)]
+    pub key: Option<PathBuf>,
+    /// The name the cloud's certificate must carry (also sent as SNI), when it is not
+    /// cloud_url's host.
+    #[serde(default)]
+    pub domain: Option<String>,
 }
 
 /// One operator who may log in to the dashboard.
@@ -232,7 +270,8 @@ impl EdgeConfig {
         Ok(config)
     }
 
-    /// Checks what serde cannot: unique lane ids, a usable store id, sane coordinates.
+    /// Checks what serde cannot: unique lane ids, a usable store id, sane coordinates, and a
+    /// connection to the cloud that can be made (its URL, TLS files and token; no network).
     pub fn validate(&self) -> Result<(), String> {
         if self.store_id.is_empty()
             || !self
@@ -274,6 +313,7 @@ impl EdgeConfig {
                 ));
             }
         }
+        crate::cloud::prepare(self).map_err(|e| e.to_string())?;
         let mut names = std::collections::HashSet::new();
         for operator in &self.operators {
             if operator.name.trim().is_empty() {
@@ -476,6 +516,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(message.contains("open_msec"), "{message}");
+    }
+
+    #[test]
+    fn a_missing_cloud_tls_file_names_the_key_and_both_files() {
+        let text = EXAMPLE_TOML
+            .replace(
+                "cloud_url = \"http://127.0.0.1:50051\"",
+                "cloud_url = \"https://127.0.0.1:50051\"",
+            )
+            .replace("# [cloud_tls]", "[cloud_tls]")
+            .replace(
+                "# ca = \"/etc/omo/cloud-ca.pem\"",
+                "ca = \"/nonexistent/ca.pem\"",
+            );
+        let message = EdgeConfig::from_toml_str(&text, Path::new("/etc/omo/edge.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("/etc/omo/edge.toml"), "{message}");
+        assert!(message.contains("cloud_tls.ca"), "{message}");
+        assert!(message.contains("/nonexistent/ca.pem"), "{message}");
     }
 
     #[test]

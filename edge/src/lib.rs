@@ -5,6 +5,7 @@
 //! | [`config`] | the store's TOML config, `OMO_` overrides, validation with key and file in errors |
 //! | [`lane`] | the lane state machine (pure), the basket, and the runner that wires a lane to IO |
 //! | [`catalog`] / [`replica`] | the product catalog and its replication from the cloud |
+//! | [`cloud`] | the one gRPC channel to the cloud, and how the store proves who it is (TLS, token) |
 //! | [`payment`] | barcode pay from the lane's side: authorize, query, cancel, poll PENDING |
 //! | [`store`] | SQLite: lane snapshots, transitions, sales, the outbox, the catalog cache |
 //! | [`outbox`] | publishes committed messages to MQTT (QoS 1, in order, until acknowledged) |
@@ -13,14 +14,17 @@
 //! | [`trace_import`] | a supplier's receiving file and transformations into EPCIS events in the outbox |
 //! | [`board`] / [`api`] | the live view of lanes and devices, served over HTTP under `/api/` |
 //! | [`context`] | what the parts of a running edge share |
+//! | [`announce`] | telling the cloud where the store is and how far it delivers |
 //! | [`delivery`] | delivery orders within the radius, rider dispatch over MQTT, the delivery board |
 //! | [`web`] | operator login and sessions, the dashboard, the lane screens and their exit pass |
 //!
 //! The binary decides which devices each lane has (real or simulated) and hands them to [`run`].
 
+pub mod announce;
 pub mod api;
 pub mod board;
 pub mod catalog;
+pub mod cloud;
 pub mod config;
 pub mod context;
 pub mod delivery;
@@ -42,9 +46,9 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tonic::transport::Endpoint;
 use tracing::{error, info, warn};
 
+pub use cloud::CloudChannel;
 pub use config::EdgeConfig;
 pub use lane::runner::LaneDevices;
 
@@ -57,8 +61,8 @@ use crate::payment::PaymentClient;
 pub enum EdgeError {
     #[error(transparent)]
     Store(#[from] store::StoreError),
-    #[error("cloud_url {url:?} is not a valid gRPC endpoint: {message}")]
-    CloudUrl { url: String, message: String },
+    #[error("the connection to the cloud: {0}")]
+    Cloud(#[from] cloud::CloudLinkError),
     #[error(transparent)]
     Mqtt(#[from] outbox::MqttSettingsError),
     #[error("HTTP server: {0}")]
@@ -77,14 +81,7 @@ pub async fn run(
     let store = store::Store::open(&config.data_dir).await?;
     let weights = store.load_weights().await?;
     let exit_key = store.exit_key().await?;
-    let endpoint = Endpoint::from_shared(config.cloud_url.clone())
-        .map_err(|e| EdgeError::CloudUrl {
-            url: config.cloud_url.clone(),
-            message: e.to_string(),
-        })?
-        .connect_timeout(Duration::from_secs(3))
-        .tcp_nodelay(true);
-    let channel = endpoint.connect_lazy();
+    let channel = cloud::connect(&config)?;
     let mqtt = outbox::mqtt_options(&config)?;
     let payments = PaymentClient::new(
         channel.clone(),
@@ -111,7 +108,7 @@ pub async fn run(
     match replica::sync_once(&ctx, &mut catalog_client).await {
         Ok(changed) => info!(cached, changed, "catalog ready"),
         Err(error) => {
-            warn!(cached, %error, "cloud unreachable at start; lanes use the cached catalog")
+            warn!(cached, %error, "no catalog from the cloud at start; lanes use the cached catalog")
         }
     }
 
@@ -121,6 +118,11 @@ pub async fn run(
         ctx.outbox.clone(),
         mqtt,
         ctx.config.store_id.clone(),
+        cancel.clone(),
+    ));
+    tasks.spawn(announce::run(
+        ctx.config.clone(),
+        channel.clone(),
         cancel.clone(),
     ));
     tasks.spawn(replica::run(

@@ -13,9 +13,9 @@ use omo_proto::payment::{
     AuthorizeRequest, CancelRequest, DeclineReason, Payment, PaymentStatus, QueryRequest,
 };
 use tonic::Code;
-use tonic::transport::Channel;
 use tracing::{info, warn};
 
+use crate::cloud::CloudChannel;
 use crate::config::PaymentConfig;
 use crate::lane::{PaymentOutcome, PresentedCoupon};
 use omo_proto::shopper::ListCouponsRequest;
@@ -24,8 +24,8 @@ use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
 /// A connection to the cloud's payment service (cheap to clone).
 #[derive(Clone)]
 pub struct PaymentClient {
-    client: PaymentServiceClient<Channel>,
-    shopper: ShopperServiceClient<Channel>,
+    client: PaymentServiceClient<CloudChannel>,
+    shopper: ShopperServiceClient<CloudChannel>,
     store_id: String,
     config: PaymentConfig,
 }
@@ -43,7 +43,7 @@ pub struct Order {
 
 impl PaymentClient {
     /// A lazily connecting client: the cloud may be down when the edge starts.
-    pub fn new(channel: Channel, store_id: String, config: PaymentConfig) -> PaymentClient {
+    pub fn new(channel: CloudChannel, store_id: String, config: PaymentConfig) -> PaymentClient {
         PaymentClient {
             shopper: ShopperServiceClient::new(channel.clone()),
             client: PaymentServiceClient::new(channel),

@@ -8,9 +8,10 @@ use std::time::Duration;
 use omo_proto::catalog::GetChangesRequest;
 use omo_proto::catalog::catalog_service_client::CatalogServiceClient;
 use tokio_util::sync::CancellationToken;
-use tonic::transport::Channel;
-use tracing::{debug, info, warn};
+use tonic::Code;
+use tracing::{debug, error, info, warn};
 
+use crate::cloud::CloudChannel;
 use crate::context::EdgeContext;
 
 /// Products fetched per request.
@@ -29,12 +30,29 @@ pub async fn load_cached(ctx: &EdgeContext) -> Result<usize, crate::store::Store
     Ok(count)
 }
 
+/// Why a round of catch-up stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The cloud did not answer within the time-out.
+    #[error("the cloud did not answer in time")]
+    Timeout,
+    /// The cloud refused this store's credentials: a person must fix them.
+    #[error("the cloud refused this store: {0}")]
+    Refused(String),
+    /// Any other failure of the call (the cloud is down, unreachable, overloaded).
+    #[error("cloud: {0}")]
+    Cloud(String),
+    /// The changes could not be stored locally.
+    #[error("storing the catalog: {0}")]
+    Store(#[from] crate::store::StoreError),
+}
+
 /// One round of catch-up: fetches every change since the applied version. Returns how many
 /// products changed.
 pub async fn sync_once(
     ctx: &EdgeContext,
-    client: &mut CatalogServiceClient<Channel>,
-) -> Result<usize, String> {
+    client: &mut CatalogServiceClient<CloudChannel>,
+) -> Result<usize, SyncError> {
     let mut changed = 0;
     loop {
         let since = ctx.catalog.read().map(|c| c.version()).unwrap_or(0);
@@ -45,8 +63,13 @@ pub async fn sync_once(
         };
         let response = tokio::time::timeout(Duration::from_secs(10), client.get_changes(request))
             .await
-            .map_err(|_| "the cloud did not answer in time".to_string())?
-            .map_err(|status| format!("cloud: {}", status.message()))?
+            .map_err(|_| SyncError::Timeout)?
+            .map_err(|status| match status.code() {
+                Code::Unauthenticated | Code::PermissionDenied => {
+                    SyncError::Refused(status.message().to_string())
+                }
+                _ => SyncError::Cloud(status.message().to_string()),
+            })?
             .into_inner();
         let latest = response.latest_version;
         let response_reached = response.reached_version;
@@ -59,8 +82,7 @@ pub async fn sync_once(
         let reached = response_reached.max(since);
         ctx.store
             .save_catalog(&products, &promotions, &campaigns, reached)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         if let Ok(mut catalog) = ctx.catalog.write() {
             catalog.apply(products);
             catalog.apply_promotions(promotions, campaigns);
@@ -76,7 +98,7 @@ pub async fn sync_once(
 /// Keeps syncing every `interval` until `cancel`.
 pub async fn run(
     ctx: Arc<EdgeContext>,
-    channel: Channel,
+    channel: CloudChannel,
     interval: Duration,
     cancel: CancellationToken,
 ) {
@@ -96,7 +118,11 @@ pub async fn run(
             }
             Err(error) => {
                 if !reported_down {
-                    warn!(%error, "cannot reach the cloud's catalog; lanes use the cached catalog");
+                    if matches!(error, SyncError::Refused(_)) {
+                        error!(%error, "the cloud refuses this store's credentials (cloud_token, [cloud_tls]); lanes use the cached catalog");
+                    } else {
+                        warn!(%error, "cannot reach the cloud's catalog; lanes use the cached catalog");
+                    }
                 }
                 reported_down = true;
             }

@@ -237,7 +237,7 @@ pub fn parse_lot_quantity(text: &str) -> Result<LotQuantity, ImportError> {
     if parts.len() < 2 || parts.len() > 4 || parts[1].is_empty() {
         return Err(bad("needs a GTIN and a lot"));
     }
-    let gtin = normalize_gtin(parts[0]).map_err(|e| ImportError::Argument(e))?;
+    let gtin = normalize_gtin(parts[0]).map_err(ImportError::Argument)?;
     let quantity = match parts.get(2) {
         Some(q) if !q.is_empty() => Some(
             q.parse::<f64>()

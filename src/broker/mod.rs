@@ -8,14 +8,18 @@
 //! | [`acl`] | mosquitto ACL files: parsing, read/write decisions |
 //! | [`passwd`] | mosquitto password files (`$7$` PBKDF2-SHA512, `$6$`) |
 //! | [`router`] | sessions, subscriptions, retained messages, queues (no IO) |
+//! | [`persist`] | the state file that lets persistent sessions and retained messages outlive a restart |
 //! | [`server`] | TCP, the packet codec (rumqttc's `mqttbytes::v4`), keep-alive |
 //!
 //! Without a password file any client may connect (under the user name it gives); without an
 //! ACL file every client may read and write every topic. QoS 2 is delivered as QoS 1 (see
-//! [`router`]). Sessions live in memory: they survive client reconnects, not a broker restart.
+//! [`router`]). Persistent sessions and retained messages live in memory and, given a state file,
+//! on disk too, so they outlive a restart of the broker (`omo up` keeps it in its data
+//! directory, `omo broker --state FILE`).
 
 pub mod acl;
 pub mod passwd;
+pub mod persist;
 mod router;
 mod server;
 pub mod topic;
@@ -62,15 +66,31 @@ impl Access {
     }
 }
 
-/// Starts the broker on `listen` with anonymous access and no ACL.
+/// Starts the broker on `listen` with anonymous access, no ACL and no state file.
 #[allow(dead_code)] // `omo up` and `omo broker` call `start_with`; kept for other callers
 pub async fn start(listen: SocketAddr) -> anyhow::Result<()> {
-    start_with(listen, Access::anonymous()).await
+    start_with(listen, Access::anonymous(), None).await
 }
 
-/// Starts the broker on `listen` with `access`; it accepts connections once this returns, and
-/// runs until the process ends.
-pub async fn start_with(listen: SocketAddr, access: Access) -> anyhow::Result<()> {
+/// Starts the broker on `listen` with `access`, its state kept in `state_file` if given (a
+/// state file that cannot be read is an error naming it); it accepts connections once this
+/// returns, and runs until the process ends.
+pub async fn start_with(
+    listen: SocketAddr,
+    access: Access,
+    state_file: Option<&Path>,
+) -> anyhow::Result<()> {
+    let restored = match state_file {
+        Some(path) => persist::load(path).map_err(|e| UsageError(e.to_string()))?,
+        None => persist::Snapshot::default(),
+    };
+    if state_file.is_some() {
+        tracing::info!(
+            sessions = restored.sessions.len(),
+            retained = restored.retained.len(),
+            "broker state restored"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| {
@@ -82,7 +102,12 @@ pub async fn start_with(listen: SocketAddr, access: Access) -> anyhow::Result<()
         acl = access.acl.is_some(),
         "embedded MQTT broker listening"
     );
-    tokio::spawn(server::serve(listener, access));
+    tokio::spawn(server::serve(
+        listener,
+        access,
+        restored,
+        state_file.map(Path::to_path_buf),
+    ));
     Ok(())
 }
 
@@ -93,7 +118,7 @@ pub async fn run_cli(args: BrokerArgs) -> anyhow::Result<()> {
         .parse()
         .map_err(|e| UsageError(format!("--listen {:?}: {e}", args.listen)))?;
     let access = Access::from_files(args.passwords.as_deref(), args.acl.as_deref())?;
-    start_with(listen, access).await?;
+    start_with(listen, access, args.state.as_deref()).await?;
     println!("MQTT broker listening on {listen}");
     tokio::signal::ctrl_c().await?;
     Ok(())

@@ -55,6 +55,23 @@ impl Passwords {
         Ok(Passwords { users })
     }
 
+    /// Adds (or replaces) `user` with `password`, hashed as mosquitto 2 would (`$7$`, 101
+    /// PBKDF2-SHA512 iterations, a random 12-byte salt). `omo up` gives its own clients
+    /// credentials this way, in memory only.
+    pub fn insert(&mut self, user: &str, password: &str) {
+        let salt: [u8; 12] = rand::random();
+        let mut hash = vec![0u8; 64];
+        pbkdf2_sha512(password.as_bytes(), &salt, 101, &mut hash);
+        self.users.insert(
+            user.to_string(),
+            Hash::Pbkdf2Sha512 {
+                iterations: 101,
+                salt: salt.to_vec(),
+                hash,
+            },
+        );
+    }
+
     /// Whether `user` is in the file and `password` is theirs.
     pub fn verify(&self, user: &str, password: &[u8]) -> bool {
         let Some(hash) = self.users.get(user) else {
@@ -175,6 +192,10 @@ mod tests {
         assert!(text.contains(":$7$"), "expected PBKDF2 hashes: {text}");
         let passwords = Passwords::load(&file).unwrap();
         assert!(passwords.verify("edge-SH-001", b"s3cret pass"));
+        let mut added = passwords.clone();
+        added.insert("cloud", "fresh");
+        assert!(added.verify("cloud", b"fresh"));
+        assert!(!added.verify("cloud", b"stale"));
         assert!(passwords.verify("rider-a", "é-ü".as_bytes()));
         assert!(!passwords.verify("edge-SH-001", b"s3cret pas"));
         assert!(!passwords.verify("rider-a", b"s3cret pass"));

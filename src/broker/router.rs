@@ -25,6 +25,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use super::acl::{Acl, Want};
+use super::persist::{SavedMessage, SavedSession, Snapshot};
 use super::topic::{matches, valid_filter};
 
 /// Bounds on what the broker holds per client.
@@ -145,6 +146,16 @@ pub struct Router {
     limits: Limits,
     sessions: HashMap<String, Session>,
     retained: BTreeMap<String, (Bytes, QoS)>,
+    /// Counts changes, so the state is saved only when something changed.
+    changes: u64,
+}
+
+fn qos_of(level: u8) -> QoS {
+    if level == 0 {
+        QoS::AtMostOnce
+    } else {
+        QoS::AtLeastOnce
+    }
 }
 
 fn min_qos(a: QoS, b: QoS) -> QoS {
@@ -158,6 +169,67 @@ impl Router {
             limits,
             sessions: HashMap::new(),
             retained: BTreeMap::new(),
+            changes: 0,
+        }
+    }
+
+    /// How many changes the state has seen (compare to decide whether to save it).
+    pub fn changes(&self) -> u64 {
+        self.changes
+    }
+
+    /// What outlives a restart: persistent sessions (their subscriptions, unacknowledged then
+    /// queued messages) and retained messages.
+    pub fn snapshot(&self) -> Snapshot {
+        let saved = |p: &Publish| SavedMessage::new(&p.topic, &p.payload, p.qos as u8);
+        let mut sessions: Vec<SavedSession> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| !s.clean)
+            .map(|(id, s)| SavedSession {
+                client_id: id.clone(),
+                username: s.username.clone(),
+                subscriptions: s
+                    .subscriptions
+                    .iter()
+                    .map(|(f, q)| (f.clone(), *q as u8))
+                    .collect(),
+                messages: s.inflight.iter().chain(&s.queue).map(saved).collect(),
+            })
+            .collect();
+        sessions.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+        Snapshot {
+            version: 0,
+            sessions,
+            retained: self
+                .retained
+                .iter()
+                .map(|(topic, (payload, qos))| SavedMessage::new(topic, payload, *qos as u8))
+                .collect(),
+        }
+    }
+
+    /// Takes up the state of `snapshot` (at start, before any client connects): each session
+    /// waits offline for its client, its messages queued to be sent when it reconnects.
+    pub fn restore(&mut self, snapshot: Snapshot) {
+        for saved in snapshot.sessions {
+            let mut session = Session::new(saved.username, false);
+            session.subscriptions = saved
+                .subscriptions
+                .into_iter()
+                .map(|(f, q)| (f, qos_of(q)))
+                .collect();
+            for m in saved.messages {
+                let publish = Publish::new(&m.topic, qos_of(m.qos), m.bytes());
+                if session.queue.len() < self.limits.max_queued {
+                    session.queue.push_back(publish);
+                }
+            }
+            self.sessions.insert(saved.client_id, session);
+        }
+        for m in snapshot.retained {
+            self.retained
+                .insert(m.topic.clone(), (Bytes::from(m.bytes()), qos_of(m.qos)));
         }
     }
 
@@ -171,6 +243,7 @@ impl Router {
         will: Option<LastWill>,
         link: Link,
     ) {
+        self.changes += 1;
         if let Some(session) = self.sessions.get_mut(client_id)
             && let Some(old) = session.link.take()
         {
@@ -209,6 +282,7 @@ impl Router {
 
     /// The connection `link_id` of `client_id` ended; `graceful` if by DISCONNECT.
     pub fn disconnected(&mut self, client_id: &str, link_id: u64, graceful: bool) {
+        self.changes += 1;
         let Some(session) = self.sessions.get_mut(client_id) else {
             return;
         };
@@ -234,6 +308,7 @@ impl Router {
 
     /// A client publishes. Returns false if the ACL denies it (the message is dropped).
     pub fn publish(&mut self, client_id: &str, username: Option<&str>, publish: Publish) -> bool {
+        self.changes += 1;
         if let Some(acl) = &self.acl
             && !acl.allows(username, client_id, &publish.topic, Want::Write)
         {
@@ -282,6 +357,7 @@ impl Router {
 
     /// A client acknowledges a QoS 1 message.
     pub fn puback(&mut self, client_id: &str, pkid: u16) {
+        self.changes += 1;
         if let Some(session) = self.sessions.get_mut(client_id)
             && session.inflight_ids.remove(&pkid)
         {
@@ -295,6 +371,7 @@ impl Router {
     /// A client subscribes: SUBACK (0x80 for a filter that is invalid or that the ACL gives
     /// nothing to read under), then the retained messages it may read.
     pub fn subscribe(&mut self, client_id: &str, subscribe: Subscribe) {
+        self.changes += 1;
         let Some(session) = self.sessions.get_mut(client_id) else {
             return;
         };
@@ -341,6 +418,7 @@ impl Router {
     }
 
     pub fn unsubscribe(&mut self, client_id: &str, unsubscribe: Unsubscribe) {
+        self.changes += 1;
         if let Some(session) = self.sessions.get_mut(client_id) {
             session
                 .subscriptions
@@ -381,6 +459,56 @@ mod tests {
         let mut p = Publish::new(topic, qos, payload.as_bytes().to_vec());
         p.retain = retain;
         p
+    }
+
+    #[test]
+    fn a_restored_router_delivers_what_the_old_one_held() {
+        let mut router = Router::new(None, Limits::default());
+        let (l1, mut rx1) = link(1);
+        router.connect("cloud", Some("cloud".into()), false, None, l1);
+        router.subscribe("cloud", Subscribe::new("t/#", QoS::AtLeastOnce));
+        let (l2, _rx2) = link(2);
+        router.connect("passer-by", None, true, None, l2);
+        router.publish("p", None, publish("t/1", QoS::AtLeastOnce, false, "sent"));
+        router.disconnected("cloud", 1, false);
+        router.publish("p", None, publish("t/2", QoS::AtLeastOnce, false, "queued"));
+        router.publish(
+            "p",
+            None,
+            publish("s/state", QoS::AtLeastOnce, true, "online"),
+        );
+        drain(&mut rx1);
+        let before = router.changes();
+        let snapshot = router.snapshot();
+        assert_eq!(router.changes(), before, "a snapshot changes nothing");
+        assert_eq!(snapshot.sessions.len(), 1, "clean sessions are not kept");
+
+        let mut restored = Router::new(None, Limits::default());
+        restored.restore(snapshot);
+        let (l3, mut rx3) = link(3);
+        restored.connect("cloud", Some("cloud".into()), false, None, l3);
+        let got = drain(&mut rx3);
+        assert!(matches!(
+            got[0],
+            Packet::ConnAck(ConnAck {
+                session_present: true,
+                ..
+            })
+        ));
+        let payloads: Vec<&[u8]> = publishes(&got).iter().map(|p| &p.payload[..]).collect();
+        assert_eq!(
+            payloads,
+            vec![&b"sent"[..], b"queued"],
+            "unacked first, then queued"
+        );
+        // The subscription came back too, and retained messages with it.
+        restored.publish("p", None, publish("t/3", QoS::AtLeastOnce, false, "later"));
+        assert_eq!(publishes(&drain(&mut rx3)).len(), 1);
+        let (l4, mut rx4) = link(4);
+        restored.connect("monitor", None, true, None, l4);
+        restored.subscribe("monitor", Subscribe::new("s/#", QoS::AtLeastOnce));
+        let retained = drain(&mut rx4);
+        assert_eq!(publishes(&retained)[0].payload, &b"online"[..]);
     }
 
     #[test]

@@ -18,8 +18,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 
+use std::path::PathBuf;
+
 use super::Access;
 use super::passwd::Passwords;
+use super::persist::{self, Snapshot};
 use super::router::{Limits, Link, Router};
 use super::topic::valid_topic;
 
@@ -42,13 +45,24 @@ impl Shared {
     }
 }
 
-/// Serves MQTT on `listener` until the process ends.
-pub async fn serve(listener: TcpListener, access: Access) {
+/// Serves MQTT on `listener` until the process ends, starting from `restored` and keeping the
+/// state in `state_file` (see [`super::persist`]) when one is given.
+pub async fn serve(
+    listener: TcpListener,
+    access: Access,
+    restored: Snapshot,
+    state_file: Option<PathBuf>,
+) {
+    let mut router = Router::new(access.acl, Limits::default());
+    router.restore(restored);
     let shared = Arc::new(Shared {
-        router: Mutex::new(Router::new(access.acl, Limits::default())),
+        router: Mutex::new(router),
         passwords: access.passwords,
         next_link: AtomicU64::new(1),
     });
+    if let Some(path) = state_file {
+        tokio::spawn(autosave(shared.clone(), path));
+    }
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
@@ -59,6 +73,37 @@ pub async fn serve(listener: TcpListener, access: Access) {
                 tracing::warn!(%error, "MQTT broker cannot accept a connection");
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
+        }
+    }
+}
+
+/// Writes the state within [`persist::AUTOSAVE`] of every change.
+async fn autosave(shared: Arc<Shared>, path: PathBuf) {
+    let mut saved = shared.router().changes();
+    let mut failing = false;
+    loop {
+        tokio::time::sleep(persist::AUTOSAVE).await;
+        let (changes, snapshot) = {
+            let router = shared.router();
+            if router.changes() == saved {
+                continue;
+            }
+            (router.changes(), router.snapshot())
+        };
+        let target = path.clone();
+        match tokio::task::spawn_blocking(move || persist::save(&target, &snapshot)).await {
+            Ok(Ok(())) => {
+                saved = changes;
+                if std::mem::take(&mut failing) {
+                    tracing::info!(path = %path.display(), "broker state saved again");
+                }
+            }
+            Ok(Err(error)) if !failing => {
+                failing = true;
+                tracing::error!(%error, "the broker cannot save its state; retrying");
+            }
+            Ok(Err(_)) => {}
+            Err(error) => tracing::error!(%error, "the broker's state writer failed"),
         }
     }
 }

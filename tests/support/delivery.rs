@@ -328,7 +328,26 @@ pub async fn riders_and_edges_are_kept_apart(port: u16) {
     .await;
     let mut b = Client::connect(port, "rider-b", &["omo/v1/riders/rider-b/dispatch"]).await;
     let mut observer = Client::connect(port, "observer", &["omo/v1/#"]).await;
-    let edge = Client::connect(port, "edge-SH-001", &[]).await;
+    let mut edge = Client::connect(
+        port,
+        "edge-SH-001",
+        &["omo/v1/stores/SH-001/delivery/requests"],
+    )
+    .await;
+    let cloud = Client::connect(port, "cloud", &[]).await;
+
+    // The cloud forwards app orders to the store; a rider cannot inject one.
+    cloud
+        .publish(
+            "omo/v1/stores/SH-001/delivery/requests",
+            &json!({"id": "req-cloud", "order_id": "app-1"}),
+        )
+        .await;
+    a.publish(
+        "omo/v1/stores/SH-001/delivery/requests",
+        &json!({"id": "req-rider", "order_id": "app-2"}),
+    )
+    .await;
 
     edge.publish(
         "omo/v1/riders/rider-b/dispatch",
@@ -375,6 +394,18 @@ pub async fn riders_and_edges_are_kept_apart(port: u16) {
     assert!(
         !ids.contains(&json!("m-b")),
         "A read B's assignment: {got_a:?}"
+    );
+
+    let requests: Vec<_> = edge
+        .drain(Duration::from_secs(1))
+        .await
+        .into_iter()
+        .map(|(_, v)| v["id"].clone())
+        .collect();
+    assert_eq!(
+        requests,
+        vec![json!("req-cloud")],
+        "the edge must get the cloud's request and not the rider's"
     );
 
     let seen: Vec<_> = observer

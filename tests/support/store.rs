@@ -1,6 +1,7 @@
 //! A whole store for a test, each part a separate `omo` process: a broker, `omo cloud`, a catalog
 //! loaded with `omo catalog import`, simulated devices on pseudo-terminals owned by the test, and
-//! `omo edge` configured to use them.
+//! `omo edge` configured to use them. The cloud is plain and open unless a [`CloudSetup`] says
+//! otherwise (TLS, store authentication, an administrator).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use omo_devices::sim::{ScaleSim, ScannerSim};
 use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
 use omo_proto::shopper::{EnrollRequest, GetWalletRequest, ListReceiptsRequest, Receipt};
 use serde_json::Value;
-use tonic::transport::Channel;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
 use super::{Broker, BrokerKind, Listener, Process, free_port, get_json, wait_for_port};
 
@@ -61,6 +62,18 @@ async fn start_cloud(dir: &std::path::Path, grpc_port: u16) -> Process {
     cloud
 }
 
+/// The cloud of a test store, where it differs from the plain, open default.
+#[derive(Debug, Clone, Default)]
+pub struct CloudSetup {
+    /// Extra TOML for `cloud.toml`: top-level keys first, then tables.
+    pub toml: String,
+    /// PEM of the CA that signed the cloud's certificate: the cloud serves TLS (its `[tls]` in
+    /// `toml`), so the test's own clients and the edge's `cloud_url` use https.
+    pub ca_pem: Option<String>,
+    /// The administrator's token that `omo catalog import` sends.
+    pub admin_token: Option<String>,
+}
+
 /// A running store.
 pub struct TestStore {
     pub dir: tempfile::TempDir,
@@ -71,6 +84,10 @@ pub struct TestStore {
     pub edge_port: u16,
     pub lanes: Vec<TestLane>,
     pub edge_config: PathBuf,
+    /// The cloud's gRPC URL (https:// for a TLS cloud).
+    pub cloud_url: String,
+    /// The CA file the test trusts for a TLS cloud.
+    pub cloud_ca: Option<PathBuf>,
 }
 
 impl TestStore {
@@ -79,8 +96,18 @@ impl TestStore {
         TestStore::start_with(kind, lanes, "").await
     }
 
-    /// Like [`TestStore::start`], with extra top-level TOML for the edge's config.
+    /// Like [`TestStore::start`], with extra TOML tables for the edge's config.
     pub async fn start_with(kind: BrokerKind, lanes: usize, extra_toml: &str) -> TestStore {
+        TestStore::start_with_cloud(kind, lanes, extra_toml, CloudSetup::default()).await
+    }
+
+    /// Like [`TestStore::start_with`], with a cloud set up as `setup` says.
+    pub async fn start_with_cloud(
+        kind: BrokerKind,
+        lanes: usize,
+        extra_toml: &str,
+        setup: CloudSetup,
+    ) -> TestStore {
         let dir = tempfile::tempdir().unwrap();
         let broker = Broker::start(kind, dir.path()).await;
         let grpc_port = free_port();
@@ -89,8 +116,10 @@ impl TestStore {
         std::fs::write(
             &cloud_toml,
             format!(
-                "grpc_listen = \"127.0.0.1:{grpc_port}\"\nhttp_listen = \"127.0.0.1:{cloud_http}\"\ndatabase_url = \"sqlite://{}\"\n",
-                dir.path().join("cloud.db").display()
+                "grpc_listen = \"127.0.0.1:{grpc_port}\"\nhttp_listen = \"127.0.0.1:{cloud_http}\"\ndatabase_url = \"sqlite://{}\"\nmqtt_url = \"{}\"\n{}\n",
+                dir.path().join("cloud.db").display(),
+                broker.url(),
+                setup.toml,
             ),
         )
         .unwrap();
@@ -100,19 +129,31 @@ impl TestStore {
             dir.path(),
         );
         wait_for_port(grpc_port, "omo cloud", Some(&cloud)).await;
+        let cloud_ca = setup.ca_pem.as_ref().map(|pem| {
+            let path = dir.path().join("cloud-ca.pem");
+            std::fs::write(&path, pem).unwrap();
+            path
+        });
+        let scheme = if cloud_ca.is_some() { "https" } else { "http" };
+        let cloud_url = format!("{scheme}://127.0.0.1:{grpc_port}");
 
         let csv = dir.path().join("catalog.csv");
         std::fs::write(&csv, CATALOG_CSV).unwrap();
-        let import = std::process::Command::new(env!("CARGO_BIN_EXE_omo"))
-            .args([
-                "catalog",
-                "import",
-                csv.to_str().unwrap(),
-                "--cloud",
-                &format!("http://127.0.0.1:{grpc_port}"),
-            ])
-            .output()
-            .unwrap();
+        let mut import = std::process::Command::new(env!("CARGO_BIN_EXE_omo"));
+        import.args([
+            "catalog",
+            "import",
+            csv.to_str().unwrap(),
+            "--cloud",
+            &cloud_url,
+        ]);
+        if let Some(ca) = &cloud_ca {
+            import.arg("--ca").arg(ca);
+        }
+        if let Some(token) = &setup.admin_token {
+            import.args(["--token", token]);
+        }
+        let import = import.output().unwrap();
         assert!(
             import.status.success(),
             "omo catalog import failed: {}",
@@ -129,7 +170,7 @@ impl TestStore {
 
         let edge_port = free_port();
         let mut toml = format!(
-            "store_id = \"{STORE}\"\nlat = 31.2304\nlon = 121.4737\ncloud_url = \"http://127.0.0.1:{grpc_port}\"\n\
+            "store_id = \"{STORE}\"\nlat = 31.2304\nlon = 121.4737\ncloud_url = \"{cloud_url}\"\n\
              data_dir = \"{}\"\nhttp_listen = \"127.0.0.1:{edge_port}\"\n\n[mqtt]\nurl = \"{}\"\n\n\
              [payment]\nrpc_timeout_ms = 3000\npending_poll_ms = 200\npending_give_up_secs = 10\n",
             dir.path().join("edge").display(),
@@ -156,7 +197,15 @@ impl TestStore {
             edge_port,
             lanes,
             edge_config,
+            cloud_url,
+            cloud_ca,
         }
+    }
+
+    /// Rewrites the edge's config (e.g. to give it other credentials before a restart).
+    pub fn edit_edge_config(&self, edit: impl FnOnce(String) -> String) {
+        let text = std::fs::read_to_string(&self.edge_config).unwrap();
+        std::fs::write(&self.edge_config, edit(text)).unwrap();
     }
 
     /// Kills the cloud at once (SIGKILL), as an outage would.
@@ -235,10 +284,16 @@ impl TestStore {
         Listener::subscribe(self.broker.port, filter).await
     }
 
+    /// The phone app's client (over TLS, without a client certificate, for a TLS cloud).
     pub async fn shopper(&self) -> ShopperServiceClient<Channel> {
-        ShopperServiceClient::connect(format!("http://127.0.0.1:{}", self.grpc_port))
-            .await
-            .unwrap()
+        let mut endpoint = Channel::from_shared(self.cloud_url.clone()).unwrap();
+        if let Some(ca) = &self.cloud_ca {
+            let pem = std::fs::read(ca).unwrap();
+            endpoint = endpoint
+                .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)))
+                .unwrap();
+        }
+        ShopperServiceClient::new(endpoint.connect().await.unwrap())
     }
 
     pub async fn enroll(&self, balance_fen: i64) -> TestWallet {

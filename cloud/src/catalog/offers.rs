@@ -94,7 +94,7 @@ pub fn validate_campaign(c: &CouponCampaign, index: usize) -> Result<CouponCampa
                 "give an amount off or a percent off".into(),
             ));
         }
-        (a, 0) if a < 0 || a > MAX_AMOUNT_FEN => {
+        (a, 0) if !(0..=MAX_AMOUNT_FEN).contains(&a) => {
             return Err(field("amount_off_fen", "must be positive".into()));
         }
         (_, 0) => {}

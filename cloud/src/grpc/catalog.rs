@@ -5,19 +5,25 @@ use omo_proto::catalog::{GetChangesRequest, GetChangesResponse, UpsertRequest, U
 use tonic::{Request, Response, Status};
 
 use crate::catalog::{Catalog, CatalogInput};
-use crate::identity::StoreAuth;
+use crate::identity::{AdminAuth, StoreAuth};
 
 /// The catalog service.
 #[derive(Clone)]
 pub struct CatalogApi {
     catalog: Catalog,
     auth: StoreAuth,
+    admin: AdminAuth,
 }
 
 impl CatalogApi {
-    /// Serve this catalog; `GetChanges` only to stores that pass `auth`.
-    pub fn new(catalog: Catalog, auth: StoreAuth) -> Self {
-        Self { catalog, auth }
+    /// Serve this catalog: `GetChanges` only to stores that pass `auth`, `Upsert` only to
+    /// callers that pass `admin`.
+    pub fn new(catalog: Catalog, auth: StoreAuth, admin: AdminAuth) -> Self {
+        Self {
+            catalog,
+            auth,
+            admin,
+        }
     }
 }
 
@@ -43,6 +49,7 @@ impl CatalogService for CatalogApi {
         &self,
         request: Request<UpsertRequest>,
     ) -> Result<Response<UpsertResponse>, Status> {
+        self.admin.check(&request)?;
         let r = request.into_inner();
         let input = CatalogInput {
             products: r.products,

@@ -5,12 +5,14 @@
 //! | [`payment`] | `omo.payment.v1.PaymentService` |
 //! | [`catalog`] | `omo.catalog.v1.CatalogService` |
 //! | [`shopper`] | `omo.shopper.v1.ShopperService` |
+//! | [`store`] | `omo.store.v1.StoreDirectory` |
 //!
 //! Errors become `tonic::Status` only through `From<ServiceError>` in `crate::error`.
 
 pub mod catalog;
 pub mod payment;
 pub mod shopper;
+pub mod store;
 
 use omo_proto::payment::{Payment, PaymentStatus};
 

@@ -6,10 +6,14 @@ use omo_proto::shopper::{
     EnrollResponse, GetWalletRequest, ListCouponsRequest, ListCouponsResponse, ListReceiptsRequest,
     ListReceiptsResponse, Receipt, TopUpRequest, TopUpResponse, Wallet,
 };
+use omo_proto::shopper::{
+    DeliveryLine, DeliveryOrder, Dropoff, GetDeliveryOrderRequest, PlaceDeliveryOrderRequest,
+};
 use tonic::{Request, Response, Status};
 
 use super::wallet_to_proto;
 use crate::coupons::{CouponView, Coupons};
+use crate::delivery::{self, Deliveries, PlaceInput};
 use crate::payments::Payments;
 use crate::wallets::Wallets;
 
@@ -19,16 +23,56 @@ pub struct ShopperApi {
     wallets: Wallets,
     payments: Payments,
     coupons: Coupons,
+    deliveries: Deliveries,
 }
 
 impl ShopperApi {
     /// Serve the phone app.
-    pub fn new(wallets: Wallets, payments: Payments, coupons: Coupons) -> Self {
+    pub fn new(
+        wallets: Wallets,
+        payments: Payments,
+        coupons: Coupons,
+        deliveries: Deliveries,
+    ) -> Self {
         Self {
             wallets,
             payments,
             coupons,
+            deliveries,
         }
+    }
+}
+
+fn delivery_to_proto(o: delivery::DeliveryOrder) -> DeliveryOrder {
+    DeliveryOrder {
+        order_id: o.order_id,
+        store_id: o.store_id,
+        wallet_id: o.wallet_id,
+        status: o.status,
+        lines: o
+            .lines
+            .into_iter()
+            .map(|l| DeliveryLine {
+                gtin: l.gtin,
+                quantity: l.quantity,
+                name: l.name,
+                unit_price_fen: l.unit_price_fen,
+                amount_fen: l.amount_fen,
+            })
+            .collect(),
+        purchase_order_id: o.purchase_order_id,
+        dropoff: Some(Dropoff {
+            lat: o.lat,
+            lon: o.lon,
+            address: o.address,
+        }),
+        distance_m: o.distance_m,
+        radius_m: o.radius_m,
+        amount_fen: o.amount_fen,
+        payment_id: o.payment_id,
+        placed_at: o.placed_at,
+        promised_by: o.promised_by,
+        refusal: o.refusal,
     }
 }
 
@@ -115,6 +159,37 @@ impl ShopperService for ShopperApi {
         Ok(Response::new(ListCouponsResponse {
             coupons: coupons.into_iter().map(coupon_to_proto).collect(),
         }))
+    }
+
+    async fn place_delivery_order(
+        &self,
+        request: Request<PlaceDeliveryOrderRequest>,
+    ) -> Result<Response<DeliveryOrder>, Status> {
+        let r = request.into_inner();
+        let dropoff = r
+            .dropoff
+            .ok_or_else(|| crate::ServiceError::invalid("dropoff", "missing"))?;
+        let input = PlaceInput {
+            wallet_id: r.wallet_id,
+            store_id: r.store_id,
+            order_id: r.order_id,
+            lines: r.lines.into_iter().map(|l| (l.gtin, l.quantity)).collect(),
+            purchase_order_id: r.purchase_order_id,
+            lat: dropoff.lat,
+            lon: dropoff.lon,
+            address: dropoff.address,
+        };
+        let order = self.deliveries.place(&input).await?;
+        Ok(Response::new(delivery_to_proto(order)))
+    }
+
+    async fn get_delivery_order(
+        &self,
+        request: Request<GetDeliveryOrderRequest>,
+    ) -> Result<Response<DeliveryOrder>, Status> {
+        let r = request.into_inner();
+        let order = self.deliveries.get(&r.wallet_id, &r.order_id).await?;
+        Ok(Response::new(delivery_to_proto(order)))
     }
 
     async fn list_receipts(

@@ -210,6 +210,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "trace",
         include_str!("../../migrations/sqlite/20261123200000_trace.sql"),
     ),
+    (
+        20261124000000,
+        "delivery",
+        include_str!("../../migrations/sqlite/20261124000000_delivery.sql"),
+    ),
 ];
 
 /// `migrations/postgres`, in version order.
@@ -228,6 +233,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         20261123200000,
         "trace",
         include_str!("../../migrations/postgres/20261123200000_trace.sql"),
+    ),
+    (
+        20261124000000,
+        "delivery",
+        include_str!("../../migrations/postgres/20261124000000_delivery.sql"),
     ),
 ];
 

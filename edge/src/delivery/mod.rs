@@ -5,6 +5,7 @@
 //! | [`geo`] | distances and bearings on WGS 84 (Karney's geodesics), pure |
 //! | [`order`] | accepting an order within `delivery_radius_m`, the promise, the contract's payloads, pure |
 //! | [`dispatch`] | the dispatcher: which rider takes which order, lapses, warnings; pure |
+//! | [`request`] | orders the cloud forwards from the app, and the edge's refusals (pure) |
 //! | [`service`] | the IO: SQLite, rider events from MQTT, offers through the outbox, the board |
 //! | [`rider`] | the rider's client (`omo rider`), with simulated movement |
 //! | [`config`] | the dispatcher's settings |
@@ -17,6 +18,7 @@ pub mod config;
 pub mod dispatch;
 pub mod geo;
 pub mod order;
+pub mod request;
 pub mod rider;
 pub mod service;
 

@@ -4,14 +4,15 @@
 //! An order is written with its `delivery/orders` message in one transaction; an offer is written
 //! with its `riders/{rider}/dispatch` message in one transaction; a rider event is applied in the
 //! same transaction that records its id, so a redelivered event changes nothing, across restarts
-//! too. Rider events arrive on a second MQTT session of the edge (`{client_id}-delivery`,
-//! persistent, QoS 1), so nothing a rider says while the edge is down is lost.
+//! too. Rider events, and the orders the cloud forwards from the app, arrive on a second MQTT
+//! session of the edge (`{client_id}-delivery`, persistent, QoS 1, acknowledged by hand only
+//! after the message is committed), so nothing said while the edge is down or crashing is lost.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rumqttc::{AsyncClient, Event, Packet, QoS};
+use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, Publish, QoS};
 use serde_json::{Value, json};
 use sqlx::Row;
 use tokio::sync::mpsc;
@@ -22,7 +23,12 @@ use super::DeliveryHost;
 use super::dispatch::{Action, Dispatcher, OpenOrder, OrderStatus, Rider, RiderEvent};
 use super::geo::Position;
 use super::order::{DeliveryOrder, OrderRequest, Refusal, Shop};
+use super::request::{
+    DeliveryRequest, basket_items, refusal_payload, refusals_topic, requests_topic,
+};
+use crate::config::EdgeConfig;
 use crate::epcis::rfc3339;
+use crate::lane::Basket;
 use crate::store::{OutboxMessage, StoreError, insert_messages};
 use crate::topics;
 
@@ -185,21 +191,40 @@ pub async fn run<H: DeliveryHost>(host: Arc<H>, cancel: CancellationToken) {
     }
     dispatcher.take_dirty();
 
-    let (events_tx, mut events) = mpsc::unbounded_channel();
-    let consumer = tokio::spawn(consume_rider_events(
-        host.clone(),
-        events_tx,
-        cancel.clone(),
-    ));
+    let (incoming_tx, mut incoming) = mpsc::channel::<(Incoming, Publish)>(256);
+    let session = match session(host.edge_config()) {
+        Ok(session) => Some(session),
+        Err(error) => {
+            warn!(%error, "no rider events or app orders: bad MQTT settings");
+            None
+        }
+    };
+    let client = session.as_ref().map(|(client, _)| client.clone());
+    let consumer = session.map(|(client, eventloop)| {
+        tokio::spawn(consume(
+            host.edge_config().store_id.clone(),
+            client,
+            eventloop,
+            incoming_tx,
+            cancel.clone(),
+        ))
+    });
     let mut tick = tokio::time::interval(Duration::from_millis(settings.tick_ms.max(10)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = cancel.cancelled() => break,
-            event = events.recv() => {
-                let Some(event) = event else { break };
-                if let Err(error) = apply_event(host.as_ref(), &mut dispatcher, event).await {
-                    warn!(%error, "cannot apply a rider event; it will come again");
+            received = incoming.recv() => {
+                let Some((received, publish)) = received else { break };
+                if !apply_incoming(host.as_ref(), &mut dispatcher, received, &cancel).await {
+                    break;
+                }
+                // Acknowledged only once committed: a crash before this line makes the broker
+                // send it again, and the repeat is dropped by its id.
+                if let Some(client) = &client
+                    && let Err(error) = client.ack(&publish).await
+                {
+                    warn!(%error, "cannot acknowledge a delivery message; it will come again");
                 }
             }
             _ = tick.tick() => {
@@ -209,7 +234,109 @@ pub async fn run<H: DeliveryHost>(host: Arc<H>, cancel: CancellationToken) {
             }
         }
     }
-    consumer.abort();
+    if let Some(client) = client {
+        let _ = client.disconnect().await;
+    }
+    if let Some(consumer) = consumer {
+        consumer.abort();
+    }
+}
+
+/// What the delivery session received.
+#[derive(Debug)]
+enum Incoming {
+    /// A rider's event, from the rider's own topic.
+    Rider(RiderEvent),
+    /// An order the cloud forwarded from the app.
+    Request(DeliveryRequest),
+    /// Unreadable or misaddressed (logged); only acknowledged.
+    Dropped,
+}
+
+/// Applies one received message until it is committed; false if `cancel` came first.
+async fn apply_incoming<H: DeliveryHost>(
+    host: &H,
+    dispatcher: &mut Dispatcher,
+    received: Incoming,
+    cancel: &CancellationToken,
+) -> bool {
+    loop {
+        let result = match &received {
+            Incoming::Rider(event) => apply_event(host, dispatcher, event.clone()).await,
+            Incoming::Request(request) => take_request(host, request).await,
+            Incoming::Dropped => Ok(()),
+        };
+        match result {
+            Ok(()) => return true,
+            Err(error) => {
+                warn!(%error, "cannot apply a delivery message; retrying");
+                tokio::select! {
+                    _ = cancel.cancelled() => return false,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Places an order the cloud forwarded, or answers with a refusal.
+async fn take_request<H: DeliveryHost>(
+    host: &H,
+    request: &DeliveryRequest,
+) -> Result<(), StoreError> {
+    let items = if request.source == "lane" {
+        let sale = sqlx::query("SELECT wallet_id, basket FROM sales WHERE order_id = $1")
+            .bind(&request.purchase_order_id)
+            .fetch_optional(host.store().pool())
+            .await?;
+        match sale {
+            Some(row) if row.get::<String, _>(0) == request.wallet_id => {
+                let basket: Basket = serde_json::from_str(&row.get::<String, _>(1))?;
+                basket_items(&basket)
+            }
+            Some(_) => {
+                return refuse(host, request, "the purchase was paid by another wallet").await;
+            }
+            None => {
+                // The cloud saw the payment succeed; this edge records the sale as its lane
+                // learns it. The cloud sends the request again until the edge answers.
+                info!(order = %request.order_id, purchase = %request.purchase_order_id,
+                    "delivery of a purchase this edge has not recorded yet; waiting for the next request");
+                return Ok(());
+            }
+        }
+    } else {
+        request.items.clone()
+    };
+    match place(host, request.order(items), Utc::now()).await {
+        Ok(_) => Ok(()),
+        Err(PlaceError::Refused(refusal)) => refuse(host, request, &refusal.to_string()).await,
+        Err(PlaceError::Store(error)) => Err(error),
+    }
+}
+
+/// Commits a refusal message for `request` to the outbox.
+async fn refuse<H: DeliveryHost>(
+    host: &H,
+    request: &DeliveryRequest,
+    reason: &str,
+) -> Result<(), StoreError> {
+    let store_id = &host.edge_config().store_id;
+    let id = uuid::Uuid::now_v7().to_string();
+    let message = OutboxMessage {
+        id: id.clone(),
+        topic: refusals_topic(store_id),
+        payload: refusal_payload(&id, store_id, &request.order_id, reason)
+            .to_string()
+            .into_bytes(),
+        retain: false,
+    };
+    let mut tx = host.store().pool().begin().await?;
+    insert_messages(&mut tx, &[message]).await?;
+    tx.commit().await?;
+    host.outbox().wake();
+    warn!(order = %request.order_id, reason, "delivery order from the app refused");
+    Ok(())
 }
 
 /// New orders from the database, then one dispatcher tick, committed with its messages.
@@ -374,37 +501,35 @@ async fn save_order(
     Ok(done.rows_affected() == 1)
 }
 
-/// The edge's second MQTT session: rider events in, QoS 1, persistent.
-async fn consume_rider_events<H: DeliveryHost>(
-    host: Arc<H>,
-    events: mpsc::UnboundedSender<RiderEvent>,
+/// The edge's second MQTT session (`{client_id}-delivery`): persistent, QoS 1, acknowledged by
+/// hand after each message is committed. The publisher's session owns the edge's birth and last
+/// will; this one has none.
+fn session(
+    config: &EdgeConfig,
+) -> Result<(AsyncClient, EventLoop), crate::outbox::MqttSettingsError> {
+    let base = crate::outbox::mqtt_options(config)?;
+    let (host, port) = base.broker_address();
+    let mut options = MqttOptions::new(format!("{}-delivery", config.mqtt_client_id()), host, port);
+    options.set_clean_session(false);
+    options.set_manual_acks(true);
+    options.set_keep_alive(Duration::from_secs(10));
+    options.set_max_packet_size(1 << 20, 1 << 20);
+    if let (Some(user), Some(password)) = (&config.mqtt.username, &config.mqtt.password) {
+        options.set_credentials(user, password);
+    }
+    Ok(AsyncClient::new(options, 64))
+}
+
+/// Polls the delivery session: subscribes after each connect, and hands every rider event and
+/// forwarded order over in order, with its publish to acknowledge.
+async fn consume(
+    store_id: String,
+    client: AsyncClient,
+    mut eventloop: EventLoop,
+    incoming: mpsc::Sender<(Incoming, Publish)>,
     cancel: CancellationToken,
 ) {
-    let config = host.edge_config();
-    let mut options = match crate::outbox::mqtt_options(config) {
-        Ok(options) => options,
-        Err(error) => {
-            warn!(%error, "no rider events: bad MQTT settings");
-            return;
-        }
-    };
-    options.set_client_id(format!("{}-delivery", config.mqtt_client_id()));
-    // The publisher's session owns the edge's birth and last will; this one has none.
-    let options = {
-        let mut o = rumqttc::MqttOptions::new(
-            options.client_id(),
-            options.broker_address().0,
-            options.broker_address().1,
-        );
-        o.set_clean_session(false);
-        o.set_keep_alive(Duration::from_secs(10));
-        o.set_max_packet_size(1 << 20, 1 << 20);
-        if let (Some(user), Some(password)) = (&config.mqtt.username, &config.mqtt.password) {
-            o.set_credentials(user, password);
-        }
-        o
-    };
-    let (client, mut eventloop) = AsyncClient::new(options, 64);
+    let requests = requests_topic(&store_id);
     loop {
         let event = tokio::select! {
             _ = cancel.cancelled() => break,
@@ -412,31 +537,31 @@ async fn consume_rider_events<H: DeliveryHost>(
         };
         match event {
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                if let Err(error) = client
-                    .subscribe("omo/v1/riders/+/events", QoS::AtLeastOnce)
-                    .await
-                {
-                    warn!(%error, "cannot subscribe to rider events");
+                for filter in ["omo/v1/riders/+/events", requests.as_str()] {
+                    if let Err(error) = client.try_subscribe(filter, QoS::AtLeastOnce) {
+                        warn!(%error, filter, "cannot subscribe");
+                    }
                 }
             }
             Ok(Event::Incoming(Packet::Publish(p))) => {
-                let rider = p.topic.split('/').nth(3).unwrap_or_default().to_string();
-                match serde_json::from_slice::<RiderEvent>(&p.payload) {
-                    // A rider speaks only for itself: the topic names it.
-                    Ok(event) if event.rider_id == rider => {
-                        if events.send(event).is_err() {
-                            break;
+                let received = if p.topic == requests {
+                    match DeliveryRequest::parse(&p.payload, &store_id) {
+                        Ok(request) => Incoming::Request(request),
+                        Err(error) => {
+                            warn!(topic = %p.topic, %error, "unreadable delivery request dropped");
+                            Incoming::Dropped
                         }
                     }
-                    Ok(event) => {
-                        warn!(topic = %p.topic, rider = %event.rider_id, "rider event on another rider's topic dropped")
-                    }
-                    Err(error) => warn!(topic = %p.topic, %error, "unreadable rider event dropped"),
+                } else {
+                    rider_event(&p)
+                };
+                if incoming.send((received, p)).await.is_err() {
+                    break;
                 }
             }
             Ok(_) => {}
             Err(error) => {
-                debug!(%error, "rider events: broker not reachable; retrying");
+                debug!(%error, "delivery session: broker not reachable; retrying");
                 tokio::select! {
                     _ = cancel.cancelled() => break,
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -444,7 +569,22 @@ async fn consume_rider_events<H: DeliveryHost>(
             }
         }
     }
-    let _ = client.disconnect().await;
+}
+
+/// A rider event from its publish; a rider speaks only for itself (the topic names it).
+fn rider_event(p: &Publish) -> Incoming {
+    let rider = p.topic.split('/').nth(3).unwrap_or_default();
+    match serde_json::from_slice::<RiderEvent>(&p.payload) {
+        Ok(event) if event.rider_id == rider => Incoming::Rider(event),
+        Ok(event) => {
+            warn!(topic = %p.topic, rider = %event.rider_id, "rider event on another rider's topic dropped");
+            Incoming::Dropped
+        }
+        Err(error) => {
+            warn!(topic = %p.topic, %error, "unreadable rider event dropped");
+            Incoming::Dropped
+        }
+    }
 }
 
 fn parse_time(text: &str) -> DateTime<Utc> {

@@ -34,7 +34,7 @@ pub fn constrain_digital_link(uri: &str) -> Option<String> {
         .iter()
         .position(|s| DL_KEYS.iter().any(|(k, _)| k == s))?;
     let segments = &segments[start..];
-    if segments.len() < 2 || segments.len() % 2 != 0 {
+    if segments.len() < 2 || !segments.len().is_multiple_of(2) {
         return None;
     }
     let (key, qualifiers) = DL_KEYS.iter().find(|(k, _)| *k == segments[0])?;

@@ -143,7 +143,7 @@ fn promotion_discount(basket: &Basket, promotion: &Promotion) -> Option<Discount
                 .filter(|i| i.weight_g.is_none())
                 .flat_map(|i| std::iter::repeat_n((i.unit_price_fen, i.line), i.quantity as usize))
                 .collect();
-            pieces.sort_by(|a, b| b.0.cmp(&a.0));
+            pieces.sort_by_key(|p| std::cmp::Reverse(p.0));
             let mut amount = 0;
             let mut lines = Vec::new();
             for set in pieces.chunks_exact(size) {

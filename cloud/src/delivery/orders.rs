@@ -1,0 +1,654 @@
+//! Home-delivery orders placed in the app: accepted within the store's radius, paid from the
+//! wallet in the same transaction that records them, forwarded to the store's edge until it
+//! answers, refunded in full if the store refuses.
+//!
+//! Idempotent by `order_id` (the database's primary key): placing an order again returns it as
+//! it stands; a lane purchase is delivered at most once (a unique index on the store and the
+//! purchase's order id).
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use super::directory::{Directory, distance_m, valid_position};
+use super::payloads::{Line, StoreOrder};
+use crate::clock::to_rfc3339;
+use crate::context::{Context, require_id};
+use crate::error::ServiceError;
+use crate::payments::{Payments, by_order, status as pay};
+use crate::store::ledger::{self, Movement};
+use crate::wallets;
+
+/// Order statuses as stored and shown to the app.
+pub mod status {
+    /// Beyond the store's radius: refused, nothing stored.
+    pub const OUT_OF_RANGE: &str = "OUT_OF_RANGE";
+    /// Accepted (and for an app order paid) by the cloud, on its way to the store.
+    pub const PLACED: &str = "PLACED";
+    /// The store's edge took it and dispatches a rider.
+    pub const ACCEPTED: &str = "ACCEPTED";
+    /// The store could not take it (an app order is refunded).
+    pub const REFUSED: &str = "REFUSED";
+}
+
+/// Most lines one app order may have, and most units per line.
+pub const MAX_LINES: usize = 100;
+/// See [`MAX_LINES`].
+pub const MAX_QUANTITY: u32 = 99;
+
+/// What the app asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaceInput {
+    pub wallet_id: String,
+    pub store_id: String,
+    pub order_id: String,
+    /// gtin and quantity of each line (app orders).
+    pub lines: Vec<(String, u32)>,
+    /// A lane purchase to deliver instead.
+    pub purchase_order_id: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub address: String,
+}
+
+/// A delivery order as the cloud knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryOrder {
+    pub order_id: String,
+    pub store_id: String,
+    /// Empty for an order placed at the store.
+    pub wallet_id: String,
+    /// `app`, `lane` (a lane purchase delivered home) or `store` (placed at the store's edge).
+    pub source: String,
+    /// One of [`status`].
+    pub status: String,
+    pub lines: Vec<Line>,
+    pub purchase_order_id: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub address: String,
+    pub distance_m: u32,
+    pub radius_m: u32,
+    pub amount_fen: i64,
+    pub payment_id: String,
+    pub placed_at: String,
+    pub promised_by: String,
+    pub refusal: String,
+}
+
+/// The delivery orders of the cloud; cheap to clone.
+#[derive(Clone)]
+pub struct Deliveries {
+    ctx: Context,
+    /// Wakes the relay when an order is placed.
+    placed: std::sync::Arc<tokio::sync::Notify>,
+}
+
+/// `SELECT <every order column> FROM delivery_orders <tail>` as one literal.
+macro_rules! select_orders {
+    ($tail:literal) => {
+        concat!(
+            "SELECT order_id, store_id, wallet_id, source, status, lines, purchase_order_id, ",
+            "dropoff_lat, dropoff_lon, address, distance_m, radius_m, amount_fen, payment_id, ",
+            "placed_at, promised_by, refusal FROM delivery_orders ",
+            $tail
+        )
+    };
+}
+
+/// The payment an app order is paid by: `delivery-{order_id}`, in the store's name.
+pub fn payment_order_id(order_id: &str) -> String {
+    format!("delivery-{order_id}")
+}
+
+/// Whether an order id has the shape the edge accepts (1-64 letters, digits, `-`, `_`, `.`).
+pub fn valid_order_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+impl Deliveries {
+    /// The delivery orders of the cloud `ctx`.
+    pub fn new(ctx: Context) -> Self {
+        Self {
+            ctx,
+            placed: Default::default(),
+        }
+    }
+
+    /// Resolves when an order was placed since the last call (the relay waits on it).
+    pub async fn wait_placed(&self) {
+        self.placed.notified().await
+    }
+
+    /// Places an order; see the module doc.
+    pub async fn place(&self, input: &PlaceInput) -> Result<DeliveryOrder, ServiceError> {
+        require_id("wallet_id", &input.wallet_id, 64)?;
+        require_id("store_id", &input.store_id, 64)?;
+        if !valid_order_id(&input.order_id) {
+            return Err(ServiceError::invalid(
+                "order_id",
+                "must be 1-64 letters, digits, '-', '_' or '.'",
+            ));
+        }
+        if !valid_position(input.lat, input.lon) {
+            return Err(ServiceError::invalid(
+                "dropoff",
+                format!("({}, {}) is not a position on earth", input.lat, input.lon),
+            ));
+        }
+        if input.address.len() > 300 || input.address.chars().any(char::is_control) {
+            return Err(ServiceError::invalid(
+                "dropoff.address",
+                "at most 300 bytes without control characters",
+            ));
+        }
+        let lane = !input.purchase_order_id.is_empty();
+        if lane != input.lines.is_empty() {
+            return Err(ServiceError::invalid(
+                "lines",
+                "give either the lines of an app order or the purchase_order_id of a lane purchase",
+            ));
+        }
+        if lane {
+            require_id("purchase_order_id", &input.purchase_order_id, 128)?;
+        }
+        if let Some(existing) = self.get_any(&input.order_id).await? {
+            return same_order(existing, input);
+        }
+        let store = Directory::new(self.ctx.clone())
+            .get(&input.store_id)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::FailedPrecondition(format!(
+                    "store {} has not announced where it is; it takes no delivery orders yet",
+                    input.store_id
+                ))
+            })?;
+        let distance = distance_m(store.lat, store.lon, input.lat, input.lon);
+        let now = to_rfc3339(self.ctx.now());
+        let mut order = DeliveryOrder {
+            order_id: input.order_id.clone(),
+            store_id: input.store_id.clone(),
+            wallet_id: input.wallet_id.clone(),
+            source: if lane { "lane" } else { "app" }.into(),
+            status: status::PLACED.into(),
+            lines: Vec::new(),
+            purchase_order_id: input.purchase_order_id.clone(),
+            lat: input.lat,
+            lon: input.lon,
+            address: input.address.clone(),
+            distance_m: round_m(distance),
+            radius_m: store.delivery_radius_m,
+            amount_fen: 0,
+            payment_id: String::new(),
+            placed_at: now.clone(),
+            promised_by: String::new(),
+            refusal: String::new(),
+        };
+        if distance > f64::from(store.delivery_radius_m) {
+            order.status = status::OUT_OF_RANGE.into();
+            order.refusal = format!(
+                "the drop-off is {} m from store {}; it delivers within {} m",
+                order.distance_m, store.store_id, store.delivery_radius_m
+            );
+            return Ok(order);
+        }
+        if !lane {
+            order.lines = self.price(&input.lines).await?;
+            order.amount_fen = order
+                .lines
+                .iter()
+                .try_fold(0i64, |sum, l| sum.checked_add(l.amount_fen))
+                .ok_or_else(|| ServiceError::invalid("lines", "the total overflows"))?;
+            crate::context::require_amount("amount", order.amount_fen)?;
+        }
+
+        let mut tx = self.ctx.store.begin().await?;
+        if lane {
+            let purchase = by_order(&mut tx, &input.store_id, &input.purchase_order_id).await?;
+            match purchase {
+                Some(p) if p.wallet_id == input.wallet_id && p.status == pay::SUCCEEDED => {
+                    order.amount_fen = 0;
+                }
+                Some(p) if p.wallet_id == input.wallet_id => {
+                    return Err(ServiceError::FailedPrecondition(format!(
+                        "purchase {} is {}, not paid; only a paid basket is delivered",
+                        input.purchase_order_id, p.status
+                    )));
+                }
+                _ => {
+                    return Err(ServiceError::NotFound(format!(
+                        "this wallet paid no order {} at store {}",
+                        input.purchase_order_id, input.store_id
+                    )));
+                }
+            }
+            let taken = sqlx::query(
+                "SELECT order_id FROM delivery_orders WHERE store_id = $1 AND purchase_order_id = $2",
+            )
+            .bind(&input.store_id)
+            .bind(&input.purchase_order_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = taken {
+                return Err(ServiceError::AlreadyExists(format!(
+                    "purchase {} is already delivered as order {}",
+                    input.purchase_order_id,
+                    row.get::<String, _>(0)
+                )));
+            }
+        }
+        if !insert(&mut tx, &order).await? {
+            // A concurrent duplicate won the primary key: answer what it stored.
+            tx.rollback().await?;
+            let existing = self
+                .get_any(&input.order_id)
+                .await?
+                .ok_or_else(|| ServiceError::Aborted("delivery order vanished; retry".into()))?;
+            return same_order(existing, input);
+        }
+        if !lane {
+            order.payment_id = self.charge(&mut tx, &order, &now).await?;
+            sqlx::query("UPDATE delivery_orders SET payment_id = $1 WHERE order_id = $2")
+                .bind(&order.payment_id)
+                .bind(&order.order_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        tracing::info!(order = %order.order_id, store = %order.store_id, source = %order.source,
+            distance_m = order.distance_m, amount_fen = order.amount_fen, "delivery order placed");
+        self.placed.notify_one();
+        Ok(order)
+    }
+
+    /// The wallet's order `order_id`.
+    pub async fn get(
+        &self,
+        wallet_id: &str,
+        order_id: &str,
+    ) -> Result<DeliveryOrder, ServiceError> {
+        match self.get_any(order_id).await? {
+            Some(order) if order.wallet_id == wallet_id => Ok(order),
+            _ => Err(ServiceError::NotFound(format!(
+                "wallet {wallet_id} has no delivery order {order_id}"
+            ))),
+        }
+    }
+
+    /// Any order by id.
+    pub async fn get_any(&self, order_id: &str) -> Result<Option<DeliveryOrder>, ServiceError> {
+        let row = sqlx::query(select_orders!("WHERE order_id = $1"))
+            .bind(order_id)
+            .fetch_optional(self.ctx.store.pool())
+            .await?;
+        row.map(|r| from_row(&r)).transpose()
+    }
+
+    /// Orders still to be forwarded whose last forward is older than `resend_before` (or never).
+    pub async fn due(&self, resend_before: &str) -> Result<Vec<DeliveryOrder>, ServiceError> {
+        let rows = sqlx::query(select_orders!(
+            "WHERE status = $1 AND forwarded_at < $2 ORDER BY placed_at LIMIT 500"
+        ))
+        .bind(status::PLACED)
+        .bind(resend_before)
+        .fetch_all(self.ctx.store.pool())
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Notes that the order was handed to the broker at `at`.
+    pub async fn forwarded(&self, order_id: &str, at: &str) -> Result<(), ServiceError> {
+        sqlx::query("UPDATE delivery_orders SET forwarded_at = $1 WHERE order_id = $2")
+            .bind(at)
+            .bind(order_id)
+            .execute(self.ctx.store.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The store `store_id` accepted an order (its `delivery/orders` message): an order placed in
+    /// the app becomes ACCEPTED; one placed at the store is recorded. Repeats change nothing.
+    pub async fn store_accepted(
+        &self,
+        store_id: &str,
+        accepted: &StoreOrder,
+    ) -> Result<bool, ServiceError> {
+        let now = to_rfc3339(self.ctx.now());
+        let mut tx = self.ctx.store.begin().await?;
+        let row =
+            sqlx::query("SELECT store_id, status, lines FROM delivery_orders WHERE order_id = $1")
+                .bind(&accepted.order_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let changed = match row {
+            Some(row) => {
+                let owner: String = row.get(0);
+                let state: String = row.get(1);
+                if owner != store_id {
+                    tracing::warn!(store = store_id, order = %accepted.order_id, "a store reported another store's order; ignored");
+                    false
+                } else if state == status::PLACED {
+                    let lines: String = row.get(2);
+                    let lines = if lines == "[]" {
+                        serde_json::to_string(&accepted.lines).unwrap_or(lines)
+                    } else {
+                        lines
+                    };
+                    sqlx::query(
+                        "UPDATE delivery_orders SET status = $1, promised_by = $2, distance_m = $3, \
+                         lines = $4, updated_at = $5 WHERE order_id = $6",
+                    )
+                    .bind(status::ACCEPTED)
+                    .bind(&accepted.promised_by)
+                    .bind(i64::from(accepted.distance_m))
+                    .bind(lines)
+                    .bind(&now)
+                    .bind(&accepted.order_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    true
+                } else {
+                    false
+                }
+            }
+            None => {
+                let order = DeliveryOrder {
+                    order_id: accepted.order_id.clone(),
+                    store_id: store_id.into(),
+                    wallet_id: String::new(),
+                    source: "store".into(),
+                    status: status::ACCEPTED.into(),
+                    lines: accepted.lines.clone(),
+                    purchase_order_id: String::new(),
+                    lat: accepted.lat,
+                    lon: accepted.lon,
+                    address: accepted.address.clone(),
+                    distance_m: accepted.distance_m,
+                    radius_m: 0,
+                    amount_fen: 0,
+                    payment_id: String::new(),
+                    placed_at: now.clone(),
+                    promised_by: accepted.promised_by.clone(),
+                    refusal: String::new(),
+                };
+                insert(&mut tx, &order).await?
+            }
+        };
+        tx.commit().await?;
+        if changed {
+            tracing::info!(store = store_id, order = %accepted.order_id, promised_by = %accepted.promised_by, "store accepted a delivery order");
+        }
+        Ok(changed)
+    }
+
+    /// The store refused an order placed in the app: an app order is refunded in full (by the
+    /// refund id `refused-{order}`), then the order is REFUSED. Repeats change nothing.
+    pub async fn store_refused(
+        &self,
+        store_id: &str,
+        order_id: &str,
+        reason: &str,
+    ) -> Result<bool, ServiceError> {
+        let Some(order) = self.get_any(order_id).await? else {
+            return Ok(false);
+        };
+        if order.store_id != store_id || order.status != status::PLACED {
+            return Ok(false);
+        }
+        if order.amount_fen > 0 {
+            let refund_id = format!("refused-{order_id}");
+            let why: String = format!("store refused delivery: {reason}")
+                .chars()
+                .take(200)
+                .collect();
+            Payments::new(self.ctx.clone())
+                .refund(
+                    store_id,
+                    &payment_order_id(order_id),
+                    &refund_id,
+                    order.amount_fen,
+                    &why,
+                )
+                .await?;
+        }
+        let now = to_rfc3339(self.ctx.now());
+        let mut tx = self.ctx.store.begin().await?;
+        sqlx::query(
+            "UPDATE delivery_orders SET status = $1, refusal = $2, updated_at = $3 \
+             WHERE order_id = $4 AND status = $5",
+        )
+        .bind(status::REFUSED)
+        .bind(reason.chars().take(300).collect::<String>())
+        .bind(&now)
+        .bind(order_id)
+        .bind(status::PLACED)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::warn!(
+            store = store_id,
+            order = order_id,
+            reason,
+            "store refused a delivery order"
+        );
+        Ok(true)
+    }
+
+    /// Prices app-order lines from the catalog (member price where lower).
+    async fn price(&self, lines: &[(String, u32)]) -> Result<Vec<Line>, ServiceError> {
+        if lines.len() > MAX_LINES {
+            return Err(ServiceError::invalid(
+                "lines",
+                format!("more than {MAX_LINES}"),
+            ));
+        }
+        let mut priced = Vec::with_capacity(lines.len());
+        for (gtin, quantity) in lines {
+            let gtin = crate::gtin::normalize(gtin)
+                .map_err(|e| ServiceError::invalid("lines.gtin", e.to_string()))?;
+            if !(1..=MAX_QUANTITY).contains(quantity) {
+                return Err(ServiceError::invalid(
+                    "lines.quantity",
+                    format!("{gtin}: between 1 and {MAX_QUANTITY}"),
+                ));
+            }
+            let row = sqlx::query(
+                "SELECT name, price_fen, member_price_fen, unit, withdrawn FROM products WHERE gtin = $1",
+            )
+            .bind(&gtin)
+            .fetch_optional(self.ctx.store.pool())
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no product {gtin} in the catalog")))?;
+            if row.get::<i64, _>(4) != 0 {
+                return Err(ServiceError::FailedPrecondition(format!(
+                    "product {gtin} is withdrawn"
+                )));
+            }
+            if row.get::<i64, _>(3) != omo_proto::catalog::Unit::Each as i64 {
+                return Err(ServiceError::FailedPrecondition(format!(
+                    "product {gtin} is sold by weight; weighed goods are bought at the store's lanes"
+                )));
+            }
+            let price: i64 = row.get(1);
+            let member: i64 = row.get(2);
+            let unit_price_fen = if member > 0 && member < price {
+                member
+            } else {
+                price
+            };
+            priced.push(Line {
+                gtin,
+                name: row.get(0),
+                quantity: *quantity,
+                unit_price_fen,
+                amount_fen: unit_price_fen * i64::from(*quantity),
+            });
+        }
+        Ok(priced)
+    }
+
+    /// Takes an app order's amount from the wallet into the store's account, as a SUCCEEDED
+    /// payment `delivery-{order}` (so it shows in receipts and can be refunded).
+    async fn charge(
+        &self,
+        tx: &mut crate::store::WriteTx,
+        order: &DeliveryOrder,
+        now: &str,
+    ) -> Result<String, ServiceError> {
+        let frozen = sqlx::query("SELECT frozen FROM wallets WHERE wallet_id = $1")
+            .bind(&order.wallet_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no wallet {}", order.wallet_id)))?;
+        if frozen.get::<i64, _>(0) != 0 {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "wallet {} is frozen",
+                order.wallet_id
+            )));
+        }
+        if !wallets::debit(tx, &order.wallet_id, order.amount_fen, now).await? {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "insufficient funds for {} fen",
+                order.amount_fen
+            )));
+        }
+        let payment_id = uuid::Uuid::now_v7().to_string();
+        sqlx::query(
+            "INSERT INTO payments (payment_id, store_id, order_id, amount_fen, code_hash, wallet_id, \
+             status, decline_reason, captured_fen, refunded_fen, description, created_at, updated_at, expires_at, coupon_ids) \
+             VALUES ($1, $2, $3, $4, '', $5, $6, 0, $4, 0, $7, $8, $8, '', '')",
+        )
+        .bind(&payment_id)
+        .bind(&order.store_id)
+        .bind(payment_order_id(&order.order_id))
+        .bind(order.amount_fen)
+        .bind(&order.wallet_id)
+        .bind(pay::SUCCEEDED)
+        .bind(format!("Home delivery {}", order.order_id))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        let from = ledger::wallet_account(&order.wallet_id);
+        let to = ledger::merchant_account(&order.store_id);
+        ledger::post(
+            tx,
+            &Movement {
+                kind: "payment",
+                ref_id: &payment_id,
+                from: &from,
+                to: &to,
+                amount_fen: order.amount_fen,
+                at: now,
+            },
+        )
+        .await?;
+        Ok(payment_id)
+    }
+}
+
+/// A repeat of `input` answers the stored order; the same id for something else is an error.
+fn same_order(existing: DeliveryOrder, input: &PlaceInput) -> Result<DeliveryOrder, ServiceError> {
+    if existing.wallet_id != input.wallet_id {
+        return Err(ServiceError::AlreadyExists(format!(
+            "order id {} is taken",
+            input.order_id
+        )));
+    }
+    let same_lines = existing.source != "app"
+        || existing.lines.len() == input.lines.len()
+            && existing
+                .lines
+                .iter()
+                .zip(&input.lines)
+                .all(|(a, (gtin, q))| {
+                    crate::gtin::normalize(gtin).is_ok_and(|g| g == a.gtin) && a.quantity == *q
+                });
+    if existing.store_id != input.store_id
+        || existing.purchase_order_id != input.purchase_order_id
+        || existing.lat != input.lat
+        || existing.lon != input.lon
+        || !same_lines
+    {
+        return Err(ServiceError::FailedPrecondition(format!(
+            "order {} was placed with other details",
+            input.order_id
+        )));
+    }
+    Ok(existing)
+}
+
+/// Metres, rounded, as carried in answers.
+fn round_m(m: f64) -> u32 {
+    m.round().clamp(0.0, f64::from(u32::MAX)) as u32
+}
+
+async fn insert(conn: &mut sqlx::AnyConnection, o: &DeliveryOrder) -> Result<bool, ServiceError> {
+    let done = sqlx::query(
+        "INSERT INTO delivery_orders (order_id, store_id, wallet_id, source, status, lines, \
+         purchase_order_id, dropoff_lat, dropoff_lon, address, distance_m, radius_m, amount_fen, \
+         payment_id, placed_at, promised_by, refusal, forwarded_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, '', $15) \
+         ON CONFLICT (order_id) DO NOTHING",
+    )
+    .bind(&o.order_id)
+    .bind(&o.store_id)
+    .bind(&o.wallet_id)
+    .bind(&o.source)
+    .bind(&o.status)
+    .bind(serde_json::to_string(&o.lines).unwrap_or_else(|_| "[]".into()))
+    .bind(&o.purchase_order_id)
+    .bind(o.lat)
+    .bind(o.lon)
+    .bind(&o.address)
+    .bind(i64::from(o.distance_m))
+    .bind(i64::from(o.radius_m))
+    .bind(o.amount_fen)
+    .bind(&o.payment_id)
+    .bind(&o.placed_at)
+    .bind(&o.promised_by)
+    .bind(&o.refusal)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<DeliveryOrder, ServiceError> {
+    let lines: String = r.get(5);
+    Ok(DeliveryOrder {
+        order_id: r.get(0),
+        store_id: r.get(1),
+        wallet_id: r.get(2),
+        source: r.get(3),
+        status: r.get(4),
+        lines: serde_json::from_str(&lines).unwrap_or_default(),
+        purchase_order_id: r.get(6),
+        lat: r.get(7),
+        lon: r.get(8),
+        address: r.get(9),
+        distance_m: u32::try_from(r.get::<i64, _>(10)).unwrap_or(0),
+        radius_m: u32::try_from(r.get::<i64, _>(11)).unwrap_or(0),
+        amount_fen: r.get(12),
+        payment_id: r.get(13),
+        placed_at: r.get(14),
+        promised_by: r.get(15),
+        refusal: r.get(16),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_ids_have_the_edges_shape() {
+        assert!(valid_order_id("app-2026.11-23_1"));
+        assert!(!valid_order_id(""));
+        assert!(!valid_order_id("a b"));
+        assert!(!valid_order_id(&"x".repeat(65)));
+        assert_eq!(payment_order_id("A1"), "delivery-A1");
+    }
+}
