@@ -217,4 +217,36 @@ pub enum ShopperAction {
         #[arg(long, default_value = "http://127.0.0.1:50051")]
         cloud: String,
     },
+    /// List the wallet's receipts (payments at lanes and app orders), newest first, as JSON.
+    Receipts {
+        wallet: String,
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        cloud: String,
+    },
+    /// Order home delivery from a store: goods (`--item GTIN` or `GTINxQTY`, repeatable), or a
+    /// basket paid at one of its lanes (`--purchase ORDER_ID`, from `receipts`). Prints the
+    /// order as JSON; exits 3 when the drop-off is beyond the store's delivery radius.
+    Deliver {
+        wallet: String,
+        #[arg(long, default_value = "SH-001")]
+        store: String,
+        /// Drop-off latitude, WGS 84 degrees.
+        #[arg(long, allow_negative_numbers = true)]
+        lat: f64,
+        /// Drop-off longitude, WGS 84 degrees.
+        #[arg(long, allow_negative_numbers = true)]
+        lon: f64,
+        #[arg(long, default_value = "")]
+        address: String,
+        #[arg(long = "item")]
+        items: Vec<String>,
+        #[arg(long)]
+        purchase: Option<String>,
+        /// The order's id (the idempotency key: run again with it to see the order as it
+        /// stands). Default: a new one.
+        #[arg(long)]
+        order_id: Option<String>,
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        cloud: String,
+    },
 }

@@ -132,12 +132,12 @@ async fn order_delivery(
             })
             .collect();
     } else {
-        let Ok(receipts) = client
-            .list_receipts(ListReceiptsRequest {
-                wallet_id: wallet.wallet_id.clone(),
-            })
-            .await
-        else {
+        let Ok(list) = wallet.request(ListReceiptsRequest {
+            wallet_id: wallet.wallet_id.clone(),
+        }) else {
+            return;
+        };
+        let Ok(receipts) = client.list_receipts(list).await else {
             return;
         };
         // The basket just paid: the newest succeeded lane payment.
@@ -152,6 +152,9 @@ async fn order_delivery(
         };
         request.purchase_order_id = paid.order_id;
     }
+    let Ok(request) = wallet.request(request) else {
+        return;
+    };
     match client.place_delivery_order(request).await {
         Ok(order) => {
             let order = order.into_inner();
@@ -219,23 +222,24 @@ async fn checkout(
 /// Approves, as the shopper would in the app, every payment of `wallet` waiting for it.
 async fn confirm_pending(app: &ShopperServiceClient<Channel>, wallet: &AppWallet) {
     let mut client = app.clone();
-    let Ok(receipts) = client
-        .list_receipts(ListReceiptsRequest {
-            wallet_id: wallet.wallet_id.clone(),
-        })
-        .await
-    else {
+    let Ok(request) = wallet.request(ListReceiptsRequest {
+        wallet_id: wallet.wallet_id.clone(),
+    }) else {
+        return;
+    };
+    let Ok(receipts) = client.list_receipts(request).await else {
         return;
     };
     for receipt in receipts.into_inner().receipts {
         if receipt.status == "PENDING" {
-            let confirmed = client
-                .confirm_payment(ConfirmPaymentRequest {
-                    wallet_id: wallet.wallet_id.clone(),
-                    payment_id: receipt.payment_id.clone(),
-                    approve: true,
-                })
-                .await;
+            let Ok(request) = wallet.request(ConfirmPaymentRequest {
+                wallet_id: wallet.wallet_id.clone(),
+                payment_id: receipt.payment_id.clone(),
+                approve: true,
+            }) else {
+                return;
+            };
+            let confirmed = client.confirm_payment(request).await;
             debug!(payment = %receipt.payment_id, ok = confirmed.is_ok(), "demo shopper confirmed in the app");
         }
     }

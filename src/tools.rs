@@ -9,7 +9,10 @@ use anyhow::Context as _;
 use omo_proto::catalog::UpsertRequest;
 use omo_proto::catalog::catalog_service_client::CatalogServiceClient;
 use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
-use omo_proto::shopper::{EnrollRequest, GetWalletRequest};
+use omo_proto::shopper::{
+    DeliveryLine, Dropoff, EnrollRequest, GetWalletRequest, ListReceiptsRequest,
+    PlaceDeliveryOrderRequest,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tonic::Code;
@@ -253,6 +256,24 @@ pub struct AppWallet {
     pub display_name: String,
 }
 
+impl AppWallet {
+    /// `message` as the app sends it: with the wallet's app token
+    /// (`authorization: Bearer <token>`), which the cloud asks of every shopper call but Enroll.
+    pub fn request<T>(&self, message: T) -> anyhow::Result<tonic::Request<T>> {
+        let secret = omo_cloud::paycode::decode_secret(&self.secret_base32)
+            .map_err(|e| anyhow::anyhow!("wallet {}: bad secret: {e}", self.wallet_id))?;
+        let mut request = tonic::Request::new(message);
+        let header = format!("Bearer {}", omo_cloud::paycode::app_token(&secret));
+        request.metadata_mut().insert(
+            "authorization",
+            header
+                .parse()
+                .context("the app token is not a header value")?,
+        );
+        Ok(request)
+    }
+}
+
 /// `omo shopper enroll | code | balance`.
 pub async fn shopper(args: ShopperArgs) -> anyhow::Result<()> {
     match args.action {
@@ -280,12 +301,84 @@ pub async fn shopper(args: ShopperArgs) -> anyhow::Result<()> {
             println!("{}", current_code(entry)?);
             Ok(())
         }
+        ShopperAction::Receipts { wallet, cloud } => {
+            let entry = saved_wallet(&args.wallets, &wallet)?;
+            let mut client = ShopperServiceClient::connect(cloud.clone())
+                .await
+                .with_context(|| format!("cannot reach the cloud at {cloud}"))?;
+            let receipts = client
+                .list_receipts(entry.request(ListReceiptsRequest { wallet_id: wallet })?)
+                .await
+                .map_err(|s| anyhow::anyhow!("{}", s.message()))?
+                .into_inner()
+                .receipts;
+            for r in receipts {
+                println!(
+                    "{}",
+                    json!({ "payment_id": r.payment_id, "store_id": r.store_id, "order_id": r.order_id,
+                            "amount_fen": r.amount_fen, "refunded_fen": r.refunded_fen, "status": r.status,
+                            "description": r.description, "created_at": r.created_at })
+                );
+            }
+            Ok(())
+        }
+        ShopperAction::Deliver {
+            wallet,
+            store,
+            lat,
+            lon,
+            address,
+            items,
+            purchase,
+            order_id,
+            cloud,
+        } => {
+            let entry = saved_wallet(&args.wallets, &wallet)?;
+            let lines = items
+                .iter()
+                .map(|i| delivery_line(i))
+                .collect::<Result<Vec<_>, _>>()?;
+            if lines.is_empty() == purchase.is_none() {
+                return Err(UsageError(
+                    "give the goods (--item GTIN[xQTY], repeatable) or a lane purchase (--purchase ORDER_ID), not both".into(),
+                )
+                .into());
+            }
+            let request = PlaceDeliveryOrderRequest {
+                wallet_id: wallet,
+                store_id: store,
+                order_id: order_id.unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+                lines,
+                purchase_order_id: purchase.unwrap_or_default(),
+                dropoff: Some(Dropoff { lat, lon, address }),
+            };
+            let mut client = ShopperServiceClient::connect(cloud.clone())
+                .await
+                .with_context(|| format!("cannot reach the cloud at {cloud}"))?;
+            let order = client
+                .place_delivery_order(entry.request(request)?)
+                .await
+                .map_err(|s| anyhow::anyhow!("delivery refused: {}", s.message()))?
+                .into_inner();
+            println!(
+                "{}",
+                json!({ "order_id": order.order_id, "store_id": order.store_id, "status": order.status,
+                        "distance_m": order.distance_m, "radius_m": order.radius_m, "amount_fen": order.amount_fen,
+                        "payment_id": order.payment_id, "placed_at": order.placed_at, "refusal": order.refusal,
+                        "lines": order.lines.iter().map(|l| json!({"gtin": l.gtin, "name": l.name, "quantity": l.quantity, "amount_fen": l.amount_fen})).collect::<Vec<_>>() })
+            );
+            if order.status == "OUT_OF_RANGE" {
+                std::process::exit(3);
+            }
+            Ok(())
+        }
         ShopperAction::Balance { wallet, cloud } => {
+            let entry = saved_wallet(&args.wallets, &wallet)?;
             let mut client = ShopperServiceClient::connect(cloud.clone())
                 .await
                 .with_context(|| format!("cannot reach the cloud at {cloud}"))?;
             let wallet = client
-                .get_wallet(GetWalletRequest { wallet_id: wallet })
+                .get_wallet(entry.request(GetWalletRequest { wallet_id: wallet })?)
                 .await
                 .map_err(|s| anyhow::anyhow!("{}", s.message()))?
                 .into_inner();
@@ -296,6 +389,38 @@ pub async fn shopper(args: ShopperArgs) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `GTIN` or `GTINxQTY` (quantity 1-99) as a delivery line.
+fn delivery_line(text: &str) -> Result<DeliveryLine, UsageError> {
+    let (gtin, quantity) = match text.split_once(['x', 'X', '*']) {
+        Some((gtin, quantity)) => (gtin, quantity.parse().ok().filter(|q| (1..=99).contains(q))),
+        None => (text, Some(1)),
+    };
+    match quantity {
+        Some(quantity) if !gtin.is_empty() && gtin.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(DeliveryLine {
+                gtin: gtin.to_string(),
+                quantity,
+                ..Default::default()
+            })
+        }
+        _ => Err(UsageError(format!(
+            "--item {text:?}: expected GTIN or GTINxQUANTITY (1-99), e.g. 4006381333931x2"
+        ))),
+    }
+}
+
+/// The wallet `wallet` as the app saved it in the wallet file `path`.
+fn saved_wallet(path: &Path, wallet: &str) -> Result<AppWallet, anyhow::Error> {
+    let mut wallets = load_wallets(path)?;
+    wallets.remove(wallet).ok_or_else(|| {
+        UsageError(format!(
+            "wallet {wallet} is not in {} (the app keeps its wallets there; enroll first)",
+            path.display()
+        ))
+        .into()
+    })
 }
 
 /// Enrolls a wallet with the cloud.

@@ -42,8 +42,8 @@ fn request(
     lines: Vec<DeliveryLine>,
     purchase: &str,
     at: Position,
-) -> PlaceDeliveryOrderRequest {
-    PlaceDeliveryOrderRequest {
+) -> tonic::Request<PlaceDeliveryOrderRequest> {
+    wallet.request(PlaceDeliveryOrderRequest {
         wallet_id: wallet.wallet_id.clone(),
         store_id: STORE.into(),
         order_id: order_id.into(),
@@ -54,7 +54,7 @@ fn request(
             lon: at.lon,
             address: format!("{order_id} Test Road"),
         }),
-    }
+    })
 }
 
 async fn order_in(store: &TestStore, wallet: &TestWallet, id: &str, status: &str) -> DeliveryOrder {
@@ -62,10 +62,10 @@ async fn order_in(store: &TestStore, wallet: &TestWallet, id: &str, status: &str
         let order = store
             .shopper()
             .await
-            .get_delivery_order(GetDeliveryOrderRequest {
+            .get_delivery_order(wallet.request(GetDeliveryOrderRequest {
                 wallet_id: wallet.wallet_id.clone(),
                 order_id: id.into(),
-            })
+            }))
             .await
             .unwrap()
             .into_inner();
@@ -132,15 +132,17 @@ async fn home_delivery_ordered_in_the_app_reaches_the_store_and_a_rider() {
 
     // An app order within 3 km: priced from the catalog, paid once.
     let mut shopper = store.shopper().await;
-    let app_order = request(
-        &wallet,
-        "app-1",
-        vec![line(PEN, 2), line(MILK, 1)],
-        "",
-        near,
-    );
+    let app_order = || {
+        request(
+            &wallet,
+            "app-1",
+            vec![line(PEN, 2), line(MILK, 1)],
+            "",
+            near,
+        )
+    };
     let placed = shopper
-        .place_delivery_order(app_order.clone())
+        .place_delivery_order(app_order())
         .await
         .unwrap()
         .into_inner();
@@ -149,7 +151,7 @@ async fn home_delivery_ordered_in_the_app_reaches_the_store_and_a_rider() {
     assert_eq!(placed.lines[0].name, "Stabilo pen");
     assert_eq!(placed.lines[0].amount_fen, 700);
     let again = shopper
-        .place_delivery_order(app_order)
+        .place_delivery_order(app_order())
         .await
         .unwrap()
         .into_inner();

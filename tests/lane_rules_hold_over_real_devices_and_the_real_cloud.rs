@@ -185,9 +185,9 @@ async fn weight_alerts_an_attendant_a_decline_and_a_pending_payment() {
     let receipts = store
         .shopper()
         .await
-        .list_receipts(ListReceiptsRequest {
+        .list_receipts(payer.request(ListReceiptsRequest {
             wallet_id: payer.wallet_id.clone(),
-        })
+        }))
         .await
         .unwrap()
         .into_inner()
@@ -199,11 +199,11 @@ async fn weight_alerts_an_attendant_a_decline_and_a_pending_payment() {
     store
         .shopper()
         .await
-        .confirm_payment(ConfirmPaymentRequest {
+        .confirm_payment(payer.request(ConfirmPaymentRequest {
             wallet_id: payer.wallet_id.clone(),
             payment_id: pending.payment_id.clone(),
             approve: true,
-        })
+        }))
         .await
         .unwrap();
     wait_lane(&store, "paid after confirming in the app", |v| {

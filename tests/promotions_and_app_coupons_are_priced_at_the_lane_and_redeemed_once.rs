@@ -55,11 +55,11 @@ async fn a_multi_buy_and_an_app_coupon_lower_what_the_wallet_pays() {
     let coupon = store
         .shopper()
         .await
-        .claim_coupon(ClaimCouponRequest {
+        .claim_coupon(wallet.request(ClaimCouponRequest {
             wallet_id: wallet.wallet_id.clone(),
             campaign_id: "welcome".into(),
             claim_id: "claim-1".into(),
-        })
+        }))
         .await
         .unwrap()
         .into_inner();
@@ -92,9 +92,10 @@ async fn a_multi_buy_and_an_app_coupon_lower_what_the_wallet_pays() {
     let coupons = store
         .shopper()
         .await
-        .list_coupons(ListCouponsRequest {
+        .list_coupons(wallet.request(ListCouponsRequest {
             wallet_id: wallet.wallet_id.clone(),
-        })
+            store_id: String::new(),
+        }))
         .await
         .unwrap()
         .into_inner()

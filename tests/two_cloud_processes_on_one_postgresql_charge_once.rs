@@ -63,8 +63,8 @@ impl TwoClouds {
         }
     }
 
-    /// A new wallet with 100.00 yuan, and its payment code now.
-    async fn wallet(&mut self) -> (String, String) {
+    /// A new wallet with 100.00 yuan, its payment code now, and its app token.
+    async fn wallet(&mut self) -> (String, String, String) {
         let enrolled = self
             .shopper
             .enroll(EnrollRequest {
@@ -81,7 +81,7 @@ impl TwoClouds {
             .unwrap()
             .as_secs();
         let code = omo_cloud::paycode::payment_code(&wallet, &secret, now);
-        (wallet, code)
+        (wallet, code, enrolled.app_token)
     }
 }
 
@@ -99,7 +99,7 @@ fn authorize(order: &str, code: &str) -> AuthorizeRequest {
 async fn the_same_authorize_and_the_same_code_at_two_clouds_charge_once() {
     let mut clouds = TwoClouds::start().await;
     for round in 0..10 {
-        let (wallet, code) = clouds.wallet().await;
+        let (wallet, code, app_token) = clouds.wallet().await;
 
         // The same order at both clouds at once: one charge, the same answer.
         let order = format!("order-{round}");
@@ -137,8 +137,15 @@ async fn the_same_authorize_and_the_same_code_at_two_clouds_charge_once() {
 
         let balance = clouds
             .shopper
-            .get_wallet(GetWalletRequest {
-                wallet_id: wallet.clone(),
+            .get_wallet({
+                let mut request = tonic::Request::new(GetWalletRequest {
+                    wallet_id: wallet.clone(),
+                });
+                let bearer = format!("Bearer {app_token}");
+                request
+                    .metadata_mut()
+                    .insert("authorization", bearer.parse().unwrap());
+                request
             })
             .await
             .unwrap()
@@ -156,7 +163,7 @@ async fn the_same_authorize_and_the_same_code_at_two_clouds_charge_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_code_used_at_one_cloud_is_refused_at_the_other() {
     let mut clouds = TwoClouds::start().await;
-    let (_wallet, code) = clouds.wallet().await;
+    let (_wallet, code, _) = clouds.wallet().await;
     let first = clouds
         .pay_a
         .authorize(authorize("first", &code))

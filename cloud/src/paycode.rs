@@ -133,6 +133,22 @@ pub fn verify(secret: &[u8], otp: &str, unix_secs: u64) -> Verdict {
     Verdict::Invalid
 }
 
+/// The wallet's app token: what the phone app presents to act for its wallet on the shopper
+/// service (`authorization: Bearer <token>`). HMAC-SHA256 of a fixed label under the wallet's
+/// secret, lowercase hex: the app derives it from the secret it already keeps, the cloud
+/// recomputes it, and it reveals neither the secret nor any payment code.
+pub fn app_token(secret: &[u8]) -> String {
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(b"omo-app-token-v1");
+    data_encoding::HEXLOWER.encode(&mac.finalize().into_bytes())
+}
+
+/// Whether `token` is the app token of the wallet with `secret`, compared in constant time.
+pub fn is_app_token(secret: &[u8], token: &str) -> bool {
+    constant_time_eq(app_token(secret).as_bytes(), token.trim().as_bytes())
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -169,6 +169,7 @@ impl Cloud {
                 self.payments(),
                 self.coupons(),
                 deliveries.clone(),
+                auth.clone(),
             )));
 
         let tasks = TaskTracker::new();

@@ -186,6 +186,37 @@ impl Wallets {
             .ok_or_else(|| ServiceError::NotFound(format!("no wallet {wallet_id}")))
     }
 
+    /// Allow the request only if it carries the app token of `wallet_id`
+    /// (`authorization: Bearer <token>`, see [`crate::paycode::app_token`]). An unknown wallet and a
+    /// wrong token answer the same, so wallet numbers cannot be probed.
+    pub async fn authenticate(
+        &self,
+        metadata: &tonic::metadata::MetadataMap,
+        wallet_id: &str,
+    ) -> Result<(), ServiceError> {
+        require_id("wallet_id", wallet_id, 8)?;
+        let token = bearer(metadata).ok_or_else(|| {
+            ServiceError::Unauthenticated(
+                "the wallet's app token is required (`authorization: Bearer <app token>`)".into(),
+            )
+        })?;
+        let secret: Option<(String,)> =
+            sqlx::query_as("SELECT secret_base32 FROM wallets WHERE wallet_id = $1")
+                .bind(wallet_id)
+                .fetch_optional(self.ctx.store.pool())
+                .await?;
+        let known = secret
+            .and_then(|(s,)| paycode::decode_secret(&s).ok())
+            .is_some_and(|secret| paycode::is_app_token(&secret, token));
+        if !known {
+            tracing::warn!(wallet_id, "shopper call with a wrong app token refused");
+            return Err(ServiceError::Unauthenticated(format!(
+                "not the app token of wallet {wallet_id}"
+            )));
+        }
+        Ok(())
+    }
+
     /// Freeze or unfreeze a wallet (an operator's action; payments are declined WALLET_FROZEN).
     pub async fn set_frozen(&self, wallet_id: &str, frozen: bool) -> Result<(), ServiceError> {
         let mut tx = self.ctx.store.begin().await?;
@@ -251,4 +282,16 @@ pub async fn debit(
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The bearer token of a request, if any.
+pub fn bearer(metadata: &tonic::metadata::MetadataMap) -> Option<&str> {
+    metadata
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
 }

@@ -48,20 +48,21 @@ async fn claim_on(
     claim_id: &str,
 ) -> Result<Coupon, tonic::Status> {
     shopper
-        .claim_coupon(ClaimCouponRequest {
+        .claim_coupon(who.request(ClaimCouponRequest {
             wallet_id: who.wallet_id.clone(),
             campaign_id: campaign.into(),
             claim_id: claim_id.into(),
-        })
+        }))
         .await
         .map(|r| r.into_inner())
 }
 
 async fn coupons(c: &mut TestCloud, who: &Shopper) -> Vec<Coupon> {
     c.shopper
-        .list_coupons(ListCouponsRequest {
+        .list_coupons(who.request(ListCouponsRequest {
             wallet_id: who.wallet_id.clone(),
-        })
+            store_id: String::new(),
+        }))
         .await
         .unwrap()
         .into_inner()
@@ -312,11 +313,11 @@ async fn cancel(c: &mut TestCloud, order: &str) {
 
 async fn confirm(c: &mut TestCloud, who: &Shopper, payment_id: &str, approve: bool) {
     c.shopper
-        .confirm_payment(ConfirmPaymentRequest {
+        .confirm_payment(who.request(ConfirmPaymentRequest {
             wallet_id: who.wallet_id.clone(),
             payment_id: payment_id.into(),
             approve,
-        })
+        }))
         .await
         .unwrap();
 }

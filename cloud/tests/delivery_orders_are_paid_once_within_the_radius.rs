@@ -79,8 +79,8 @@ fn order(
     lines: &[(&str, u32)],
     purchase: &str,
     at: (f64, f64),
-) -> PlaceDeliveryOrderRequest {
-    PlaceDeliveryOrderRequest {
+) -> tonic::Request<PlaceDeliveryOrderRequest> {
+    who.request(PlaceDeliveryOrderRequest {
         wallet_id: who.wallet_id.clone(),
         store_id: STORE.into(),
         order_id: id.into(),
@@ -98,12 +98,12 @@ fn order(
             lon: at.1,
             address: "1 Test Road".into(),
         }),
-    }
+    })
 }
 
 async fn place(
     c: &TestCloud,
-    r: PlaceDeliveryOrderRequest,
+    r: tonic::Request<PlaceDeliveryOrderRequest>,
 ) -> Result<DeliveryOrder, tonic::Status> {
     c.shopper
         .clone()
@@ -115,10 +115,10 @@ async fn place(
 async fn get(c: &TestCloud, who: &Shopper, id: &str) -> Result<DeliveryOrder, tonic::Status> {
     c.shopper
         .clone()
-        .get_delivery_order(GetDeliveryOrderRequest {
+        .get_delivery_order(who.request(GetDeliveryOrderRequest {
             wallet_id: who.wallet_id.clone(),
             order_id: id.into(),
-        })
+        }))
         .await
         .map(|r| r.into_inner())
 }
@@ -205,13 +205,13 @@ async fn orders_beyond_the_radius_or_unpayable_charge_nothing(db: Db) {
         .unwrap_err();
     assert_eq!(both.code(), Code::InvalidArgument);
     let mut elsewhere = order(&who, "elsewhere", &[(MILK, 1)], "", near);
-    elsewhere.store_id = "SH-404".into();
+    elsewhere.get_mut().store_id = "SH-404".into();
     assert_eq!(
         place(&c, elsewhere).await.unwrap_err().code(),
         Code::FailedPrecondition
     );
     let mut nowhere = order(&who, "nowhere", &[(MILK, 1)], "", near);
-    nowhere.dropoff = Some(Dropoff {
+    nowhere.get_mut().dropoff = Some(Dropoff {
         lat: 91.0,
         lon: 0.0,
         address: String::new(),

@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::Duration;
-use common::{Db, TestCloud, assert_status};
+use common::{Db, Shopper, TestCloud, assert_status};
 use omo_proto::payment::{CancelRequest, DeclineReason, PaymentStatus, QueryRequest};
 use omo_proto::shopper::{ConfirmPaymentRequest, ListReceiptsRequest};
 
@@ -15,13 +15,13 @@ fn query(order: &str) -> QueryRequest {
     }
 }
 
-async fn confirm(c: &mut TestCloud, wallet: &str, payment_id: &str, approve: bool) -> String {
+async fn confirm(c: &mut TestCloud, who: &Shopper, payment_id: &str, approve: bool) -> String {
     c.shopper
-        .confirm_payment(ConfirmPaymentRequest {
-            wallet_id: wallet.into(),
+        .confirm_payment(who.request(ConfirmPaymentRequest {
+            wallet_id: who.wallet_id.clone(),
             payment_id: payment_id.into(),
             approve,
-        })
+        }))
         .await
         .unwrap()
         .into_inner()
@@ -40,7 +40,7 @@ async fn a_pending_payment_is_charged_when_the_shopper_confirms(db: Db) {
         "nothing is taken before confirmation"
     );
     assert_eq!(
-        confirm(&mut c, &alice.wallet_id, &p.payment_id, true).await,
+        confirm(&mut c, &alice, &p.payment_id, true).await,
         "SUCCEEDED"
     );
     let q = c
@@ -55,15 +55,15 @@ async fn a_pending_payment_is_charged_when_the_shopper_confirms(db: Db) {
     assert_eq!(c.balance(&alice).await, 350_00);
     // Confirming twice charges once.
     assert_eq!(
-        confirm(&mut c, &alice.wallet_id, &p.payment_id, true).await,
+        confirm(&mut c, &alice, &p.payment_id, true).await,
         "SUCCEEDED"
     );
     assert_eq!(c.balance(&alice).await, 350_00);
     let receipts = c
         .shopper
-        .list_receipts(ListReceiptsRequest {
+        .list_receipts(alice.request(ListReceiptsRequest {
             wallet_id: alice.wallet_id.clone(),
-        })
+        }))
         .await
         .unwrap()
         .into_inner();
@@ -78,7 +78,7 @@ async fn a_rejected_pending_payment_is_declined(db: Db) {
     let code = c.code(&alice);
     let p = c.authorize("SH-001", "big", 150_00, &code).await.unwrap();
     assert_eq!(
-        confirm(&mut c, &alice.wallet_id, &p.payment_id, false).await,
+        confirm(&mut c, &alice, &p.payment_id, false).await,
         "DECLINED"
     );
     let q = c
@@ -120,7 +120,7 @@ async fn a_pending_payment_times_out_and_cancel_leaves_it_closed(db: Db) {
     );
     // Too late to confirm.
     assert_eq!(
-        confirm(&mut c, &alice.wallet_id, &p.payment_id, true).await,
+        confirm(&mut c, &alice, &p.payment_id, true).await,
         "DECLINED"
     );
     let cancelled = c
@@ -167,7 +167,7 @@ async fn a_pending_payment_can_be_cancelled_by_the_lane(db: Db) {
         DeclineReason::Unspecified,
     );
     assert_eq!(
-        confirm(&mut c, &alice.wallet_id, &p.payment_id, true).await,
+        confirm(&mut c, &alice, &p.payment_id, true).await,
         "CANCELLED"
     );
     assert_eq!(c.balance(&alice).await, 500_00);

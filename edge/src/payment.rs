@@ -134,6 +134,7 @@ impl PaymentClient {
         let mut client = self.shopper.clone();
         let request = ListCouponsRequest {
             wallet_id: wallet_id.to_string(),
+            store_id: self.store_id.clone(),
         };
         let response =
             tokio::time::timeout(Duration::from_millis(1500), client.list_coupons(request))

@@ -48,6 +48,16 @@ impl TestWallet {
             .as_secs();
         omo_cloud::paycode::payment_code(&self.wallet_id, &self.secret, now)
     }
+
+    /// `message` as the app sends it, with the wallet's app token.
+    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        let token = omo_cloud::paycode::app_token(&self.secret);
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        request
+    }
 }
 
 /// `omo cloud` with the `cloud.toml` in `dir`, once its gRPC port answers.
@@ -316,9 +326,9 @@ impl TestStore {
     pub async fn balance(&self, wallet: &TestWallet) -> i64 {
         self.shopper()
             .await
-            .get_wallet(GetWalletRequest {
+            .get_wallet(wallet.request(GetWalletRequest {
                 wallet_id: wallet.wallet_id.clone(),
-            })
+            }))
             .await
             .unwrap()
             .into_inner()
@@ -328,9 +338,9 @@ impl TestStore {
     pub async fn receipts(&self, wallet: &TestWallet) -> Vec<Receipt> {
         self.shopper()
             .await
-            .list_receipts(ListReceiptsRequest {
+            .list_receipts(wallet.request(ListReceiptsRequest {
                 wallet_id: wallet.wallet_id.clone(),
-            })
+            }))
             .await
             .unwrap()
             .into_inner()

@@ -19,7 +19,10 @@ pub async fn cloud_with_trace_consumer(store: &mut TestStore) -> u16 {
         .find_map(|l| l.strip_prefix("http_listen = \"127.0.0.1:"))
         .and_then(|rest| rest.trim_end_matches('"').parse().ok())
         .expect("cloud.toml names http_listen");
-    toml.push_str(&format!("mqtt_url = \"{}\"\n", store.broker.url()));
+    // Every test store's cloud follows the broker now; older configs may lack it.
+    if !toml.contains("mqtt_url") {
+        toml.push_str(&format!("mqtt_url = \"{}\"\n", store.broker.url()));
+    }
     std::fs::write(&toml_path, toml).unwrap();
     assert!(
         store.cloud.stop(),

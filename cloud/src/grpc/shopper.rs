@@ -1,4 +1,6 @@
-//! `omo.shopper.v1.ShopperService` (the phone app's API) over wallets, payments and coupons.
+//! `omo.shopper.v1.ShopperService` (the phone app's API) over wallets, payments, coupons and
+//! delivery orders. Every call but Enroll must carry the wallet's app token
+//! ([`crate::paycode::app_token`]); ListCoupons also answers a store's lane.
 
 use omo_proto::shopper::shopper_service_server::ShopperService;
 use omo_proto::shopper::{
@@ -14,6 +16,7 @@ use tonic::{Request, Response, Status};
 use super::wallet_to_proto;
 use crate::coupons::{CouponView, Coupons};
 use crate::delivery::{self, Deliveries, PlaceInput};
+use crate::identity::StoreAuth;
 use crate::payments::Payments;
 use crate::wallets::Wallets;
 
@@ -24,6 +27,7 @@ pub struct ShopperApi {
     payments: Payments,
     coupons: Coupons,
     deliveries: Deliveries,
+    stores: StoreAuth,
 }
 
 impl ShopperApi {
@@ -33,12 +37,14 @@ impl ShopperApi {
         payments: Payments,
         coupons: Coupons,
         deliveries: Deliveries,
+        stores: StoreAuth,
     ) -> Self {
         Self {
             wallets,
             payments,
             coupons,
             deliveries,
+            stores,
         }
     }
 }
@@ -101,6 +107,9 @@ impl ShopperService for ShopperApi {
             .await?;
         Ok(Response::new(EnrollResponse {
             wallet: Some(wallet_to_proto(&enrolled.wallet)),
+            app_token: crate::paycode::decode_secret(&enrolled.secret_base32)
+                .map(|secret| crate::paycode::app_token(&secret))
+                .unwrap_or_default(),
             secret_base32: enrolled.secret_base32,
         }))
     }
@@ -109,6 +118,9 @@ impl ShopperService for ShopperApi {
         &self,
         request: Request<TopUpRequest>,
     ) -> Result<Response<TopUpResponse>, Status> {
+        self.wallets
+            .authenticate(request.metadata(), &request.get_ref().wallet_id)
+            .await?;
         let r = request.into_inner();
         let wallet = self
             .wallets
@@ -123,6 +135,9 @@ impl ShopperService for ShopperApi {
         &self,
         request: Request<GetWalletRequest>,
     ) -> Result<Response<Wallet>, Status> {
+        self.wallets
+            .authenticate(request.metadata(), &request.get_ref().wallet_id)
+            .await?;
         let wallet = self.wallets.get(&request.into_inner().wallet_id).await?;
         Ok(Response::new(wallet_to_proto(&wallet)))
     }
@@ -131,6 +146,9 @@ impl ShopperService for ShopperApi {
         &self,
         request: Request<ConfirmPaymentRequest>,
     ) -> Result<Response<ConfirmPaymentResponse>, Status> {
+        self.wallets
+            .authenticate(request.metadata(), &request.get_ref().wallet_id)
+            .await?;
         let r = request.into_inner();
         let row = self
             .payments
@@ -143,6 +161,9 @@ impl ShopperService for ShopperApi {
         &self,
         request: Request<ClaimCouponRequest>,
     ) -> Result<Response<Coupon>, Status> {
+        self.wallets
+            .authenticate(request.metadata(), &request.get_ref().wallet_id)
+            .await?;
         let r = request.into_inner();
         let coupon = self
             .coupons
@@ -155,6 +176,15 @@ impl ShopperService for ShopperApi {
         &self,
         request: Request<ListCouponsRequest>,
     ) -> Result<Response<ListCouponsResponse>, Status> {
+        let r = request.get_ref();
+        if r.store_id.is_empty() {
+            self.wallets
+                .authenticate(request.metadata(), &r.wallet_id)
+                .await?;
+        } else {
+            // A store's lane, fetching the coupons to apply at payment time.
+            self.stores.check(&request, &r.store_id)?;
+        }
         let coupons = self.coupons.list(&request.into_inner().wallet_id).await?;
         Ok(Response::new(ListCouponsResponse {
             coupons: coupons.into_iter().map(coupon_to_proto).collect(),
@@ -165,6 +195,9 @@ impl ShopperService for ShopperApi {
         &self,
         request: Request<PlaceDeliveryOrderRequest>,
     ) -> Result<Response<DeliveryOrder>, Status> {
+        self.wallets
+            .authenticate(request.metadata(), &request.get_ref().wallet_id)
+            .await?;
         let r = request.into_inner();
         let dropoff = r
             .dropoff
@@ -187,6 +220,9 @@ impl ShopperService for ShopperApi {
         &self,
         request: Request<GetDeliveryOrderRequest>,
     ) -> Result<Response<DeliveryOrder>, Status> {
+        self.wallets
+            .authenticate(request.metadata(), &request.get_ref().wallet_id)
+            .await?;
         let r = request.into_inner();
         let order = self.deliveries.get(&r.wallet_id, &r.order_id).await?;
         Ok(Response::new(delivery_to_proto(order)))
@@ -196,6 +232,9 @@ impl ShopperService for ShopperApi {
         &self,
         request: Request<ListReceiptsRequest>,
     ) -> Result<Response<ListReceiptsResponse>, Status> {
+        self.wallets
+            .authenticate(request.metadata(), &request.get_ref().wallet_id)
+            .await?;
         let rows = self
             .payments
             .receipts(&request.into_inner().wallet_id)

@@ -58,6 +58,18 @@ pub struct Shopper {
     pub secret: Vec<u8>,
 }
 
+impl Shopper {
+    /// `message` as the app sends it, with the wallet's app token.
+    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        let token = paycode::app_token(&self.secret);
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        request
+    }
+}
+
 /// A cloud serving on loopback, with clients connected to it.
 pub struct TestCloud {
     pub clock: ManualClock,
@@ -217,9 +229,9 @@ impl TestCloud {
     /// A wallet's balance.
     pub async fn balance(&mut self, shopper: &Shopper) -> i64 {
         self.shopper
-            .get_wallet(GetWalletRequest {
+            .get_wallet(shopper.request(GetWalletRequest {
                 wallet_id: shopper.wallet_id.clone(),
-            })
+            }))
             .await
             .expect("get wallet")
             .into_inner()
