@@ -290,6 +290,113 @@ pub(crate) async fn redeem(
     Ok(true)
 }
 
+/// One coupon's part in a payment, as the lane computed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Share {
+    pub coupon_id: String,
+    /// What the coupon applied to (the basket, or its campaign's products).
+    pub base_fen: i64,
+    pub discount_fen: i64,
+}
+
+/// A coupon's campaign rules, as [`check_shares`] needs them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub coupon_id: String,
+    pub min_spend_fen: i64,
+    pub amount_off_fen: i64,
+    pub percent_off: i64,
+}
+
+/// The campaign rules of `coupon_ids` (a coupon that does not exist has none).
+pub(crate) async fn rules(
+    conn: &mut AnyConnection,
+    coupon_ids: &[String],
+) -> Result<Vec<Rule>, ServiceError> {
+    let mut rules = Vec::with_capacity(coupon_ids.len());
+    for id in coupon_ids {
+        let row: Option<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT k.min_spend_fen, k.amount_off_fen, CAST(k.percent_off AS BIGINT) \
+             FROM coupons c JOIN coupon_campaigns k ON k.campaign_id = c.campaign_id \
+             WHERE c.coupon_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((min_spend_fen, amount_off_fen, percent_off)) = row {
+            rules.push(Rule {
+                coupon_id: id.clone(),
+                min_spend_fen,
+                amount_off_fen,
+                percent_off,
+            });
+        }
+    }
+    Ok(rules)
+}
+
+/// Checks a payment's coupon arithmetic against the campaigns' rules (pure): one share per
+/// coupon, each base within the basket and at least the minimum spend, each discount positive and
+/// at most what the campaign gives (its amount, or its percent of the base rounded half up, never
+/// more than the base), and `amount_fen` = `pre_coupon_fen` less the discounts. The lane's line
+/// prices themselves are the store's (promotions and member prices); the coupons are the cloud's.
+pub fn check_shares(
+    amount_fen: i64,
+    pre_coupon_fen: i64,
+    shares: &[Share],
+    rules: &[Rule],
+) -> Result<(), String> {
+    if shares.len() != rules.len() {
+        return Err(format!(
+            "{} coupon share(s) for {} known coupon(s)",
+            shares.len(),
+            rules.len()
+        ));
+    }
+    let mut discounts: i64 = 0;
+    for rule in rules {
+        let mut mine = shares.iter().filter(|s| s.coupon_id == rule.coupon_id);
+        let (Some(share), None) = (mine.next(), mine.next()) else {
+            return Err(format!("coupon {} needs exactly one share", rule.coupon_id));
+        };
+        if share.base_fen <= 0 || share.base_fen > pre_coupon_fen {
+            return Err(format!(
+                "coupon {}: base {} outside the basket of {pre_coupon_fen}",
+                rule.coupon_id, share.base_fen
+            ));
+        }
+        if share.base_fen < rule.min_spend_fen {
+            return Err(format!(
+                "coupon {}: base {} below the minimum spend {}",
+                rule.coupon_id, share.base_fen, rule.min_spend_fen
+            ));
+        }
+        let most = if rule.amount_off_fen > 0 {
+            rule.amount_off_fen
+        } else {
+            (share
+                .base_fen
+                .saturating_mul(rule.percent_off.clamp(0, 100))
+                + 50)
+                / 100
+        }
+        .min(share.base_fen);
+        if share.discount_fen <= 0 || share.discount_fen > most {
+            return Err(format!(
+                "coupon {}: discount {} where the campaign gives at most {most}",
+                rule.coupon_id, share.discount_fen
+            ));
+        }
+        discounts = discounts.saturating_add(share.discount_fen);
+    }
+    if pre_coupon_fen.saturating_sub(discounts) != amount_fen {
+        return Err(format!(
+            "{pre_coupon_fen} less coupons {discounts} is not the amount {amount_fen}"
+        ));
+    }
+    Ok(())
+}
+
 /// Give the coupons a payment redeemed back to their wallet (CLAIMED), inside the transaction
 /// that cancels or declines it. Returns how many.
 pub(crate) async fn restore(
@@ -309,6 +416,68 @@ pub(crate) async fn restore(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rule(id: &str, min: i64, off: i64, pct: i64) -> Rule {
+        Rule {
+            coupon_id: id.into(),
+            min_spend_fen: min,
+            amount_off_fen: off,
+            percent_off: pct,
+        }
+    }
+
+    fn share(id: &str, base: i64, discount: i64) -> Share {
+        Share {
+            coupon_id: id.into(),
+            base_fen: base,
+            discount_fen: discount,
+        }
+    }
+
+    #[test]
+    fn coupon_arithmetic_follows_the_campaigns() {
+        let fixed = rule("a", 50_00, 10_00, 0);
+        let pct = rule("b", 0, 0, 15);
+        // 60.00 basket, 10.00 off, 15% of a 20.00 subtotal = 3.00 off.
+        let shares = [share("a", 60_00, 10_00), share("b", 20_00, 3_00)];
+        assert_eq!(
+            check_shares(47_00, 60_00, &shares, &[fixed.clone(), pct.clone()]),
+            Ok(())
+        );
+        // Less than the campaign gives is the lane's choice; the amount must still add up.
+        assert_eq!(
+            check_shares(52_00, 60_00, &[share("a", 60_00, 8_00)], &[fixed.clone()]),
+            Ok(())
+        );
+        let refused = [
+            check_shares(40_00, 50_00, &[share("a", 50_00, 10_01)], &[fixed.clone()]),
+            check_shares(39_00, 49_00, &[share("a", 49_00, 10_00)], &[fixed.clone()]),
+            check_shares(50_00, 60_00, &[share("a", 61_00, 10_00)], &[fixed.clone()]),
+            check_shares(49_00, 60_00, &[share("a", 60_00, 10_00)], &[fixed.clone()]),
+            check_shares(60_00, 60_00, &[], &[fixed.clone()]),
+            check_shares(
+                50_00,
+                60_00,
+                &[share("a", 60_00, 10_00), share("a", 60_00, 0)],
+                &[fixed.clone()],
+            ),
+            check_shares(16_99, 20_00, &[share("b", 20_00, 3_01)], &[pct.clone()]),
+            check_shares(60_00, 60_00, &[share("x", 60_00, 0)], &[]),
+        ];
+        for (i, r) in refused.iter().enumerate() {
+            assert!(r.is_err(), "case {i}: {r:?}");
+        }
+        // Never more than the base, whatever the campaign says.
+        assert!(
+            check_shares(
+                0,
+                5_00,
+                &[share("a", 5_00, 5_00)],
+                &[rule("a", 0, 10_00, 0)]
+            )
+            .is_ok()
+        );
+    }
 
     #[test]
     fn a_scanned_code_names_its_coupon() {

@@ -7,7 +7,9 @@ mod common;
 use chrono::Duration;
 use common::{Db, Shopper, TestCloud, assert_status};
 use omo_proto::catalog::{CouponCampaign, UpsertRequest};
-use omo_proto::payment::{AuthorizeRequest, CancelRequest, DeclineReason, Payment, PaymentStatus};
+use omo_proto::payment::{
+    AuthorizeRequest, CancelRequest, CouponShare, DeclineReason, Payment, PaymentStatus,
+};
 use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
 use omo_proto::shopper::{ClaimCouponRequest, ConfirmPaymentRequest, Coupon, ListCouponsRequest};
 use tonic::Code;
@@ -78,12 +80,28 @@ async fn status_of(c: &mut TestCloud, who: &Shopper, coupon: &Coupon) -> String 
         .status
 }
 
+/// Pays `amount_fen` after the coupons, each 10.00 off the whole basket as the lane computes it.
 async fn pay(
     c: &mut TestCloud,
     order: &str,
     amount_fen: i64,
     code: &str,
     coupon_ids: &[&str],
+) -> Result<Payment, tonic::Status> {
+    let off = 10_00;
+    let pre = amount_fen + off * coupon_ids.len() as i64;
+    pay_shares(c, order, amount_fen, code, coupon_ids, pre, off).await
+}
+
+/// Pays with coupon shares as given: each coupon `discount` off a basket of `pre` fen.
+async fn pay_shares(
+    c: &mut TestCloud,
+    order: &str,
+    amount_fen: i64,
+    code: &str,
+    coupon_ids: &[&str],
+    pre: i64,
+    discount: i64,
 ) -> Result<Payment, tonic::Status> {
     c.payment
         .authorize(AuthorizeRequest {
@@ -93,6 +111,15 @@ async fn pay(
             payment_code: code.into(),
             description: "Omo store SH-001".into(),
             coupon_ids: coupon_ids.iter().map(|s| s.to_string()).collect(),
+            pre_coupon_fen: pre,
+            coupon_shares: coupon_ids
+                .iter()
+                .map(|id| CouponShare {
+                    coupon_id: id.to_string(),
+                    base_fen: pre,
+                    discount_fen: discount,
+                })
+                .collect(),
         })
         .await
         .map(|r| r.into_inner().payment.expect("payment"))
@@ -185,6 +212,47 @@ async fn authorize_redeems_coupons_in_the_charge_and_replays_do_not_redeem_twice
         .unwrap();
     assert_status(&p, PaymentStatus::Declined, DeclineReason::CouponInvalid);
 
+    // The cloud checks the lane's coupon arithmetic: more off than the campaign gives, or a
+    // basket below its minimum spend, is declined and leaves the coupon hers.
+    let p = pay_shares(
+        &mut c,
+        "o-2b",
+        35_00,
+        &code,
+        &[&hers.coupon_id],
+        50_00,
+        15_00,
+    )
+    .await
+    .unwrap();
+    assert_status(&p, PaymentStatus::Declined, DeclineReason::CouponInvalid);
+    let p = pay_shares(
+        &mut c,
+        "o-2c",
+        35_00,
+        &code,
+        &[&hers.coupon_id],
+        45_00,
+        10_00,
+    )
+    .await
+    .unwrap();
+    assert_status(&p, PaymentStatus::Declined, DeclineReason::CouponInvalid);
+    let p = pay_shares(
+        &mut c,
+        "o-2d",
+        30_00,
+        &code,
+        &[&hers.coupon_id],
+        50_00,
+        10_00,
+    )
+    .await
+    .unwrap();
+    assert_status(&p, PaymentStatus::Declined, DeclineReason::CouponInvalid);
+    assert_eq!(status_of(&mut c, &alice, &hers).await, "CLAIMED");
+    assert_eq!(c.balance(&alice).await, 100_00);
+
     // The code was not spent by those declines: a new order with her coupon (by its scanned
     // code) succeeds and redeems it.
     let p = pay(&mut c, "o-3", 40_00, &code, &[&hers.code])
@@ -216,14 +284,14 @@ async fn authorize_redeems_coupons_in_the_charge_and_replays_do_not_redeem_twice
     // A redeemed coupon cannot be used again.
     c.next_step();
     let code = c.code(&alice);
-    let p = pay(&mut c, "o-4", 10_00, &code, &[&hers.coupon_id])
+    let p = pay(&mut c, "o-4", 40_00, &code, &[&hers.coupon_id])
         .await
         .unwrap();
     assert_status(&p, PaymentStatus::Declined, DeclineReason::CouponInvalid);
     // Nor an expired one.
     c.clock.advance(Duration::days(2));
     let code = c.code(&alice);
-    let p = pay(&mut c, "o-5", 10_00, &code, &[&her_second.coupon_id])
+    let p = pay(&mut c, "o-5", 40_00, &code, &[&her_second.coupon_id])
         .await
         .unwrap();
     assert_status(&p, PaymentStatus::Declined, DeclineReason::CouponInvalid);
@@ -244,7 +312,7 @@ async fn cancelled_and_declined_payments_give_their_coupons_back(db: Db) {
 
     // Succeeded, then cancelled within the window: the coupon is hers again.
     let code = c.code(&alice);
-    let p = pay(&mut c, "o-1", 30_00, &code, &[id]).await.unwrap();
+    let p = pay(&mut c, "o-1", 40_00, &code, &[id]).await.unwrap();
     assert_status(&p, PaymentStatus::Succeeded, DeclineReason::Unspecified);
     assert_eq!(status_of(&mut c, &alice, &coupon).await, "REDEEMED");
     cancel(&mut c, "o-1").await;
@@ -288,7 +356,7 @@ async fn cancelled_and_declined_payments_give_their_coupons_back(db: Db) {
     let bob = c.enroll(10_00).await;
     let his = claim(&mut c, &bob, "welcome", "b-1").await.unwrap();
     let code = c.code(&bob);
-    let p = pay(&mut c, "o-6", 20_00, &code, &[&his.coupon_id])
+    let p = pay(&mut c, "o-6", 40_00, &code, &[&his.coupon_id])
         .await
         .unwrap();
     assert_status(

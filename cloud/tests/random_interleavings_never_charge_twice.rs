@@ -88,6 +88,8 @@ async fn simulate(db: Db, seed: u64, steps: usize) {
                                 payment_code: paycode::payment_code(wallet, secret, t),
                                 description: String::new(),
                                 coupon_ids: Vec::new(),
+                                pre_coupon_fen: 0,
+                                coupon_shares: Vec::new(),
                             },
                             first: None,
                         }

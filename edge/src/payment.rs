@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use omo_proto::payment::payment_service_client::PaymentServiceClient;
 use omo_proto::payment::{
-    AuthorizeRequest, CancelRequest, DeclineReason, Payment, PaymentStatus, QueryRequest,
+    AuthorizeRequest, CancelRequest, CouponShare, DeclineReason, Payment, PaymentStatus,
+    QueryRequest,
 };
 use tonic::Code;
 use tracing::{info, warn};
@@ -39,6 +40,9 @@ pub struct Order {
     pub description: String,
     /// Coupons applied to the amount, redeemed with the charge.
     pub coupon_ids: Vec<String>,
+    /// The basket before coupons, and each coupon's (id, base, discount), for the cloud to check.
+    pub pre_coupon_fen: i64,
+    pub coupon_shares: Vec<(String, i64, i64)>,
 }
 
 impl PaymentClient {
@@ -72,6 +76,16 @@ impl PaymentClient {
                 payment_code: code,
                 description: order.description.clone(),
                 coupon_ids: order.coupon_ids.clone(),
+                pre_coupon_fen: order.pre_coupon_fen,
+                coupon_shares: order
+                    .coupon_shares
+                    .iter()
+                    .map(|(coupon_id, base_fen, discount_fen)| CouponShare {
+                        coupon_id: coupon_id.clone(),
+                        base_fen: *base_fen,
+                        discount_fen: *discount_fen,
+                    })
+                    .collect(),
             };
             let mut client = self.client.clone();
             match tokio::time::timeout(self.timeout(), client.authorize(request)).await {

@@ -40,6 +40,16 @@ impl PaymentService for PaymentApi {
             payment_code: r.payment_code,
             description: r.description,
             coupon_ids: r.coupon_ids,
+            pre_coupon_fen: r.pre_coupon_fen,
+            coupon_shares: r
+                .coupon_shares
+                .into_iter()
+                .map(|s| crate::coupons::Share {
+                    coupon_id: crate::coupons::coupon_id_of(&s.coupon_id).to_owned(),
+                    base_fen: s.base_fen,
+                    discount_fen: s.discount_fen,
+                })
+                .collect(),
         };
         let (row, _replayed) = self.payments.authorize(&input).await?;
         Ok(Response::new(AuthorizeResponse {

@@ -37,6 +37,10 @@ pub struct AuthorizeInput {
     pub description: String,
     /// Coupons to redeem with this payment (ids, or the scanned `OMOC1:` codes).
     pub coupon_ids: Vec<String>,
+    /// The basket before coupons, and each coupon's share, as the lane computed them (see
+    /// [`coupons::check_shares`]).
+    pub pre_coupon_fen: i64,
+    pub coupon_shares: Vec<coupons::Share>,
 }
 
 /// What the rules decided for a new payment.
@@ -257,11 +261,22 @@ impl Payments {
         };
         let now_text = to_rfc3339(now);
         // Coupons before the code's step is spent: a shopper whose coupon is refused pays
-        // again (a new order) with the same code.
-        if !coupon_ids.is_empty()
-            && !coupons::redeem(conn, wallet_id, coupon_ids, payment_id, &now_text).await?
-        {
-            return Ok(Decision::declined(DeclineReason::CouponInvalid, wallet_id));
+        // again (a new order) with the same code. The lane's arithmetic is checked against the
+        // campaigns' rules first.
+        if !coupon_ids.is_empty() {
+            let rules = coupons::rules(conn, coupon_ids).await?;
+            if let Err(why) = coupons::check_shares(
+                input.amount_fen,
+                input.pre_coupon_fen,
+                &input.coupon_shares,
+                &rules,
+            ) {
+                tracing::warn!(store = %input.store_id, order = %input.order_id, why, "coupon arithmetic refused");
+                return Ok(Decision::declined(DeclineReason::CouponInvalid, wallet_id));
+            }
+            if !coupons::redeem(conn, wallet_id, coupon_ids, payment_id, &now_text).await? {
+                return Ok(Decision::declined(DeclineReason::CouponInvalid, wallet_id));
+            }
         }
         let claimed = sqlx::query(
             "INSERT INTO used_codes (wallet_id, step, payment_id, used_at) VALUES ($1, $2, $3, $4) \

@@ -29,6 +29,28 @@ pub struct Discount {
     pub amount_fen: i64,
     /// The promotion, campaign or coupon behind it.
     pub source_id: String,
+    /// For a coupon: what it applied to (the basket, or its products' subtotal), which the cloud
+    /// checks against the campaign's rules.
+    #[serde(default)]
+    pub base_fen: i64,
+}
+
+/// The basket after promotions and member prices, before coupons, and each coupon's base and
+/// discount: what the cloud checks a payment's coupon arithmetic against.
+pub fn coupon_shares(basket: &Basket) -> (i64, Vec<(String, i64, i64)>) {
+    let before: i64 = basket
+        .discounts
+        .iter()
+        .filter(|d| d.kind != "coupon")
+        .map(|d| d.amount_fen)
+        .sum();
+    let shares = basket
+        .discounts
+        .iter()
+        .filter(|d| d.kind == "coupon")
+        .map(|d| (d.source_id.clone(), d.base_fen, d.amount_fen))
+        .collect();
+    ((basket.subtotal_fen() - before).max(0), shares)
 }
 
 /// A coupon the shopper presented (scanned, or claimed in the app).
@@ -87,6 +109,7 @@ pub fn reprice(
                     lines: vec![item.line],
                     amount_fen: amount,
                     source_id: item.gtin.clone(),
+                    base_fen: 0,
                 });
             }
         }
@@ -178,6 +201,7 @@ fn promotion_discount(basket: &Basket, promotion: &Promotion) -> Option<Discount
         lines,
         amount_fen: amount,
         source_id: promotion.promotion_id.clone(),
+        base_fen: 0,
     })
 }
 
@@ -225,6 +249,7 @@ fn coupon_discount(
         lines,
         amount_fen: amount,
         source_id: coupon_id.to_string(),
+        base_fen: base,
     })
 }
 

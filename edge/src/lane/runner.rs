@@ -170,6 +170,8 @@ impl Runner {
                 payment_code: None,
                 description: self.description(),
                 coupon_ids: Vec::new(),
+                pre_coupon_fen: 0,
+                coupon_shares: Vec::new(),
             });
         }
         if self.lane.state == LaneState::Paid {
@@ -311,13 +313,24 @@ impl Runner {
                     amount_fen,
                     payment_code,
                     coupon_ids,
-                } => self.settle(Order {
-                    order_id,
-                    amount_fen,
-                    payment_code: Some(payment_code),
-                    description: self.description(),
-                    coupon_ids,
-                }),
+                } => {
+                    // The basket as this step priced it: what the coupons' shares come from.
+                    let (pre_coupon_fen, coupon_shares) = self
+                        .lane
+                        .session
+                        .as_ref()
+                        .map(|s| crate::lane::pricing::coupon_shares(&s.basket))
+                        .unwrap_or_default();
+                    self.settle(Order {
+                        order_id,
+                        amount_fen,
+                        payment_code: Some(payment_code),
+                        description: self.description(),
+                        coupon_ids,
+                        pre_coupon_fen,
+                        coupon_shares,
+                    })
+                }
                 Action::FetchWalletCoupons {
                     order_id,
                     wallet_id,
