@@ -446,22 +446,52 @@ mod tests {
         );
         // Less than the campaign gives is the lane's choice; the amount must still add up.
         assert_eq!(
-            check_shares(52_00, 60_00, &[share("a", 60_00, 8_00)], &[fixed.clone()]),
+            check_shares(
+                52_00,
+                60_00,
+                &[share("a", 60_00, 8_00)],
+                std::slice::from_ref(&fixed)
+            ),
             Ok(())
         );
         let refused = [
-            check_shares(40_00, 50_00, &[share("a", 50_00, 10_01)], &[fixed.clone()]),
-            check_shares(39_00, 49_00, &[share("a", 49_00, 10_00)], &[fixed.clone()]),
-            check_shares(50_00, 60_00, &[share("a", 61_00, 10_00)], &[fixed.clone()]),
-            check_shares(49_00, 60_00, &[share("a", 60_00, 10_00)], &[fixed.clone()]),
-            check_shares(60_00, 60_00, &[], &[fixed.clone()]),
+            check_shares(
+                40_00,
+                50_00,
+                &[share("a", 50_00, 10_01)],
+                std::slice::from_ref(&fixed),
+            ),
+            check_shares(
+                39_00,
+                49_00,
+                &[share("a", 49_00, 10_00)],
+                std::slice::from_ref(&fixed),
+            ),
+            check_shares(
+                50_00,
+                60_00,
+                &[share("a", 61_00, 10_00)],
+                std::slice::from_ref(&fixed),
+            ),
+            check_shares(
+                49_00,
+                60_00,
+                &[share("a", 60_00, 10_00)],
+                std::slice::from_ref(&fixed),
+            ),
+            check_shares(60_00, 60_00, &[], std::slice::from_ref(&fixed)),
             check_shares(
                 50_00,
                 60_00,
                 &[share("a", 60_00, 10_00), share("a", 60_00, 0)],
-                &[fixed.clone()],
+                std::slice::from_ref(&fixed),
             ),
-            check_shares(16_99, 20_00, &[share("b", 20_00, 3_01)], &[pct.clone()]),
+            check_shares(
+                16_99,
+                20_00,
+                &[share("b", 20_00, 3_01)],
+                std::slice::from_ref(&pct),
+            ),
             check_shares(60_00, 60_00, &[share("x", 60_00, 0)], &[]),
         ];
         for (i, r) in refused.iter().enumerate() {
