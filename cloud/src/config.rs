@@ -47,12 +47,17 @@ pub struct CloudConfig {
     /// open while stores do not authenticate, and refused once they do (tokens or `client_ca`).
     pub admin_token_sha256: Option<String>,
     /// The MQTT broker whose `omo/v1/stores/+/trace` topics feed the trace store and the
-    /// resolver (`mqtt://host:port`). None (the default): no trace consumer runs.
+    /// resolver, and through which delivery orders placed in the app reach their store
+    /// (`mqtt://host:port`). None (the default): neither runs.
     pub mqtt_url: Option<String>,
-    /// The MQTT username and password of the trace consumer, where the broker requires them.
+    /// The MQTT username and password of the cloud's clients, where the broker requires them.
     pub mqtt_username: Option<String>,
     /// See `mqtt_username`.
     pub mqtt_password: Option<String>,
+    /// The prefix of the cloud's MQTT client ids (`{prefix}-trace`, `{prefix}-delivery`); the
+    /// broker keeps each persistent session under its id. Give each cloud process its own when
+    /// several serve one database. Default `omo-cloud`.
+    pub mqtt_client_id: String,
     /// TLS for gRPC (rustls). Absent (the default): plain HTTP/2. See [`TlsConfig`].
     pub tls: Option<TlsConfig>,
 }
@@ -96,6 +101,7 @@ impl Default for CloudConfig {
             mqtt_url: None,
             mqtt_username: None,
             mqtt_password: None,
+            mqtt_client_id: "omo-cloud".to_owned(),
             tls: None,
         }
     }
@@ -121,6 +127,7 @@ const KEYS: &[&str] = &[
     "mqtt_url",
     "mqtt_username",
     "mqtt_password",
+    "mqtt_client_id",
     "tls",
 ];
 

@@ -41,7 +41,8 @@ pub async fn run_configured(
             return;
         }
     };
-    let mut options = MqttOptions::new("omo-cloud-delivery", host, port);
+    let client_id = format!("{}-delivery", ctx.config.mqtt_client_id);
+    let mut options = MqttOptions::new(client_id, host, port);
     options.set_clean_session(false);
     options.set_manual_acks(true);
     options.set_keep_alive(Duration::from_secs(10));

@@ -73,7 +73,7 @@ pub async fn run_configured(ctx: crate::context::Context, stop: CancellationToke
     };
     let settings = ConsumerSettings {
         url,
-        client_id: "omo-cloud-trace".into(),
+        client_id: format!("{}-trace", ctx.config.mqtt_client_id),
         username: ctx.config.mqtt_username.clone(),
         password: ctx.config.mqtt_password.clone(),
     };
