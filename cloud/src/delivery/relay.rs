@@ -50,8 +50,15 @@ pub async fn run_configured(
     if let (Some(user), Some(password)) = (&ctx.config.mqtt_username, &ctx.config.mqtt_password) {
         options.set_credentials(user, password);
     }
-    let (client, eventloop) = AsyncClient::new(options, 256);
-    let (tx, mut answers) = mpsc::channel::<Publish>(256);
+    let (client, mut eventloop) = AsyncClient::new(options, 256);
+    // Small packets must not wait for the broker's delayed ACK (Nagle: about 40 ms each).
+    let mut network = rumqttc::NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    eventloop.set_network_options(network);
+    // Unbounded on purpose: the broker sends at most its in-flight window of unacknowledged
+    // messages, and the driver must never wait on this channel while the loop that acknowledges
+    // waits on the driver (a deadlock once both fill up).
+    let (tx, mut answers) = mpsc::unbounded_channel::<Publish>();
     let (connected_tx, mut connected) = tokio::sync::watch::channel(false);
     let driver = tokio::spawn(drive(
         eventloop,
@@ -168,7 +175,7 @@ async fn apply(deliveries: &Deliveries, publish: &Publish, stop: &CancellationTo
 async fn drive(
     mut eventloop: EventLoop,
     client: AsyncClient,
-    tx: mpsc::Sender<Publish>,
+    tx: mpsc::UnboundedSender<Publish>,
     connected: tokio::sync::watch::Sender<bool>,
     stop: CancellationToken,
 ) {
@@ -191,7 +198,7 @@ async fn drive(
                 connected.send_replace(true);
             }
             Ok(Event::Incoming(Packet::Publish(publish))) => {
-                if tx.send(publish).await.is_err() {
+                if tx.send(publish).is_err() {
                     return;
                 }
             }

@@ -98,8 +98,15 @@ pub async fn run(
     if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
         options.set_credentials(user, password);
     }
-    let (client, eventloop) = AsyncClient::new(options, 64);
-    let (tx, mut rx) = mpsc::channel::<Publish>(256);
+    let (client, mut eventloop) = AsyncClient::new(options, 64);
+    // PUBACKs must not wait for the broker's delayed ACK (Nagle: about 40 ms each).
+    let mut network = rumqttc::NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    eventloop.set_network_options(network);
+    // Unbounded on purpose: the broker sends at most its in-flight window of unacknowledged
+    // messages, and the driver must never wait on this channel while the loop that acknowledges
+    // waits on the driver (a deadlock once both fill up).
+    let (tx, mut rx) = mpsc::unbounded_channel::<Publish>();
     let driver = tokio::spawn(drive(eventloop, client.clone(), tx, stop.clone()));
     tracing::info!(url = %settings.url, filter = TRACE_FILTER, "trace consumer starting");
     loop {
@@ -165,7 +172,7 @@ async fn store_publish(trace: &TraceStore, publish: &Publish, stop: &Cancellatio
 async fn drive(
     mut eventloop: EventLoop,
     client: AsyncClient,
-    tx: mpsc::Sender<Publish>,
+    tx: mpsc::UnboundedSender<Publish>,
     stop: CancellationToken,
 ) {
     let mut was_connected = false;
@@ -187,7 +194,7 @@ async fn drive(
                 }
             }
             Ok(Event::Incoming(Packet::Publish(publish))) => {
-                if tx.send(publish).await.is_err() {
+                if tx.send(publish).is_err() {
                     return;
                 }
             }

@@ -191,7 +191,10 @@ pub async fn run<H: DeliveryHost>(host: Arc<H>, cancel: CancellationToken) {
     }
     dispatcher.take_dirty();
 
-    let (incoming_tx, mut incoming) = mpsc::channel::<(Incoming, Publish)>(256);
+    // Unbounded on purpose: the broker sends at most its in-flight window of unacknowledged
+    // messages, and the driver must never wait on this channel while the loop that acknowledges
+    // waits on the driver (a deadlock once both fill up).
+    let (incoming_tx, mut incoming) = mpsc::unbounded_channel::<(Incoming, Publish)>();
     let session = match session(host.edge_config()) {
         Ok(session) => Some(session),
         Err(error) => {
@@ -517,7 +520,12 @@ fn session(
     if let (Some(user), Some(password)) = (&config.mqtt.username, &config.mqtt.password) {
         options.set_credentials(user, password);
     }
-    Ok(AsyncClient::new(options, 64))
+    let (client, mut eventloop) = AsyncClient::new(options, 64);
+    // PUBACKs must not wait for the broker's delayed ACK (Nagle: about 40 ms each).
+    let mut network = rumqttc::NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    eventloop.set_network_options(network);
+    Ok((client, eventloop))
 }
 
 /// Polls the delivery session: subscribes after each connect, and hands every rider event and
@@ -526,7 +534,7 @@ async fn consume(
     store_id: String,
     client: AsyncClient,
     mut eventloop: EventLoop,
-    incoming: mpsc::Sender<(Incoming, Publish)>,
+    incoming: mpsc::UnboundedSender<(Incoming, Publish)>,
     cancel: CancellationToken,
 ) {
     let requests = requests_topic(&store_id);
@@ -555,7 +563,7 @@ async fn consume(
                 } else {
                     rider_event(&p)
                 };
-                if incoming.send((received, p)).await.is_err() {
+                if incoming.send((received, p)).is_err() {
                     break;
                 }
             }
