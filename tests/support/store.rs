@@ -91,6 +91,8 @@ pub struct TestStore {
     pub cloud: Process,
     pub edge: Option<Process>,
     pub grpc_port: u16,
+    /// The cloud's HTTP port (the GS1 Digital Link resolver).
+    pub cloud_http_port: u16,
     pub edge_port: u16,
     pub lanes: Vec<TestLane>,
     pub edge_config: PathBuf,
@@ -181,6 +183,7 @@ impl TestStore {
         let edge_port = free_port();
         let mut toml = format!(
             "store_id = \"{STORE}\"\nlat = 31.2304\nlon = 121.4737\ncloud_url = \"{cloud_url}\"\n\
+             resolver_url = \"http://127.0.0.1:{cloud_http}\"\n\
              data_dir = \"{}\"\nhttp_listen = \"127.0.0.1:{edge_port}\"\n\n[mqtt]\nurl = \"{}\"\n\n\
              [payment]\nrpc_timeout_ms = 3000\npending_poll_ms = 200\npending_give_up_secs = 10\n",
             dir.path().join("edge").display(),
@@ -200,6 +203,7 @@ impl TestStore {
 
         TestStore {
             dir,
+            cloud_http_port: cloud_http,
             broker,
             cloud,
             edge: None,
