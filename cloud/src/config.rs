@@ -26,6 +26,10 @@ pub struct CloudConfig {
     pub no_confirm_limit_fen: i64,
     /// A payment pending the shopper's confirmation is declined after this many seconds.
     pub pending_timeout_secs: u64,
+    /// A delivery order placed in the app that its store has not answered within this many
+    /// seconds is refused and refunded (stores refuse requests older than 10 minutes
+    /// themselves, so a late acceptance cannot follow).
+    pub delivery_answer_timeout_secs: u64,
     /// A succeeded payment can be cancelled (refunded in full) within this many seconds.
     pub cancel_window_secs: u64,
     /// Wrong payment codes allowed per wallet within `wrong_code_window_secs`.
@@ -90,6 +94,7 @@ impl Default for CloudConfig {
             database_max_connections: 10,
             no_confirm_limit_fen: 100_00,
             pending_timeout_secs: 120,
+            delivery_answer_timeout_secs: 900,
             cancel_window_secs: 600,
             wrong_code_limit: 5,
             wrong_code_window_secs: 300,
@@ -116,6 +121,7 @@ const KEYS: &[&str] = &[
     "database_max_connections",
     "no_confirm_limit_fen",
     "pending_timeout_secs",
+    "delivery_answer_timeout_secs",
     "cancel_window_secs",
     "wrong_code_limit",
     "wrong_code_window_secs",

@@ -210,6 +210,11 @@ impl Cloud {
             ctx.clone(),
             stop.clone(),
         ));
+        tasks.spawn(sweep_unanswered_deliveries(
+            ctx.clone(),
+            deliveries.clone(),
+            stop.clone(),
+        ));
         tasks.spawn(crate::delivery::relay::run_configured(
             ctx.clone(),
             deliveries,
@@ -284,6 +289,34 @@ fn server_tls(tls: &TlsConfig) -> Result<ServerTlsConfig, CloudError> {
             .client_auth_optional(!tls.require_client_cert);
     }
     Ok(config)
+}
+
+/// Refuse and refund, every `sweep_interval_secs`, the delivery orders their store has not
+/// answered within `delivery_answer_timeout_secs` (whether or not a broker is configured).
+async fn sweep_unanswered_deliveries(
+    ctx: Context,
+    deliveries: Deliveries,
+    stop: CancellationToken,
+) {
+    let mut tick =
+        tokio::time::interval(Duration::from_secs(ctx.config.sweep_interval_secs.max(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let timeout = i64::try_from(ctx.config.delivery_answer_timeout_secs)
+        .unwrap_or(i64::MAX)
+        .min(10 * 365 * 86_400);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {
+                let cutoff = crate::clock::to_rfc3339(ctx.now() - chrono::Duration::seconds(timeout));
+                match deliveries.expire_unanswered(&cutoff).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::warn!(orders = n, "delivery orders their store never answered were refused and refunded"),
+                    Err(e) => tracing::warn!(error = %e, "expiring unanswered delivery orders failed; will retry"),
+                }
+            }
+        }
+    }
 }
 
 /// Close overdue pending payments every `interval_secs` until stopped.

@@ -30,7 +30,7 @@ fn north(metres: f64) -> (f64, f64) {
 }
 
 async fn setup(db: Db) -> TestCloud {
-    let c = TestCloud::start(db).await;
+    let c = TestCloud::start_with(db, |cfg| cfg.sweep_interval_secs = 1).await;
     let mut directory = StoreDirectoryClient::new(c.channel.clone());
     directory
         .announce(StoreProfile {
@@ -332,6 +332,43 @@ async fn the_stores_answers_apply_once(db: Db) {
     c.stop().await;
 }
 
+async fn an_order_its_store_never_answers_is_refunded(db: Db) {
+    let mut c = setup(db).await;
+    let who = c.enroll(100_00).await;
+    place(&c, order(&who, "lost-1", &[(MILK, 1)], "", north(900.0)))
+        .await
+        .unwrap();
+    assert_eq!(c.balance(&who).await, 100_00 - 11_90);
+    // No store answers (this cloud has no broker); 16 minutes later the sweeper gives up.
+    c.clock.advance(chrono::Duration::minutes(16));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let refused = loop {
+        let o = get(&c, &who, "lost-1").await.unwrap();
+        if o.status == "REFUSED" {
+            break o;
+        }
+        assert!(std::time::Instant::now() < deadline, "still {o:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(refused.refusal, omo_cloud::delivery::orders::UNANSWERED);
+    assert_eq!(c.balance(&who).await, 100_00, "refunded in full");
+    // A late acceptance cannot revive it.
+    let deliveries = Deliveries::new(c.cloud.context().clone());
+    let late = StoreOrder {
+        id: "m-late".into(),
+        order_id: "lost-1".into(),
+        lines: Vec::new(),
+        lat: 0.0,
+        lon: 0.0,
+        address: String::new(),
+        distance_m: 900,
+        promised_by: "2026-01-01T00:50:00Z".into(),
+    };
+    assert!(!deliveries.store_accepted(STORE, &late).await.unwrap());
+    assert_eq!(get(&c, &who, "lost-1").await.unwrap().status, "REFUSED");
+    c.stop().await;
+}
+
 async fn a_store_announces_only_itself(db: Db) {
     let token_hash = format!("{:x}", Sha256::digest(b"token-1"));
     let c = TestCloud::start_with(db, |cfg| {
@@ -376,5 +413,6 @@ on_both_backends!(
     orders_beyond_the_radius_or_unpayable_charge_nothing,
     a_lane_purchase_is_delivered_once_for_the_wallet_that_paid,
     the_stores_answers_apply_once,
+    an_order_its_store_never_answers_is_refunded,
     a_store_announces_only_itself,
 );

@@ -30,6 +30,10 @@ pub mod status {
     pub const REFUSED: &str = "REFUSED";
 }
 
+/// Why an order the store never answered was refused.
+pub const UNANSWERED: &str =
+    "the store did not answer in time; nothing was delivered and the order is refunded";
+
 /// Most lines one app order may have, and most units per line.
 pub const MAX_LINES: usize = 100;
 /// See [`MAX_LINES`].
@@ -352,6 +356,10 @@ impl Deliveries {
                     .await?;
                     true
                 } else {
+                    if state == status::REFUSED {
+                        tracing::error!(store = store_id, order = %accepted.order_id,
+                            "a store accepted an order already refused and refunded: it must not be delivered");
+                    }
                     false
                 }
             }
@@ -436,6 +444,27 @@ impl Deliveries {
             "store refused a delivery order"
         );
         Ok(true)
+    }
+
+    /// Refuses (and refunds) every order still waiting for its store that was placed before
+    /// `placed_before` (RFC 3339): the store never answered. Returns how many.
+    pub async fn expire_unanswered(&self, placed_before: &str) -> Result<usize, ServiceError> {
+        let rows = sqlx::query(
+            "SELECT order_id, store_id FROM delivery_orders WHERE status = $1 AND placed_at < $2 \
+             ORDER BY placed_at LIMIT 500",
+        )
+        .bind(status::PLACED)
+        .bind(placed_before)
+        .fetch_all(self.ctx.store.pool())
+        .await?;
+        let mut expired = 0;
+        for row in rows {
+            let (order_id, store_id): (String, String) = (row.get(0), row.get(1));
+            if self.store_refused(&store_id, &order_id, UNANSWERED).await? {
+                expired += 1;
+            }
+        }
+        Ok(expired)
     }
 
     /// Prices app-order lines from the catalog (member price where lower).

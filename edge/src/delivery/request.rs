@@ -38,7 +38,15 @@ pub struct DeliveryRequest {
     #[serde(default)]
     pub items: Vec<Value>,
     pub dropoff: Dropoff,
+    /// When the shopper placed it (RFC 3339); see [`DeliveryRequest::stale`].
+    #[serde(default)]
+    pub placed_at: String,
 }
+
+/// A request placed longer ago than this is refused: the 30-minute promise can no longer be
+/// made honestly, and the cloud refunds what it does not hear back about (after 15 minutes by
+/// default), so the store must not take it later.
+pub const STALE_AFTER: chrono::Duration = chrono::Duration::minutes(10);
 
 /// Why a forwarded order was not understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,6 +75,13 @@ impl DeliveryRequest {
             "lane" | "app" => Ok(request),
             other => Err(RequestError::Shape(format!("unknown source {other:?}"))),
         }
+    }
+
+    /// Whether the request was placed more than [`STALE_AFTER`] before `now` (a request without
+    /// a readable time is not stale).
+    pub fn stale(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        chrono::DateTime::parse_from_rfc3339(&self.placed_at)
+            .is_ok_and(|placed| now - placed.with_timezone(&chrono::Utc) > STALE_AFTER)
     }
 
     /// The order to place, with `items` (the request's own, or the lane basket's).
@@ -130,6 +145,21 @@ mod tests {
         assert_eq!(order.order_id.as_deref(), Some("A1"));
         assert_eq!(order.items.len(), 1);
         assert_eq!(order.dropoff.address, "1 Road");
+    }
+
+    #[test]
+    fn an_old_request_is_stale() {
+        let request = DeliveryRequest::parse(APP, "SH-1").unwrap();
+        let placed = chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert!(!request.stale(placed + chrono::Duration::minutes(10)));
+        assert!(request.stale(placed + chrono::Duration::minutes(11)));
+        let undated = DeliveryRequest {
+            placed_at: "yesterday".into(),
+            ..request
+        };
+        assert!(!undated.stale(placed + chrono::Duration::days(1)));
     }
 
     #[test]

@@ -287,6 +287,14 @@ async fn take_request<H: DeliveryHost>(
     host: &H,
     request: &DeliveryRequest,
 ) -> Result<(), StoreError> {
+    if load_order(host, &request.order_id).await?.is_none() && request.stale(Utc::now()) {
+        return refuse(
+            host,
+            request,
+            "placed more than 10 minutes ago: too late to promise delivery within 30 minutes",
+        )
+        .await;
+    }
     let items = if request.source == "lane" {
         let sale = sqlx::query("SELECT wallet_id, basket FROM sales WHERE order_id = $1")
             .bind(&request.purchase_order_id)
