@@ -280,6 +280,8 @@ fn print_banner(args: &UpArgs, mqtt_url: &str, data: &std::path::Path) {
          \n  data                       {data}\
          \n\n  operator logins (demo)     manager / manager, attendant / attendant\
          \n  lane screens               http://127.0.0.1:{http}/lanes/1/screen ...\
+         \n  a shopper's app            omo shopper enroll --cloud http://127.0.0.1:{grpc}, then code / deliver\
+         \n  a rider                    omo rider --id rider-9 --mqtt {mqtt_url}\
          \n\n{demo}Ctrl-C stops the store.\n",
         lanes = args.lanes,
         http = args.http_port,
@@ -287,7 +289,8 @@ fn print_banner(args: &UpArgs, mqtt_url: &str, data: &std::path::Path) {
         chttp = args.cloud_http_port,
         data = data.display(),
         demo = if args.demo {
-            "Simulated shoppers check out every few seconds; each checkout is logged in one line.\n"
+            "Simulated shoppers check out every few seconds (each checkout is logged in one line) and\n\
+             some order home delivery in the app; four simulated riders take the orders.\n"
         } else {
             ""
         },
