@@ -217,6 +217,19 @@ pub enum ShopperAction {
         #[arg(long, default_value = "http://127.0.0.1:50051")]
         cloud: String,
     },
+    /// Keep the wallet's delivery address (where deliveries go unless they name one, e.g. a
+    /// delivery asked for at a lane).
+    Address {
+        wallet: String,
+        #[arg(long, allow_negative_numbers = true)]
+        lat: f64,
+        #[arg(long, allow_negative_numbers = true)]
+        lon: f64,
+        #[arg(long)]
+        address: String,
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        cloud: String,
+    },
     /// List the wallet's receipts (payments at lanes and app orders), newest first, as JSON.
     Receipts {
         wallet: String,
@@ -230,12 +243,12 @@ pub enum ShopperAction {
         wallet: String,
         #[arg(long, default_value = "SH-001")]
         store: String,
-        /// Drop-off latitude, WGS 84 degrees.
-        #[arg(long, allow_negative_numbers = true)]
-        lat: f64,
+        /// Drop-off latitude, WGS 84 degrees (with --lon; without both: the wallet's address).
+        #[arg(long, allow_negative_numbers = true, requires = "lon")]
+        lat: Option<f64>,
         /// Drop-off longitude, WGS 84 degrees.
-        #[arg(long, allow_negative_numbers = true)]
-        lon: f64,
+        #[arg(long, allow_negative_numbers = true, requires = "lat")]
+        lon: Option<f64>,
         #[arg(long, default_value = "")]
         address: String,
         #[arg(long = "item")]

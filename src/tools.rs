@@ -11,7 +11,7 @@ use omo_proto::catalog::catalog_service_client::CatalogServiceClient;
 use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
 use omo_proto::shopper::{
     DeliveryLine, Dropoff, EnrollRequest, GetWalletRequest, ListReceiptsRequest,
-    PlaceDeliveryOrderRequest,
+    PlaceDeliveryOrderRequest, SetDeliveryAddressRequest,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -301,6 +301,32 @@ pub async fn shopper(args: ShopperArgs) -> anyhow::Result<()> {
             println!("{}", current_code(entry)?);
             Ok(())
         }
+        ShopperAction::Address {
+            wallet,
+            lat,
+            lon,
+            address,
+            cloud,
+        } => {
+            let entry = saved_wallet(&args.wallets, &wallet)?;
+            let mut client = ShopperServiceClient::connect(cloud.clone())
+                .await
+                .with_context(|| format!("cannot reach the cloud at {cloud}"))?;
+            let wallet = client
+                .set_delivery_address(entry.request(SetDeliveryAddressRequest {
+                    wallet_id: wallet,
+                    address: Some(Dropoff { lat, lon, address }),
+                })?)
+                .await
+                .map_err(|s| anyhow::anyhow!("{}", s.message()))?
+                .into_inner();
+            let kept = wallet.delivery_address.unwrap_or_default();
+            println!(
+                "{}",
+                json!({ "wallet_id": wallet.wallet_id, "delivery_address": { "lat": kept.lat, "lon": kept.lon, "address": kept.address } })
+            );
+            Ok(())
+        }
         ShopperAction::Receipts { wallet, cloud } => {
             let entry = saved_wallet(&args.wallets, &wallet)?;
             let mut client = ShopperServiceClient::connect(cloud.clone())
@@ -350,7 +376,7 @@ pub async fn shopper(args: ShopperArgs) -> anyhow::Result<()> {
                 order_id: order_id.unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
                 lines,
                 purchase_order_id: purchase.unwrap_or_default(),
-                dropoff: Some(Dropoff { lat, lon, address }),
+                dropoff: lat.zip(lon).map(|(lat, lon)| Dropoff { lat, lon, address }),
             };
             let mut client = ShopperServiceClient::connect(cloud.clone())
                 .await

@@ -1,6 +1,7 @@
 //! The shopper's lane screen in a real headless Chromium (no login): the basket and running
 //! total appear live as items are scanned, the prompt follows the lane, "I use my own bag"
-//! reaches the lane, and after payment the screen shows the exit pass QR that the server draws.
+//! reaches the lane, and after payment the screen shows the exit pass QR that the server draws and
+//! "Deliver it home" sends the basket to the address kept in the shopper's app.
 //! Takes the lane-screen screenshots in docs/.
 
 mod browser;
@@ -9,6 +10,7 @@ mod support;
 use std::time::Duration;
 
 use browser::{Browser, docs_path};
+use omo_proto::shopper::{Dropoff, SetDeliveryAddressRequest};
 use serde_json::json;
 use support::BrokerKind;
 use support::store::TestStore;
@@ -127,6 +129,66 @@ async fn shoppers_see_their_basket_and_exit_pass_on_the_lane_screen() {
         "screen shows {order}, receipt {:?}",
         receipts[0]
     );
+
+    // The shopper would rather not carry it: "Deliver it home" sends the basket to the address
+    // kept in their app (first without one, which the screen explains).
+    browser.click("#deliver-home").await;
+    let refused = browser
+        .wait_until(
+            "the screen's answer without an address",
+            WAIT,
+            "const r = document.getElementById('delivery-result'); \
+             return r.dataset.status === 'refused' ? r.textContent : null",
+        )
+        .await;
+    assert!(
+        refused.as_str().unwrap().contains("delivery address"),
+        "{refused}"
+    );
+    store
+        .shopper()
+        .await
+        .set_delivery_address(wallet.request(SetDeliveryAddressRequest {
+            wallet_id: wallet.wallet_id.clone(),
+            address: Some(Dropoff {
+                lat: 31.2390,
+                lon: 121.4800,
+                address: "12 Home Street".into(),
+            }),
+        }))
+        .await
+        .unwrap();
+    browser.click("#deliver-home").await;
+    let placed = browser
+        .wait_until(
+            "the screen's answer",
+            WAIT,
+            "const r = document.getElementById('delivery-result'); \
+             return r.dataset.status === 'PLACED' ? r.textContent : null",
+        )
+        .await;
+    assert!(
+        placed.as_str().unwrap().contains("12 Home Street"),
+        "{placed}"
+    );
+    let delivery = support::eventually(WAIT, "the delivery accepted at the edge", || async {
+        let response = reqwest::get(store.edge_url(&format!("/api/delivery/orders/home-{order}")))
+            .await
+            .ok()?;
+        if response.status() != 200 {
+            return None;
+        }
+        response.json::<serde_json::Value>().await.ok()
+    })
+    .await;
+    let gtins: Vec<&str> = delivery["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["gtin"].as_str().unwrap())
+        .collect();
+    assert_eq!(gtins.len(), 2, "{delivery}");
+    assert_eq!(delivery["dropoff"]["address"], "12 Home Street");
 
     // Once the shopper has left, the lane has no paid basket: no exit pass.
     support::eventually(WAIT, "the lane idle again", || async {

@@ -11,7 +11,8 @@ use omo_cloud::delivery::Deliveries;
 use omo_cloud::delivery::payloads::{Line, StoreOrder};
 use omo_proto::catalog::{Product, Unit, UpsertRequest};
 use omo_proto::shopper::{
-    DeliveryLine, DeliveryOrder, Dropoff, GetDeliveryOrderRequest, PlaceDeliveryOrderRequest,
+    DeliveryLine, DeliveryOrder, Dropoff, GetDeliveryOrderRequest, GetWalletRequest,
+    PlaceDeliveryOrderRequest, SetDeliveryAddressRequest,
 };
 use omo_proto::store::StoreProfile;
 use omo_proto::store::store_directory_client::StoreDirectoryClient;
@@ -369,6 +370,131 @@ async fn an_order_its_store_never_answers_is_refunded(db: Db) {
     c.stop().await;
 }
 
+async fn a_lane_asks_for_delivery_to_the_wallets_address(db: Db) {
+    let token_hash = format!("{:x}", Sha256::digest(b"token-1"));
+    let mut c = TestCloud::start_with(db, |cfg| {
+        cfg.store_token_sha256.insert(STORE.into(), token_hash);
+        cfg.store_token_sha256
+            .insert("SH-2".into(), format!("{:x}", Sha256::digest(b"token-2")));
+    })
+    .await;
+    let as_store = |token: &str, mut r: tonic::Request<PlaceDeliveryOrderRequest>| {
+        r.metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        r
+    };
+    let bare = |r: PlaceDeliveryOrderRequest| tonic::Request::new(r);
+    let mut directory = StoreDirectoryClient::new(c.channel.clone());
+    let mut profile = tonic::Request::new(StoreProfile {
+        store_id: STORE.into(),
+        name: String::new(),
+        lat: AT.0,
+        lon: AT.1,
+        delivery_radius_m: 3000,
+        announced_at: String::new(),
+    });
+    profile
+        .metadata_mut()
+        .insert("authorization", "Bearer token-1".parse().unwrap());
+    directory.announce(profile).await.unwrap();
+    let mut payment = c.payment.clone();
+    let who = c.enroll(100_00).await;
+    let code = c.code(&who);
+    let mut pay = tonic::Request::new(omo_proto::payment::AuthorizeRequest {
+        store_id: STORE.into(),
+        order_id: "lane-order-9".into(),
+        amount_fen: 12_00,
+        payment_code: code,
+        ..Default::default()
+    });
+    pay.metadata_mut()
+        .insert("authorization", "Bearer token-1".parse().unwrap());
+    payment.authorize(pay).await.unwrap();
+
+    let lane_ask = || PlaceDeliveryOrderRequest {
+        wallet_id: who.wallet_id.clone(),
+        store_id: STORE.into(),
+        order_id: "home-lane-order-9".into(),
+        lines: Vec::new(),
+        purchase_order_id: "lane-order-9".into(),
+        dropoff: None,
+    };
+    // No address kept yet: the lane is told so.
+    let none = place(&c, as_store("token-1", bare(lane_ask())))
+        .await
+        .unwrap_err();
+    assert_eq!(none.code(), Code::FailedPrecondition, "{none:?}");
+    assert!(none.message().contains("delivery address"));
+
+    let home = north(1_100.0);
+    let wallet = c
+        .shopper
+        .set_delivery_address(who.request(SetDeliveryAddressRequest {
+            wallet_id: who.wallet_id.clone(),
+            address: Some(Dropoff {
+                lat: home.0,
+                lon: home.1,
+                address: "7 Home Road".into(),
+            }),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(wallet.delivery_address.unwrap().address, "7 Home Road");
+    let shown = c
+        .shopper
+        .get_wallet(who.request(GetWalletRequest {
+            wallet_id: who.wallet_id.clone(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(shown.delivery_address.unwrap().address, "7 Home Road");
+
+    // The store's lane places it, to the kept address, and only so.
+    let placed = place(&c, as_store("token-1", bare(lane_ask())))
+        .await
+        .unwrap();
+    assert_eq!(placed.status, "PLACED");
+    assert_eq!(placed.dropoff.unwrap().address, "7 Home Road");
+    assert_eq!(placed.amount_fen, 0);
+    let mut elsewhere = lane_ask();
+    elsewhere.dropoff = Some(Dropoff {
+        lat: AT.0,
+        lon: AT.1,
+        address: "somewhere else".into(),
+    });
+    let redirected = place(&c, as_store("token-1", bare(elsewhere)))
+        .await
+        .unwrap_err();
+    assert_eq!(redirected.code(), Code::Unauthenticated);
+    let mut goods = lane_ask();
+    goods.purchase_order_id = String::new();
+    goods.lines = vec![DeliveryLine {
+        gtin: MILK.into(),
+        quantity: 1,
+        ..Default::default()
+    }];
+    let spent = place(&c, as_store("token-1", bare(goods)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        spent.code(),
+        Code::Unauthenticated,
+        "a store cannot spend a wallet"
+    );
+    let other = place(&c, as_store("token-2", bare(lane_ask())))
+        .await
+        .unwrap_err();
+    assert_eq!(other.code(), Code::PermissionDenied);
+    // The app sees the order as its own.
+    assert_eq!(
+        get(&c, &who, "home-lane-order-9").await.unwrap().status,
+        "PLACED"
+    );
+    c.stop().await;
+}
+
 async fn a_store_announces_only_itself(db: Db) {
     let token_hash = format!("{:x}", Sha256::digest(b"token-1"));
     let c = TestCloud::start_with(db, |cfg| {
@@ -414,5 +540,6 @@ on_both_backends!(
     a_lane_purchase_is_delivered_once_for_the_wallet_that_paid,
     the_stores_answers_apply_once,
     an_order_its_store_never_answers_is_refunded,
+    a_lane_asks_for_delivery_to_the_wallets_address,
     a_store_announces_only_itself,
 );

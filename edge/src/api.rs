@@ -36,6 +36,7 @@ pub fn router(ctx: Arc<EdgeContext>) -> Router {
         .route("/api/events", get(events))
         .route("/api/lanes/{id}/actions", post(lane_action))
         .route("/api/lanes/{id}/own-bag", post(own_bag))
+        .route("/api/lanes/{id}/delivery", post(deliver_home))
         .route("/api/actions", get(actions))
         .merge(crate::web::routes())
         .with_state(AppState::new(ctx))
@@ -190,6 +191,69 @@ async fn own_bag(State(ctx): State<Arc<EdgeContext>>, Path(id): Path<String>) ->
     match ctx.lanes.command(&id, action).await {
         Ok(view) => Json(view).into_response(),
         Err(reason) => error(StatusCode::CONFLICT, reason),
+    }
+}
+
+/// How long after paying a shopper can still ask at the lane for the basket to be delivered.
+const DELIVER_WITHIN_MINUTES: i64 = 15;
+
+/// `POST /api/lanes/{id}/delivery`: the shopper pressed "Deliver it home" on the lane screen (no
+/// login): the lane's latest basket, paid within the last 15 minutes, goes to the address kept in
+/// the paying wallet's app. 200 with the order (`status` PLACED), 422 when the address is beyond
+/// the delivery radius (with `distance_m`), 404 without a recent paid basket, 409 when the cloud
+/// refuses (no address kept, already delivered), 503 when the cloud cannot be reached.
+async fn deliver_home(State(ctx): State<Arc<EdgeContext>>, Path(id): Path<String>) -> Response {
+    if ctx.board.lane(&id).is_none() {
+        return error(StatusCode::NOT_FOUND, format!("no lane {id:?}"));
+    }
+    let since =
+        (chrono::Utc::now() - chrono::Duration::minutes(DELIVER_WITHIN_MINUTES)).to_rfc3339();
+    let sale: Result<Option<(String, String)>, _> = sqlx::query_as(
+        "SELECT order_id, wallet_id FROM sales WHERE lane_id = $1 AND paid_at >= $2 \
+         ORDER BY paid_at DESC LIMIT 1",
+    )
+    .bind(&id)
+    .bind(&since)
+    .fetch_optional(ctx.store.pool())
+    .await;
+    let (order_id, wallet_id) = match sale {
+        Ok(Some(sale)) => sale,
+        Ok(None) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!("no basket paid at lane {id} in the last {DELIVER_WITHIN_MINUTES} minutes"),
+            );
+        }
+        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    };
+    match ctx.payments.deliver_purchase(&order_id, &wallet_id).await {
+        Ok(order) => {
+            let status = if order.status == "OUT_OF_RANGE" {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::OK
+            };
+            tracing::info!(lane = %id, purchase = %order_id, delivery = %order.order_id, status = %order.status, "the shopper asked at the lane for home delivery");
+            let address = order.dropoff.map(|d| d.address).unwrap_or_default();
+            (
+                status,
+                Json(json!({
+                    "order_id": order.order_id,
+                    "purchase_order_id": order_id,
+                    "status": order.status,
+                    "address": address,
+                    "distance_m": order.distance_m,
+                    "radius_m": order.radius_m,
+                    "refusal": order.refusal,
+                })),
+            )
+                .into_response()
+        }
+        Err(status) if status.code() == tonic::Code::Unavailable => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            status.message().to_string(),
+        ),
+        Err(status) => error(StatusCode::CONFLICT, status.message().to_string()),
     }
 }
 

@@ -19,8 +19,8 @@ use tracing::{info, warn};
 use crate::cloud::CloudChannel;
 use crate::config::PaymentConfig;
 use crate::lane::{PaymentOutcome, PresentedCoupon};
-use omo_proto::shopper::ListCouponsRequest;
 use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
+use omo_proto::shopper::{DeliveryOrder, ListCouponsRequest, PlaceDeliveryOrderRequest};
 
 /// A connection to the cloud's payment service (cheap to clone).
 #[derive(Clone)]
@@ -140,6 +140,30 @@ impl PaymentClient {
                 final_outcome => return final_outcome,
             }
         }
+    }
+
+    /// Asks the cloud to deliver the basket `purchase_order_id` (paid at one of this store's lanes
+    /// by `wallet_id`) to the wallet's delivery address, as the shopper asked at the lane. The
+    /// cloud forwards the order back to this edge like any app order. The delivery's order id is
+    /// `home-{purchase}`, so asking again changes nothing.
+    pub async fn deliver_purchase(
+        &self,
+        purchase_order_id: &str,
+        wallet_id: &str,
+    ) -> Result<DeliveryOrder, tonic::Status> {
+        let mut client = self.shopper.clone();
+        let request = PlaceDeliveryOrderRequest {
+            wallet_id: wallet_id.to_string(),
+            store_id: self.store_id.clone(),
+            order_id: format!("home-{purchase_order_id}"),
+            lines: Vec::new(),
+            purchase_order_id: purchase_order_id.to_string(),
+            dropoff: None,
+        };
+        tokio::time::timeout(self.timeout(), client.place_delivery_order(request))
+            .await
+            .map_err(|_| tonic::Status::unavailable("the cloud did not answer in time"))?
+            .map(|r| r.into_inner())
     }
 
     /// The coupons a wallet claimed in the app and can redeem now. Asked with a short time-out:

@@ -83,6 +83,10 @@
       const area = document.getElementById("exit-pass");
       area.dataset.order = orderId;
       area.classList.remove("hidden");
+      const result = document.getElementById("delivery-result");
+      result.textContent = "";
+      result.className = "delivery-result";
+      document.getElementById("deliver-home").disabled = false;
     } catch (error) {
       console.error("cannot load the exit pass", error);
     }
@@ -95,6 +99,26 @@
     delete area.dataset.order;
     document.getElementById("exit-qr").replaceChildren();
   }
+
+  // The shopper would rather not carry it: the basket goes to the address kept in their app.
+  document.getElementById("deliver-home").addEventListener("click", async () => {
+    const button = document.getElementById("deliver-home");
+    const result = document.getElementById("delivery-result");
+    button.disabled = true;
+    result.className = "delivery-result";
+    result.textContent = "Asking the store…";
+    const answer = await Omo.postJson(`${laneUrl}/delivery`, {});
+    const body = answer.body || {};
+    if (answer.ok) {
+      result.dataset.status = body.status;
+      result.textContent = `We will bring it to ${body.address} (${body.distance_m} m) within 30 minutes. Leave your bags here.`;
+    } else {
+      result.dataset.status = body.status || "refused";
+      result.className = "delivery-result bad";
+      result.textContent = body.refusal || body.error || "Delivery is not possible now.";
+      button.disabled = body.status === "OUT_OF_RANGE";
+    }
+  });
 
   document.getElementById("own-bag").addEventListener("click", async () => {
     const result = await Omo.postJson(`${laneUrl}/own-bag`, {});

@@ -40,3 +40,13 @@ CREATE UNIQUE INDEX delivery_orders_purchase ON delivery_orders (store_id, purch
 -- What the relay still has to forward.
 CREATE INDEX delivery_orders_status ON delivery_orders (status);
 CREATE INDEX delivery_orders_wallet ON delivery_orders (wallet_id);
+
+-- The delivery address a shopper keeps in the app (used when a delivery names no drop-off, e.g.
+-- one asked for at a lane).
+CREATE TABLE wallet_addresses (
+    wallet_id  TEXT    NOT NULL PRIMARY KEY,
+    lat        DOUBLE PRECISION NOT NULL,
+    lon        DOUBLE PRECISION NOT NULL,
+    address    TEXT    NOT NULL,
+    updated_at TEXT    NOT NULL
+);

@@ -51,5 +51,6 @@ pub fn wallet_to_proto(row: &WalletRow) -> omo_proto::shopper::Wallet {
         balance_fen: row.balance_fen,
         frozen: row.frozen != 0,
         no_confirm_limit_fen: row.no_confirm_limit_fen,
+        delivery_address: None,
     }
 }

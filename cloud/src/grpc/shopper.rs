@@ -10,6 +10,7 @@ use omo_proto::shopper::{
 };
 use omo_proto::shopper::{
     DeliveryLine, DeliveryOrder, Dropoff, GetDeliveryOrderRequest, PlaceDeliveryOrderRequest,
+    SetDeliveryAddressRequest,
 };
 use tonic::{Request, Response, Status};
 
@@ -46,6 +47,18 @@ impl ShopperApi {
             deliveries,
             stores,
         }
+    }
+}
+
+impl ShopperApi {
+    /// `wallet` with its delivery address, as the app shows it.
+    async fn with_address(&self, mut wallet: Wallet) -> Result<Response<Wallet>, Status> {
+        wallet.delivery_address = self
+            .deliveries
+            .address(&wallet.wallet_id)
+            .await?
+            .map(|(lat, lon, address)| Dropoff { lat, lon, address });
+        Ok(Response::new(wallet))
     }
 }
 
@@ -139,7 +152,25 @@ impl ShopperService for ShopperApi {
             .authenticate(request.metadata(), &request.get_ref().wallet_id)
             .await?;
         let wallet = self.wallets.get(&request.into_inner().wallet_id).await?;
-        Ok(Response::new(wallet_to_proto(&wallet)))
+        self.with_address(wallet_to_proto(&wallet)).await
+    }
+
+    async fn set_delivery_address(
+        &self,
+        request: Request<SetDeliveryAddressRequest>,
+    ) -> Result<Response<Wallet>, Status> {
+        self.wallets
+            .authenticate(request.metadata(), &request.get_ref().wallet_id)
+            .await?;
+        let r = request.into_inner();
+        let address = r
+            .address
+            .ok_or_else(|| crate::ServiceError::invalid("address", "missing"))?;
+        self.deliveries
+            .set_address(&r.wallet_id, address.lat, address.lon, &address.address)
+            .await?;
+        let wallet = self.wallets.get(&r.wallet_id).await?;
+        self.with_address(wallet_to_proto(&wallet)).await
     }
 
     async fn confirm_payment(
@@ -195,13 +226,32 @@ impl ShopperService for ShopperApi {
         &self,
         request: Request<PlaceDeliveryOrderRequest>,
     ) -> Result<Response<DeliveryOrder>, Status> {
-        self.wallets
-            .authenticate(request.metadata(), &request.get_ref().wallet_id)
-            .await?;
+        let r = request.get_ref();
+        let as_app = self
+            .wallets
+            .authenticate(request.metadata(), &r.wallet_id)
+            .await;
+        if let Err(refused) = as_app {
+            // A store's lane, for a basket paid there, to the wallet's own address only.
+            if r.purchase_order_id.is_empty() || r.dropoff.is_some() {
+                return Err(refused.into());
+            }
+            self.stores.check(&request, &r.store_id)?;
+        }
         let r = request.into_inner();
-        let dropoff = r
-            .dropoff
-            .ok_or_else(|| crate::ServiceError::invalid("dropoff", "missing"))?;
+        let dropoff = match r.dropoff {
+            Some(dropoff) => dropoff,
+            None => {
+                let (lat, lon, address) =
+                    self.deliveries.address(&r.wallet_id).await?.ok_or_else(|| {
+                        crate::ServiceError::FailedPrecondition(
+                            "no drop-off given and the wallet keeps no delivery address (set one in the app)"
+                                .into(),
+                        )
+                    })?;
+                Dropoff { lat, lon, address }
+            }
+        };
         let input = PlaceInput {
             wallet_id: r.wallet_id,
             store_id: r.store_id,
