@@ -1,7 +1,8 @@
 //! Simulated shoppers for `omo up`: at each lane, a shopper scans a few products on the simulated
 //! scanner (real bytes on its pseudo-terminal), puts them on the simulated bagging scale, scans the
 //! payment code from a wallet enrolled with the cloud, and walks through the gate once it opens.
-//! Some then choose home delivery in the app (see [`order_delivery`]), so dispatch is always alive.
+//! Some then choose home delivery: at the lane screen ([`deliver_from_the_lane`]) or in the app
+//! ([`order_delivery`]), so dispatch is always alive.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use omo_proto::catalog::{Product, Unit};
 use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
 use omo_proto::shopper::{
     ConfirmPaymentRequest, DeliveryLine, Dropoff, ListReceiptsRequest, PlaceDeliveryOrderRequest,
+    SetDeliveryAddressRequest,
 };
 use rand::Rng;
 use rand::seq::IndexedRandom;
@@ -35,6 +37,7 @@ pub async fn run_shopper(
     lane: DemoLane,
     products: Vec<Product>,
     cloud_url: String,
+    edge_url: String,
     store_id: String,
     every: Duration,
     cancel: CancellationToken,
@@ -72,7 +75,11 @@ pub async fn run_shopper(
         turn += 1;
         match checkout(&lane, &products, wallet, &app, &cancel).await {
             Ok(()) if rand::rng().random_bool(DELIVERY_SHARE) => {
-                order_delivery(&app, wallet, &store_id, &products).await
+                if rand::rng().random_bool(0.4) {
+                    deliver_from_the_lane(&app, wallet, &edge_url, &lane.id).await
+                } else {
+                    order_delivery(&app, wallet, &store_id, &products).await
+                }
             }
             Ok(()) => {}
             Err(error) => warn!(lane = %lane.id, %error, "demo checkout did not complete"),
@@ -87,6 +94,51 @@ pub async fn run_shopper(
 /// The share of demo shoppers who have their basket delivered home.
 const DELIVERY_SHARE: f64 = 0.3;
 
+/// A random drop-off around the store: most within the 3 km radius, some beyond it.
+fn somewhere_near() -> (f64, f64) {
+    let mut rng = rand::rng();
+    (
+        31.2304 + rng.random_range(-0.025..0.025),
+        121.4737 + rng.random_range(-0.03..0.03),
+    )
+}
+
+/// The shopper presses "Deliver it home" on the lane screen after paying: the basket goes to the
+/// address kept in their app (set here first, as the app would have).
+async fn deliver_from_the_lane(
+    app: &ShopperServiceClient<Channel>,
+    wallet: &AppWallet,
+    edge_url: &str,
+    lane: &str,
+) {
+    let (lat, lon) = somewhere_near();
+    let Ok(request) = wallet.request(SetDeliveryAddressRequest {
+        wallet_id: wallet.wallet_id.clone(),
+        address: Some(Dropoff {
+            lat,
+            lon,
+            address: format!("{lat:.5}, {lon:.5}"),
+        }),
+    }) else {
+        return;
+    };
+    if let Err(status) = app.clone().set_delivery_address(request).await {
+        debug!(%status, "demo shopper could not keep an address");
+        return;
+    }
+    let response = reqwest::Client::new()
+        .post(format!("{edge_url}/api/lanes/{lane}/delivery"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await;
+    match response {
+        Ok(r) => {
+            debug!(lane, status = %r.status(), "demo shopper asked at the lane for home delivery")
+        }
+        Err(error) => warn!(lane, %error, "the lane's delivery button failed"),
+    }
+}
+
 /// The shopper chooses home delivery in the app, to a random address around the store (some
 /// beyond the 3 km radius, which the cloud refuses with the distance): most have the basket
 /// they just paid at the lane delivered, some order more goods in the app instead.
@@ -96,14 +148,8 @@ async fn order_delivery(
     store_id: &str,
     products: &[Product],
 ) {
-    let (lat, lon, app_order) = {
-        let mut rng = rand::rng();
-        (
-            31.2304 + rng.random_range(-0.025..0.025),
-            121.4737 + rng.random_range(-0.03..0.03),
-            rng.random_bool(0.25),
-        )
-    };
+    let (lat, lon) = somewhere_near();
+    let app_order = rand::rng().random_bool(0.4);
     let mut request = PlaceDeliveryOrderRequest {
         wallet_id: wallet.wallet_id.clone(),
         store_id: store_id.into(),

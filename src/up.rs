@@ -204,11 +204,15 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         for lane in demo_lanes {
             let cloud_url = cloud_url.clone();
             let store_id = STORE_ID.to_string();
+            let edge_url = format!("http://127.0.0.1:{}", args.http_port);
             let shutdown = shutdown.clone();
             let products = products.clone();
             let every = Duration::from_secs(args.demo_every_secs.max(1));
             tasks.spawn(async move {
-                demo::run_shopper(lane, products, cloud_url, store_id, every, shutdown).await;
+                demo::run_shopper(
+                    lane, products, cloud_url, edge_url, store_id, every, shutdown,
+                )
+                .await;
             });
         }
     } else {
