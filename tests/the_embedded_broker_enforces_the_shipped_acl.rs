@@ -144,6 +144,45 @@ async fn poll_until<T>(
     .unwrap_or_else(|_| panic!("{what} within 10 s"))
 }
 
+/// A persistent subscriber `id` subscribes to `filter`, then leaves cleanly (its session stays).
+async fn subscribe_and_leave(port: u16, id: &str, filter: &str) {
+    let (sub, mut sub_loop) = raw_client(port, id, false, None);
+    sub.subscribe(filter, rumqttc::QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    poll_until(&mut sub_loop, "SUBACK", |p| {
+        matches!(p, Packet::SubAck(_)).then_some(())
+    })
+    .await;
+    sub.disconnect().await.unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while sub_loop.poll().await.is_ok() {}
+    })
+    .await;
+}
+
+/// Publishes `count` QoS 1 messages `0`..`count` on `t/x` and the retained `online` on
+/// `state/edge`, and waits for every PUBACK.
+async fn publish_and_retain(port: u16, count: usize) {
+    let (publisher, mut pub_loop) = raw_client(port, "publisher", true, None);
+    for i in 0..count {
+        publisher
+            .publish("t/x", rumqttc::QoS::AtLeastOnce, false, i.to_string())
+            .await
+            .unwrap();
+    }
+    publisher
+        .publish("state/edge", rumqttc::QoS::AtLeastOnce, true, "online")
+        .await
+        .unwrap();
+    let mut acked = 0;
+    poll_until(&mut pub_loop, "every PUBACK", |p| {
+        acked += usize::from(matches!(p, Packet::PubAck(_)));
+        (acked == count + 1).then_some(())
+    })
+    .await;
+}
+
 /// Without files, `omo broker` is the anonymous broker `omo up` runs, and keeps what the edge's
 /// outbox relies on: a persistent session gets the QoS 1 messages it missed, in order; retained
 /// state reaches new subscribers; a client that vanishes (or goes silent past 1.5 times its
@@ -161,37 +200,10 @@ async fn the_embedded_broker_keeps_sessions_retained_messages_and_wills() {
     wait_for_port(port, "omo broker", None).await;
 
     // A persistent subscriber subscribes, then leaves cleanly.
-    let (sub, mut sub_loop) = raw_client(port, "persistent-sub", false, None);
-    sub.subscribe("t/#", QoS::AtLeastOnce).await.unwrap();
-    poll_until(&mut sub_loop, "SUBACK", |p| {
-        matches!(p, Packet::SubAck(_)).then_some(())
-    })
-    .await;
-    sub.disconnect().await.unwrap();
-    let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        while sub_loop.poll().await.is_ok() {}
-    })
-    .await;
-    drop(sub_loop);
+    subscribe_and_leave(port, "persistent-sub", "t/#").await;
 
     // While it is away: 50 QoS 1 messages, and a client with a will that vanishes.
-    let (publisher, mut pub_loop) = raw_client(port, "publisher", true, None);
-    for i in 0..50 {
-        publisher
-            .publish("t/x", QoS::AtLeastOnce, false, i.to_string())
-            .await
-            .unwrap();
-    }
-    publisher
-        .publish("state/edge", QoS::AtLeastOnce, true, "online")
-        .await
-        .unwrap();
-    let mut acked = 0;
-    poll_until(&mut pub_loop, "51 PUBACKs", |p| {
-        acked += usize::from(matches!(p, Packet::PubAck(_)));
-        (acked == 51).then_some(())
-    })
-    .await;
+    publish_and_retain(port, 50).await;
     let will = LastWill::new("state/edge", "offline", QoS::AtLeastOnce, true);
     let (_edge, mut edge_loop) = raw_client(port, "edge", false, Some(will));
     poll_until(&mut edge_loop, "CONNACK", |p| {
@@ -272,53 +284,29 @@ async fn the_embedded_broker_keeps_its_state_across_a_kill_and_restart() {
     use rumqttc::QoS;
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("broker-state.json");
+    let start = |name: &str, port: u16| {
+        let listen = format!("127.0.0.1:{port}");
+        let args = [
+            "broker",
+            "--listen",
+            &listen,
+            "--state",
+            state.to_str().unwrap(),
+        ];
+        Process::omo(name, &args, dir.path())
+    };
     let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let args = [
-        "broker",
-        "--listen",
-        &listen,
-        "--state",
-        state.to_str().unwrap(),
-    ];
-    let mut broker = Process::omo("broker", &args, dir.path());
+    let mut broker = start("broker", port);
     wait_for_port(port, "omo broker", Some(&broker)).await;
 
-    let (sub, mut sub_loop) = raw_client(port, "the-cloud", false, None);
-    sub.subscribe("t/#", QoS::AtLeastOnce).await.unwrap();
-    poll_until(&mut sub_loop, "SUBACK", |p| {
-        matches!(p, Packet::SubAck(_)).then_some(())
-    })
-    .await;
-    sub.disconnect().await.unwrap();
-    let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        while sub_loop.poll().await.is_ok() {}
-    })
-    .await;
-    drop(sub_loop);
-
-    let (publisher, mut pub_loop) = raw_client(port, "publisher", true, None);
-    for i in 0..20 {
-        publisher
-            .publish("t/x", QoS::AtLeastOnce, false, i.to_string())
-            .await
-            .unwrap();
-    }
-    publisher
-        .publish("state/edge", QoS::AtLeastOnce, true, "online")
-        .await
-        .unwrap();
-    let mut acked = 0;
-    poll_until(&mut pub_loop, "21 PUBACKs", |p| {
-        acked += usize::from(matches!(p, Packet::PubAck(_)));
-        (acked == 21).then_some(())
-    })
-    .await;
-    drop(pub_loop);
-    // Saved within half a second of the last change; then the broker dies without warning.
+    subscribe_and_leave(port, "the-cloud", "t/#").await;
+    publish_and_retain(port, 20).await;
+    // Saved within half a second of the last change; then the broker dies without warning. It
+    // comes back on a port of its own (another test may have been handed the old one meanwhile).
     tokio::time::sleep(Duration::from_millis(1500)).await;
     broker.kill();
-    let broker = Process::omo("broker-again", &args, dir.path());
+    let port = free_port();
+    let broker = start("broker-again", port);
     wait_for_port(port, "omo broker, restarted", Some(&broker)).await;
 
     let (_sub, mut sub_loop) = raw_client(port, "the-cloud", false, None);

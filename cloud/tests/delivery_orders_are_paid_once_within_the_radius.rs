@@ -351,7 +351,7 @@ async fn an_order_its_store_never_answers_is_refunded(db: Db) {
         assert!(std::time::Instant::now() < deadline, "still {o:?}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
-    assert_eq!(refused.refusal, omo_cloud::delivery::orders::UNANSWERED);
+    assert_eq!(refused.refusal, omo_cloud::delivery::answers::UNANSWERED);
     assert_eq!(c.balance(&who).await, 100_00, "refunded in full");
     // A late acceptance cannot revive it.
     let deliveries = Deliveries::new(c.cloud.context().clone());

@@ -3,13 +3,29 @@
 //! | module | holds |
 //! | --- | --- |
 //! | [`directory`] | the stores' announced positions and delivery radii; geodesic distance on WGS 84 |
-//! | [`orders`] | [`Deliveries`]: placing (and paying) app orders within a store's radius, the stores' answers |
+//! | [`orders`] | [`Deliveries`]: placing (and paying) app orders within a store's radius |
+//! | [`answers`] | the stores' answers (accepted, refused and refunded) and the time-out for none |
+//! | [`address`] | the delivery address a shopper keeps in the app |
 //! | [`payloads`] | the MQTT payloads between the cloud and the edges about delivery (pure) |
 //! | [`relay`] | forwards placed orders to their store's edge until it answers; applies the answers |
 //!
 //! The store's edge stays the one that accepts and dispatches: the cloud checks the radius
 //! first (so the app answers at once), the edge checks it again and promises the 30 minutes.
 
+/// `SELECT <every order column> FROM delivery_orders <tail>` as one literal.
+macro_rules! select_orders {
+    ($tail:literal) => {
+        concat!(
+            "SELECT order_id, store_id, wallet_id, source, status, lines, purchase_order_id, ",
+            "dropoff_lat, dropoff_lon, address, distance_m, radius_m, amount_fen, payment_id, ",
+            "placed_at, promised_by, refusal FROM delivery_orders ",
+            $tail
+        )
+    };
+}
+
+pub mod address;
+pub mod answers;
 pub mod directory;
 pub mod orders;
 pub mod payloads;

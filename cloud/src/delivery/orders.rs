@@ -1,6 +1,6 @@
 //! Home-delivery orders placed in the app: accepted within the store's radius, paid from the
 //! wallet in the same transaction that records them, forwarded to the store's edge until it
-//! answers, refunded in full if the store refuses.
+//! answers (see [`super::answers`]), refunded in full if the store refuses.
 //!
 //! Idempotent by `order_id` (the database's primary key): placing an order again returns it as
 //! it stands; a lane purchase is delivered at most once (a unique index on the store and the
@@ -9,12 +9,12 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use super::directory::{Directory, distance_m, valid_position};
-use super::payloads::{Line, StoreOrder};
+use super::directory::{Directory, distance_m};
+use super::payloads::Line;
 use crate::clock::to_rfc3339;
 use crate::context::{Context, require_id};
 use crate::error::ServiceError;
-use crate::payments::{Payments, by_order, status as pay};
+use crate::payments::{by_order, status as pay};
 use crate::store::ledger::{self, Movement};
 use crate::wallets;
 
@@ -29,10 +29,6 @@ pub mod status {
     /// The store could not take it (an app order is refunded).
     pub const REFUSED: &str = "REFUSED";
 }
-
-/// Why an order the store never answered was refused.
-pub const UNANSWERED: &str =
-    "the store did not answer in time; nothing was delivered and the order is refunded";
 
 /// Most lines one app order may have, and most units per line.
 pub const MAX_LINES: usize = 100;
@@ -82,21 +78,9 @@ pub struct DeliveryOrder {
 /// The delivery orders of the cloud; cheap to clone.
 #[derive(Clone)]
 pub struct Deliveries {
-    ctx: Context,
+    pub(super) ctx: Context,
     /// Wakes the relay when an order is placed.
-    placed: std::sync::Arc<tokio::sync::Notify>,
-}
-
-/// `SELECT <every order column> FROM delivery_orders <tail>` as one literal.
-macro_rules! select_orders {
-    ($tail:literal) => {
-        concat!(
-            "SELECT order_id, store_id, wallet_id, source, status, lines, purchase_order_id, ",
-            "dropoff_lat, dropoff_lon, address, distance_m, radius_m, amount_fen, payment_id, ",
-            "placed_at, promised_by, refusal FROM delivery_orders ",
-            $tail
-        )
-    };
+    pub(super) placed: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// The payment an app order is paid by: `delivery-{order_id}`, in the store's name.
@@ -127,46 +111,6 @@ impl Deliveries {
         self.placed.notified().await
     }
 
-    /// Keeps `wallet_id`'s delivery address.
-    pub async fn set_address(
-        &self,
-        wallet_id: &str,
-        lat: f64,
-        lon: f64,
-        address: &str,
-    ) -> Result<(), ServiceError> {
-        require_id("wallet_id", wallet_id, 8)?;
-        check_dropoff(lat, lon, address)?;
-        let mut tx = self.ctx.store.begin().await?;
-        sqlx::query(
-            "INSERT INTO wallet_addresses (wallet_id, lat, lon, address, updated_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (wallet_id) DO UPDATE SET lat = excluded.lat, \
-             lon = excluded.lon, address = excluded.address, updated_at = excluded.updated_at",
-        )
-        .bind(wallet_id)
-        .bind(lat)
-        .bind(lon)
-        .bind(address)
-        .bind(to_rfc3339(self.ctx.now()))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// `wallet_id`'s delivery address (lat, lon, address), if it keeps one.
-    pub async fn address(
-        &self,
-        wallet_id: &str,
-    ) -> Result<Option<(f64, f64, String)>, ServiceError> {
-        let row =
-            sqlx::query("SELECT lat, lon, address FROM wallet_addresses WHERE wallet_id = $1")
-                .bind(wallet_id)
-                .fetch_optional(self.ctx.store.pool())
-                .await?;
-        Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
-    }
-
     /// Places an order; see the module doc.
     pub async fn place(&self, input: &PlaceInput) -> Result<DeliveryOrder, ServiceError> {
         require_id("wallet_id", &input.wallet_id, 64)?;
@@ -177,7 +121,7 @@ impl Deliveries {
                 "must be 1-64 letters, digits, '-', '_' or '.'",
             ));
         }
-        check_dropoff(input.lat, input.lon, &input.address)?;
+        super::address::check_dropoff(input.lat, input.lon, &input.address)?;
         let lane = !input.purchase_order_id.is_empty();
         if lane != input.lines.is_empty() {
             return Err(ServiceError::invalid(
@@ -321,181 +265,6 @@ impl Deliveries {
         row.map(|r| from_row(&r)).transpose()
     }
 
-    /// Orders still to be forwarded whose last forward is older than `resend_before` (or never).
-    pub async fn due(&self, resend_before: &str) -> Result<Vec<DeliveryOrder>, ServiceError> {
-        let rows = sqlx::query(select_orders!(
-            "WHERE status = $1 AND forwarded_at < $2 ORDER BY placed_at LIMIT 500"
-        ))
-        .bind(status::PLACED)
-        .bind(resend_before)
-        .fetch_all(self.ctx.store.pool())
-        .await?;
-        rows.iter().map(from_row).collect()
-    }
-
-    /// Notes that the order was handed to the broker at `at`.
-    pub async fn forwarded(&self, order_id: &str, at: &str) -> Result<(), ServiceError> {
-        sqlx::query("UPDATE delivery_orders SET forwarded_at = $1 WHERE order_id = $2")
-            .bind(at)
-            .bind(order_id)
-            .execute(self.ctx.store.pool())
-            .await?;
-        Ok(())
-    }
-
-    /// The store `store_id` accepted an order (its `delivery/orders` message): an order placed in
-    /// the app becomes ACCEPTED; one placed at the store is recorded. Repeats change nothing.
-    pub async fn store_accepted(
-        &self,
-        store_id: &str,
-        accepted: &StoreOrder,
-    ) -> Result<bool, ServiceError> {
-        let now = to_rfc3339(self.ctx.now());
-        let mut tx = self.ctx.store.begin().await?;
-        let row =
-            sqlx::query("SELECT store_id, status, lines FROM delivery_orders WHERE order_id = $1")
-                .bind(&accepted.order_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let changed = match row {
-            Some(row) => {
-                let owner: String = row.get(0);
-                let state: String = row.get(1);
-                if owner != store_id {
-                    tracing::warn!(store = store_id, order = %accepted.order_id, "a store reported another store's order; ignored");
-                    false
-                } else if state == status::PLACED {
-                    let lines: String = row.get(2);
-                    let lines = if lines == "[]" {
-                        serde_json::to_string(&accepted.lines).unwrap_or(lines)
-                    } else {
-                        lines
-                    };
-                    sqlx::query(
-                        "UPDATE delivery_orders SET status = $1, promised_by = $2, distance_m = $3, \
-                         lines = $4, updated_at = $5 WHERE order_id = $6",
-                    )
-                    .bind(status::ACCEPTED)
-                    .bind(&accepted.promised_by)
-                    .bind(i64::from(accepted.distance_m))
-                    .bind(lines)
-                    .bind(&now)
-                    .bind(&accepted.order_id)
-                    .execute(&mut *tx)
-                    .await?;
-                    true
-                } else {
-                    if state == status::REFUSED {
-                        tracing::error!(store = store_id, order = %accepted.order_id,
-                            "a store accepted an order already refused and refunded: it must not be delivered");
-                    }
-                    false
-                }
-            }
-            None => {
-                let order = DeliveryOrder {
-                    order_id: accepted.order_id.clone(),
-                    store_id: store_id.into(),
-                    wallet_id: String::new(),
-                    source: "store".into(),
-                    status: status::ACCEPTED.into(),
-                    lines: accepted.lines.clone(),
-                    purchase_order_id: String::new(),
-                    lat: accepted.lat,
-                    lon: accepted.lon,
-                    address: accepted.address.clone(),
-                    distance_m: accepted.distance_m,
-                    radius_m: 0,
-                    amount_fen: 0,
-                    payment_id: String::new(),
-                    placed_at: now.clone(),
-                    promised_by: accepted.promised_by.clone(),
-                    refusal: String::new(),
-                };
-                insert(&mut tx, &order).await?
-            }
-        };
-        tx.commit().await?;
-        if changed {
-            tracing::info!(store = store_id, order = %accepted.order_id, promised_by = %accepted.promised_by, "store accepted a delivery order");
-        }
-        Ok(changed)
-    }
-
-    /// The store refused an order placed in the app: an app order is refunded in full (by the
-    /// refund id `refused-{order}`), then the order is REFUSED. Repeats change nothing.
-    pub async fn store_refused(
-        &self,
-        store_id: &str,
-        order_id: &str,
-        reason: &str,
-    ) -> Result<bool, ServiceError> {
-        let Some(order) = self.get_any(order_id).await? else {
-            return Ok(false);
-        };
-        if order.store_id != store_id || order.status != status::PLACED {
-            return Ok(false);
-        }
-        if order.amount_fen > 0 {
-            let refund_id = format!("refused-{order_id}");
-            let why: String = format!("store refused delivery: {reason}")
-                .chars()
-                .take(200)
-                .collect();
-            Payments::new(self.ctx.clone())
-                .refund(
-                    store_id,
-                    &payment_order_id(order_id),
-                    &refund_id,
-                    order.amount_fen,
-                    &why,
-                )
-                .await?;
-        }
-        let now = to_rfc3339(self.ctx.now());
-        let mut tx = self.ctx.store.begin().await?;
-        sqlx::query(
-            "UPDATE delivery_orders SET status = $1, refusal = $2, updated_at = $3 \
-             WHERE order_id = $4 AND status = $5",
-        )
-        .bind(status::REFUSED)
-        .bind(reason.chars().take(300).collect::<String>())
-        .bind(&now)
-        .bind(order_id)
-        .bind(status::PLACED)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        tracing::warn!(
-            store = store_id,
-            order = order_id,
-            reason,
-            "store refused a delivery order"
-        );
-        Ok(true)
-    }
-
-    /// Refuses (and refunds) every order still waiting for its store that was placed before
-    /// `placed_before` (RFC 3339): the store never answered. Returns how many.
-    pub async fn expire_unanswered(&self, placed_before: &str) -> Result<usize, ServiceError> {
-        let rows = sqlx::query(
-            "SELECT order_id, store_id FROM delivery_orders WHERE status = $1 AND placed_at < $2 \
-             ORDER BY placed_at LIMIT 500",
-        )
-        .bind(status::PLACED)
-        .bind(placed_before)
-        .fetch_all(self.ctx.store.pool())
-        .await?;
-        let mut expired = 0;
-        for row in rows {
-            let (order_id, store_id): (String, String) = (row.get(0), row.get(1));
-            if self.store_refused(&store_id, &order_id, UNANSWERED).await? {
-                expired += 1;
-            }
-        }
-        Ok(expired)
-    }
-
     /// Prices app-order lines from the catalog (member price where lower).
     async fn price(&self, lines: &[(String, u32)]) -> Result<Vec<Line>, ServiceError> {
         if lines.len() > MAX_LINES {
@@ -608,23 +377,6 @@ impl Deliveries {
     }
 }
 
-/// A drop-off must be a position on earth with a short, printable address.
-fn check_dropoff(lat: f64, lon: f64, address: &str) -> Result<(), ServiceError> {
-    if !valid_position(lat, lon) {
-        return Err(ServiceError::invalid(
-            "dropoff",
-            format!("({lat}, {lon}) is not a position on earth"),
-        ));
-    }
-    if address.len() > 300 || address.chars().any(char::is_control) {
-        return Err(ServiceError::invalid(
-            "dropoff.address",
-            "at most 300 bytes without control characters",
-        ));
-    }
-    Ok(())
-}
-
 /// A repeat of `input` answers the stored order; the same id for something else is an error.
 fn same_order(existing: DeliveryOrder, input: &PlaceInput) -> Result<DeliveryOrder, ServiceError> {
     if existing.wallet_id != input.wallet_id {
@@ -661,7 +413,10 @@ fn round_m(m: f64) -> u32 {
     m.round().clamp(0.0, f64::from(u32::MAX)) as u32
 }
 
-async fn insert(conn: &mut sqlx::AnyConnection, o: &DeliveryOrder) -> Result<bool, ServiceError> {
+pub(super) async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    o: &DeliveryOrder,
+) -> Result<bool, ServiceError> {
     let done = sqlx::query(
         "INSERT INTO delivery_orders (order_id, store_id, wallet_id, source, status, lines, \
          purchase_order_id, dropoff_lat, dropoff_lon, address, distance_m, radius_m, amount_fen, \
@@ -691,7 +446,7 @@ async fn insert(conn: &mut sqlx::AnyConnection, o: &DeliveryOrder) -> Result<boo
     Ok(done.rows_affected() == 1)
 }
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<DeliveryOrder, ServiceError> {
+pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<DeliveryOrder, ServiceError> {
     let lines: String = r.get(5);
     Ok(DeliveryOrder {
         order_id: r.get(0),

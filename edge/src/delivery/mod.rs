@@ -6,6 +6,7 @@
 //! | [`order`] | accepting an order within `delivery_radius_m`, the promise, the contract's payloads, pure |
 //! | [`dispatch`] | the dispatcher: which rider takes which order, lapses, warnings; pure |
 //! | [`request`] | orders the cloud forwards from the app, and the edge's refusals (pure) |
+//! | [`inbox`] | the delivery session: rider events and the cloud's forwarded orders, acknowledged after commit |
 //! | [`service`] | the IO: SQLite, rider events from MQTT, offers through the outbox, the board |
 //! | [`rider`] | the rider's client (`omo rider`), with simulated movement |
 //! | [`config`] | the dispatcher's settings |
@@ -17,6 +18,7 @@
 pub mod config;
 pub mod dispatch;
 pub mod geo;
+pub mod inbox;
 pub mod order;
 pub mod request;
 pub mod rider;
