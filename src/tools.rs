@@ -262,15 +262,10 @@ impl AppWallet {
     pub fn request<T>(&self, message: T) -> anyhow::Result<tonic::Request<T>> {
         let secret = omo_cloud::paycode::decode_secret(&self.secret_base32)
             .map_err(|e| anyhow::anyhow!("wallet {}: bad secret: {e}", self.wallet_id))?;
-        let mut request = tonic::Request::new(message);
-        let header = format!("Bearer {}", omo_cloud::paycode::app_token(&secret));
-        request.metadata_mut().insert(
-            "authorization",
-            header
-                .parse()
-                .context("the app token is not a header value")?,
-        );
-        Ok(request)
+        Ok(omo_cloud::identity::with_bearer(
+            message,
+            &omo_cloud::paycode::app_token(&secret),
+        ))
     }
 }
 

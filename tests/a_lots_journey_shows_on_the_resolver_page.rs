@@ -36,7 +36,8 @@ async fn queue(store: &TestStore, events: &[Value]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_mosquitto() {
     let mut store = TestStore::start(BrokerKind::Mosquitto, 1).await;
-    let resolver = trace::cloud_with_trace_consumer(&mut store).await;
+    // Every test store's cloud follows the broker's trace topics and serves the resolver.
+    let resolver = store.cloud_http_port;
     let mut listener = store.listen(&format!("omo/v1/stores/{STORE}/trace")).await;
     store.start_edge().await;
 

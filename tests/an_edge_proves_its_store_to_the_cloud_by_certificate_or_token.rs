@@ -7,69 +7,20 @@
 //! Certificates are made at test time (rcgen).
 
 mod support;
+#[path = "../cloud/tests/common/test_ca.rs"]
+mod test_ca;
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use omo_cloud::identity::token_sha256;
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
+use rcgen::ExtendedKeyUsagePurpose;
 use support::BrokerKind;
 use support::store::{CloudSetup, STORE, TestStore};
+use test_ca::TestCa;
 
 const WAIT: Duration = Duration::from_secs(30);
 const PEN: &str = "4006381333931";
 const ADMIN_TOKEN: &str = "the-administrators-token";
-
-/// A test CA that issues leaf certificates.
-struct TestCa {
-    pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-impl TestCa {
-    fn new() -> TestCa {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "Omo test CA");
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.self_signed(&key).unwrap();
-        TestCa {
-            pem: cert.pem(),
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    /// A leaf certificate (not a CA) for `names` (the first is also the CN), written to `dir` as
-    /// `<file>.pem` and `<file>-key.pem`.
-    fn leaf(
-        &self,
-        dir: &Path,
-        file: &str,
-        names: &[&str],
-        usage: ExtendedKeyUsagePurpose,
-    ) -> (PathBuf, PathBuf) {
-        let mut params =
-            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                .unwrap();
-        params.is_ca = IsCa::ExplicitNoCa;
-        params.distinguished_name.push(DnType::CommonName, names[0]);
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![usage];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        let cert_path = dir.join(format!("{file}.pem"));
-        let key_path = dir.join(format!("{file}-key.pem"));
-        std::fs::write(&cert_path, cert.pem()).unwrap();
-        std::fs::write(&key_path, key.serialize_pem()).unwrap();
-        (cert_path, key_path)
-    }
-}
 
 /// Scans a pen and pays with the wallet's current code. Returns whether the checkout completed
 /// (false: the lane declined the payment), and the lane's view then.
@@ -126,20 +77,23 @@ async fn by_a_client_certificate_that_names_the_store() {
     let ca = TestCa::new();
     let ca_path = dir.join("ca.pem");
     std::fs::write(&ca_path, &ca.pem).unwrap();
-    let (cloud_cert, cloud_key) = ca.leaf(
-        dir,
-        "cloud",
-        &["localhost", "127.0.0.1"],
-        ExtendedKeyUsagePurpose::ServerAuth,
-    );
-    let (store_cert, store_key) =
-        ca.leaf(dir, "store", &[STORE], ExtendedKeyUsagePurpose::ClientAuth);
-    let (other_cert, other_key) = ca.leaf(
-        dir,
-        "other",
-        &["SH-OTHER"],
-        ExtendedKeyUsagePurpose::ClientAuth,
-    );
+    let (cloud_cert, cloud_key) = ca
+        .leaf(
+            "localhost",
+            &["localhost", "127.0.0.1"],
+            ExtendedKeyUsagePurpose::ServerAuth,
+        )
+        .write(dir, "cloud");
+    let (store_cert, store_key) = ca
+        .leaf(STORE, &[STORE], ExtendedKeyUsagePurpose::ClientAuth)
+        .write(dir, "store");
+    let (other_cert, other_key) = ca
+        .leaf(
+            "SH-OTHER",
+            &["SH-OTHER"],
+            ExtendedKeyUsagePurpose::ClientAuth,
+        )
+        .write(dir, "other");
     let setup = CloudSetup {
         toml: format!(
             "admin_token_sha256 = \"{}\"\n[tls]\ncert = \"{}\"\nkey = \"{}\"\nclient_ca = \"{}\"\n",

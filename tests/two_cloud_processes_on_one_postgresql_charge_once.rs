@@ -137,16 +137,12 @@ async fn the_same_authorize_and_the_same_code_at_two_clouds_charge_once() {
 
         let balance = clouds
             .shopper
-            .get_wallet({
-                let mut request = tonic::Request::new(GetWalletRequest {
+            .get_wallet(omo_cloud::identity::with_bearer(
+                GetWalletRequest {
                     wallet_id: wallet.clone(),
-                });
-                let bearer = format!("Bearer {app_token}");
-                request
-                    .metadata_mut()
-                    .insert("authorization", bearer.parse().unwrap());
-                request
-            })
+                },
+                &app_token,
+            ))
             .await
             .unwrap()
             .into_inner()

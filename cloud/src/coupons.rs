@@ -355,7 +355,10 @@ pub fn check_shares(
     }
     let mut discounts: i64 = 0;
     for rule in rules {
-        let mut mine = shares.iter().filter(|s| s.coupon_id == rule.coupon_id);
+        // A share may name its coupon by id or by the scanned `OMOC1:` code.
+        let mut mine = shares
+            .iter()
+            .filter(|s| coupon_id_of(&s.coupon_id) == rule.coupon_id);
         let (Some(share), None) = (mine.next(), mine.next()) else {
             return Err(format!("coupon {} needs exactly one share", rule.coupon_id));
         };
@@ -497,6 +500,16 @@ mod tests {
         for (i, r) in refused.iter().enumerate() {
             assert!(r.is_err(), "case {i}: {r:?}");
         }
+        // A share naming its coupon by the scanned code counts as the coupon's.
+        assert!(
+            check_shares(
+                50_00,
+                60_00,
+                &[share("OMOC1:w:a", 60_00, 10_00)],
+                std::slice::from_ref(&fixed)
+            )
+            .is_ok()
+        );
         // Never more than the base, whatever the campaign says.
         assert!(
             check_shares(

@@ -66,7 +66,7 @@ impl StoreAuth {
         if !self.enabled() {
             return Ok(());
         }
-        let token = bearer(request).ok_or_else(|| {
+        let token = bearer(request.metadata()).ok_or_else(|| {
             ServiceError::Unauthenticated("missing `authorization: Bearer <store token>`".into())
         })?;
         let acting = self
@@ -121,7 +121,7 @@ impl AdminAuth {
             }
             return Ok(());
         };
-        let token = bearer(request).ok_or_else(|| {
+        let token = bearer(request.metadata()).ok_or_else(|| {
             ServiceError::Unauthenticated(
                 "catalog changes need `authorization: Bearer <administrator token>` \
                  (a store's certificate is not enough)"
@@ -144,10 +144,21 @@ impl AdminAuth {
     }
 }
 
-/// The token of `authorization: Bearer <token>`, if the request carries one.
-fn bearer<T>(request: &Request<T>) -> Option<&str> {
+/// `message` with `authorization: Bearer <token>`, as a caller presents its token (a store's,
+/// the administrator's, or a wallet's app token). A token that is not a valid header value is
+/// left out, so the cloud answers UNAUTHENTICATED.
+pub fn with_bearer<T>(message: impl tonic::IntoRequest<T>, token: &str) -> Request<T> {
+    let mut request = message.into_request();
+    if let Ok(value) = format!("Bearer {token}").parse() {
+        request.metadata_mut().insert("authorization", value);
+    }
     request
-        .metadata()
+}
+
+/// The token of `authorization: Bearer <token>`, if the request carries one (stores,
+/// the administrator and the shopper's app all present theirs this way).
+pub fn bearer(metadata: &tonic::metadata::MetadataMap) -> Option<&str> {
+    metadata
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
@@ -216,12 +227,10 @@ mod tests {
     }
 
     fn request(token: Option<&str>) -> Request<()> {
-        let mut r = Request::new(());
-        if let Some(t) = token {
-            r.metadata_mut()
-                .insert("authorization", format!("Bearer {t}").parse().unwrap());
+        match token {
+            Some(t) => with_bearer((), t),
+            None => Request::new(()),
         }
-        r
     }
 
     #[test]

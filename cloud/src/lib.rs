@@ -20,6 +20,7 @@
 //! | [`http`] | `/healthz`, `/metrics` |
 //! | [`trace`] | the trace store (EPCIS events from every store over MQTT) and lots' journeys |
 //! | [`resolver`] | the GS1 Digital Link resolver: a lot's journey as a page or EPCIS JSON |
+//! | [`mqtt`] | the cloud's MQTT sessions: persistent, acknowledged after commit, TCP_NODELAY |
 //! | [`metrics`] | counters and the log line of each telemetry event |
 //! | [`error`] | [`CloudError`], [`ServiceError`] and its one mapping to `tonic::Status` |
 //! | [`server`] | [`Cloud`] and [`serve`]: run everything until shutdown |
@@ -40,6 +41,7 @@ pub mod gtin;
 pub mod http;
 pub mod identity;
 pub mod metrics;
+pub mod mqtt;
 pub mod paycode;
 pub mod payments;
 pub mod promotions_json;

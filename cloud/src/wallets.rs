@@ -195,7 +195,7 @@ impl Wallets {
         wallet_id: &str,
     ) -> Result<(), ServiceError> {
         require_id("wallet_id", wallet_id, 8)?;
-        let token = bearer(metadata).ok_or_else(|| {
+        let token = crate::identity::bearer(metadata).ok_or_else(|| {
             ServiceError::Unauthenticated(
                 "the wallet's app token is required (`authorization: Bearer <app token>`)".into(),
             )
@@ -282,16 +282,4 @@ pub async fn debit(
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
-}
-
-/// The bearer token of a request, if any.
-pub fn bearer(metadata: &tonic::metadata::MetadataMap) -> Option<&str> {
-    metadata
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
 }

@@ -9,10 +9,7 @@ use omo_proto::payment::{AuthorizeRequest, DeclineReason, PaymentStatus, QueryRe
 use tonic::{Code, Request};
 
 fn as_store<T>(token: &str, message: T) -> Request<T> {
-    let mut r = Request::new(message);
-    r.metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    r
+    omo_cloud::identity::with_bearer(message, token)
 }
 
 async fn a_store_acting_for_another_store_is_refused(db: Db) {

@@ -29,12 +29,10 @@ fn pen(price_fen: i64) -> UpsertRequest {
 }
 
 fn with_token<T>(token: Option<&str>, message: T) -> Request<T> {
-    let mut r = Request::new(message);
-    if let Some(token) = token {
-        r.metadata_mut()
-            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    match token {
+        Some(token) => omo_cloud::identity::with_bearer(message, token),
+        None => Request::new(message),
     }
-    r
 }
 
 /// The pen's price as SH-001 sees it (None: not in the catalog).

@@ -9,6 +9,7 @@ mod common;
 use common::{Db, Shopper, TestCloud};
 use omo_cloud::delivery::Deliveries;
 use omo_cloud::delivery::payloads::{Line, StoreOrder};
+use omo_cloud::identity::with_bearer;
 use omo_proto::catalog::{Product, Unit, UpsertRequest};
 use omo_proto::shopper::{
     DeliveryLine, DeliveryOrder, Dropoff, GetDeliveryOrderRequest, GetWalletRequest,
@@ -378,38 +379,34 @@ async fn a_lane_asks_for_delivery_to_the_wallets_address(db: Db) {
             .insert("SH-2".into(), format!("{:x}", Sha256::digest(b"token-2")));
     })
     .await;
-    let as_store = |token: &str, mut r: tonic::Request<PlaceDeliveryOrderRequest>| {
-        r.metadata_mut()
-            .insert("authorization", format!("Bearer {token}").parse().unwrap());
-        r
-    };
-    let bare = |r: PlaceDeliveryOrderRequest| tonic::Request::new(r);
+    let as_store = |token: &str, r: PlaceDeliveryOrderRequest| with_bearer(r, token);
     let mut directory = StoreDirectoryClient::new(c.channel.clone());
-    let mut profile = tonic::Request::new(StoreProfile {
+    let profile = StoreProfile {
         store_id: STORE.into(),
         name: String::new(),
         lat: AT.0,
         lon: AT.1,
         delivery_radius_m: 3000,
         announced_at: String::new(),
-    });
-    profile
-        .metadata_mut()
-        .insert("authorization", "Bearer token-1".parse().unwrap());
-    directory.announce(profile).await.unwrap();
+    };
+    directory
+        .announce(with_bearer(profile, "token-1"))
+        .await
+        .unwrap();
     let mut payment = c.payment.clone();
     let who = c.enroll(100_00).await;
     let code = c.code(&who);
-    let mut pay = tonic::Request::new(omo_proto::payment::AuthorizeRequest {
+    let pay = omo_proto::payment::AuthorizeRequest {
         store_id: STORE.into(),
         order_id: "lane-order-9".into(),
         amount_fen: 12_00,
         payment_code: code,
         ..Default::default()
-    });
-    pay.metadata_mut()
-        .insert("authorization", "Bearer token-1".parse().unwrap());
-    payment.authorize(pay).await.unwrap();
+    };
+    payment
+        .authorize(with_bearer(pay, "token-1"))
+        .await
+        .unwrap();
 
     let lane_ask = || PlaceDeliveryOrderRequest {
         wallet_id: who.wallet_id.clone(),
@@ -420,7 +417,7 @@ async fn a_lane_asks_for_delivery_to_the_wallets_address(db: Db) {
         dropoff: None,
     };
     // No address kept yet: the lane is told so.
-    let none = place(&c, as_store("token-1", bare(lane_ask())))
+    let none = place(&c, as_store("token-1", lane_ask()))
         .await
         .unwrap_err();
     assert_eq!(none.code(), Code::FailedPrecondition, "{none:?}");
@@ -452,9 +449,7 @@ async fn a_lane_asks_for_delivery_to_the_wallets_address(db: Db) {
     assert_eq!(shown.delivery_address.unwrap().address, "7 Home Road");
 
     // The store's lane places it, to the kept address, and only so.
-    let placed = place(&c, as_store("token-1", bare(lane_ask())))
-        .await
-        .unwrap();
+    let placed = place(&c, as_store("token-1", lane_ask())).await.unwrap();
     assert_eq!(placed.status, "PLACED");
     assert_eq!(placed.dropoff.unwrap().address, "7 Home Road");
     assert_eq!(placed.amount_fen, 0);
@@ -464,9 +459,7 @@ async fn a_lane_asks_for_delivery_to_the_wallets_address(db: Db) {
         lon: AT.1,
         address: "somewhere else".into(),
     });
-    let redirected = place(&c, as_store("token-1", bare(elsewhere)))
-        .await
-        .unwrap_err();
+    let redirected = place(&c, as_store("token-1", elsewhere)).await.unwrap_err();
     assert_eq!(redirected.code(), Code::Unauthenticated);
     let mut goods = lane_ask();
     goods.purchase_order_id = String::new();
@@ -475,15 +468,13 @@ async fn a_lane_asks_for_delivery_to_the_wallets_address(db: Db) {
         quantity: 1,
         ..Default::default()
     }];
-    let spent = place(&c, as_store("token-1", bare(goods)))
-        .await
-        .unwrap_err();
+    let spent = place(&c, as_store("token-1", goods)).await.unwrap_err();
     assert_eq!(
         spent.code(),
         Code::Unauthenticated,
         "a store cannot spend a wallet"
     );
-    let other = place(&c, as_store("token-2", bare(lane_ask())))
+    let other = place(&c, as_store("token-2", lane_ask()))
         .await
         .unwrap_err();
     assert_eq!(other.code(), Code::PermissionDenied);
@@ -503,17 +494,15 @@ async fn a_store_announces_only_itself(db: Db) {
     .await;
     let mut directory = StoreDirectoryClient::new(c.channel.clone());
     let profile = |store: &str| {
-        let mut r = tonic::Request::new(StoreProfile {
+        let profile = StoreProfile {
             store_id: store.into(),
             name: String::new(),
             lat: AT.0,
             lon: AT.1,
             delivery_radius_m: 3000,
             announced_at: String::new(),
-        });
-        r.metadata_mut()
-            .insert("authorization", "Bearer token-1".parse().unwrap());
-        r
+        };
+        with_bearer(profile, "token-1")
     };
     let own = directory
         .announce(profile(STORE))

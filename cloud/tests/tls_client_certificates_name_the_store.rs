@@ -6,64 +6,16 @@ mod common;
 
 use std::path::Path;
 
+use common::test_ca::{Pem, TestCa};
 use common::{Db, TestCloud, assert_status};
 use omo_cloud::config::TlsConfig;
 use omo_proto::payment::payment_service_client::PaymentServiceClient;
 use omo_proto::payment::{AuthorizeRequest, DeclineReason, PaymentStatus, QueryRequest};
 use omo_proto::shopper::EnrollRequest;
 use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
+use rcgen::ExtendedKeyUsagePurpose;
 use tonic::Code;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
-
-/// PEM certificate and key.
-struct Pem {
-    cert: String,
-    key: String,
-}
-
-/// A test CA that issues leaf certificates (not CAs, with a subjectAltName).
-struct TestCa {
-    pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-impl TestCa {
-    fn new() -> TestCa {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "Omo test CA");
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.self_signed(&key).unwrap();
-        TestCa {
-            pem: cert.pem(),
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    fn leaf(&self, common_name: &str, dns_names: &[&str], usage: ExtendedKeyUsagePurpose) -> Pem {
-        let names: Vec<String> = dns_names.iter().map(|s| s.to_string()).collect();
-        let mut params = CertificateParams::new(names).unwrap();
-        params.is_ca = IsCa::ExplicitNoCa;
-        params
-            .distinguished_name
-            .push(DnType::CommonName, common_name);
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![usage];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        Pem {
-            cert: cert.pem(),
-            key: key.serialize_pem(),
-        }
-    }
-}
 
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let path = dir.join(name);

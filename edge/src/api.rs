@@ -206,18 +206,9 @@ async fn deliver_home(State(ctx): State<Arc<EdgeContext>>, Path(id): Path<String
     if ctx.board.lane(&id).is_none() {
         return error(StatusCode::NOT_FOUND, format!("no lane {id:?}"));
     }
-    let since =
-        (chrono::Utc::now() - chrono::Duration::minutes(DELIVER_WITHIN_MINUTES)).to_rfc3339();
-    let sale: Result<Option<(String, String)>, _> = sqlx::query_as(
-        "SELECT order_id, wallet_id FROM sales WHERE lane_id = $1 AND paid_at >= $2 \
-         ORDER BY paid_at DESC LIMIT 1",
-    )
-    .bind(&id)
-    .bind(&since)
-    .fetch_optional(ctx.store.pool())
-    .await;
-    let (order_id, wallet_id) = match sale {
-        Ok(Some(sale)) => sale,
+    let since = chrono::Utc::now() - chrono::Duration::minutes(DELIVER_WITHIN_MINUTES);
+    let (order_id, wallet_id) = match ctx.store.latest_sale(&id, since).await {
+        Ok(Some(sale)) => (sale.order_id, sale.wallet_id),
         Ok(None) => {
             return error(
                 StatusCode::NOT_FOUND,

@@ -61,6 +61,36 @@ pub struct Store {
     pool: SqlitePool,
 }
 
+/// `SELECT <every sale column> FROM sales <tail>` as one literal.
+macro_rules! select_sales {
+    ($tail:literal) => {
+        concat!(
+            "SELECT order_id, lane_id, session_id, payment_id, wallet_id, total_fen, basket, ",
+            "paid_at, exit_pass FROM sales ",
+            $tail
+        )
+    };
+}
+
+/// A sale from its row (as `select_sales!` reads it).
+fn sale_of(row: &sqlx::sqlite::SqliteRow) -> Result<Sale, StoreError> {
+    let basket: String = row.get(6);
+    let paid_at: String = row.get(7);
+    Ok(Sale {
+        order_id: row.get(0),
+        lane_id: row.get(1),
+        session_id: row.get(2),
+        payment_id: row.get(3),
+        wallet_id: row.get(4),
+        total_fen: row.get(5),
+        basket: serde_json::from_str(&basket)?,
+        paid_at: DateTime::parse_from_rfc3339(&paid_at)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default(),
+        exit_pass: row.get(8),
+    })
+}
+
 impl Store {
     /// Opens (creating if needed) `edge.db` under `data_dir` and applies migrations.
     pub async fn open(data_dir: &Path) -> Result<Store, StoreError> {
@@ -206,32 +236,36 @@ impl Store {
 
     /// Sales recorded, newest first.
     pub async fn recent_sales(&self, limit: i64) -> Result<Vec<Sale>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT order_id, lane_id, session_id, payment_id, wallet_id, total_fen, basket, paid_at, exit_pass
-             FROM sales ORDER BY paid_at DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
+        let rows = sqlx::query(select_sales!("ORDER BY paid_at DESC LIMIT $1"))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(sale_of).collect()
+    }
+
+    /// The sale of `order_id`, if this edge recorded one.
+    pub async fn sale(&self, order_id: &str) -> Result<Option<Sale>, StoreError> {
+        let row = sqlx::query(select_sales!("WHERE order_id = $1"))
+            .bind(order_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(sale_of).transpose()
+    }
+
+    /// The latest sale at `lane_id` paid at or after `since`, if any.
+    pub async fn latest_sale(
+        &self,
+        lane_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<Sale>, StoreError> {
+        let row = sqlx::query(select_sales!(
+            "WHERE lane_id = $1 AND paid_at >= $2 ORDER BY paid_at DESC LIMIT 1"
+        ))
+        .bind(lane_id)
+        .bind(since.to_rfc3339())
+        .fetch_optional(&self.pool)
         .await?;
-        let mut sales = Vec::with_capacity(rows.len());
-        for row in rows {
-            let basket: String = row.get(6);
-            let paid_at: String = row.get(7);
-            sales.push(Sale {
-                order_id: row.get(0),
-                lane_id: row.get(1),
-                session_id: row.get(2),
-                payment_id: row.get(3),
-                wallet_id: row.get(4),
-                total_fen: row.get(5),
-                basket: serde_json::from_str(&basket)?,
-                paid_at: DateTime::parse_from_rfc3339(&paid_at)
-                    .map(|t| t.with_timezone(&Utc))
-                    .unwrap_or_default(),
-                exit_pass: row.get(8),
-            });
-        }
-        Ok(sales)
+        row.as_ref().map(sale_of).transpose()
     }
 
     /// Marks an exit pass used; false if it was used before.

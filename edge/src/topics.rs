@@ -10,6 +10,16 @@ pub fn delivery_orders(store: &str) -> String {
     format!("omo/v1/stores/{store}/delivery/orders")
 }
 
+/// Orders placed in the app that the cloud forwards to a store (cloud → edge; an extension).
+pub fn delivery_requests(store: &str) -> String {
+    format!("omo/v1/stores/{store}/delivery/requests")
+}
+
+/// Forwarded orders a store could not take (edge → cloud; an extension).
+pub fn delivery_refusals(store: &str) -> String {
+    format!("omo/v1/stores/{store}/delivery/refusals")
+}
+
 /// A device's health, retained.
 pub fn device_state(store: &str, device: &str) -> String {
     format!("omo/v1/stores/{store}/devices/{device}/state")

@@ -51,12 +51,7 @@ impl TestWallet {
 
     /// `message` as the app sends it, with the wallet's app token.
     pub fn request<T>(&self, message: T) -> tonic::Request<T> {
-        let mut request = tonic::Request::new(message);
-        let token = omo_cloud::paycode::app_token(&self.secret);
-        request
-            .metadata_mut()
-            .insert("authorization", format!("Bearer {token}").parse().unwrap());
-        request
+        omo_cloud::identity::with_bearer(message, &omo_cloud::paycode::app_token(&self.secret))
     }
 }
 

@@ -1,43 +1,13 @@
-//! Traceability fixtures: a cloud that consumes the trace topics, the resolver over HTTP, and a
-//! raw MQTT publish (to deliver an event twice, as a broker may).
+//! Traceability fixtures: the resolver over HTTP (every test store's cloud consumes the trace
+//! topics and serves it on `cloud_http_port`), and a raw MQTT publish (to deliver an event
+//! twice, as a broker may).
 
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Outgoing, Packet, QoS};
 use serde_json::Value;
 
-use super::store::TestStore;
-use super::{Process, free_port, wait_for_port};
-
-/// Restarts the store's cloud with `mqtt_url` set, so it consumes `omo/v1/stores/+/trace`;
-/// returns the port of the cloud's HTTP server (the resolver).
-pub async fn cloud_with_trace_consumer(store: &mut TestStore) -> u16 {
-    let toml_path = store.dir.path().join("cloud.toml");
-    let mut toml = std::fs::read_to_string(&toml_path).unwrap();
-    let http_port: u16 = toml
-        .lines()
-        .find_map(|l| l.strip_prefix("http_listen = \"127.0.0.1:"))
-        .and_then(|rest| rest.trim_end_matches('"').parse().ok())
-        .expect("cloud.toml names http_listen");
-    // Every test store's cloud follows the broker now; older configs may lack it.
-    if !toml.contains("mqtt_url") {
-        toml.push_str(&format!("mqtt_url = \"{}\"\n", store.broker.url()));
-    }
-    std::fs::write(&toml_path, toml).unwrap();
-    assert!(
-        store.cloud.stop(),
-        "the cloud did not stop cleanly:\n{}",
-        store.cloud.log()
-    );
-    store.cloud = Process::omo(
-        "cloud-trace",
-        &["cloud", "--config", toml_path.to_str().unwrap()],
-        store.dir.path(),
-    );
-    wait_for_port(store.grpc_port, "omo cloud", Some(&store.cloud)).await;
-    wait_for_port(http_port, "the cloud's HTTP server", Some(&store.cloud)).await;
-    http_port
-}
+use super::free_port;
 
 /// GET `path` on the resolver as a browser would: status and HTML.
 pub async fn page(port: u16, path: &str) -> (u16, String) {

@@ -28,13 +28,20 @@ impl Deliveries {
         rows.iter().map(from_row).collect()
     }
 
-    /// Notes that the order was handed to the broker at `at`.
-    pub async fn forwarded(&self, order_id: &str, at: &str) -> Result<(), ServiceError> {
-        sqlx::query("UPDATE delivery_orders SET forwarded_at = $1 WHERE order_id = $2")
-            .bind(at)
-            .bind(order_id)
-            .execute(self.ctx.store.pool())
-            .await?;
+    /// Notes that `order_ids` were handed to the broker at `at` (one transaction).
+    pub async fn forwarded(&self, order_ids: &[String], at: &str) -> Result<(), ServiceError> {
+        if order_ids.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.ctx.store.begin().await?;
+        for order_id in order_ids {
+            sqlx::query("UPDATE delivery_orders SET forwarded_at = $1 WHERE order_id = $2")
+                .bind(at)
+                .bind(order_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

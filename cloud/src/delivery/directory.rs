@@ -30,6 +30,11 @@ pub fn distance_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     s12
 }
 
+/// Metres, rounded to whole metres, as answers carry distances.
+pub fn round_m(metres: f64) -> u32 {
+    metres.round().clamp(0.0, f64::from(u32::MAX)) as u32
+}
+
 /// Whether `(lat, lon)` is a position on earth.
 pub fn valid_position(lat: f64, lon: f64) -> bool {
     lat.is_finite()

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use super::directory::{Directory, distance_m};
+use super::directory::{Directory, distance_m, round_m};
 use super::payloads::Line;
 use crate::clock::to_rfc3339;
 use crate::context::{Context, require_id};
@@ -406,11 +406,6 @@ fn same_order(existing: DeliveryOrder, input: &PlaceInput) -> Result<DeliveryOrd
         )));
     }
     Ok(existing)
-}
-
-/// Metres, rounded, as carried in answers.
-fn round_m(m: f64) -> u32 {
-    m.round().clamp(0.0, f64::from(u32::MAX)) as u32
 }
 
 pub(super) async fn insert(

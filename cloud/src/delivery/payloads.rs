@@ -164,7 +164,7 @@ pub fn parse_store_order(bytes: &[u8], topic_store: &str) -> Result<StoreOrder, 
         distance_m: v
             .get("distance_m")
             .and_then(Value::as_f64)
-            .map(|d| d.round().clamp(0.0, f64::from(u32::MAX)) as u32)
+            .map(super::directory::round_m)
             .unwrap_or(0),
         promised_by: text(&v, "promised_by")?,
     })

@@ -11,14 +11,13 @@
 
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, Publish, QoS};
-use tokio::sync::mpsc;
+use rumqttc::{AsyncClient, Publish, QoS};
 use tokio_util::sync::CancellationToken;
 
 use super::orders::Deliveries;
 use super::payloads::{self, StoreTopic};
 use crate::clock::to_rfc3339;
-use crate::trace::consumer::parse_url;
+use crate::mqtt::Session;
 
 /// How long a forwarded order waits for its store's answer before it is sent again.
 pub const RESEND: Duration = Duration::from_secs(10);
@@ -34,66 +33,42 @@ pub async fn run_configured(
         tracing::info!("no mqtt_url configured: delivery orders are not forwarded to stores");
         return;
     };
-    let (host, port) = match parse_url(&url) {
-        Ok(address) => address,
+    let mut session = match Session::start(
+        &ctx.config,
+        &url,
+        "delivery",
+        &payloads::STORE_FILTERS,
+        stop.clone(),
+    ) {
+        Ok(session) => session,
         Err(error) => {
             tracing::error!(%error, "the delivery relay cannot run");
             return;
         }
     };
-    let client_id = format!("{}-delivery", ctx.config.mqtt_client_id);
-    let mut options = MqttOptions::new(client_id, host, port);
-    options.set_clean_session(false);
-    options.set_manual_acks(true);
-    options.set_keep_alive(Duration::from_secs(10));
-    options.set_max_packet_size(1 << 20, 1 << 20);
-    if let (Some(user), Some(password)) = (&ctx.config.mqtt_username, &ctx.config.mqtt_password) {
-        options.set_credentials(user, password);
-    }
-    let (client, mut eventloop) = AsyncClient::new(options, 256);
-    // Small packets must not wait for the broker's delayed ACK (Nagle: about 40 ms each).
-    let mut network = rumqttc::NetworkOptions::new();
-    network.set_tcp_nodelay(true);
-    eventloop.set_network_options(network);
-    // Unbounded on purpose: the broker sends at most its in-flight window of unacknowledged
-    // messages, and the driver must never wait on this channel while the loop that acknowledges
-    // waits on the driver (a deadlock once both fill up).
-    let (tx, mut answers) = mpsc::unbounded_channel::<Publish>();
-    let (connected_tx, mut connected) = tokio::sync::watch::channel(false);
-    let driver = tokio::spawn(drive(
-        eventloop,
-        client.clone(),
-        tx,
-        connected_tx,
-        stop.clone(),
-    ));
-    tracing::info!(%url, "delivery relay starting");
     let mut resend = tokio::time::interval(RESEND / 2);
     resend.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = stop.cancelled() => break,
-            answer = answers.recv() => {
+            answer = session.incoming.recv() => {
                 let Some(answer) = answer else { break };
                 if !apply(&deliveries, &answer, &stop).await {
                     break;
                 }
-                if let Err(error) = client.ack(&answer).await {
-                    tracing::warn!(%error, "cannot acknowledge a store's delivery answer; it will come again");
-                }
+                session.ack(&answer).await;
                 continue;
             }
             _ = deliveries.wait_placed() => {}
             _ = resend.tick() => {}
-            _ = connected.changed() => {}
+            _ = session.connected.changed() => {}
         }
-        let up = *connected.borrow_and_update();
+        let up = *session.connected.borrow_and_update();
         if up {
-            forward(&ctx, &deliveries, &client).await;
+            forward(&ctx, &deliveries, &session.client).await;
         }
     }
-    let _ = client.disconnect().await;
-    driver.abort();
+    session.close().await;
 }
 
 /// Publishes every order still waiting for its store (and not sent within [`RESEND`]).
@@ -107,20 +82,19 @@ async fn forward(ctx: &crate::context::Context, deliveries: &Deliveries, client:
             return;
         }
     };
+    let mut sent = Vec::with_capacity(due.len());
     for order in due {
         let payload = payloads::request_payload(&order).to_string();
         let topic = payloads::requests_topic(&order.store_id);
         if let Err(error) = client.try_publish(&topic, QoS::AtLeastOnce, false, payload) {
             tracing::debug!(%error, "the relay's queue is full; forwarding the rest later");
-            return;
-        }
-        if let Err(error) = deliveries
-            .forwarded(&order.order_id, &to_rfc3339(now))
-            .await
-        {
-            tracing::warn!(%error, order = %order.order_id, "cannot note a forwarded order; it is sent again");
+            break;
         }
         tracing::debug!(order = %order.order_id, store = %order.store_id, "delivery order forwarded to its store");
+        sent.push(order.order_id);
+    }
+    if let Err(error) = deliveries.forwarded(&sent, &to_rfc3339(now)).await {
+        tracing::warn!(%error, orders = sent.len(), "cannot note forwarded orders; they are sent again");
     }
 }
 
@@ -166,51 +140,6 @@ async fn apply(deliveries: &Deliveries, publish: &Publish, stop: &CancellationTo
             Err(error) => {
                 tracing::warn!(%error, topic = %publish.topic, "a store's delivery answer was refused; dropped");
                 return true;
-            }
-        }
-    }
-}
-
-/// Polls the connection, subscribes after every connect, forwards publishes in order.
-async fn drive(
-    mut eventloop: EventLoop,
-    client: AsyncClient,
-    tx: mpsc::UnboundedSender<Publish>,
-    connected: tokio::sync::watch::Sender<bool>,
-    stop: CancellationToken,
-) {
-    loop {
-        let event = tokio::select! {
-            _ = stop.cancelled() => return,
-            event = eventloop.poll() => event,
-        };
-        match event {
-            Ok(Event::Incoming(Packet::ConnAck(ack))) => {
-                tracing::info!(
-                    session_present = ack.session_present,
-                    "delivery relay connected"
-                );
-                for filter in payloads::STORE_FILTERS {
-                    if let Err(error) = client.try_subscribe(filter, QoS::AtLeastOnce) {
-                        tracing::warn!(%error, filter, "cannot subscribe");
-                    }
-                }
-                connected.send_replace(true);
-            }
-            Ok(Event::Incoming(Packet::Publish(publish))) => {
-                if tx.send(publish).is_err() {
-                    return;
-                }
-            }
-            Ok(_) => {}
-            Err(error) => {
-                if connected.send_replace(false) {
-                    tracing::warn!(%error, "delivery relay lost the broker; reconnecting");
-                }
-                tokio::select! {
-                    _ = stop.cancelled() => return,
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                }
             }
         }
     }

@@ -45,7 +45,7 @@ impl PaymentService for PaymentApi {
                 .coupon_shares
                 .into_iter()
                 .map(|s| crate::coupons::Share {
-                    coupon_id: crate::coupons::coupon_id_of(&s.coupon_id).to_owned(),
+                    coupon_id: s.coupon_id,
                     base_fen: s.base_fen,
                     discount_fen: s.discount_fen,
                 })

@@ -70,7 +70,7 @@ impl StoreDirectory for StoreDirectoryApi {
             .into_iter()
             .map(|(profile, distance)| NearbyStore {
                 delivers: distance <= f64::from(profile.delivery_radius_m),
-                distance_m: distance.round().clamp(0.0, f64::from(u32::MAX)) as u32,
+                distance_m: directory::round_m(distance),
                 store: Some(to_proto(profile)),
             })
             .collect();

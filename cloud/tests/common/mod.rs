@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod postgres;
+pub mod test_ca;
 
 use std::net::SocketAddr;
 
@@ -61,12 +62,7 @@ pub struct Shopper {
 impl Shopper {
     /// `message` as the app sends it, with the wallet's app token.
     pub fn request<T>(&self, message: T) -> tonic::Request<T> {
-        let mut request = tonic::Request::new(message);
-        let token = paycode::app_token(&self.secret);
-        request
-            .metadata_mut()
-            .insert("authorization", format!("Bearer {token}").parse().unwrap());
-        request
+        omo_cloud::identity::with_bearer(message, &paycode::app_token(&self.secret))
     }
 }
 

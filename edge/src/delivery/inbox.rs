@@ -9,19 +9,15 @@ use std::time::Duration;
 
 use chrono::Utc;
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, Publish, QoS};
-use sqlx::Row;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::DeliveryHost;
 use super::dispatch::{Dispatcher, RiderEvent};
-use super::request::{
-    DeliveryRequest, basket_items, refusal_payload, refusals_topic, requests_topic,
-};
+use super::request::{DeliveryRequest, basket_items, refusal_payload};
 use super::service::{PlaceError, apply_event, load_order, place};
 use crate::config::EdgeConfig;
-use crate::lane::Basket;
 use crate::store::{OutboxMessage, StoreError, insert_messages};
 
 /// What the delivery session received.
@@ -66,7 +62,9 @@ async fn take_request<H: DeliveryHost>(
     host: &H,
     request: &DeliveryRequest,
 ) -> Result<(), StoreError> {
-    if load_order(host, &request.order_id).await?.is_none() && request.stale(Utc::now()) {
+    // A stale request for an order not yet taken is refused (the common case, a fresh request,
+    // reads nothing more: placing it finds an existing order anyway).
+    if request.stale(Utc::now()) && load_order(host, &request.order_id).await?.is_none() {
         return refuse(
             host,
             request,
@@ -75,15 +73,8 @@ async fn take_request<H: DeliveryHost>(
         .await;
     }
     let items = if request.source == "lane" {
-        let sale = sqlx::query("SELECT wallet_id, basket FROM sales WHERE order_id = $1")
-            .bind(&request.purchase_order_id)
-            .fetch_optional(host.store().pool())
-            .await?;
-        match sale {
-            Some(row) if row.get::<String, _>(0) == request.wallet_id => {
-                let basket: Basket = serde_json::from_str(&row.get::<String, _>(1))?;
-                basket_items(&basket)
-            }
+        match host.store().sale(&request.purchase_order_id).await? {
+            Some(sale) if sale.wallet_id == request.wallet_id => basket_items(&sale.basket),
             Some(_) => {
                 return refuse(host, request, "the purchase was paid by another wallet").await;
             }
@@ -115,7 +106,7 @@ async fn refuse<H: DeliveryHost>(
     let id = uuid::Uuid::now_v7().to_string();
     let message = OutboxMessage {
         id: id.clone(),
-        topic: refusals_topic(store_id),
+        topic: crate::topics::delivery_refusals(store_id),
         payload: refusal_payload(&id, store_id, &request.order_id, reason)
             .to_string()
             .into_bytes(),
@@ -162,7 +153,7 @@ pub(super) async fn consume(
     incoming: mpsc::UnboundedSender<(Incoming, Publish)>,
     cancel: CancellationToken,
 ) {
-    let requests = requests_topic(&store_id);
+    let requests = crate::topics::delivery_requests(&store_id);
     loop {
         let event = tokio::select! {
             _ = cancel.cancelled() => break,

@@ -13,16 +13,6 @@ use serde_json::{Value, json};
 use super::order::{Dropoff, OrderRequest};
 use crate::lane::Basket;
 
-/// The topic the cloud forwards this store's app orders on.
-pub fn requests_topic(store_id: &str) -> String {
-    format!("omo/v1/stores/{store_id}/delivery/requests")
-}
-
-/// The topic the edge refuses a forwarded order on.
-pub fn refusals_topic(store_id: &str) -> String {
-    format!("omo/v1/stores/{store_id}/delivery/refusals")
-}
-
 /// A forwarded order.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct DeliveryRequest {

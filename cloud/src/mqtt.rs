@@ -1,0 +1,180 @@
+//! The cloud's MQTT sessions (the trace consumer, the delivery relay): each a persistent session
+//! (`clean_session = false`, QoS 1) whose messages are acknowledged by hand, only after the
+//! caller committed what they said, and with TCP_NODELAY (without it every small packet waits
+//! for the broker's delayed ACK, about 40 ms).
+//!
+//! [`Session::start`] spawns the driver: it polls the connection, subscribes again after every
+//! connect, reports whether the broker is reachable, and hands each publish over in order. The
+//! channel to the caller is unbounded on purpose: the broker sends at most its in-flight window of
+//! unacknowledged messages, and the driver must never wait on the caller while the caller waits on
+//! the driver to send an acknowledgement (a deadlock once both fill up).
+
+use std::time::Duration;
+
+use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, Publish, QoS};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::CloudConfig;
+
+/// Why a session could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum MqttError {
+    #[error("mqtt_url {0:?} is not of the form mqtt://host:port")]
+    Url(String),
+}
+
+/// `mqtt://host:port` into host and port (default 1883).
+pub fn parse_url(url: &str) -> Result<(String, u16), MqttError> {
+    let rest = url
+        .strip_prefix("mqtt://")
+        .or_else(|| url.strip_prefix("tcp://"))
+        .unwrap_or(url)
+        .trim_end_matches('/');
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse().map_err(|_| MqttError::Url(url.into()))?),
+        None => (rest, 1883),
+    };
+    if host.is_empty() || host.contains('/') {
+        return Err(MqttError::Url(url.into()));
+    }
+    Ok((host.to_string(), port))
+}
+
+/// A running session.
+pub struct Session {
+    /// Publish and acknowledge through it.
+    pub client: AsyncClient,
+    /// What arrives on the subscribed filters, in order.
+    pub incoming: mpsc::UnboundedReceiver<Publish>,
+    /// Whether the broker is reachable now (changes on every connect and loss).
+    pub connected: watch::Receiver<bool>,
+    driver: JoinHandle<()>,
+}
+
+impl Session {
+    /// Connects `{mqtt_client_id}-{role}` to the config's broker (`url`) and subscribes to
+    /// `filters` after every connect, until `stop`.
+    pub fn start(
+        config: &CloudConfig,
+        url: &str,
+        role: &'static str,
+        filters: &'static [&'static str],
+        stop: CancellationToken,
+    ) -> Result<Session, MqttError> {
+        let (host, port) = parse_url(url)?;
+        let client_id = format!("{}-{role}", config.mqtt_client_id);
+        let mut options = MqttOptions::new(client_id, host, port);
+        options.set_clean_session(false);
+        options.set_manual_acks(true);
+        options.set_keep_alive(Duration::from_secs(10));
+        options.set_max_packet_size(1 << 20, 1 << 20);
+        if let (Some(user), Some(password)) = (&config.mqtt_username, &config.mqtt_password) {
+            options.set_credentials(user, password);
+        }
+        let (client, mut eventloop) = AsyncClient::new(options, 256);
+        let mut network = rumqttc::NetworkOptions::new();
+        network.set_tcp_nodelay(true);
+        eventloop.set_network_options(network);
+        let (tx, incoming) = mpsc::unbounded_channel();
+        let (connected_tx, connected) = watch::channel(false);
+        let driver = tokio::spawn(drive(
+            eventloop,
+            client.clone(),
+            role,
+            filters,
+            tx,
+            connected_tx,
+            stop,
+        ));
+        tracing::info!(url, role, "MQTT session starting");
+        Ok(Session {
+            client,
+            incoming,
+            connected,
+            driver,
+        })
+    }
+
+    /// Acknowledges `publish` (after its effect is committed); a failure only means the broker
+    /// sends it again.
+    pub async fn ack(&self, publish: &Publish) {
+        if let Err(error) = self.client.ack(publish).await {
+            tracing::warn!(%error, topic = %publish.topic, "cannot acknowledge a message; the broker will send it again");
+        }
+    }
+
+    /// Disconnects and stops the driver.
+    pub async fn close(self) {
+        let _ = self.client.disconnect().await;
+        self.driver.abort();
+    }
+}
+
+/// Polls the connection, subscribes after every connect, and forwards publishes in order.
+async fn drive(
+    mut eventloop: EventLoop,
+    client: AsyncClient,
+    role: &'static str,
+    filters: &'static [&'static str],
+    tx: mpsc::UnboundedSender<Publish>,
+    connected: watch::Sender<bool>,
+    stop: CancellationToken,
+) {
+    loop {
+        let event = tokio::select! {
+            _ = stop.cancelled() => return,
+            event = eventloop.poll() => event,
+        };
+        match event {
+            Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                tracing::info!(
+                    role,
+                    session_present = ack.session_present,
+                    "MQTT session connected"
+                );
+                // Subscribing again is harmless with a present session, and needed without one.
+                for filter in filters {
+                    if let Err(error) = client.try_subscribe(*filter, QoS::AtLeastOnce) {
+                        tracing::warn!(role, %error, filter, "cannot subscribe");
+                    }
+                }
+                connected.send_replace(true);
+            }
+            Ok(Event::Incoming(Packet::Publish(publish))) => {
+                if tx.send(publish).is_err() {
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                if connected.send_replace(false) {
+                    tracing::warn!(role, %error, "MQTT session lost the broker; reconnecting");
+                } else {
+                    tracing::debug!(role, %error, "broker not reachable yet");
+                }
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse() {
+        assert_eq!(
+            parse_url("mqtt://127.0.0.1:1884").unwrap(),
+            ("127.0.0.1".into(), 1884)
+        );
+        assert_eq!(parse_url("broker").unwrap(), ("broker".into(), 1883));
+        assert!(parse_url("mqtt://:1").is_err());
+        assert!(parse_url("mqtt://a:b").is_err());
+    }
+}
