@@ -296,7 +296,15 @@ async fn confirm_pending(app: &ShopperServiceClient<Channel>, wallet: &AppWallet
 fn label_for(product: &Product) -> (String, i64) {
     if product.unit == Unit::Kg as i32 && product.plu.len() == 5 {
         let grams: i64 = rand::rng().random_range(150..=1200);
-        let body = format!("22{}{:05}", product.plu, grams);
+        // The store's scales print either the weight (`22…`) or, for goods sold by label, the
+        // price (`21…`, believed only for those): the demo shows both.
+        let price_fen = (grams * product.price_fen + 500) / 1000;
+        let body = if product.priced_by_label && price_fen <= 99_999 && rand::rng().random_bool(0.5)
+        {
+            format!("21{}{:05}", product.plu, price_fen)
+        } else {
+            format!("22{}{:05}", product.plu, grams)
+        };
         let check = check_digit(&body).unwrap_or(0);
         return (format!("{body}{check}"), grams);
     }

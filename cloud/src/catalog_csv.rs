@@ -1,5 +1,7 @@
 //! Catalog CSV import (pure): `gtin,name,price_fen,unit,weight_g,tolerance_g` and optionally
-//! `min_age,origin,plu,member_price_fen`, one product per line, into `omo.catalog.v1.Product`s.
+//! `min_age,origin,plu,member_price_fen,priced_by_label`, one product per line, into
+//! `omo.catalog.v1.Product`s. `priced_by_label` is `true`/`false` (also `1`/`0`, `yes`/`no`;
+//! empty = false): only for such products does a lane believe a price printed in a barcode.
 //!
 //! Every error names the line (1 = the header) and the column. GTINs are verified by their
 //! check digit and normalised to 14 digits. Unknown extra columns are ignored.
@@ -80,6 +82,7 @@ pub fn parse_catalog_csv<R: Read>(r: R) -> Result<Vec<Product>, CatalogCsvError>
     let [c_gtin, c_name, c_price, c_unit, c_weight, c_tol] = columns;
     let (c_age, c_origin, c_plu) = (index("min_age"), index("origin"), index("plu"));
     let c_member = index("member_price_fen");
+    let c_label = index("priced_by_label");
 
     let mut products = Vec::new();
     let mut record = csv::StringRecord::new();
@@ -146,6 +149,10 @@ pub fn parse_catalog_csv<R: Read>(r: R) -> Result<Vec<Product>, CatalogCsvError>
                 format!("must not exceed price_fen ({price_fen}), got {member_price_fen}"),
             ));
         }
+        let priced_by_label = match c_label {
+            Some(c) => flag(get(c)).map_err(|m| field("priced_by_label", m))?,
+            None => false,
+        };
         products.push(Product {
             gtin,
             name,
@@ -159,9 +166,19 @@ pub fn parse_catalog_csv<R: Read>(r: R) -> Result<Vec<Product>, CatalogCsvError>
             withdrawn: false,
             plu,
             member_price_fen,
+            priced_by_label,
         });
     }
     Ok(products)
+}
+
+/// A yes/no column; empty means no.
+fn flag(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "" | "false" | "0" | "no" => Ok(false),
+        "true" | "1" | "yes" => Ok(true),
+        _ => Err(format!("expected true or false, got {text:?}")),
+    }
 }
 
 /// A non-negative integer; empty means 0 when `empty_ok`.
@@ -186,6 +203,24 @@ fn number<T: std::str::FromStr + Default + PartialOrd>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn priced_by_label_is_a_yes_no_column() {
+        let csv = "gtin,name,price_fen,unit,weight_g,tolerance_g,plu,priced_by_label\n\
+                   2210002000009,Salmon,22800,kg,0,0,10002,true\n\
+                   6921168509256,Water,200,each,570,15,,\n";
+        let products = parse_catalog_csv(csv.as_bytes()).unwrap();
+        assert!(products[0].priced_by_label);
+        assert!(!products[1].priced_by_label);
+        let bad = "gtin,name,price_fen,unit,weight_g,tolerance_g,priced_by_label\n\
+                   6921168509256,Water,200,each,570,15,maybe\n";
+        match parse_catalog_csv(bad.as_bytes()) {
+            Err(CatalogCsvError::Field { line: 2, column, .. }) => {
+                assert_eq!(column, "priced_by_label")
+            }
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
 
     #[test]
     fn the_demo_catalog_parses() {

@@ -107,7 +107,7 @@ impl LatencyHistogram {
 }
 
 /// Every alert reason, so each has a series from the start.
-const ALERT_REASONS: [InterventionKind; 8] = [
+const ALERT_REASONS: [InterventionKind; 9] = [
     InterventionKind::AgeRestricted,
     InterventionKind::UnexpectedItem,
     InterventionKind::ItemNotBagged,
@@ -116,6 +116,7 @@ const ALERT_REASONS: [InterventionKind; 8] = [
     InterventionKind::Tailgating,
     InterventionKind::ForcedPassage,
     InterventionKind::GateFault,
+    InterventionKind::PriceNotBelieved,
 ];
 
 /// An alert reason as metrics and JSON spell it (`unexpected_item`).

@@ -32,11 +32,12 @@ struct ProductRow {
     plu: String,
     withdrawn: i64,
     member_price_fen: i64,
+    priced_by_label: i64,
     version: i64,
 }
 
 const SELECT_PRODUCTS: &str = "SELECT gtin, name, price_fen, unit, weight_g, tolerance_g, \
-    min_age, origin, plu, withdrawn, member_price_fen, version FROM products";
+    min_age, origin, plu, withdrawn, member_price_fen, priced_by_label, version FROM products";
 
 impl ProductRow {
     fn into_proto(self) -> Product {
@@ -53,6 +54,7 @@ impl ProductRow {
             withdrawn: self.withdrawn != 0,
             plu: self.plu,
             member_price_fen: self.member_price_fen,
+            priced_by_label: self.priced_by_label != 0,
         }
     }
 
@@ -126,6 +128,7 @@ fn to_row(p: &Product, version: i64) -> ProductRow {
         plu: p.plu.clone(),
         withdrawn: i64::from(p.withdrawn),
         member_price_fen: p.member_price_fen,
+        priced_by_label: i64::from(p.priced_by_label),
         version,
     }
 }
@@ -223,13 +226,13 @@ impl Catalog {
                 ..candidate
             };
             sqlx::query(
-                "INSERT INTO products (gtin, name, price_fen, unit, weight_g, tolerance_g, min_age, origin, plu, withdrawn, member_price_fen, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                "INSERT INTO products (gtin, name, price_fen, unit, weight_g, tolerance_g, min_age, origin, plu, withdrawn, member_price_fen, priced_by_label, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                  ON CONFLICT (gtin) DO UPDATE SET name = excluded.name, price_fen = excluded.price_fen, \
                  unit = excluded.unit, weight_g = excluded.weight_g, tolerance_g = excluded.tolerance_g, \
                  min_age = excluded.min_age, origin = excluded.origin, plu = excluded.plu, \
                  withdrawn = excluded.withdrawn, member_price_fen = excluded.member_price_fen, \
-                 version = excluded.version",
+                 priced_by_label = excluded.priced_by_label, version = excluded.version",
             )
             .bind(&row.gtin)
             .bind(&row.name)
@@ -242,6 +245,7 @@ impl Catalog {
             .bind(&row.plu)
             .bind(row.withdrawn)
             .bind(row.member_price_fen)
+            .bind(row.priced_by_label)
             .bind(row.version)
             .execute(&mut *tx)
             .await?;

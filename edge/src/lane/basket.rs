@@ -33,8 +33,12 @@ pub enum Measure {
     Piece,
     /// A weighed item: grams, priced at the catalog's price per kilogram.
     Weight(i64),
-    /// A store-labelled item whose label carries its price.
-    LabelPrice(i64),
+    /// A store-labelled item (catalog `priced_by_label`) whose label carries its price in fen,
+    /// and its net weight in grams when the label prints one too (GS1 AI 310n beside 392n).
+    LabelPrice {
+        price_fen: i64,
+        net_weight_g: Option<i64>,
+    },
 }
 
 /// The basket of one session.
@@ -80,7 +84,8 @@ impl Basket {
         let (weight_g, price_fen) = match measure {
             Measure::Piece => (None, product.price_fen),
             Measure::Weight(grams) => (Some(grams), price_by_weight(product.price_fen, grams)),
-            Measure::LabelPrice(fen) => (None, fen),
+            // The label's price is final: no per-kilogram repricing of the line.
+            Measure::LabelPrice { price_fen, .. } => (None, price_fen),
         };
         let line = self.items.last().map_or(1, |item| item.line + 1);
         self.items.push(BasketItem {
@@ -147,7 +152,14 @@ mod tests {
     #[test]
     fn label_price_is_taken_as_printed() {
         let mut basket = Basket::default();
-        basket.add(&salmon(), Measure::LabelPrice(4321), None);
+        basket.add(
+            &salmon(),
+            Measure::LabelPrice {
+                price_fen: 4321,
+                net_weight_g: None,
+            },
+            None,
+        );
         assert_eq!(basket.total_fen(), 4321);
         assert_eq!(basket.items[0].line, 1);
     }

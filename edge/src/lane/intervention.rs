@@ -25,6 +25,9 @@ pub enum InterventionKind {
     ForcedPassage,
     /// The exit gate could not be driven.
     GateFault,
+    /// A code carried a price for a product that is not sold by label: the price was not
+    /// believed and the item was not added.
+    PriceNotBelieved,
 }
 
 impl InterventionKind {

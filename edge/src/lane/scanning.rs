@@ -39,24 +39,37 @@ impl Lane {
         if let Barcode::PaymentCode { .. } = parsed.barcode {
             return self.start_payment(raw, ctx, actions);
         }
-        let Some((product, measure, lot)) = resolve(&parsed.barcode, ctx.catalog) else {
-            self.prompt = Prompt::new(
-                "unknown_product",
-                format!("Unknown product {raw}: please ask an attendant."),
-            );
-            return Ok("unknown product");
+        let (product, measure, lot) = match resolve(&parsed.barcode, ctx.catalog) {
+            Resolved::Item(product, measure, lot) => (product, measure, lot),
+            Resolved::Unknown => {
+                self.prompt = Prompt::new(
+                    "unknown_product",
+                    format!("Unknown product {raw}: please ask an attendant."),
+                );
+                return Ok("unknown product");
+            }
+            Resolved::PriceNotBelieved(product, price_fen) => {
+                // A price printed into a code is the code-maker's word: believed only for goods
+                // the store itself labels. Anyone can print `3922…` or `21…` onto a sticker.
+                open_session(&mut self.session, self.scale_g, ctx);
+                let detail = format!(
+                    "{}: the code {raw} carries a price of {} but this product is not sold by \
+                     label; scan its own barcode or check the label",
+                    product.name,
+                    fen(price_fen)
+                );
+                self.raise(InterventionKind::PriceNotBelieved, detail, None, ctx.now);
+                self.prompt = Prompt::new(
+                    "price_not_accepted",
+                    format!(
+                        "{}: the price on this label cannot be accepted. An attendant is coming.",
+                        product.name
+                    ),
+                );
+                return Ok("price on the code refused");
+            }
         };
-        let stable = self.scale_g.unwrap_or(0);
-        let session = self.session.get_or_insert_with(|| Session {
-            id: ctx.new_id.clone(),
-            started_at: ctx.now,
-            basket: Basket::default(),
-            attempts: 0,
-            payment: None,
-            bagging: BaggingArea::start(stable),
-            member: false,
-            coupons: Vec::new(),
-        });
+        let session = open_session(&mut self.session, self.scale_g, ctx);
         let item = session.basket.add(product, measure.clone(), lot);
         let (line, name, price) = (item.line, item.name.clone(), item.price_fen);
         session.reprice(ctx);
@@ -253,8 +266,28 @@ impl Lane {
     }
 }
 
+/// The session in front of the lane, started by this scan if there is none yet.
+fn open_session<'s>(
+    session: &'s mut Option<Session>,
+    scale_g: Option<i64>,
+    ctx: &Context<'_>,
+) -> &'s mut Session {
+    session.get_or_insert_with(|| Session {
+        id: ctx.new_id.clone(),
+        started_at: ctx.now,
+        basket: Basket::default(),
+        attempts: 0,
+        payment: None,
+        bagging: BaggingArea::start(scale_g.unwrap_or(0)),
+        member: false,
+        coupons: Vec::new(),
+    })
+}
+
 /// What the bagging scale should see for one scan: expected grams and tolerance, or None when
-/// the item is not weighed.
+/// the item is not weighed. A label-priced item sold by weight is checked against the weight its
+/// label implies (the printed net weight, or the price over the price per kilogram), so a label
+/// from a small portion stuck on a large one is caught on the scale.
 fn expected_weight(product: &Product, measure: &Measure, ctx: &Context<'_>) -> Option<(i64, i64)> {
     let tolerance = if product.tolerance_g > 0 {
         i64::from(product.tolerance_g)
@@ -263,53 +296,88 @@ fn expected_weight(product: &Product, measure: &Measure, ctx: &Context<'_>) -> O
     };
     match measure {
         Measure::Weight(grams) => Some((*grams, tolerance)),
-        Measure::Piece | Measure::LabelPrice(_) if product.weight_g > 0 => {
+        Measure::Piece | Measure::LabelPrice { .. } if product.weight_g > 0 => {
             let stats = ctx.weights.get(&product.gtin).copied().unwrap_or_default();
             Some(stats.expectation(i64::from(product.weight_g), tolerance, ctx.rules))
+        }
+        Measure::LabelPrice {
+            net_weight_g: Some(grams),
+            ..
+        } => Some((*grams, tolerance)),
+        Measure::LabelPrice { price_fen, .. } if is_by_weight(product) && product.price_fen > 0 => {
+            let grams = implied_grams(*price_fen, product.price_fen);
+            // The label's price is rounded to the fen: allow the grams one fen stands for.
+            let rounding = 1000 / product.price_fen + 1;
+            Some((grams, tolerance + rounding))
         }
         _ => None,
     }
 }
 
+/// Grams a label's price stands for at a price per kilogram, rounded to the nearest gram.
+pub(super) fn implied_grams(price_fen: i64, per_kg_fen: i64) -> i64 {
+    let (price, per_kg) = (i128::from(price_fen), i128::from(per_kg_fen));
+    i64::try_from((price * 1000 + per_kg / 2) / per_kg).unwrap_or(i64::MAX)
+}
+
+/// What a scanned code stands for.
+#[derive(Debug)]
+enum Resolved<'c> {
+    /// A product, how to price it, and its lot.
+    Item(&'c Product, Measure, Option<String>),
+    /// No product in the catalog.
+    Unknown,
+    /// The code carries a price (in fen) for a product not sold by label: not believed.
+    PriceNotBelieved(&'c Product, i64),
+}
+
 /// The product a code stands for, how to price it, and its lot.
-fn resolve<'c>(
-    barcode: &Barcode,
-    catalog: &'c Catalog,
-) -> Option<(&'c Product, Measure, Option<String>)> {
-    match barcode {
-        Barcode::Product { gtin, .. } => Some((catalog.by_gtin(gtin)?, Measure::Piece, None)),
+fn resolve<'c>(barcode: &Barcode, catalog: &'c Catalog) -> Resolved<'c> {
+    let found = |product: Option<&'c Product>| product.ok_or(Resolved::Unknown);
+    let labelled = |product: &'c Product, price_fen: i64, net_weight_g: Option<i64>, lot| {
+        if product.priced_by_label {
+            Resolved::Item(
+                product,
+                Measure::LabelPrice {
+                    price_fen,
+                    net_weight_g,
+                },
+                lot,
+            )
+        } else {
+            Resolved::PriceNotBelieved(product, price_fen)
+        }
+    };
+    let resolved = match barcode {
+        Barcode::Product { gtin, .. } => {
+            found(catalog.by_gtin(gtin)).map(|p| Resolved::Item(p, Measure::Piece, None))
+        }
         Barcode::VariableMeasure {
             item,
             price_fen,
             weight_g,
             ..
-        } => {
-            let product = catalog.by_plu(item)?;
-            let measure = match (weight_g, price_fen) {
-                (Some(grams), _) => Measure::Weight(*grams),
-                (None, Some(fen)) => Measure::LabelPrice(*fen),
-                (None, None) => Measure::Piece,
-            };
-            Some((product, measure, None))
-        }
+        } => found(catalog.by_plu(item)).map(|product| match (weight_g, price_fen) {
+            (Some(grams), _) => Resolved::Item(product, Measure::Weight(*grams), None),
+            (None, Some(fen)) => labelled(product, *fen, None, None),
+            (None, None) => Resolved::Item(product, Measure::Piece, None),
+        }),
         Barcode::Gs1 {
             gtin: Some(gtin),
             lot,
             net_weight_g,
             price_fen,
             ..
-        } => {
-            let product = catalog.by_gtin(gtin)?;
-            let measure = match (net_weight_g, price_fen) {
-                (_, Some(fen)) => Measure::LabelPrice(*fen),
-                (Some(grams), None) if is_by_weight(product) => Measure::Weight(*grams),
-                _ => Measure::Piece,
-            };
-            Some((product, measure, lot.clone()))
-        }
-        Barcode::DigitalLink { gtin, lot, .. } => {
-            Some((catalog.by_gtin(gtin)?, Measure::Piece, lot.clone()))
-        }
-        _ => None,
-    }
+        } => found(catalog.by_gtin(gtin)).map(|product| match (net_weight_g, price_fen) {
+            (grams, Some(fen)) => labelled(product, *fen, *grams, lot.clone()),
+            (Some(grams), None) if is_by_weight(product) => {
+                Resolved::Item(product, Measure::Weight(*grams), lot.clone())
+            }
+            _ => Resolved::Item(product, Measure::Piece, lot.clone()),
+        }),
+        Barcode::DigitalLink { gtin, lot, .. } => found(catalog.by_gtin(gtin))
+            .map(|p| Resolved::Item(p, Measure::Piece, lot.clone())),
+        _ => Err(Resolved::Unknown),
+    };
+    resolved.unwrap_or_else(|unknown| unknown)
 }

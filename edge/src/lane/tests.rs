@@ -623,3 +623,5 @@ fn coupons_claimed_in_the_app_are_fetched_before_the_amount_is_fixed() {
     });
     assert!(again.actions.is_empty());
 }
+
+mod label;
