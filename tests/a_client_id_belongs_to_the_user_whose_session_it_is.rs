@@ -173,7 +173,11 @@ async fn another_user_cannot_take_over_a_client_id_and_its_session() {
 
     // The owner comes back to its session and what it missed.
     let (_cloud, mut cloud_loop) = client(port, ID, "cloud", false);
-    assert_eq!(connack(&mut cloud_loop).await, Ok(true), "the session was lost");
+    assert_eq!(
+        connack(&mut cloud_loop).await,
+        Ok(true),
+        "the session was lost"
+    );
     assert_eq!(
         next_message(&mut cloud_loop, "the message queued while away").await,
         "while away"

@@ -120,9 +120,7 @@ async fn a_subscriber_that_never_reads_cannot_grow_the_brokers_memory() {
     let baseline = rss_kib(broker.pid());
 
     let (publisher, mut pub_loop) = AsyncClient::new(options(port, "flood"), 100);
-    let pump = tokio::spawn(async move {
-        while pub_loop.poll().await.is_ok() {}
-    });
+    let pump = tokio::spawn(async move { while pub_loop.poll().await.is_ok() {} });
     let mut peak = baseline;
     for i in 0..MESSAGES {
         let qos = if i % 2 == 0 {
@@ -146,10 +144,14 @@ async fn a_subscriber_that_never_reads_cannot_grow_the_brokers_memory() {
         .unwrap();
 
     // The broker still serves others: the reader gets the last message, a new client connects.
-    let last = poll_until(&mut reader_loop, "the message after the flood", |p| match p {
-        Packet::Publish(p) => Some(p.payload.clone()),
-        _ => None,
-    })
+    let last = poll_until(
+        &mut reader_loop,
+        "the message after the flood",
+        |p| match p {
+            Packet::Publish(p) => Some(p.payload.clone()),
+            _ => None,
+        },
+    )
     .await;
     assert_eq!(&last[..], b"done");
     for _ in 0..10 {
@@ -165,7 +167,9 @@ async fn a_subscriber_that_never_reads_cannot_grow_the_brokers_memory() {
 
     let flooded_mib = (MESSAGES * PAYLOAD) >> 20;
     let grown_mib = (peak.saturating_sub(baseline)) >> 10;
-    eprintln!("broker RSS: baseline {baseline} KiB, peak {peak} KiB (+{grown_mib} MiB) after {flooded_mib} MiB flooded");
+    eprintln!(
+        "broker RSS: baseline {baseline} KiB, peak {peak} KiB (+{grown_mib} MiB) after {flooded_mib} MiB flooded"
+    );
     assert!(
         grown_mib < 96,
         "the broker grew by {grown_mib} MiB while {flooded_mib} MiB went to subscribers that never read"
@@ -207,7 +211,10 @@ async fn packets_connections_sessions_and_retained_messages_are_bounded() {
         }
     })
     .await;
-    assert!(closed.is_ok(), "the oversized packet's connection stayed open");
+    assert!(
+        closed.is_ok(),
+        "the oversized packet's connection stayed open"
+    );
     drop(big);
     let (small, mut small_loop) = AsyncClient::new(options(port, "small"), 10);
     assert_eq!(connack(&mut small_loop).await, ConnectReturnCode::Success);
@@ -215,13 +222,6 @@ async fn packets_connections_sessions_and_retained_messages_are_bounded() {
         .publish("big/y", QoS::AtLeastOnce, false, "small")
         .await
         .unwrap();
-    let first = poll_until(&mut watcher_loop, "a message on big/#", |p| match p {
-        Packet::Publish(p) => Some(p.topic.clone()),
-        _ => None,
-    })
-    .await;
-    assert_eq!(first, "big/y", "the oversized message was routed");
-
     // Retained: three topics, two kept.
     for topic in ["r/1", "r/2", "r/3"] {
         small
@@ -238,6 +238,12 @@ async fn packets_connections_sessions_and_retained_messages_are_bounded() {
     })
     .await;
     drop(small_loop); // "small" leaves: its clean session ends
+    let first = poll_until(&mut watcher_loop, "a message on big/#", |p| match p {
+        Packet::Publish(p) => Some(p.topic.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(first, "big/y", "the oversized message was routed");
 
     // Sessions: watcher + one more; a third new client id is refused.
     let (s2, mut s2_loop) = AsyncClient::new(options(port, "second"), 10);

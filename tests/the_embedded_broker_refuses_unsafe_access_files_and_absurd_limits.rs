@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use data_encoding::BASE64;
-use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet};
 use support::free_port;
 
 /// Runs `omo broker --listen 127.0.0.1:PORT ARGS...`: its exit code and stderr if it stops within
@@ -55,7 +55,9 @@ async fn start(dir: &Path, args: &[&str], user: &str) -> (i32, String) {
     .unwrap_or_else(|_| "no answer".into());
     let _ = child.kill();
     let _ = child.wait();
-    panic!("omo broker {args:?} started instead of refusing; a client as {user:?} with a guessed password got: {answer}");
+    panic!(
+        "omo broker {args:?} started instead of refusing; a client as {user:?} with a guessed password got: {answer}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -70,11 +72,15 @@ async fn a_password_entry_with_an_empty_or_malformed_hash_lets_no_one_in() {
         ("empty-sha512-hash", "$6$$".to_string()),
         ("one-byte-hash", format!("$7$101${salt}${short}")),
         ("no-salt", format!("$6$${}", BASE64.encode(&[1u8; 64]))),
-        ("zero-iterations", format!("$7$0${salt}${}", BASE64.encode(&[1u8; 64]))),
+        (
+            "zero-iterations",
+            format!("$7$0${salt}${}", BASE64.encode(&[1u8; 64])),
+        ),
     ] {
         let file = dir.path().join(name);
         std::fs::write(&file, format!("cloud:{valid}\nedge:{entry}\n")).unwrap();
-        let (code, stderr) = start(dir.path(), &["--passwords", file.to_str().unwrap()], "edge").await;
+        let (code, stderr) =
+            start(dir.path(), &["--passwords", file.to_str().unwrap()], "edge").await;
         assert_eq!(code, 64, "{name}: {stderr}");
         assert!(
             stderr.contains(name) && stderr.contains("line 2") && stderr.contains("edge"),
@@ -100,10 +106,18 @@ async fn absurd_limits_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     for (args, named) in [
         (&["--max-inflight", "0"][..], "--max-inflight 0"),
-        (&["--max-packet-bytes", "999999999999"], "--max-packet-bytes"),
+        (
+            &["--max-packet-bytes", "999999999999"],
+            "--max-packet-bytes",
+        ),
         (&["--max-connections", "0"], "--max-connections"),
         (
-            &["--max-packet-bytes", "4194304", "--max-outgoing-bytes", "4194304"],
+            &[
+                "--max-packet-bytes",
+                "4194304",
+                "--max-outgoing-bytes",
+                "4194304",
+            ],
             "--max-outgoing-bytes",
         ),
     ] {

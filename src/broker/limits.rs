@@ -86,8 +86,18 @@ impl Limits {
             ("max-inflight", self.max_inflight, 1, 65_535),
             ("max-queued", self.max_queued, 0, 10_000_000),
             ("max-queued-bytes", self.max_queued_bytes, 0, 64 * GIB),
-            ("max-queued-bytes-total", self.max_queued_bytes_total, 0, 64 * GIB),
-            ("max-outgoing-bytes", self.max_outgoing_bytes, 2 * KIB, 4 * GIB),
+            (
+                "max-queued-bytes-total",
+                self.max_queued_bytes_total,
+                0,
+                64 * GIB,
+            ),
+            (
+                "max-outgoing-bytes",
+                self.max_outgoing_bytes,
+                2 * KIB,
+                4 * GIB,
+            ),
             ("max-retained", self.max_retained, 0, 10_000_000),
             ("max-retained-bytes", self.max_retained_bytes, 0, 64 * GIB),
         ]

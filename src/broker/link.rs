@@ -160,6 +160,9 @@ mod tests {
         assert_eq!((0..5).filter(|_| out.send(qos1())).count(), 5);
         assert!(out.send(Packet::PubAck(PubAck::new(1))));
         assert!(!out.send(qos1()));
-        assert!(close.is_cancelled(), "a client that does not read is closed");
+        assert!(
+            close.is_cancelled(),
+            "a client that does not read is closed"
+        );
     }
 }

@@ -189,7 +189,8 @@ impl Router {
     /// What outlives a restart: persistent sessions (their owner, subscriptions,
     /// unacknowledged then queued messages) and retained messages.
     pub fn snapshot(&self) -> Snapshot {
-        let saved = |(p, _): &(Publish, usize)| SavedMessage::new(&p.topic, &p.payload, p.qos as u8);
+        let saved =
+            |(p, _): &(Publish, usize)| SavedMessage::new(&p.topic, &p.payload, p.qos as u8);
         let mut sessions: Vec<SavedSession> = self
             .sessions
             .iter()

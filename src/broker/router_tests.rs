@@ -33,7 +33,9 @@ fn publish(topic: &str, qos: QoS, retain: bool, payload: &str) -> Publish {
 fn a_restored_router_delivers_what_the_old_one_held() {
     let mut router = Router::new(None, Limits::default());
     let (l1, mut rx1) = link(1);
-    router.connect("cloud", Some("cloud".into()), false, None, l1).unwrap();
+    router
+        .connect("cloud", Some("cloud".into()), false, None, l1)
+        .unwrap();
     router.subscribe("cloud", Subscribe::new("t/#", QoS::AtLeastOnce));
     let (l2, _rx2) = link(2);
     router.connect("passer-by", None, true, None, l2).unwrap();
@@ -54,7 +56,9 @@ fn a_restored_router_delivers_what_the_old_one_held() {
     let mut restored = Router::new(None, Limits::default());
     restored.restore(snapshot);
     let (l3, mut rx3) = link(3);
-    restored.connect("cloud", Some("cloud".into()), false, None, l3).unwrap();
+    restored
+        .connect("cloud", Some("cloud".into()), false, None, l3)
+        .unwrap();
     let got = drain(&mut rx3);
     assert!(matches!(
         got[0],
@@ -163,7 +167,9 @@ fn the_will_is_published_on_abnormal_disconnect_only() {
     router.subscribe("w", Subscribe::new("state", QoS::AtLeastOnce));
     let will = LastWill::new("state", "offline", QoS::AtLeastOnce, true);
     let (l1, _rx) = link(1);
-    router.connect("edge", None, true, Some(will.clone()), l1).unwrap();
+    router
+        .connect("edge", None, true, Some(will.clone()), l1)
+        .unwrap();
     router.disconnected("edge", 1, true);
     let (l2, _rx) = link(2);
     router.connect("edge", None, true, Some(will), l2).unwrap();
@@ -179,7 +185,9 @@ fn the_acl_filters_subscriptions_publishes_and_delivery() {
     let acl = Acl::parse(include_str!("../../deploy/mosquitto/acl")).unwrap();
     let mut router = Router::new(Some(acl), Limits::default());
     let (la, mut a) = link(1);
-    router.connect("a", Some("rider-a".into()), true, None, la).unwrap();
+    router
+        .connect("a", Some("rider-a".into()), true, None, la)
+        .unwrap();
     let mut subscribe = Subscribe::new("omo/v1/riders/+/dispatch", QoS::AtLeastOnce);
     subscribe.add("omo/v1/riders/rider-b/dispatch".into(), QoS::AtLeastOnce);
     router.subscribe("a", subscribe);
@@ -270,7 +278,11 @@ fn a_client_id_stays_with_the_user_whose_session_it_is() {
             Err(ConnectReturnCode::NotAuthorized)
         );
     }
-    router.publish("p", None, publish("t/1", QoS::AtLeastOnce, false, "still here"));
+    router.publish(
+        "p",
+        None,
+        publish("t/1", QoS::AtLeastOnce, false, "still here"),
+    );
     assert_eq!(publishes(&drain(&mut rx1)).len(), 1);
     // Offline, and after a restart: still bound, and the session is left alone.
     router.disconnected("omo-cloud", 1, false);
@@ -345,7 +357,10 @@ fn sessions_retained_messages_and_held_bytes_are_bounded() {
     let held: Vec<usize> = ["a", "b"].map(|id| router.sessions[id].bytes).to_vec();
     let cost = 64 + 3 + 100;
     assert!(held.iter().all(|&h| h <= 1000), "{held:?}");
-    assert!((1500 - 2 * cost..=1500).contains(&(held[0] + held[1])), "{held:?}");
+    assert!(
+        (1500 - 2 * cost..=1500).contains(&(held[0] + held[1])),
+        "{held:?}"
+    );
     assert_eq!(router.held, held[0] + held[1]);
 
     // Retained: two topics, 100 bytes.

@@ -22,9 +22,9 @@ use tokio_util::sync::CancellationToken;
 use std::path::PathBuf;
 
 use super::Access;
+use super::link::{Inbox, Link, Outbox, outbox};
 use super::passwd::Passwords;
 use super::persist::{self, Snapshot};
-use super::link::{Inbox, Link, Outbox, outbox};
 use super::router::{Limits, Router};
 use super::topic::valid_topic;
 
