@@ -321,7 +321,7 @@ async fn finish(tx: Outbox, writing: tokio::task::JoinHandle<()>, close: Cancell
 async fn refuse_busy(mut stream: TcpStream) {
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
         let mut ignored = [0u8; 512];
-        stream.read(&mut ignored).await?;
+        let _connect_bytes = stream.read(&mut ignored).await?;
         stream.write_all(&[0x20, 0x02, 0x00, 0x03]).await?;
         stream.shutdown().await?;
         while stream.read(&mut ignored).await? > 0 {}
