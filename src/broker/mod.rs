@@ -9,6 +9,7 @@
 //! | [`passwd`] | mosquitto password files (`$7$` PBKDF2-SHA512, `$6$`) |
 //! | [`limits`] | the bounds on connections, sessions, packets, queues, retained messages |
 //! | [`link`] | a connection's bounded outbox, as the router sees it |
+//! | [`session`] | one client's session: owner, subscriptions, QoS 1 window and queue |
 //! | [`router`] | sessions and who owns them, subscriptions, retained messages, queues (no IO) |
 //! | [`persist`] | the state file that lets persistent sessions and retained messages outlive a restart |
 //! | [`server`] | TCP, the packet codec (rumqttc's `mqttbytes::v4`), keep-alive |
@@ -28,6 +29,7 @@ pub mod passwd;
 pub mod persist;
 mod router;
 mod server;
+mod session;
 pub mod topic;
 
 use std::net::SocketAddr;

@@ -18,7 +18,7 @@
 //! - Beyond [`Limits::max_sessions`] a new client id is refused with CONNACK 3 "server
 //!   unavailable" (no session is evicted, so nobody can free an id to take it).
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
 use rumqttc::mqttbytes::QoS;
@@ -31,116 +31,8 @@ use super::acl::{Acl, Want};
 pub use super::limits::Limits;
 pub use super::link::Link;
 use super::persist::{SavedMessage, SavedSession, Snapshot};
+use super::session::Session;
 use super::topic::{matches, valid_filter};
-
-use super::link::publish_cost as held_cost;
-
-struct Session {
-    username: Option<String>,
-    clean: bool,
-    subscriptions: Vec<(String, QoS)>,
-    link: Option<Link>,
-    will: Option<LastWill>,
-    inflight: VecDeque<(Publish, usize)>,
-    inflight_ids: HashSet<u16>,
-    /// Bytes of the messages in flight.
-    inflight_bytes: usize,
-    queue: VecDeque<(Publish, usize)>,
-    /// Bytes of the messages in flight and queued.
-    bytes: usize,
-    next_pkid: u16,
-    dropped: u64,
-}
-
-impl Session {
-    fn new(username: Option<String>, clean: bool) -> Session {
-        Session {
-            username,
-            clean,
-            subscriptions: Vec::new(),
-            link: None,
-            will: None,
-            inflight: VecDeque::new(),
-            inflight_ids: HashSet::new(),
-            inflight_bytes: 0,
-            queue: VecDeque::new(),
-            bytes: 0,
-            next_pkid: 0,
-            dropped: 0,
-        }
-    }
-
-    /// Whether a message of `cost` bytes may go in flight now: the window has room in count,
-    /// and in bytes (half the outbox, the other half being for QoS 0 and replies).
-    fn window_has_room(&self, limits: &Limits, cost: usize) -> bool {
-        self.link.is_some()
-            && self.inflight.len() < limits.max_inflight
-            && (self.inflight.is_empty()
-                || self.inflight_bytes + cost <= limits.max_outgoing_bytes / 2)
-    }
-
-    /// Hands a message to this client: at once if it can take it, else queued (QoS 1) while
-    /// the session's and the broker's bounds allow; `held` counts the broker's held bytes.
-    fn enqueue(&mut self, limits: &Limits, held: &mut usize, client_id: &str, publish: Publish) {
-        if publish.qos == QoS::AtMostOnce {
-            if let Some(link) = &self.link {
-                link.send(Packet::Publish(publish));
-            }
-            return;
-        }
-        let cost = held_cost(&publish);
-        let fits = self.bytes + cost <= limits.max_queued_bytes
-            && *held + cost <= limits.max_queued_bytes_total;
-        if fits && self.queue.is_empty() && self.window_has_room(limits, cost) {
-            self.bytes += cost;
-            *held += cost;
-            self.send_inflight(publish, cost);
-        } else if fits && self.queue.len() < limits.max_queued {
-            self.bytes += cost;
-            *held += cost;
-            self.queue.push_back((publish, cost));
-        } else {
-            self.dropped += 1;
-            if self.dropped.is_power_of_two() {
-                tracing::warn!(
-                    client_id,
-                    dropped = self.dropped,
-                    queued = self.queue.len(),
-                    queued_bytes = self.bytes,
-                    broker_queued_bytes = *held,
-                    "MQTT client's queue is full: dropping QoS 1 messages"
-                );
-            }
-        }
-    }
-
-    fn send_inflight(&mut self, mut publish: Publish, cost: usize) {
-        let pkid = loop {
-            self.next_pkid = self.next_pkid.wrapping_add(1);
-            if self.next_pkid != 0 && !self.inflight_ids.contains(&self.next_pkid) {
-                break self.next_pkid;
-            }
-        };
-        publish.pkid = pkid;
-        publish.qos = QoS::AtLeastOnce;
-        self.inflight_ids.insert(pkid);
-        self.inflight_bytes += cost;
-        self.inflight.push_back((publish.clone(), cost));
-        if let Some(link) = &self.link {
-            link.send(Packet::Publish(publish));
-        }
-    }
-
-    /// Moves queued messages in flight while there is room.
-    fn fill(&mut self, limits: &Limits) {
-        while let Some((_, cost)) = self.queue.front()
-            && self.window_has_room(limits, *cost)
-        {
-            let (publish, cost) = self.queue.pop_front().expect("just seen");
-            self.send_inflight(publish, cost);
-        }
-    }
-}
 
 /// All sessions and retained messages of the broker.
 pub struct Router {
