@@ -130,3 +130,33 @@ async fn absurd_limits_are_refused_by_name() {
     assert_ne!(code, 0);
     assert!(stderr.contains("--max-queued"), "{stderr}");
 }
+
+/// The broker speaks MQTT 3.1.1 only: an MQTT 5 CONNECT (protocol level 5) is answered CONNACK 1
+/// "unacceptable protocol version" (MQTT 3.1.1 §3.1.2.2), never let in.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_mqtt_5_client_is_told_the_protocol_version_is_unacceptable() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _broker = support::Process::omo(
+        "broker",
+        &["broker", "--listen", &format!("127.0.0.1:{port}")],
+        dir.path(),
+    );
+    support::wait_for_port(port, "omo broker", None).await;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    // CONNECT, "MQTT", level 5, clean start, keep-alive 60, no properties, client id "v5".
+    let connect = [
+        0x10, 0x0f, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x02, 0x00, 0x3c, 0x00, 0x00, 0x02,
+        b'v', b'5',
+    ];
+    stream.write_all(&connect).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer))
+        .await
+        .expect("the broker answers and closes within 5 s")
+        .unwrap();
+    assert_eq!(answer, [0x20, 0x02, 0x00, 0x01]);
+}

@@ -130,6 +130,11 @@ async fn autosave(shared: Arc<Shared>, path: PathBuf) {
     }
 }
 
+/// A CONNECT of another MQTT version than 3.1.1 (level 4), e.g. MQTT 5.
+#[derive(Debug, thiserror::Error)]
+#[error("MQTT protocol level {0} is not spoken here (only 3.1.1, level 4)")]
+struct UnsupportedLevel(u8);
+
 /// Reads one packet, or None at end of stream.
 async fn read_packet(
     reader: &mut OwnedReadHalf,
@@ -140,6 +145,9 @@ async fn read_packet(
         match Packet::read(buffer, max_packet) {
             Ok(packet) => return Ok(Some(packet)),
             Err(rumqttc::mqttbytes::Error::InsufficientBytes(_)) => {}
+            Err(rumqttc::mqttbytes::Error::InvalidProtocolLevel(level)) => {
+                return Err(UnsupportedLevel(level).into());
+            }
             Err(rumqttc::mqttbytes::Error::PayloadSizeLimitExceeded(size)) => {
                 anyhow::bail!("packet of {size} bytes exceeds --max-packet-bytes {max_packet}")
             }
@@ -180,6 +188,10 @@ async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
         Ok(Ok(None)) => return,
         Ok(Err(error)) => {
             tracing::warn!(%peer, %error, "MQTT connection closed before a valid CONNECT");
+            if error.downcast_ref::<UnsupportedLevel>().is_some() {
+                // MQTT 3.1.1 §3.1.2.2: CONNACK 1 "unacceptable protocol version".
+                refuse(&mut writer, ConnectReturnCode::RefusedProtocolVersion).await;
+            }
             return;
         }
         other => {
@@ -187,6 +199,13 @@ async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
             return;
         }
     };
+    if connect.protocol != rumqttc::mqttbytes::Protocol::V4 {
+        // rumqttc's 3.1.1 codec reads an MQTT 5 CONNECT without its properties (so with a
+        // wrong client id): refuse it as MQTT 3.1.1 §3.1.2.2 says.
+        tracing::warn!(%peer, protocol = ?connect.protocol, "MQTT connection refused: only 3.1.1 is spoken here");
+        refuse(&mut writer, ConnectReturnCode::RefusedProtocolVersion).await;
+        return;
+    }
     let link_id = shared.next_link.fetch_add(1, Ordering::Relaxed);
     let username = match authenticate(shared.passwords.as_ref(), &connect) {
         Ok(username) => username,
