@@ -128,6 +128,9 @@ pub struct BrokerArgs {
     /// (written within half a second of each change). Default: in memory only.
     #[arg(long)]
     pub state: Option<PathBuf>,
+    /// Bounds on connections, sessions, packets, queues and retained messages.
+    #[command(flatten)]
+    pub limits: crate::broker::limits::LimitArgs,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,11 @@
 //! `user:hash` a line, so one file serves mosquitto and the embedded broker. Hashes:
 //! - `$7$ITERATIONS$SALT$HASH`: PBKDF2-HMAC-SHA512 (mosquitto 2's default), base64 salt and hash;
 //! - `$6$SALT$HASH`: SHA-512 of password then salt (mosquitto 1.x files).
+//!
+//! An entry whose hash is empty or malformed (no salt, a hash that is not the 64 bytes of
+//! SHA-512, an iteration count of 0 or above [`MAX_ITERATIONS`], plain text) lets no one in:
+//! the whole file is refused when read, naming the line, and [`Passwords::verify`] refuses any
+//! hash that is not 64 bytes, so no entry can ever match every password.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,6 +14,13 @@ use std::path::Path;
 use data_encoding::BASE64;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha512};
+
+/// The most PBKDF2 iterations accepted (mosquitto uses 101; a huge count would make every
+/// CONNECT cost seconds of CPU).
+pub const MAX_ITERATIONS: u32 = 1_000_000;
+
+/// SHA-512's output: the length of every valid hash.
+const HASH_BYTES: usize = 64;
 
 /// A parsed password file: user name -> hash.
 #[derive(Debug, Clone, Default)]
@@ -49,7 +61,15 @@ impl Passwords {
             let (user, hash) = line
                 .split_once(':')
                 .ok_or_else(|| format!("line {}: expected USER:HASH", index + 1))?;
-            let hash = parse_hash(hash).map_err(|e| format!("line {} ({user}): {e}", index + 1))?;
+            if user.is_empty() {
+                return Err(format!("line {}: empty user name", index + 1));
+            }
+            let hash = parse_hash(hash).map_err(|e| {
+                format!(
+                    "line {} ({user}): {e}; such an entry lets no one in, so the file is refused",
+                    index + 1
+                )
+            })?;
             users.insert(user.to_string(), hash);
         }
         Ok(Passwords { users })
@@ -72,11 +92,16 @@ impl Passwords {
         );
     }
 
-    /// Whether `user` is in the file and `password` is theirs.
+    /// Whether `user` is in the file and `password` is theirs. A hash that is not the 64 bytes
+    /// of SHA-512 matches no password (the parser refuses one; this holds whatever was built).
     pub fn verify(&self, user: &str, password: &[u8]) -> bool {
         let Some(hash) = self.users.get(user) else {
             return false;
         };
+        let (Hash::Pbkdf2Sha512 { hash: bytes, .. } | Hash::Sha512 { hash: bytes, .. }) = hash;
+        if bytes.len() != HASH_BYTES {
+            return false;
+        }
         match hash {
             Hash::Pbkdf2Sha512 {
                 iterations,
@@ -98,26 +123,50 @@ impl Passwords {
     }
 }
 
+/// Parses one entry's hash, refusing anything that is not a complete `$7$` or `$6$` hash.
+/// Pure.
 fn parse_hash(text: &str) -> Result<Hash, String> {
+    if text.trim().is_empty() {
+        return Err("empty hash".into());
+    }
     let parts: Vec<&str> = text.split('$').collect();
     let b64 = |s: &str| {
         BASE64
             .decode(s.as_bytes())
             .map_err(|e| format!("bad base64: {e}"))
     };
+    let salt = |s: &str| {
+        let salt = b64(s)?;
+        if salt.is_empty() {
+            return Err("empty salt".to_string());
+        }
+        Ok(salt)
+    };
+    let hash = |s: &str| {
+        let hash = b64(s)?;
+        if hash.len() != HASH_BYTES {
+            return Err(format!(
+                "the hash is {} bytes, not the {HASH_BYTES} of SHA-512",
+                hash.len()
+            ));
+        }
+        Ok(hash)
+    };
     match parts.as_slice() {
-        ["", "7", iterations, salt, hash] => Ok(Hash::Pbkdf2Sha512 {
+        ["", "7", iterations, s, h] => Ok(Hash::Pbkdf2Sha512 {
             iterations: iterations
                 .parse()
                 .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| format!("bad iteration count {iterations:?}"))?,
-            salt: b64(salt)?,
-            hash: b64(hash)?,
+                .filter(|n| (1..=MAX_ITERATIONS).contains(n))
+                .ok_or_else(|| {
+                    format!("bad iteration count {iterations:?} (1 to {MAX_ITERATIONS})")
+                })?,
+            salt: salt(s)?,
+            hash: hash(h)?,
         }),
-        ["", "6", salt, hash] => Ok(Hash::Sha512 {
-            salt: b64(salt)?,
-            hash: b64(hash)?,
+        ["", "6", s, h] => Ok(Hash::Sha512 {
+            salt: salt(s)?,
+            hash: hash(h)?,
         }),
         _ => Err(
             "unsupported hash (expected $7$ or $6$ from mosquitto_passwd; plain text is refused)"
@@ -228,5 +277,77 @@ mod tests {
                 .contains("line 2")
         );
         assert!(Passwords::parse("u:$7$x$AA==$AA==\n").is_err());
+    }
+
+    #[test]
+    fn an_empty_or_malformed_hash_is_refused_and_never_matches() {
+        let salt = BASE64.encode(b"0123456789ab");
+        let full = BASE64.encode(&[7u8; 64]);
+        let short = BASE64.encode(&[7u8; 1]);
+        for line in [
+            "u:".to_string(),
+            "u: ".to_string(),
+            format!("u:$7$101${salt}$"),
+            format!("u:$7$101$${full}"),
+            format!("u:$7$101${salt}${short}"),
+            format!("u:$7$0${salt}${full}"),
+            format!("u:$7$4294967295${salt}${full}"),
+            "u:$6$$".to_string(),
+            format!("u:$6${salt}$"),
+            format!("u:$6${salt}${short}"),
+            format!(":$6${salt}${full}"),
+        ] {
+            let error = Passwords::parse(&line).unwrap_err();
+            assert!(error.contains("line 1"), "{line}: {error}");
+        }
+        // Built around the parser: an empty hash still matches nothing.
+        let mut users = HashMap::new();
+        users.insert(
+            "u".to_string(),
+            Hash::Pbkdf2Sha512 {
+                iterations: 1,
+                salt: vec![1],
+                hash: Vec::new(),
+            },
+        );
+        let passwords = Passwords { users };
+        assert!(!passwords.verify("u", b""));
+        assert!(!passwords.verify("u", b"anything"));
+    }
+
+    #[test]
+    fn random_lines_never_panic_and_never_match_every_password() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+        let alphabet = b"$67:AZaz09+/=\n \r#";
+        let valid = format!(
+            "u:$7$101${}${}",
+            BASE64.encode(b"0123456789ab"),
+            BASE64.encode(&[7u8; 64])
+        );
+        for round in 0..5000 {
+            let mut text: Vec<u8> = if round % 2 == 0 {
+                let len = rng.random_range(0..80);
+                (0..len)
+                    .map(|_| alphabet[rng.random_range(0..alphabet.len())])
+                    .collect()
+            } else {
+                valid.clone().into_bytes()
+            };
+            // Mutations of a valid line: changed characters, and a cut.
+            for _ in 0..rng.random_range(1..4) {
+                if !text.is_empty() {
+                    let at = rng.random_range(0..text.len());
+                    text[at] = alphabet[rng.random_range(0..alphabet.len())];
+                }
+            }
+            text.truncate(rng.random_range(0..=text.len()));
+            let text = String::from_utf8(text).expect("ASCII");
+            if let Ok(passwords) = Passwords::parse(&text) {
+                for user in passwords.users.keys() {
+                    assert!(!passwords.verify(user, b"guess"), "{text:?}");
+                }
+            }
+        }
     }
 }

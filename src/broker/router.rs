@@ -1,19 +1,24 @@
 //! The broker's state: sessions, subscriptions, retained messages and the queues of QoS 1
-//! messages, with the ACL applied. It does no IO: packets for a client go on that client's
-//! channel, which its connection task writes to the socket.
+//! messages, with the ACL applied and the [`Limits`] kept. It does no IO: packets for a client go
+//! on that client's bounded outbox ([`Link`]), which its connection task writes to the socket.
 //!
 //! Semantics (MQTT 3.1.1, with mosquitto's choices where the spec leaves room):
 //! - QoS 2 is accepted from publishers (exactly once on the way in) and delivered as QoS 1, and
 //!   subscriptions asking for QoS 2 are granted QoS 1.
 //! - A persistent session (`clean_session = false`) keeps its subscriptions, its unacknowledged
 //!   QoS 1 messages (resent with DUP on reconnect) and queues QoS 1 messages while offline, up to
-//!   [`Limits::max_queued`] (newer messages are dropped beyond it, as mosquitto does). QoS 0
-//!   messages are not queued for offline clients.
-//! - A client connecting with the id of a connected client takes over: the old connection is
+//!   [`Limits::max_queued`] messages and [`Limits::max_queued_bytes`] (newer messages are
+//!   dropped beyond it, as mosquitto does). QoS 0 messages are not queued for offline clients,
+//!   and are dropped for a client that does not read them (see [`super::link`]).
+//! - A client id belongs to the user whose session it is, for as long as the session lives
+//!   (a persistent one across restarts, see [`super::persist`]): a client of another user (or
+//!   an anonymous one) connecting with it is refused with CONNACK 5 "not authorised", and the
+//!   session is left alone. The same user connecting again takes over: the old connection is
 //!   closed and its will published.
-//! - A session whose user name changes is discarded rather than resumed.
+//! - Beyond [`Limits::max_sessions`] a new client id is refused with CONNACK 3 "server
+//!   unavailable" (no session is evicted, so nobody can free an id to take it).
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
 use rumqttc::mqttbytes::QoS;
@@ -21,124 +26,13 @@ use rumqttc::mqttbytes::v4::{
     ConnAck, ConnectReturnCode, LastWill, Packet, Publish, SubAck, Subscribe, SubscribeReasonCode,
     UnsubAck, Unsubscribe,
 };
-use tokio::sync::mpsc::UnboundedSender;
-use tokio_util::sync::CancellationToken;
 
 use super::acl::{Acl, Want};
+pub use super::limits::Limits;
+pub use super::link::Link;
 use super::persist::{SavedMessage, SavedSession, Snapshot};
+use super::session::Session;
 use super::topic::{matches, valid_filter};
-
-/// Bounds on what the broker holds per client.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// QoS 1 messages sent and not yet acknowledged, per client.
-    pub max_inflight: usize,
-    /// QoS 1 messages waiting (offline, or beyond `max_inflight`), per client.
-    pub max_queued: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_inflight: 500,
-            max_queued: 100_000,
-        }
-    }
-}
-
-/// A live connection as the router sees it: where its packets go, and how to close it.
-pub struct Link {
-    pub id: u64,
-    pub tx: UnboundedSender<Packet>,
-    pub close: CancellationToken,
-}
-
-impl Link {
-    fn send(&self, packet: Packet) {
-        let _ = self.tx.send(packet);
-    }
-}
-
-struct Session {
-    username: Option<String>,
-    clean: bool,
-    subscriptions: Vec<(String, QoS)>,
-    link: Option<Link>,
-    will: Option<LastWill>,
-    inflight: VecDeque<Publish>,
-    inflight_ids: HashSet<u16>,
-    queue: VecDeque<Publish>,
-    next_pkid: u16,
-    dropped: u64,
-}
-
-impl Session {
-    fn new(username: Option<String>, clean: bool) -> Session {
-        Session {
-            username,
-            clean,
-            subscriptions: Vec::new(),
-            link: None,
-            will: None,
-            inflight: VecDeque::new(),
-            inflight_ids: HashSet::new(),
-            queue: VecDeque::new(),
-            next_pkid: 0,
-            dropped: 0,
-        }
-    }
-
-    /// Hands a message to this client: at once if it can take it, else queued (QoS 1).
-    fn enqueue(&mut self, limits: &Limits, client_id: &str, publish: Publish) {
-        if publish.qos == QoS::AtMostOnce {
-            if let Some(link) = &self.link {
-                link.send(Packet::Publish(publish));
-            }
-            return;
-        }
-        if self.link.is_some() && self.queue.is_empty() && self.inflight.len() < limits.max_inflight
-        {
-            self.send_inflight(publish);
-        } else if self.queue.len() < limits.max_queued {
-            self.queue.push_back(publish);
-        } else {
-            self.dropped += 1;
-            if self.dropped.is_power_of_two() {
-                tracing::warn!(
-                    client_id,
-                    dropped = self.dropped,
-                    "MQTT client's queue is full: dropping QoS 1 messages"
-                );
-            }
-        }
-    }
-
-    fn send_inflight(&mut self, mut publish: Publish) {
-        let pkid = loop {
-            self.next_pkid = self.next_pkid.wrapping_add(1);
-            if self.next_pkid != 0 && !self.inflight_ids.contains(&self.next_pkid) {
-                break self.next_pkid;
-            }
-        };
-        publish.pkid = pkid;
-        publish.qos = QoS::AtLeastOnce;
-        self.inflight_ids.insert(pkid);
-        self.inflight.push_back(publish.clone());
-        if let Some(link) = &self.link {
-            link.send(Packet::Publish(publish));
-        }
-    }
-
-    /// Moves queued messages in flight while there is room.
-    fn fill(&mut self, limits: &Limits) {
-        while self.link.is_some() && self.inflight.len() < limits.max_inflight {
-            match self.queue.pop_front() {
-                Some(publish) => self.send_inflight(publish),
-                None => break,
-            }
-        }
-    }
-}
 
 /// All sessions and retained messages of the broker.
 pub struct Router {
@@ -146,6 +40,10 @@ pub struct Router {
     limits: Limits,
     sessions: HashMap<String, Session>,
     retained: BTreeMap<String, (Bytes, QoS)>,
+    /// Bytes of the retained messages' topics and payloads.
+    retained_bytes: usize,
+    /// Bytes of QoS 1 messages held for all sessions.
+    held: usize,
     /// Counts changes, so the state is saved only when something changed.
     changes: u64,
 }
@@ -169,6 +67,8 @@ impl Router {
             limits,
             sessions: HashMap::new(),
             retained: BTreeMap::new(),
+            retained_bytes: 0,
+            held: 0,
             changes: 0,
         }
     }
@@ -178,10 +78,11 @@ impl Router {
         self.changes
     }
 
-    /// What outlives a restart: persistent sessions (their subscriptions, unacknowledged then
-    /// queued messages) and retained messages.
+    /// What outlives a restart: persistent sessions (their owner, subscriptions,
+    /// unacknowledged then queued messages) and retained messages.
     pub fn snapshot(&self) -> Snapshot {
-        let saved = |p: &Publish| SavedMessage::new(&p.topic, &p.payload, p.qos as u8);
+        let saved =
+            |(p, _): &(Publish, usize)| SavedMessage::new(&p.topic, &p.payload, p.qos as u8);
         let mut sessions: Vec<SavedSession> = self
             .sessions
             .iter()
@@ -209,32 +110,63 @@ impl Router {
         }
     }
 
-    /// Takes up the state of `snapshot` (at start, before any client connects): each session
-    /// waits offline for its client, its messages queued to be sent when it reconnects.
+    /// Takes up the state of `snapshot` (at start, before any client connects), within the
+    /// limits: each session waits offline for its client (and stays bound to its user), its
+    /// messages queued to be sent when it reconnects.
     pub fn restore(&mut self, snapshot: Snapshot) {
         for saved in snapshot.sessions {
+            if self.sessions.len() >= self.limits.max_sessions {
+                tracing::warn!(client_id = %saved.client_id, "too many saved sessions: not restored");
+                continue;
+            }
             let mut session = Session::new(saved.username, false);
             session.subscriptions = saved
                 .subscriptions
                 .into_iter()
                 .map(|(f, q)| (f, qos_of(q)))
+                .take(self.limits.max_subscriptions)
                 .collect();
             for m in saved.messages {
                 let publish = Publish::new(&m.topic, qos_of(m.qos), m.bytes());
-                if session.queue.len() < self.limits.max_queued {
-                    session.queue.push_back(publish);
-                }
+                session.enqueue(&self.limits, &mut self.held, &saved.client_id, publish);
             }
             self.sessions.insert(saved.client_id, session);
         }
         for m in snapshot.retained {
-            self.retained
-                .insert(m.topic.clone(), (Bytes::from(m.bytes()), qos_of(m.qos)));
+            self.retain(&m.topic, Bytes::from(m.bytes()), qos_of(m.qos));
         }
     }
 
-    /// An authenticated client connects: takes over an older connection with its id, resumes
-    /// or starts its session, and is sent CONNACK then any messages it missed.
+    /// Keeps (or clears, for an empty payload) the retained message of `topic`, within the
+    /// limits. Returns whether it is kept.
+    fn retain(&mut self, topic: &str, payload: Bytes, qos: QoS) -> bool {
+        if let Some((old, _)) = self.retained.remove(topic) {
+            self.retained_bytes -= topic.len() + old.len();
+        }
+        if payload.is_empty() {
+            return true;
+        }
+        let cost = topic.len() + payload.len();
+        if self.retained.len() >= self.limits.max_retained
+            || self.retained_bytes + cost > self.limits.max_retained_bytes
+        {
+            tracing::warn!(
+                topic,
+                retained = self.retained.len(),
+                retained_bytes = self.retained_bytes,
+                "too many retained messages: this one is delivered but not retained"
+            );
+            return false;
+        }
+        self.retained_bytes += cost;
+        self.retained.insert(topic.to_string(), (payload, qos));
+        true
+    }
+
+    /// An authenticated client connects: refused if its client id belongs to another user's
+    /// session (CONNACK 5) or there is no room for a new session (CONNACK 3); else takes over
+    /// an older connection with its id, resumes or starts its session, and is sent CONNACK
+    /// then any messages it missed.
     pub fn connect(
         &mut self,
         client_id: &str,
@@ -242,7 +174,27 @@ impl Router {
         clean: bool,
         will: Option<LastWill>,
         link: Link,
-    ) {
+    ) -> Result<(), ConnectReturnCode> {
+        match self.sessions.get(client_id) {
+            Some(session) if session.username != username => {
+                tracing::warn!(
+                    client_id,
+                    owner = session.username.as_deref(),
+                    user = username.as_deref(),
+                    "MQTT client id belongs to another user's session: refused"
+                );
+                return Err(ConnectReturnCode::NotAuthorized);
+            }
+            None if self.sessions.len() >= self.limits.max_sessions => {
+                tracing::warn!(
+                    client_id,
+                    sessions = self.sessions.len(),
+                    "too many MQTT sessions: new client refused"
+                );
+                return Err(ConnectReturnCode::ServiceUnavailable);
+            }
+            _ => {}
+        }
         self.changes += 1;
         if let Some(session) = self.sessions.get_mut(client_id)
             && let Some(old) = session.link.take()
@@ -251,7 +203,7 @@ impl Router {
                 client_id,
                 "MQTT client id reconnected: closing its older connection"
             );
-            old.close.cancel();
+            old.close();
             let (owner, will) = (session.username.clone(), session.will.take());
             if let Some(will) = will {
                 self.publish_will(client_id, owner.as_deref(), will);
@@ -260,10 +212,14 @@ impl Router {
         let resumable = self
             .sessions
             .get(client_id)
-            .is_some_and(|s| !clean && !s.clean && s.username == username);
+            .is_some_and(|s| !clean && !s.clean);
         if !resumable {
-            self.sessions
-                .insert(client_id.to_string(), Session::new(username, clean));
+            if let Some(old) = self
+                .sessions
+                .insert(client_id.to_string(), Session::new(username, clean))
+            {
+                self.held -= old.bytes;
+            }
         }
         let session = self.sessions.get_mut(client_id).expect("just inserted");
         session.clean = clean;
@@ -272,12 +228,13 @@ impl Router {
             ConnectReturnCode::Success,
             resumable,
         )));
-        for publish in &mut session.inflight {
+        for (publish, _) in &mut session.inflight {
             publish.dup = true;
             link.send(Packet::Publish(publish.clone()));
         }
         session.link = Some(link);
         session.fill(&self.limits);
+        Ok(())
     }
 
     /// The connection `link_id` of `client_id` ended; `graceful` if by DISCONNECT.
@@ -292,8 +249,10 @@ impl Router {
         session.link = None;
         let will = session.will.take();
         let owner = session.username.clone();
-        if session.clean {
-            self.sessions.remove(client_id);
+        if session.clean
+            && let Some(gone) = self.sessions.remove(client_id)
+        {
+            self.held -= gone.bytes;
         }
         if let (false, Some(will)) = (graceful, will) {
             self.publish_will(client_id, owner.as_deref(), will);
@@ -316,19 +275,13 @@ impl Router {
             return false;
         }
         if publish.retain {
-            if publish.payload.is_empty() {
-                self.retained.remove(&publish.topic);
-            } else {
-                self.retained.insert(
-                    publish.topic.clone(),
-                    (publish.payload.clone(), publish.qos),
-                );
-            }
+            self.retain(&publish.topic, publish.payload.clone(), publish.qos);
         }
         let Router {
             acl,
             limits,
             sessions,
+            held,
             ..
         } = self;
         for (id, session) in sessions.iter_mut() {
@@ -350,7 +303,7 @@ impl Router {
                 publish.payload.clone(),
             );
             out.retain = false;
-            session.enqueue(limits, id, out);
+            session.enqueue(limits, held, id, out);
         }
         true
     }
@@ -361,15 +314,20 @@ impl Router {
         if let Some(session) = self.sessions.get_mut(client_id)
             && session.inflight_ids.remove(&pkid)
         {
-            if let Some(at) = session.inflight.iter().position(|p| p.pkid == pkid) {
-                session.inflight.remove(at);
+            if let Some(at) = session.inflight.iter().position(|(p, _)| p.pkid == pkid)
+                && let Some((_, cost)) = session.inflight.remove(at)
+            {
+                session.inflight_bytes -= cost;
+                session.bytes -= cost;
+                self.held -= cost;
             }
             session.fill(&self.limits);
         }
     }
 
-    /// A client subscribes: SUBACK (0x80 for a filter that is invalid or that the ACL gives
-    /// nothing to read under), then the retained messages it may read.
+    /// A client subscribes: SUBACK (0x80 for a filter that is invalid, that the ACL gives
+    /// nothing to read under, or beyond the session's subscription limit), then the retained
+    /// messages it may read.
     pub fn subscribe(&mut self, client_id: &str, subscribe: Subscribe) {
         self.changes += 1;
         let Some(session) = self.sessions.get_mut(client_id) else {
@@ -382,8 +340,10 @@ impl Router {
                 && self.acl.as_ref().is_none_or(|acl| {
                     acl.may_subscribe(session.username.as_deref(), client_id, &filter.path)
                 });
-            if !allowed {
-                tracing::info!(client_id, filter = %filter.path, "MQTT subscription refused");
+            let known = session.subscriptions.iter().any(|(f, _)| *f == filter.path);
+            let room = known || session.subscriptions.len() < self.limits.max_subscriptions;
+            if !allowed || !room {
+                tracing::info!(client_id, filter = %filter.path, allowed, room, "MQTT subscription refused");
                 codes.push(SubscribeReasonCode::Failure);
                 continue;
             }
@@ -412,7 +372,7 @@ impl Router {
                     payload.clone(),
                 );
                 out.retain = true;
-                session.enqueue(&self.limits, client_id, out);
+                session.enqueue(&self.limits, &mut self.held, client_id, out);
             }
         }
     }
@@ -431,257 +391,5 @@ impl Router {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
-
-    fn link(id: u64) -> (Link, UnboundedReceiver<Packet>) {
-        let (tx, rx) = unbounded_channel();
-        let close = CancellationToken::new();
-        (Link { id, tx, close }, rx)
-    }
-
-    fn drain(rx: &mut UnboundedReceiver<Packet>) -> Vec<Packet> {
-        std::iter::from_fn(|| rx.try_recv().ok()).collect()
-    }
-
-    fn publishes(packets: &[Packet]) -> Vec<&Publish> {
-        packets
-            .iter()
-            .filter_map(|p| match p {
-                Packet::Publish(p) => Some(p),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn publish(topic: &str, qos: QoS, retain: bool, payload: &str) -> Publish {
-        let mut p = Publish::new(topic, qos, payload.as_bytes().to_vec());
-        p.retain = retain;
-        p
-    }
-
-    #[test]
-    fn a_restored_router_delivers_what_the_old_one_held() {
-        let mut router = Router::new(None, Limits::default());
-        let (l1, mut rx1) = link(1);
-        router.connect("cloud", Some("cloud".into()), false, None, l1);
-        router.subscribe("cloud", Subscribe::new("t/#", QoS::AtLeastOnce));
-        let (l2, _rx2) = link(2);
-        router.connect("passer-by", None, true, None, l2);
-        router.publish("p", None, publish("t/1", QoS::AtLeastOnce, false, "sent"));
-        router.disconnected("cloud", 1, false);
-        router.publish("p", None, publish("t/2", QoS::AtLeastOnce, false, "queued"));
-        router.publish(
-            "p",
-            None,
-            publish("s/state", QoS::AtLeastOnce, true, "online"),
-        );
-        drain(&mut rx1);
-        let before = router.changes();
-        let snapshot = router.snapshot();
-        assert_eq!(router.changes(), before, "a snapshot changes nothing");
-        assert_eq!(snapshot.sessions.len(), 1, "clean sessions are not kept");
-
-        let mut restored = Router::new(None, Limits::default());
-        restored.restore(snapshot);
-        let (l3, mut rx3) = link(3);
-        restored.connect("cloud", Some("cloud".into()), false, None, l3);
-        let got = drain(&mut rx3);
-        assert!(matches!(
-            got[0],
-            Packet::ConnAck(ConnAck {
-                session_present: true,
-                ..
-            })
-        ));
-        let payloads: Vec<&[u8]> = publishes(&got).iter().map(|p| &p.payload[..]).collect();
-        assert_eq!(
-            payloads,
-            vec![&b"sent"[..], b"queued"],
-            "unacked first, then queued"
-        );
-        // The subscription came back too, and retained messages with it.
-        restored.publish("p", None, publish("t/3", QoS::AtLeastOnce, false, "later"));
-        assert_eq!(publishes(&drain(&mut rx3)).len(), 1);
-        let (l4, mut rx4) = link(4);
-        restored.connect("monitor", None, true, None, l4);
-        restored.subscribe("monitor", Subscribe::new("s/#", QoS::AtLeastOnce));
-        let retained = drain(&mut rx4);
-        assert_eq!(publishes(&retained)[0].payload, &b"online"[..]);
-    }
-
-    #[test]
-    fn a_persistent_session_queues_while_offline_and_resends_unacked_with_dup() {
-        let mut router = Router::new(None, Limits::default());
-        let (l1, mut rx1) = link(1);
-        router.connect("edge", None, false, None, l1);
-        router.subscribe("edge", Subscribe::new("a/#", QoS::AtLeastOnce));
-        router.publish("p", None, publish("a/1", QoS::AtLeastOnce, false, "one"));
-        let got = drain(&mut rx1);
-        assert!(matches!(
-            got[0],
-            Packet::ConnAck(ConnAck {
-                session_present: false,
-                ..
-            })
-        ));
-        assert_eq!(publishes(&got).len(), 1);
-        router.disconnected("edge", 1, false);
-        router.publish("p", None, publish("a/2", QoS::AtLeastOnce, false, "two"));
-        router.publish("p", None, publish("a/3", QoS::AtMostOnce, false, "lost"));
-
-        let (l2, mut rx2) = link(2);
-        router.connect("edge", None, false, None, l2);
-        let got = drain(&mut rx2);
-        assert!(matches!(
-            got[0],
-            Packet::ConnAck(ConnAck {
-                session_present: true,
-                ..
-            })
-        ));
-        let p = publishes(&got);
-        assert_eq!(p.len(), 2, "{got:?}");
-        assert_eq!((p[0].topic.as_str(), p[0].dup), ("a/1", true));
-        assert_eq!((p[1].topic.as_str(), p[1].dup), ("a/2", false));
-    }
-
-    #[test]
-    fn a_clean_session_forgets_everything() {
-        let mut router = Router::new(None, Limits::default());
-        let (l1, _rx1) = link(1);
-        router.connect("c", None, false, None, l1);
-        router.subscribe("c", Subscribe::new("a", QoS::AtLeastOnce));
-        router.disconnected("c", 1, true);
-        let (l2, mut rx2) = link(2);
-        router.connect("c", None, true, None, l2);
-        router.publish("p", None, publish("a", QoS::AtLeastOnce, false, "x"));
-        let got = drain(&mut rx2);
-        assert!(matches!(
-            got[0],
-            Packet::ConnAck(ConnAck {
-                session_present: false,
-                ..
-            })
-        ));
-        assert!(publishes(&got).is_empty());
-    }
-
-    #[test]
-    fn retained_messages_are_replaced_cleared_and_sent_on_subscribe() {
-        let mut router = Router::new(None, Limits::default());
-        router.publish("p", None, publish("s/1", QoS::AtLeastOnce, true, "old"));
-        router.publish("p", None, publish("s/1", QoS::AtLeastOnce, true, "new"));
-        router.publish("p", None, publish("s/2", QoS::AtLeastOnce, true, "gone"));
-        router.publish("p", None, publish("s/2", QoS::AtLeastOnce, true, ""));
-        let (l, mut rx) = link(1);
-        router.connect("c", None, true, None, l);
-        router.subscribe("c", Subscribe::new("s/+", QoS::AtMostOnce));
-        let got = drain(&mut rx);
-        let p = publishes(&got);
-        assert_eq!(p.len(), 1, "{got:?}");
-        assert_eq!(
-            (&p[0].payload[..], p[0].retain, p[0].qos),
-            (&b"new"[..], true, QoS::AtMostOnce)
-        );
-    }
-
-    #[test]
-    fn the_will_is_published_on_abnormal_disconnect_only() {
-        let mut router = Router::new(None, Limits::default());
-        let (lw, mut watcher) = link(9);
-        router.connect("w", None, true, None, lw);
-        router.subscribe("w", Subscribe::new("state", QoS::AtLeastOnce));
-        let will = LastWill::new("state", "offline", QoS::AtLeastOnce, true);
-        let (l1, _rx) = link(1);
-        router.connect("edge", None, true, Some(will.clone()), l1);
-        router.disconnected("edge", 1, true);
-        let (l2, _rx) = link(2);
-        router.connect("edge", None, true, Some(will), l2);
-        router.disconnected("edge", 2, false);
-        let got = drain(&mut watcher);
-        let p = publishes(&got);
-        assert_eq!(p.len(), 1, "{got:?}");
-        assert_eq!(&p[0].payload[..], b"offline");
-    }
-
-    #[test]
-    fn the_acl_filters_subscriptions_publishes_and_delivery() {
-        let acl = Acl::parse(include_str!("../../deploy/mosquitto/acl")).unwrap();
-        let mut router = Router::new(Some(acl), Limits::default());
-        let (la, mut a) = link(1);
-        router.connect("a", Some("rider-a".into()), true, None, la);
-        let mut subscribe = Subscribe::new("omo/v1/riders/+/dispatch", QoS::AtLeastOnce);
-        subscribe.add("omo/v1/riders/rider-b/dispatch".into(), QoS::AtLeastOnce);
-        router.subscribe("a", subscribe);
-        let edge = Some("edge-SH-001");
-        assert!(router.publish(
-            "e",
-            edge,
-            publish(
-                "omo/v1/riders/rider-b/dispatch",
-                QoS::AtLeastOnce,
-                false,
-                "b"
-            )
-        ));
-        assert!(router.publish(
-            "e",
-            edge,
-            publish(
-                "omo/v1/riders/rider-a/dispatch",
-                QoS::AtLeastOnce,
-                false,
-                "a"
-            )
-        ));
-        assert!(!router.publish(
-            "e",
-            edge,
-            publish("omo/v1/stores/SH-002/x", QoS::AtLeastOnce, false, "x")
-        ));
-        let got = drain(&mut a);
-        let Packet::SubAck(ack) = &got[1] else {
-            panic!("{got:?}")
-        };
-        assert_eq!(
-            ack.return_codes,
-            [
-                SubscribeReasonCode::Success(QoS::AtLeastOnce),
-                SubscribeReasonCode::Failure
-            ]
-        );
-        let p = publishes(&got);
-        assert_eq!(p.len(), 1, "{got:?}");
-        assert_eq!(&p[0].payload[..], b"a");
-    }
-
-    #[test]
-    fn a_slow_client_gets_a_bounded_window_and_a_bounded_queue() {
-        let limits = Limits {
-            max_inflight: 2,
-            max_queued: 3,
-        };
-        let mut router = Router::new(None, limits);
-        let (l, mut rx) = link(1);
-        router.connect("c", None, true, None, l);
-        router.subscribe("c", Subscribe::new("t", QoS::AtLeastOnce));
-        for i in 0..10 {
-            router.publish(
-                "p",
-                None,
-                publish("t", QoS::AtLeastOnce, false, &i.to_string()),
-            );
-        }
-        let got = drain(&mut rx);
-        let p = publishes(&got);
-        assert_eq!(p.len(), 2);
-        let first = p[0].pkid;
-        router.puback("c", first);
-        let got = drain(&mut rx);
-        let p = publishes(&got);
-        assert_eq!(p.len(), 1);
-        assert_eq!(&p[0].payload[..], b"2");
-    }
-}
+#[path = "router_tests.rs"]
+mod tests;

@@ -1,6 +1,7 @@
-//! The broker's IO: accepts TCP connections and runs two tasks per client, a reader (decode with
-//! rumqttc's MQTT 3.1.1 codec, check credentials, keep-alive, hand packets to the router) and a
-//! writer (encode what the router and reader queue for the client).
+//! The broker's IO: accepts TCP connections (up to [`Limits::max_connections`]) and runs two
+//! tasks per client, a reader (decode with rumqttc's MQTT 3.1.1 codec, packets up to
+//! [`Limits::max_packet_bytes`], check credentials, keep-alive, hand packets to the router) and a
+//! writer (encode what the router and reader put in the client's bounded outbox).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,25 +16,27 @@ use rumqttc::mqttbytes::v4::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use std::path::PathBuf;
 
 use super::Access;
+use super::link::{Inbox, Link, Outbox, outbox};
 use super::passwd::Passwords;
 use super::persist::{self, Snapshot};
-use super::router::{Limits, Link, Router};
+use super::router::{Limits, Router};
 use super::topic::valid_topic;
 
-/// Largest packet accepted or sent (bytes).
-const MAX_PACKET: usize = 8 << 20;
+/// Connections answered "server unavailable" at once (see [`refuse_busy`]).
+const REFUSALS: usize = 64;
 /// Time a new connection has to send CONNECT.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 struct Shared {
     router: Mutex<Router>,
     passwords: Option<Passwords>,
+    limits: Limits,
     next_link: AtomicU64,
 }
 
@@ -52,22 +55,41 @@ pub async fn serve(
     access: Access,
     restored: Snapshot,
     state_file: Option<PathBuf>,
+    limits: Limits,
 ) {
-    let mut router = Router::new(access.acl, Limits::default());
+    let mut router = Router::new(access.acl, limits);
     router.restore(restored);
     let shared = Arc::new(Shared {
         router: Mutex::new(router),
         passwords: access.passwords,
+        limits,
         next_link: AtomicU64::new(1),
     });
     if let Some(path) = state_file {
         tokio::spawn(autosave(shared.clone(), path));
     }
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    // Connections being refused for lack of room, each for 2 s at most; beyond these, closed.
+    let refusals = Arc::new(Semaphore::new(REFUSALS));
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
+                let Ok(permit) = connections.clone().try_acquire_owned() else {
+                    tracing::warn!(%peer, max_connections = limits.max_connections, "too many MQTT connections: refused");
+                    if let Ok(permit) = refusals.clone().try_acquire_owned() {
+                        tokio::spawn(async move {
+                            refuse_busy(stream).await;
+                            drop(permit);
+                        });
+                    }
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(connection(stream, peer, shared.clone()));
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    connection(stream, peer, shared).await;
+                    drop(permit);
+                });
             }
             Err(error) => {
                 tracing::warn!(%error, "MQTT broker cannot accept a connection");
@@ -108,15 +130,27 @@ async fn autosave(shared: Arc<Shared>, path: PathBuf) {
     }
 }
 
+/// A CONNECT of another MQTT version than 3.1.1 (level 4), e.g. MQTT 5.
+#[derive(Debug, thiserror::Error)]
+#[error("MQTT protocol level {0} is not spoken here (only 3.1.1, level 4)")]
+struct UnsupportedLevel(u8);
+
 /// Reads one packet, or None at end of stream.
 async fn read_packet(
     reader: &mut OwnedReadHalf,
     buffer: &mut BytesMut,
+    max_packet: usize,
 ) -> anyhow::Result<Option<Packet>> {
     loop {
-        match Packet::read(buffer, MAX_PACKET) {
+        match Packet::read(buffer, max_packet) {
             Ok(packet) => return Ok(Some(packet)),
             Err(rumqttc::mqttbytes::Error::InsufficientBytes(_)) => {}
+            Err(rumqttc::mqttbytes::Error::InvalidProtocolLevel(level)) => {
+                return Err(UnsupportedLevel(level).into());
+            }
+            Err(rumqttc::mqttbytes::Error::PayloadSizeLimitExceeded(size)) => {
+                anyhow::bail!("packet of {size} bytes exceeds --max-packet-bytes {max_packet}")
+            }
             Err(error) => anyhow::bail!("malformed MQTT packet: {error}"),
         }
         if reader.read_buf(buffer).await? == 0 {
@@ -147,15 +181,31 @@ fn authenticate(
 async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     let (mut reader, mut writer) = stream.into_split();
     let mut buffer = BytesMut::with_capacity(8 * 1024);
-    let connect =
-        match tokio::time::timeout(CONNECT_TIMEOUT, read_packet(&mut reader, &mut buffer)).await {
-            Ok(Ok(Some(Packet::Connect(connect)))) => connect,
-            Ok(Ok(None)) => return,
-            other => {
-                tracing::debug!(%peer, ?other, "MQTT connection closed before a valid CONNECT");
-                return;
+    let max_packet = shared.limits.max_packet_bytes;
+    let first = read_packet(&mut reader, &mut buffer, max_packet);
+    let connect = match tokio::time::timeout(CONNECT_TIMEOUT, first).await {
+        Ok(Ok(Some(Packet::Connect(connect)))) => connect,
+        Ok(Ok(None)) => return,
+        Ok(Err(error)) => {
+            tracing::warn!(%peer, %error, "MQTT connection closed before a valid CONNECT");
+            if error.downcast_ref::<UnsupportedLevel>().is_some() {
+                // MQTT 3.1.1 §3.1.2.2: CONNACK 1 "unacceptable protocol version".
+                refuse(&mut writer, ConnectReturnCode::RefusedProtocolVersion).await;
             }
-        };
+            return;
+        }
+        other => {
+            tracing::debug!(%peer, ?other, "MQTT connection closed before a valid CONNECT");
+            return;
+        }
+    };
+    if connect.protocol != rumqttc::mqttbytes::Protocol::V4 {
+        // rumqttc's 3.1.1 codec reads an MQTT 5 CONNECT without its properties (so with a
+        // wrong client id): refuse it as MQTT 3.1.1 §3.1.2.2 says.
+        tracing::warn!(%peer, protocol = ?connect.protocol, "MQTT connection refused: only 3.1.1 is spoken here");
+        refuse(&mut writer, ConnectReturnCode::RefusedProtocolVersion).await;
+        return;
+    }
     let link_id = shared.next_link.fetch_add(1, Ordering::Relaxed);
     let username = match authenticate(shared.passwords.as_ref(), &connect) {
         Ok(username) => username,
@@ -177,20 +227,25 @@ async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     };
     tracing::debug!(%peer, %client_id, user = username.as_deref(), "MQTT client connected");
 
-    let (tx, rx) = unbounded_channel();
     let close = CancellationToken::new();
-    let writing = tokio::spawn(write_loop(writer, rx, close.clone()));
-    shared.router().connect(
+    let (tx, inbox) = outbox(shared.limits.max_outgoing_bytes, close.clone());
+    let writing = tokio::spawn(write_loop(writer, inbox, close.clone(), max_packet));
+    let connected = shared.router().connect(
         &client_id,
         username.clone(),
         connect.clean_session,
         connect.last_will.clone(),
         Link {
             id: link_id,
-            tx: tx.clone(),
-            close: close.clone(),
+            out: tx.clone(),
         },
     );
+    if let Err(code) = connected {
+        tracing::warn!(%peer, user = username.as_deref(), %client_id, ?code, "MQTT connection refused");
+        tx.send(Packet::ConnAck(ConnAck::new(code, false)));
+        finish(tx, writing, close).await;
+        return;
+    }
 
     // MQTT 3.1.1 §3.1.2.10: silence for 1.5 times the keep-alive ends the connection.
     let keep_alive = (connect.keep_alive > 0)
@@ -199,10 +254,12 @@ async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     let graceful = loop {
         let next = async {
             match keep_alive {
-                Some(limit) => tokio::time::timeout(limit, read_packet(&mut reader, &mut buffer))
-                    .await
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("keep-alive expired"))),
-                None => read_packet(&mut reader, &mut buffer).await,
+                Some(limit) => {
+                    tokio::time::timeout(limit, read_packet(&mut reader, &mut buffer, max_packet))
+                        .await
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("keep-alive expired")))
+                }
+                None => read_packet(&mut reader, &mut buffer, max_packet).await,
             }
         };
         let packet = tokio::select! {
@@ -213,7 +270,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
             Ok(Some(packet)) => packet,
             Ok(None) => break false,
             Err(error) => {
-                tracing::debug!(%client_id, %error, "MQTT connection ends");
+                tracing::info!(%client_id, %error, "MQTT connection ends");
                 break false;
             }
         };
@@ -234,16 +291,16 @@ async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
                 match qos {
                     QoS::AtMostOnce => {}
                     QoS::AtLeastOnce => {
-                        let _ = tx.send(Packet::PubAck(PubAck::new(pkid)));
+                        tx.send(Packet::PubAck(PubAck::new(pkid)));
                     }
                     QoS::ExactlyOnce => {
-                        let _ = tx.send(Packet::PubRec(PubRec::new(pkid)));
+                        tx.send(Packet::PubRec(PubRec::new(pkid)));
                     }
                 }
             }
             Packet::PubRel(rel) => {
                 qos2_pending.remove(&rel.pkid);
-                let _ = tx.send(Packet::PubComp(PubComp::new(rel.pkid)));
+                tx.send(Packet::PubComp(PubComp::new(rel.pkid)));
             }
             Packet::PubAck(ack) => shared.router().puback(&client_id, ack.pkid),
             Packet::Subscribe(subscribe) => shared.router().subscribe(&client_id, subscribe),
@@ -251,7 +308,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
                 shared.router().unsubscribe(&client_id, unsubscribe)
             }
             Packet::PingReq => {
-                let _ = tx.send(Packet::PingResp);
+                tx.send(Packet::PingResp);
             }
             Packet::Disconnect => break true,
             Packet::Connect(_) => {
@@ -264,7 +321,11 @@ async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     };
     shared.router().disconnected(&client_id, link_id, graceful);
     tracing::debug!(%client_id, graceful, "MQTT client disconnected");
-    // The router dropped its sender: the writer sends what is queued, then ends.
+    finish(tx, writing, close).await;
+}
+
+/// The router dropped its sender: the writer sends what is queued (for 5 s at most), then ends.
+async fn finish(tx: Outbox, writing: tokio::task::JoinHandle<()>, close: CancellationToken) {
     drop(tx);
     if tokio::time::timeout(Duration::from_secs(5), writing)
         .await
@@ -274,11 +335,25 @@ async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     }
 }
 
+/// Answers a connection beyond `max_connections`: reads (and ignores) its CONNECT, answers
+/// CONNACK 3 "server unavailable" and waits for the client to close, 2 s at most in all.
+async fn refuse_busy(mut stream: TcpStream) {
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        let mut ignored = [0u8; 512];
+        let _connect_bytes = stream.read(&mut ignored).await?;
+        stream.write_all(&[0x20, 0x02, 0x00, 0x03]).await?;
+        stream.shutdown().await?;
+        while stream.read(&mut ignored).await? > 0 {}
+        std::io::Result::Ok(())
+    })
+    .await;
+}
+
 /// Answers a refused CONNECT with its CONNACK code, then closes.
 async fn refuse(writer: &mut OwnedWriteHalf, code: ConnectReturnCode) {
     let mut out = BytesMut::new();
     if Packet::ConnAck(ConnAck::new(code, false))
-        .write(&mut out, MAX_PACKET)
+        .write(&mut out, 16)
         .is_ok()
     {
         let _ = writer.write_all(&out).await;
@@ -288,8 +363,9 @@ async fn refuse(writer: &mut OwnedWriteHalf, code: ConnectReturnCode) {
 
 async fn write_loop(
     mut writer: OwnedWriteHalf,
-    mut rx: UnboundedReceiver<Packet>,
+    mut rx: Inbox,
     close: CancellationToken,
+    max_packet: usize,
 ) {
     let mut out = BytesMut::with_capacity(8 * 1024);
     loop {
@@ -300,11 +376,11 @@ async fn write_loop(
         let Some(first) = first else { break };
         let mut next = Some(first);
         while let Some(packet) = next {
-            if let Err(error) = packet.write(&mut out, MAX_PACKET) {
+            if let Err(error) = packet.write(&mut out, max_packet) {
                 tracing::warn!(%error, "MQTT packet not sent");
             }
             next = if out.len() < 64 * 1024 {
-                rx.try_recv().ok()
+                rx.try_recv()
             } else {
                 None
             };

@@ -1,0 +1,374 @@
+//! The router's rules, without sockets.
+
+use super::*;
+use crate::broker::link::{Inbox, outbox};
+use tokio_util::sync::CancellationToken;
+
+fn link(id: u64) -> (Link, Inbox) {
+    let (out, inbox) = outbox(64 << 20, CancellationToken::new());
+    (Link { id, out }, inbox)
+}
+
+fn drain(rx: &mut Inbox) -> Vec<Packet> {
+    std::iter::from_fn(|| rx.try_recv()).collect()
+}
+
+fn publishes(packets: &[Packet]) -> Vec<&Publish> {
+    packets
+        .iter()
+        .filter_map(|p| match p {
+            Packet::Publish(p) => Some(p),
+            _ => None,
+        })
+        .collect()
+}
+
+fn publish(topic: &str, qos: QoS, retain: bool, payload: &str) -> Publish {
+    let mut p = Publish::new(topic, qos, payload.as_bytes().to_vec());
+    p.retain = retain;
+    p
+}
+
+#[test]
+fn a_restored_router_delivers_what_the_old_one_held() {
+    let mut router = Router::new(None, Limits::default());
+    let (l1, mut rx1) = link(1);
+    router
+        .connect("cloud", Some("cloud".into()), false, None, l1)
+        .unwrap();
+    router.subscribe("cloud", Subscribe::new("t/#", QoS::AtLeastOnce));
+    let (l2, _rx2) = link(2);
+    router.connect("passer-by", None, true, None, l2).unwrap();
+    router.publish("p", None, publish("t/1", QoS::AtLeastOnce, false, "sent"));
+    router.disconnected("cloud", 1, false);
+    router.publish("p", None, publish("t/2", QoS::AtLeastOnce, false, "queued"));
+    router.publish(
+        "p",
+        None,
+        publish("s/state", QoS::AtLeastOnce, true, "online"),
+    );
+    drain(&mut rx1);
+    let before = router.changes();
+    let snapshot = router.snapshot();
+    assert_eq!(router.changes(), before, "a snapshot changes nothing");
+    assert_eq!(snapshot.sessions.len(), 1, "clean sessions are not kept");
+
+    let mut restored = Router::new(None, Limits::default());
+    restored.restore(snapshot);
+    let (l3, mut rx3) = link(3);
+    restored
+        .connect("cloud", Some("cloud".into()), false, None, l3)
+        .unwrap();
+    let got = drain(&mut rx3);
+    assert!(matches!(
+        got[0],
+        Packet::ConnAck(ConnAck {
+            session_present: true,
+            ..
+        })
+    ));
+    let payloads: Vec<&[u8]> = publishes(&got).iter().map(|p| &p.payload[..]).collect();
+    assert_eq!(
+        payloads,
+        vec![&b"sent"[..], b"queued"],
+        "unacked first, then queued"
+    );
+    // The subscription came back too, and retained messages with it.
+    restored.publish("p", None, publish("t/3", QoS::AtLeastOnce, false, "later"));
+    assert_eq!(publishes(&drain(&mut rx3)).len(), 1);
+    let (l4, mut rx4) = link(4);
+    restored.connect("monitor", None, true, None, l4).unwrap();
+    restored.subscribe("monitor", Subscribe::new("s/#", QoS::AtLeastOnce));
+    let retained = drain(&mut rx4);
+    assert_eq!(publishes(&retained)[0].payload, &b"online"[..]);
+}
+
+#[test]
+fn a_persistent_session_queues_while_offline_and_resends_unacked_with_dup() {
+    let mut router = Router::new(None, Limits::default());
+    let (l1, mut rx1) = link(1);
+    router.connect("edge", None, false, None, l1).unwrap();
+    router.subscribe("edge", Subscribe::new("a/#", QoS::AtLeastOnce));
+    router.publish("p", None, publish("a/1", QoS::AtLeastOnce, false, "one"));
+    let got = drain(&mut rx1);
+    assert!(matches!(
+        got[0],
+        Packet::ConnAck(ConnAck {
+            session_present: false,
+            ..
+        })
+    ));
+    assert_eq!(publishes(&got).len(), 1);
+    router.disconnected("edge", 1, false);
+    router.publish("p", None, publish("a/2", QoS::AtLeastOnce, false, "two"));
+    router.publish("p", None, publish("a/3", QoS::AtMostOnce, false, "lost"));
+
+    let (l2, mut rx2) = link(2);
+    router.connect("edge", None, false, None, l2).unwrap();
+    let got = drain(&mut rx2);
+    assert!(matches!(
+        got[0],
+        Packet::ConnAck(ConnAck {
+            session_present: true,
+            ..
+        })
+    ));
+    let p = publishes(&got);
+    assert_eq!(p.len(), 2, "{got:?}");
+    assert_eq!((p[0].topic.as_str(), p[0].dup), ("a/1", true));
+    assert_eq!((p[1].topic.as_str(), p[1].dup), ("a/2", false));
+}
+
+#[test]
+fn a_clean_session_forgets_everything() {
+    let mut router = Router::new(None, Limits::default());
+    let (l1, _rx1) = link(1);
+    router.connect("c", None, false, None, l1).unwrap();
+    router.subscribe("c", Subscribe::new("a", QoS::AtLeastOnce));
+    router.disconnected("c", 1, true);
+    let (l2, mut rx2) = link(2);
+    router.connect("c", None, true, None, l2).unwrap();
+    router.publish("p", None, publish("a", QoS::AtLeastOnce, false, "x"));
+    let got = drain(&mut rx2);
+    assert!(matches!(
+        got[0],
+        Packet::ConnAck(ConnAck {
+            session_present: false,
+            ..
+        })
+    ));
+    assert!(publishes(&got).is_empty());
+}
+
+#[test]
+fn retained_messages_are_replaced_cleared_and_sent_on_subscribe() {
+    let mut router = Router::new(None, Limits::default());
+    router.publish("p", None, publish("s/1", QoS::AtLeastOnce, true, "old"));
+    router.publish("p", None, publish("s/1", QoS::AtLeastOnce, true, "new"));
+    router.publish("p", None, publish("s/2", QoS::AtLeastOnce, true, "gone"));
+    router.publish("p", None, publish("s/2", QoS::AtLeastOnce, true, ""));
+    let (l, mut rx) = link(1);
+    router.connect("c", None, true, None, l).unwrap();
+    router.subscribe("c", Subscribe::new("s/+", QoS::AtMostOnce));
+    let got = drain(&mut rx);
+    let p = publishes(&got);
+    assert_eq!(p.len(), 1, "{got:?}");
+    assert_eq!(
+        (&p[0].payload[..], p[0].retain, p[0].qos),
+        (&b"new"[..], true, QoS::AtMostOnce)
+    );
+}
+
+#[test]
+fn the_will_is_published_on_abnormal_disconnect_only() {
+    let mut router = Router::new(None, Limits::default());
+    let (lw, mut watcher) = link(9);
+    router.connect("w", None, true, None, lw).unwrap();
+    router.subscribe("w", Subscribe::new("state", QoS::AtLeastOnce));
+    let will = LastWill::new("state", "offline", QoS::AtLeastOnce, true);
+    let (l1, _rx) = link(1);
+    router
+        .connect("edge", None, true, Some(will.clone()), l1)
+        .unwrap();
+    router.disconnected("edge", 1, true);
+    let (l2, _rx) = link(2);
+    router.connect("edge", None, true, Some(will), l2).unwrap();
+    router.disconnected("edge", 2, false);
+    let got = drain(&mut watcher);
+    let p = publishes(&got);
+    assert_eq!(p.len(), 1, "{got:?}");
+    assert_eq!(&p[0].payload[..], b"offline");
+}
+
+#[test]
+fn the_acl_filters_subscriptions_publishes_and_delivery() {
+    let acl = Acl::parse(include_str!("../../deploy/mosquitto/acl")).unwrap();
+    let mut router = Router::new(Some(acl), Limits::default());
+    let (la, mut a) = link(1);
+    router
+        .connect("a", Some("rider-a".into()), true, None, la)
+        .unwrap();
+    let mut subscribe = Subscribe::new("omo/v1/riders/+/dispatch", QoS::AtLeastOnce);
+    subscribe.add("omo/v1/riders/rider-b/dispatch".into(), QoS::AtLeastOnce);
+    router.subscribe("a", subscribe);
+    let edge = Some("edge-SH-001");
+    assert!(router.publish(
+        "e",
+        edge,
+        publish(
+            "omo/v1/riders/rider-b/dispatch",
+            QoS::AtLeastOnce,
+            false,
+            "b"
+        )
+    ));
+    assert!(router.publish(
+        "e",
+        edge,
+        publish(
+            "omo/v1/riders/rider-a/dispatch",
+            QoS::AtLeastOnce,
+            false,
+            "a"
+        )
+    ));
+    assert!(!router.publish(
+        "e",
+        edge,
+        publish("omo/v1/stores/SH-002/x", QoS::AtLeastOnce, false, "x")
+    ));
+    let got = drain(&mut a);
+    let Packet::SubAck(ack) = &got[1] else {
+        panic!("{got:?}")
+    };
+    assert_eq!(
+        ack.return_codes,
+        [
+            SubscribeReasonCode::Success(QoS::AtLeastOnce),
+            SubscribeReasonCode::Failure
+        ]
+    );
+    let p = publishes(&got);
+    assert_eq!(p.len(), 1, "{got:?}");
+    assert_eq!(&p[0].payload[..], b"a");
+}
+
+#[test]
+fn a_slow_client_gets_a_bounded_window_and_a_bounded_queue() {
+    let limits = Limits {
+        max_inflight: 2,
+        max_queued: 3,
+        ..Limits::default()
+    };
+    let mut router = Router::new(None, limits);
+    let (l, mut rx) = link(1);
+    router.connect("c", None, true, None, l).unwrap();
+    router.subscribe("c", Subscribe::new("t", QoS::AtLeastOnce));
+    for i in 0..10 {
+        router.publish(
+            "p",
+            None,
+            publish("t", QoS::AtLeastOnce, false, &i.to_string()),
+        );
+    }
+    let got = drain(&mut rx);
+    let p = publishes(&got);
+    assert_eq!(p.len(), 2);
+    let first = p[0].pkid;
+    router.puback("c", first);
+    let got = drain(&mut rx);
+    let p = publishes(&got);
+    assert_eq!(p.len(), 1);
+    assert_eq!(&p[0].payload[..], b"2");
+}
+
+#[test]
+fn a_client_id_stays_with_the_user_whose_session_it_is() {
+    let mut router = Router::new(None, Limits::default());
+    let (l1, mut rx1) = link(1);
+    router
+        .connect("omo-cloud", Some("cloud".into()), false, None, l1)
+        .unwrap();
+    router.subscribe("omo-cloud", Subscribe::new("t/#", QoS::AtLeastOnce));
+    // Connected: another user, or nobody, cannot take the id over.
+    for user in [Some("rider-a".to_string()), None] {
+        let (l, _rx) = link(2);
+        assert_eq!(
+            router.connect("omo-cloud", user, true, None, l),
+            Err(ConnectReturnCode::NotAuthorized)
+        );
+    }
+    router.publish(
+        "p",
+        None,
+        publish("t/1", QoS::AtLeastOnce, false, "still here"),
+    );
+    assert_eq!(publishes(&drain(&mut rx1)).len(), 1);
+    // Offline, and after a restart: still bound, and the session is left alone.
+    router.disconnected("omo-cloud", 1, false);
+    let mut restored = Router::new(None, Limits::default());
+    restored.restore(router.snapshot());
+    let (l3, _rx3) = link(3);
+    assert_eq!(
+        restored.connect("omo-cloud", Some("rider-a".into()), true, None, l3),
+        Err(ConnectReturnCode::NotAuthorized)
+    );
+    // The owner takes over (twice: the second connection closes the first).
+    let (l4, mut rx4) = link(4);
+    let close4 = l4.out.close().clone();
+    restored
+        .connect("omo-cloud", Some("cloud".into()), false, None, l4)
+        .unwrap();
+    let got = drain(&mut rx4);
+    assert!(matches!(
+        got[0],
+        Packet::ConnAck(ConnAck {
+            session_present: true,
+            ..
+        })
+    ));
+    let (l5, _rx5) = link(5);
+    restored
+        .connect("omo-cloud", Some("cloud".into()), false, None, l5)
+        .unwrap();
+    assert!(close4.is_cancelled());
+}
+
+#[test]
+fn sessions_retained_messages_and_held_bytes_are_bounded() {
+    let limits = Limits {
+        max_sessions: 2,
+        max_retained: 2,
+        max_retained_bytes: 100,
+        max_queued_bytes: 1000,
+        max_queued_bytes_total: 1500,
+        max_subscriptions: 2,
+        ..Limits::default()
+    };
+    let mut router = Router::new(None, limits);
+    let (a, mut rx_a) = link(1);
+    router.connect("a", None, false, None, a).unwrap();
+    let (b, _rx_b) = link(2);
+    router.connect("b", None, false, None, b).unwrap();
+    let (c, _rx_c) = link(3);
+    assert_eq!(
+        router.connect("c", None, true, None, c),
+        Err(ConnectReturnCode::ServiceUnavailable)
+    );
+
+    let mut subscribe = Subscribe::new("q/#", QoS::AtLeastOnce);
+    subscribe.add("r/#".into(), QoS::AtMostOnce);
+    subscribe.add("s/#".into(), QoS::AtMostOnce);
+    router.subscribe("a", subscribe);
+    router.subscribe("b", Subscribe::new("q/#", QoS::AtLeastOnce));
+    let got = drain(&mut rx_a);
+    let Some(Packet::SubAck(ack)) = got.get(1) else {
+        panic!("{got:?}")
+    };
+    assert_eq!(ack.return_codes[2], SubscribeReasonCode::Failure);
+
+    // Both offline: each session holds at most 1000 bytes, and both together 1500.
+    router.disconnected("a", 1, true);
+    router.disconnected("b", 2, true);
+    let payload = "x".repeat(100);
+    for _ in 0..20 {
+        router.publish("p", None, publish("q/1", QoS::AtLeastOnce, false, &payload));
+    }
+    let held: Vec<usize> = ["a", "b"].map(|id| router.sessions[id].bytes).to_vec();
+    let cost = 64 + 3 + 100;
+    assert!(held.iter().all(|&h| h <= 1000), "{held:?}");
+    assert!(
+        (1500 - 2 * cost..=1500).contains(&(held[0] + held[1])),
+        "{held:?}"
+    );
+    assert_eq!(router.held, held[0] + held[1]);
+
+    // Retained: two topics, 100 bytes.
+    assert!(router.retain("r/1", Bytes::from_static(b"one"), QoS::AtLeastOnce));
+    assert!(router.retain("r/2", Bytes::from_static(b"two"), QoS::AtLeastOnce));
+    assert!(!router.retain("r/3", Bytes::from_static(b"three"), QoS::AtLeastOnce));
+    assert!(router.retain("r/2", Bytes::from_static(b""), QoS::AtLeastOnce));
+    assert!(!router.retain("r/3", Bytes::from(vec![1u8; 100]), QoS::AtLeastOnce));
+    assert!(router.retain("r/3", Bytes::from_static(b"three"), QoS::AtLeastOnce));
+    assert_eq!(router.retained_bytes, 3 + 3 + 3 + 5);
+}
