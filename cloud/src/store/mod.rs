@@ -215,6 +215,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "delivery",
         include_str!("../../migrations/sqlite/20261124000000_delivery.sql"),
     ),
+    (
+        20261203300000,
+        "exit_passes",
+        include_str!("../../migrations/sqlite/20261203300000_exit_passes.sql"),
+    ),
 ];
 
 /// `migrations/postgres`, in version order.
@@ -238,6 +243,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         20261124000000,
         "delivery",
         include_str!("../../migrations/postgres/20261124000000_delivery.sql"),
+    ),
+    (
+        20261203300000,
+        "exit_passes",
+        include_str!("../../migrations/postgres/20261203300000_exit_passes.sql"),
     ),
 ];
 
