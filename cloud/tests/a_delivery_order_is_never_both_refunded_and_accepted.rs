@@ -136,12 +136,12 @@ async fn refusal_and_acceptance_race_and_exactly_one_wins(db: Db) {
         match order.status.as_str() {
             "ACCEPTED" => {
                 accepted += 1;
-                assert_eq!(acceptance, Acceptance::Recorded, "{order_id}");
-                assert!(!was_refused, "{order_id}: refusal reported after acceptance");
                 assert_eq!(
                     payment.refunded_fen, 0,
                     "{order_id} is ACCEPTED and was refunded: delivered for free"
                 );
+                assert_eq!(acceptance, Acceptance::Recorded, "{order_id}");
+                assert!(!was_refused, "{order_id}: refusal reported after acceptance");
                 kept_fen += payment.amount_fen;
             }
             "REFUSED" => {
