@@ -91,7 +91,10 @@ async fn a_late_acceptance_after_a_refund_cancels_the_dispatch() {
     // An ordinary order first: the cloud's and the edge's delivery sessions exist, and the rider
     // is known to the edge.
     let mut shopper = store.shopper().await;
-    shopper.place_delivery_order(order(&wallet, "warm-up")).await.unwrap();
+    shopper
+        .place_delivery_order(order(&wallet, "warm-up"))
+        .await
+        .unwrap();
     eventually(WAIT, "the warm-up order accepted", || async {
         (status_of(&store, &wallet, "warm-up").await == "ACCEPTED").then_some(())
     })
@@ -105,12 +108,19 @@ async fn a_late_acceptance_after_a_refund_cancels_the_dispatch() {
 
     // The edge goes down; the order waits for it past the cloud's answer time-out and is refunded.
     store.edge = None;
-    shopper.place_delivery_order(order(&wallet, "late-1")).await.unwrap();
+    shopper
+        .place_delivery_order(order(&wallet, "late-1"))
+        .await
+        .unwrap();
     assert_eq!(store.balance(&wallet).await, before - 1290);
-    eventually(WAIT, "the unanswered order refused and refunded", || async {
-        let refused = status_of(&store, &wallet, "late-1").await == "REFUSED";
-        (refused && store.balance(&wallet).await == before).then_some(())
-    })
+    eventually(
+        WAIT,
+        "the unanswered order refused and refunded",
+        || async {
+            let refused = status_of(&store, &wallet, "late-1").await == "REFUSED";
+            (refused && store.balance(&wallet).await == before).then_some(())
+        },
+    )
     .await;
 
     // The cloud goes down; the edge comes back, takes the order it missed and dispatches it.
@@ -133,7 +143,10 @@ async fn a_late_acceptance_after_a_refund_cancels_the_dispatch() {
         .await;
     assert_eq!(topic, "omo/v1/riders/rider-late/dispatch");
     assert!(
-        cancelled["reason"].as_str().unwrap_or_default().contains("refunded"),
+        cancelled["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("refunded"),
         "{cancelled}"
     );
     eventually(WAIT, "the edge's order cancelled", || async {

@@ -36,9 +36,11 @@ async fn the_paying_wallets_app_gets_the_exit_pass_and_no_other() {
     lane.scanner.scan(&payer.code()).await.unwrap();
 
     let receipt = eventually(WAIT, "the exit pass in the payer's receipt", || async {
-        store.receipts(&payer).await.into_iter().find(|r| {
-            r.status == "SUCCEEDED" && r.store_id == STORE && !r.exit_pass.is_empty()
-        })
+        store
+            .receipts(&payer)
+            .await
+            .into_iter()
+            .find(|r| r.status == "SUCCEEDED" && r.store_id == STORE && !r.exit_pass.is_empty())
     })
     .await;
     assert_eq!(receipt.amount_fen, 1290);
@@ -51,7 +53,13 @@ async fn the_paying_wallets_app_gets_the_exit_pass_and_no_other() {
     );
 
     // Another wallet's app: nothing of its own, and the payer's receipts are refused to it.
-    assert!(store.receipts(&other).await.iter().all(|r| r.exit_pass.is_empty()));
+    assert!(
+        store
+            .receipts(&other)
+            .await
+            .iter()
+            .all(|r| r.exit_pass.is_empty())
+    );
     let stolen = store
         .shopper()
         .await

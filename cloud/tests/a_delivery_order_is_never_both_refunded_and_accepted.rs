@@ -141,7 +141,10 @@ async fn refusal_and_acceptance_race_and_exactly_one_wins(db: Db) {
                     "{order_id} is ACCEPTED and was refunded: delivered for free"
                 );
                 assert_eq!(acceptance, Acceptance::Recorded, "{order_id}");
-                assert!(!was_refused, "{order_id}: refusal reported after acceptance");
+                assert!(
+                    !was_refused,
+                    "{order_id}: refusal reported after acceptance"
+                );
                 kept_fen += payment.amount_fen;
             }
             "REFUSED" => {
@@ -167,7 +170,12 @@ async fn refusal_and_acceptance_race_and_exactly_one_wins(db: Db) {
     // Repeats afterwards change nothing, and an order that lost to a refusal stays refunded.
     for n in 0..ORDERS {
         let order_id = format!("race-{n}");
-        assert!(!deliveries.store_refused(STORE, &order_id, "again").await.unwrap());
+        assert!(
+            !deliveries
+                .store_refused(STORE, &order_id, "again")
+                .await
+                .unwrap()
+        );
     }
     assert_eq!(c.balance(&who).await, 1_000_00 - kept_fen);
     c.stop().await;

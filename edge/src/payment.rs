@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use omo_proto::payment::payment_service_client::PaymentServiceClient;
 use omo_proto::payment::{
-    AttachExitPassRequest, AuthorizeRequest, CancelRequest, CouponShare, DeclineReason, Payment, PaymentStatus,
-    QueryRequest,
+    AttachExitPassRequest, AuthorizeRequest, CancelRequest, CouponShare, DeclineReason, Payment,
+    PaymentStatus, QueryRequest,
 };
 use tonic::Code;
 use tracing::{info, warn};
@@ -204,7 +204,11 @@ impl PaymentClient {
 
     /// Attaches the exit pass of this store's paid order `order_id` to its payment, so only the
     /// paying wallet's app shows it (idempotent: attaching it again changes nothing).
-    pub async fn attach_exit_pass(&self, order_id: &str, exit_pass: &str) -> Result<(), AttachError> {
+    pub async fn attach_exit_pass(
+        &self,
+        order_id: &str,
+        exit_pass: &str,
+    ) -> Result<(), AttachError> {
         let mut client = self.client.clone();
         let request = AttachExitPassRequest {
             store_id: self.store_id.clone(),
@@ -216,8 +220,13 @@ impl PaymentClient {
             Ok(Err(status)) if is_definitive(&status) || status.code() == Code::NotFound => {
                 Err(AttachError::Refused(status.message().to_string()))
             }
-            Ok(Err(status)) => Err(AttachError::Unreachable(format!("cloud: {}", status.message()))),
-            Err(_) => Err(AttachError::Unreachable("the cloud did not answer in time".into())),
+            Ok(Err(status)) => Err(AttachError::Unreachable(format!(
+                "cloud: {}",
+                status.message()
+            ))),
+            Err(_) => Err(AttachError::Unreachable(
+                "the cloud did not answer in time".into(),
+            )),
         }
     }
 

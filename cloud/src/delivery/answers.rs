@@ -92,11 +92,12 @@ impl Deliveries {
         let outcome = if done.rows_affected() == 1 {
             Acceptance::Recorded
         } else {
-            let row =
-                sqlx::query("SELECT store_id, status, refusal FROM delivery_orders WHERE order_id = $1")
-                    .bind(&accepted.order_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let row = sqlx::query(
+                "SELECT store_id, status, refusal FROM delivery_orders WHERE order_id = $1",
+            )
+            .bind(&accepted.order_id)
+            .fetch_optional(&mut *tx)
+            .await?;
             match row {
                 Some(row) if row.get::<String, _>(0) != store_id => {
                     tracing::warn!(store = store_id, order = %accepted.order_id, "a store reported another store's order; ignored");

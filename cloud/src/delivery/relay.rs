@@ -107,9 +107,18 @@ async fn forward(ctx: &crate::context::Context, deliveries: &Deliveries, client:
 async fn cancel(client: &AsyncClient, store: &str, order_id: &str, refusal: &str) {
     let payload = payloads::cancellation_payload(store, order_id, refusal).to_string();
     let topic = payloads::cancellations_topic(store);
-    match client.publish(&topic, QoS::AtLeastOnce, false, payload).await {
-        Ok(()) => tracing::warn!(store, order = order_id, "late acceptance: cancellation sent to the store"),
-        Err(error) => tracing::error!(%error, store, order = order_id, "cannot queue a delivery cancellation"),
+    match client
+        .publish(&topic, QoS::AtLeastOnce, false, payload)
+        .await
+    {
+        Ok(()) => tracing::warn!(
+            store,
+            order = order_id,
+            "late acceptance: cancellation sent to the store"
+        ),
+        Err(error) => {
+            tracing::error!(%error, store, order = order_id, "cannot queue a delivery cancellation")
+        }
     }
 }
 

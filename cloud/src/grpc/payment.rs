@@ -2,8 +2,8 @@
 
 use omo_proto::payment::payment_service_server::PaymentService;
 use omo_proto::payment::{
-    AttachExitPassRequest, AttachExitPassResponse, AuthorizeRequest, AuthorizeResponse, CancelRequest, CancelResponse, QueryRequest,
-    QueryResponse, RefundRequest, RefundResponse,
+    AttachExitPassRequest, AttachExitPassResponse, AuthorizeRequest, AuthorizeResponse,
+    CancelRequest, CancelResponse, QueryRequest, QueryResponse, RefundRequest, RefundResponse,
 };
 use tonic::{Request, Response, Status};
 

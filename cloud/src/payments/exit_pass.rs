@@ -41,9 +41,13 @@ impl Payments {
         }
         let now = to_rfc3339(self.ctx.now());
         let mut tx = self.ctx.store.begin().await?;
-        let row = by_order(&mut tx, store_id, order_id).await?.ok_or_else(|| {
-            ServiceError::NotFound(format!("no payment for order {order_id} of store {store_id}"))
-        })?;
+        let row = by_order(&mut tx, store_id, order_id)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!(
+                    "no payment for order {order_id} of store {store_id}"
+                ))
+            })?;
         if row.status != status::SUCCEEDED {
             return Err(ServiceError::FailedPrecondition(format!(
                 "the payment for order {order_id} is {}; only a paid basket has an exit pass",
@@ -73,10 +77,11 @@ impl Payments {
         &self,
         wallet_id: &str,
     ) -> Result<HashMap<String, String>, ServiceError> {
-        let rows = sqlx::query("SELECT payment_id, exit_pass FROM exit_passes WHERE wallet_id = $1")
-            .bind(wallet_id)
-            .fetch_all(self.ctx.store.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT payment_id, exit_pass FROM exit_passes WHERE wallet_id = $1")
+                .bind(wallet_id)
+                .fetch_all(self.ctx.store.pool())
+                .await?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 }

@@ -146,7 +146,9 @@ impl Payments {
         let now_text = to_rfc3339(self.ctx.now());
         let mut tx = self.ctx.store.begin().await?;
         let (row, refund, new) = self
-            .refund_in(&mut tx, store_id, order_id, refund_id, amount_fen, reason, &now_text)
+            .refund_in(
+                &mut tx, store_id, order_id, refund_id, amount_fen, reason, &now_text,
+            )
             .await?;
         tx.commit().await?;
         if new {

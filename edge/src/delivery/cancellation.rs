@@ -99,7 +99,12 @@ mod tests {
             Cancellation::parse(bytes, "T"),
             Err(CancellationError::OtherStore("S".into()))
         );
-        for bad in [&b""[..], b"{", b"null", br#"{"id":"","order_id":"A","store_id":"S"}"#] {
+        for bad in [
+            &b""[..],
+            b"{",
+            b"null",
+            br#"{"id":"","order_id":"A","store_id":"S"}"#,
+        ] {
             assert!(Cancellation::parse(bad, "S").is_err());
         }
         let told = rider_payload("m", "S", "A1", "refunded");

@@ -298,8 +298,14 @@ fn a_cancelled_order_is_withdrawn_from_its_rider_and_never_offered_again() {
     assert!(d.cancel("o2", "late").is_empty(), "delivered is final");
     let dirty = d.take_dirty();
     assert!(dirty.iter().any(|o| o.status == OrderStatus::Cancelled));
-    assert!(!d.contains("o1"), "a cancelled order is forgotten once saved");
-    assert!(d.cancel("o1", "again").is_empty(), "a repeat changes nothing");
+    assert!(
+        !d.contains("o1"),
+        "a cancelled order is forgotten once saved"
+    );
+    assert!(
+        d.cancel("o1", "again").is_empty(),
+        "a repeat changes nothing"
+    );
     // The rider's later word about it changes nothing, and it is not offered again.
     d.handle(
         &report(

@@ -378,7 +378,8 @@ pub(super) async fn commit(
                 warn!(order = %order_id, rider = ?rider, reason = %reason, "delivery cancelled by the cloud");
                 if let Some(rider) = rider {
                     let id = uuid::Uuid::now_v7().to_string();
-                    let payload = super::cancellation::rider_payload(&id, &shop.store_id, order_id, reason);
+                    let payload =
+                        super::cancellation::rider_payload(&id, &shop.store_id, order_id, reason);
                     messages.push(OutboxMessage {
                         id,
                         topic: rider_dispatch(rider),
