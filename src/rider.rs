@@ -1,6 +1,7 @@
 //! `omo rider --id ID`: a rider's client. It receives assignments on its dispatch topic, accepts
 //! them, rides (simulated) to the store and each drop-off, and reports `picked_up`, `delivered`
-//! and `location` on its events topic. Each assignment is printed as one JSON line.
+//! and `location` on its events topic. Each assignment is printed as one JSON line, and so is each
+//! cancellation of one (`"type":"cancelled"`, with the order id and the reason).
 //!
 //! The client itself lives in `omo_edge::delivery::rider`; this is its command line.
 

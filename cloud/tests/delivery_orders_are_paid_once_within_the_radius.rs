@@ -8,6 +8,7 @@ mod common;
 
 use common::{Db, Shopper, TestCloud};
 use omo_cloud::delivery::Deliveries;
+use omo_cloud::delivery::answers::Acceptance;
 use omo_cloud::delivery::payloads::{Line, StoreOrder};
 use omo_cloud::identity::with_bearer;
 use omo_proto::catalog::{Product, Unit, UpsertRequest};
@@ -289,13 +290,18 @@ async fn the_stores_answers_apply_once(db: Db) {
         distance_m: 1_000,
         promised_by: "2026-01-01T00:30:05Z".into(),
     };
-    assert!(deliveries.store_accepted(STORE, &accepted).await.unwrap());
-    assert!(
-        !deliveries.store_accepted(STORE, &accepted).await.unwrap(),
+    assert_eq!(
+        deliveries.store_accepted(STORE, &accepted).await.unwrap(),
+        Acceptance::Recorded
+    );
+    assert_eq!(
+        deliveries.store_accepted(STORE, &accepted).await.unwrap(),
+        Acceptance::Repeat,
         "a repeat changes nothing"
     );
-    assert!(
-        !deliveries.store_accepted("SH-2", &accepted).await.unwrap(),
+    assert_eq!(
+        deliveries.store_accepted("SH-2", &accepted).await.unwrap(),
+        Acceptance::Ignored,
         "another store's word is ignored"
     );
     let ok = get(&c, &who, "ok-1").await.unwrap();
@@ -325,7 +331,10 @@ async fn the_stores_answers_apply_once(db: Db) {
         order_id: "store-7".into(),
         ..accepted
     };
-    assert!(deliveries.store_accepted(STORE, &own).await.unwrap());
+    assert_eq!(
+        deliveries.store_accepted(STORE, &own).await.unwrap(),
+        Acceptance::Recorded
+    );
     let learnt = deliveries.get_any("store-7").await.unwrap().unwrap();
     assert_eq!(
         (learnt.source.as_str(), learnt.status.as_str()),
@@ -366,7 +375,10 @@ async fn an_order_its_store_never_answers_is_refunded(db: Db) {
         distance_m: 900,
         promised_by: "2026-01-01T00:50:00Z".into(),
     };
-    assert!(!deliveries.store_accepted(STORE, &late).await.unwrap());
+    assert!(matches!(
+        deliveries.store_accepted(STORE, &late).await.unwrap(),
+        Acceptance::Late { .. }
+    ));
     assert_eq!(get(&c, &who, "lost-1").await.unwrap().status, "REFUSED");
     c.stop().await;
 }

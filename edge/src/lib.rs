@@ -7,6 +7,7 @@
 //! | [`catalog`] / [`replica`] | the product catalog and its replication from the cloud |
 //! | [`cloud`] | the one gRPC channel to the cloud, and how the store proves who it is (TLS, token) |
 //! | [`payment`] | barcode pay from the lane's side: authorize, query, cancel, poll PENDING |
+//! | [`pass_attach`] | each paid basket's exit pass handed to the cloud for the paying wallet's app |
 //! | [`store`] | SQLite: lane snapshots, transitions, sales, the outbox, the catalog cache |
 //! | [`outbox`] | publishes committed messages to MQTT (QoS 1, in order, until acknowledged) |
 //! | [`exit`] / [`exit_pass`] | store exits that let a signed, single-use exit pass through |
@@ -33,6 +34,7 @@ pub mod exit;
 pub mod exit_pass;
 pub mod lane;
 pub mod outbox;
+pub mod pass_attach;
 pub mod payment;
 pub mod replica;
 pub mod store;
@@ -142,6 +144,7 @@ pub async fn run(
         });
     }
     tasks.spawn(delivery::run(ctx.clone(), cancel.clone()));
+    tasks.spawn(pass_attach::run(ctx.clone(), cancel.clone()));
     for (exit_id, devices) in exits {
         tasks.spawn(exit::run_exit(
             ctx.clone(),

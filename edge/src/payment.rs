@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use omo_proto::payment::payment_service_client::PaymentServiceClient;
 use omo_proto::payment::{
-    AuthorizeRequest, CancelRequest, CouponShare, DeclineReason, Payment, PaymentStatus,
-    QueryRequest,
+    AttachExitPassRequest, AuthorizeRequest, CancelRequest, CouponShare, DeclineReason, Payment,
+    PaymentStatus, QueryRequest,
 };
 use tonic::Code;
 use tracing::{info, warn};
@@ -29,6 +29,17 @@ pub struct PaymentClient {
     shopper: ShopperServiceClient<CloudChannel>,
     store_id: String,
     config: PaymentConfig,
+}
+
+/// Why an exit pass was not attached.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AttachError {
+    /// The cloud understood and refused (not this store's payment, not paid, a bad pass).
+    #[error("refused by the cloud: {0}")]
+    Refused(String),
+    /// No answer: try again later.
+    #[error("cloud unreachable: {0}")]
+    Unreachable(String),
 }
 
 /// One order to settle.
@@ -189,6 +200,34 @@ impl PaymentClient {
                 campaign_id: c.campaign_id,
             })
             .collect())
+    }
+
+    /// Attaches the exit pass of this store's paid order `order_id` to its payment, so only the
+    /// paying wallet's app shows it (idempotent: attaching it again changes nothing).
+    pub async fn attach_exit_pass(
+        &self,
+        order_id: &str,
+        exit_pass: &str,
+    ) -> Result<(), AttachError> {
+        let mut client = self.client.clone();
+        let request = AttachExitPassRequest {
+            store_id: self.store_id.clone(),
+            order_id: order_id.to_string(),
+            exit_pass: exit_pass.to_string(),
+        };
+        match tokio::time::timeout(self.timeout(), client.attach_exit_pass(request)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(status)) if is_definitive(&status) || status.code() == Code::NotFound => {
+                Err(AttachError::Refused(status.message().to_string()))
+            }
+            Ok(Err(status)) => Err(AttachError::Unreachable(format!(
+                "cloud: {}",
+                status.message()
+            ))),
+            Err(_) => Err(AttachError::Unreachable(
+                "the cloud did not answer in time".into(),
+            )),
+        }
     }
 
     /// The payment for an order, `None` if the cloud never saw it, `Err` if it can't be reached.

@@ -20,6 +20,12 @@ pub fn delivery_refusals(store: &str) -> String {
     format!("omo/v1/stores/{store}/delivery/refusals")
 }
 
+/// Orders the cloud refused and refunded before the store accepted them: the edge cancels their
+/// dispatch (cloud → edge; an extension).
+pub fn delivery_cancellations(store: &str) -> String {
+    format!("omo/v1/stores/{store}/delivery/cancellations")
+}
+
 /// A device's health, retained.
 pub fn device_state(store: &str, device: &str) -> String {
     format!("omo/v1/stores/{store}/devices/{device}/state")

@@ -331,10 +331,26 @@ pub async fn riders_and_edges_are_kept_apart(port: u16) {
     let mut edge = Client::connect(
         port,
         "edge-SH-001",
-        &["omo/v1/stores/SH-001/delivery/requests"],
+        &[
+            "omo/v1/stores/SH-001/delivery/requests",
+            "omo/v1/stores/SH-001/delivery/cancellations",
+        ],
     )
     .await;
     let cloud = Client::connect(port, "cloud", &[]).await;
+
+    // The cloud cancels a late acceptance at the store; a rider cannot cancel an order.
+    cloud
+        .publish(
+            "omo/v1/stores/SH-001/delivery/cancellations",
+            &json!({"id": "cancel-cloud", "order_id": "app-1"}),
+        )
+        .await;
+    a.publish(
+        "omo/v1/stores/SH-001/delivery/cancellations",
+        &json!({"id": "cancel-rider", "order_id": "app-2"}),
+    )
+    .await;
 
     // The cloud forwards app orders to the store; a rider cannot inject one.
     cloud
@@ -402,10 +418,14 @@ pub async fn riders_and_edges_are_kept_apart(port: u16) {
         .into_iter()
         .map(|(_, v)| v["id"].clone())
         .collect();
+    assert!(
+        requests.contains(&json!("req-cloud")) && requests.contains(&json!("cancel-cloud")),
+        "the edge must get the cloud's request and cancellation: {requests:?}"
+    );
     assert_eq!(
-        requests,
-        vec![json!("req-cloud")],
-        "the edge must get the cloud's request and not the rider's"
+        requests.len(),
+        2,
+        "the edge got a rider's request or cancellation: {requests:?}"
     );
 
     let seen: Vec<_> = observer

@@ -15,6 +15,23 @@ use crate::payments::Payments;
 pub const UNANSWERED: &str =
     "the store did not answer in time; nothing was delivered and the order is refunded";
 
+/// What a store's acceptance did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acceptance {
+    /// The order became ACCEPTED (or, placed at the store, was recorded).
+    Recorded,
+    /// Already accepted: a repeat changes nothing.
+    Repeat,
+    /// Another store's order: ignored.
+    Ignored,
+    /// The order was already refused and refunded: it must not be delivered, so the relay
+    /// publishes a cancellation to the store (see [`super::payloads::cancellation_payload`]).
+    Late {
+        /// Why it was refused.
+        refusal: String,
+    },
+}
+
 impl Deliveries {
     /// Orders still to be forwarded whose last forward is older than `resend_before` (or never).
     pub async fn due(&self, resend_before: &str) -> Result<Vec<DeliveryOrder>, ServiceError> {
@@ -46,133 +63,149 @@ impl Deliveries {
     }
 
     /// The store `store_id` accepted an order (its `delivery/orders` message): an order placed in
-    /// the app becomes ACCEPTED; one placed at the store is recorded. Repeats change nothing.
+    /// the app becomes ACCEPTED (only from PLACED, by a conditional UPDATE, so it can never also
+    /// be refused); one placed at the store is recorded. An acceptance of an order already
+    /// refused and refunded is [`Acceptance::Late`]: the relay answers it with a cancellation.
     pub async fn store_accepted(
         &self,
         store_id: &str,
         accepted: &StoreOrder,
-    ) -> Result<bool, ServiceError> {
+    ) -> Result<Acceptance, ServiceError> {
         let now = to_rfc3339(self.ctx.now());
         let mut tx = self.ctx.store.begin().await?;
-        let row =
-            sqlx::query("SELECT store_id, status, lines FROM delivery_orders WHERE order_id = $1")
-                .bind(&accepted.order_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let changed = match row {
-            Some(row) => {
-                let owner: String = row.get(0);
-                let state: String = row.get(1);
-                if owner != store_id {
+        let lines = serde_json::to_string(&accepted.lines).unwrap_or_else(|_| "[]".into());
+        let done = sqlx::query(
+            "UPDATE delivery_orders SET status = $1, promised_by = $2, distance_m = $3, \
+             lines = CASE WHEN lines = '[]' THEN $4 ELSE lines END, updated_at = $5 \
+             WHERE order_id = $6 AND store_id = $7 AND status = $8",
+        )
+        .bind(status::ACCEPTED)
+        .bind(&accepted.promised_by)
+        .bind(i64::from(accepted.distance_m))
+        .bind(lines)
+        .bind(&now)
+        .bind(&accepted.order_id)
+        .bind(store_id)
+        .bind(status::PLACED)
+        .execute(&mut *tx)
+        .await?;
+        let outcome = if done.rows_affected() == 1 {
+            Acceptance::Recorded
+        } else {
+            let row = sqlx::query(
+                "SELECT store_id, status, refusal FROM delivery_orders WHERE order_id = $1",
+            )
+            .bind(&accepted.order_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match row {
+                Some(row) if row.get::<String, _>(0) != store_id => {
                     tracing::warn!(store = store_id, order = %accepted.order_id, "a store reported another store's order; ignored");
-                    false
-                } else if state == status::PLACED {
-                    let lines: String = row.get(2);
-                    let lines = if lines == "[]" {
-                        serde_json::to_string(&accepted.lines).unwrap_or(lines)
-                    } else {
-                        lines
-                    };
-                    sqlx::query(
-                        "UPDATE delivery_orders SET status = $1, promised_by = $2, distance_m = $3, \
-                         lines = $4, updated_at = $5 WHERE order_id = $6",
-                    )
-                    .bind(status::ACCEPTED)
-                    .bind(&accepted.promised_by)
-                    .bind(i64::from(accepted.distance_m))
-                    .bind(lines)
-                    .bind(&now)
-                    .bind(&accepted.order_id)
-                    .execute(&mut *tx)
-                    .await?;
-                    true
-                } else {
-                    if state == status::REFUSED {
-                        tracing::error!(store = store_id, order = %accepted.order_id,
-                            "a store accepted an order already refused and refunded: it must not be delivered");
-                    }
-                    false
+                    Acceptance::Ignored
                 }
-            }
-            None => {
-                let order = DeliveryOrder {
-                    order_id: accepted.order_id.clone(),
-                    store_id: store_id.into(),
-                    wallet_id: String::new(),
-                    source: "store".into(),
-                    status: status::ACCEPTED.into(),
-                    lines: accepted.lines.clone(),
-                    purchase_order_id: String::new(),
-                    lat: accepted.lat,
-                    lon: accepted.lon,
-                    address: accepted.address.clone(),
-                    distance_m: accepted.distance_m,
-                    radius_m: 0,
-                    amount_fen: 0,
-                    payment_id: String::new(),
-                    placed_at: now.clone(),
-                    promised_by: accepted.promised_by.clone(),
-                    refusal: String::new(),
-                };
-                insert(&mut tx, &order).await?
+                Some(row) if row.get::<String, _>(1) == status::REFUSED => {
+                    let refusal: String = row.get(2);
+                    tracing::error!(store = store_id, order = %accepted.order_id, %refusal,
+                        "a store accepted an order already refused and refunded: cancelling its dispatch");
+                    Acceptance::Late { refusal }
+                }
+                Some(_) => Acceptance::Repeat,
+                None => {
+                    let order = DeliveryOrder {
+                        order_id: accepted.order_id.clone(),
+                        store_id: store_id.into(),
+                        wallet_id: String::new(),
+                        source: "store".into(),
+                        status: status::ACCEPTED.into(),
+                        lines: accepted.lines.clone(),
+                        purchase_order_id: String::new(),
+                        lat: accepted.lat,
+                        lon: accepted.lon,
+                        address: accepted.address.clone(),
+                        distance_m: accepted.distance_m,
+                        radius_m: 0,
+                        amount_fen: 0,
+                        payment_id: String::new(),
+                        placed_at: now.clone(),
+                        promised_by: accepted.promised_by.clone(),
+                        refusal: String::new(),
+                    };
+                    if insert(&mut tx, &order).await? {
+                        Acceptance::Recorded
+                    } else {
+                        Acceptance::Repeat
+                    }
+                }
             }
         };
         tx.commit().await?;
-        if changed {
+        if outcome == Acceptance::Recorded {
             tracing::info!(store = store_id, order = %accepted.order_id, promised_by = %accepted.promised_by, "store accepted a delivery order");
         }
-        Ok(changed)
+        Ok(outcome)
     }
 
-    /// The store refused an order placed in the app: an app order is refunded in full (by the
-    /// refund id `refused-{order}`), then the order is REFUSED. Repeats change nothing.
+    /// The store refused an order placed in the app (or it never answered): in ONE transaction,
+    /// the order moves from PLACED to REFUSED by a conditional UPDATE and only then an app order
+    /// is refunded in full (refund id `refused-{order}`). An order already accepted (or refused)
+    /// changes nothing and returns false, so an order is never both refunded and accepted.
     pub async fn store_refused(
         &self,
         store_id: &str,
         order_id: &str,
         reason: &str,
     ) -> Result<bool, ServiceError> {
-        let Some(order) = self.get_any(order_id).await? else {
-            return Ok(false);
-        };
-        if order.store_id != store_id || order.status != status::PLACED {
-            return Ok(false);
-        }
-        if order.amount_fen > 0 {
-            let refund_id = format!("refused-{order_id}");
-            let why: String = format!("store refused delivery: {reason}")
-                .chars()
-                .take(200)
-                .collect();
-            Payments::new(self.ctx.clone())
-                .refund(
-                    store_id,
-                    &payment_order_id(order_id),
-                    &refund_id,
-                    order.amount_fen,
-                    &why,
-                )
-                .await?;
-        }
         let now = to_rfc3339(self.ctx.now());
         let mut tx = self.ctx.store.begin().await?;
-        sqlx::query(
+        let refused: Option<(i64,)> = sqlx::query_as(
             "UPDATE delivery_orders SET status = $1, refusal = $2, updated_at = $3 \
-             WHERE order_id = $4 AND status = $5",
+             WHERE order_id = $4 AND store_id = $5 AND status = $6 RETURNING amount_fen",
         )
         .bind(status::REFUSED)
         .bind(reason.chars().take(300).collect::<String>())
         .bind(&now)
         .bind(order_id)
+        .bind(store_id)
         .bind(status::PLACED)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some((amount_fen,)) = refused else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        let payments = Payments::new(self.ctx.clone());
+        let refunded = if amount_fen > 0 {
+            let why: String = format!("store refused delivery: {reason}")
+                .chars()
+                .take(200)
+                .collect();
+            let (row, _, new) = payments
+                .refund_in(
+                    &mut tx,
+                    store_id,
+                    &payment_order_id(order_id),
+                    &format!("refused-{order_id}"),
+                    amount_fen,
+                    &why,
+                    &now,
+                )
+                .await?;
+            new.then_some(row.payment_id)
+        } else {
+            None
+        };
         tx.commit().await?;
+        if let Some(payment_id) = refunded {
+            self.ctx
+                .metrics
+                .refunded(&payment_id, &format!("refused-{order_id}"), amount_fen);
+        }
         tracing::warn!(
             store = store_id,
             order = order_id,
             reason,
-            "store refused a delivery order"
+            amount_fen,
+            "store refused a delivery order; refunded"
         );
         Ok(true)
     }

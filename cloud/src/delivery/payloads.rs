@@ -5,6 +5,7 @@
 //! | `omo/v1/stores/{store}/delivery/requests` | cloud → edge | [`request_payload`]: an order placed in the app, for the store to accept |
 //! | `omo/v1/stores/{store}/delivery/orders` | edge → cloud | [`parse_store_order`]: an order the store accepted (CONTRACT.md) |
 //! | `omo/v1/stores/{store}/delivery/refusals` | edge → cloud | [`parse_refusal`]: an order the store could not take |
+//! | `omo/v1/stores/{store}/delivery/cancellations` | cloud → edge | [`cancellation_payload`]: an order the store accepted after the cloud refused and refunded it; the edge cancels its dispatch |
 //!
 //! Every message carries an `id`; a request is sent again (with the same id) until the store
 //! answers, and the edge places each `order_id` once.
@@ -71,6 +72,23 @@ pub enum StoreTopic<'a> {
 /// The topic the cloud sends a store its app orders on.
 pub fn requests_topic(store_id: &str) -> String {
     format!("omo/v1/stores/{store_id}/delivery/requests")
+}
+
+/// The topic the cloud cancels a store's late acceptances on (QoS 1).
+pub fn cancellations_topic(store_id: &str) -> String {
+    format!("omo/v1/stores/{store_id}/delivery/cancellations")
+}
+
+/// The cancellation of `order_id`, accepted by its store after it was refused and refunded.
+/// Its id is `cancel-{order_id}`: sent again for every repeated late acceptance, one id.
+pub fn cancellation_payload(store_id: &str, order_id: &str, refusal: &str) -> Value {
+    json!({
+        "id": format!("cancel-{order_id}"),
+        "type": "cancelled",
+        "order_id": order_id,
+        "store_id": store_id,
+        "reason": format!("the order was refused and refunded before the store accepted it: {refusal}"),
+    })
 }
 
 /// The filters the cloud subscribes to.
@@ -207,6 +225,13 @@ mod tests {
             requests_topic("SH-1"),
             "omo/v1/stores/SH-1/delivery/requests"
         );
+        assert_eq!(
+            cancellations_topic("SH-1"),
+            "omo/v1/stores/SH-1/delivery/cancellations"
+        );
+        let cancel = cancellation_payload("SH-1", "A1", "no answer");
+        assert_eq!(cancel["id"], "cancel-A1");
+        assert_eq!(cancel["type"], "cancelled");
     }
 
     #[test]

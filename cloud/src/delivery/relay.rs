@@ -1,6 +1,7 @@
 //! The cloud's MQTT side of delivery: forwards orders placed in the app to their store's edge
-//! (`omo/v1/stores/{store}/delivery/requests`), and learns the stores' answers
-//! (`delivery/orders`, `delivery/refusals`).
+//! (`omo/v1/stores/{store}/delivery/requests`), learns the stores' answers (`delivery/orders`,
+//! `delivery/refusals`), and answers an acceptance that came after the order was refused and
+//! refunded with a cancellation (`delivery/cancellations`), so the edge withdraws its rider.
 //!
 //! Forwarding is end-to-end acknowledged: an order stays PLACED, and is published again (QoS 1,
 //! the same message id) every `RESEND` until the store's edge answers, so neither a broker
@@ -14,6 +15,7 @@ use std::time::Duration;
 use rumqttc::{AsyncClient, Publish, QoS};
 use tokio_util::sync::CancellationToken;
 
+use super::answers::Acceptance;
 use super::orders::Deliveries;
 use super::payloads::{self, StoreTopic};
 use crate::clock::to_rfc3339;
@@ -53,7 +55,7 @@ pub async fn run_configured(
             _ = stop.cancelled() => break,
             answer = session.incoming.recv() => {
                 let Some(answer) = answer else { break };
-                if !apply(&deliveries, &answer, &stop).await {
+                if !apply(&deliveries, &session.client, &answer, &stop).await {
                     break;
                 }
                 session.ack(&answer).await;
@@ -98,13 +100,46 @@ async fn forward(ctx: &crate::context::Context, deliveries: &Deliveries, client:
     }
 }
 
+/// Tells the store to cancel the dispatch of `order_id`, which it accepted after the cloud
+/// refused and refunded it. Queued before the acceptance is acknowledged (one connection, in
+/// order), so a crash before the broker has it makes the broker send the acceptance again, and
+/// that repeat publishes the cancellation again (same id).
+async fn cancel(client: &AsyncClient, store: &str, order_id: &str, refusal: &str) {
+    let payload = payloads::cancellation_payload(store, order_id, refusal).to_string();
+    let topic = payloads::cancellations_topic(store);
+    match client
+        .publish(&topic, QoS::AtLeastOnce, false, payload)
+        .await
+    {
+        Ok(()) => tracing::warn!(
+            store,
+            order = order_id,
+            "late acceptance: cancellation sent to the store"
+        ),
+        Err(error) => {
+            tracing::error!(%error, store, order = order_id, "cannot queue a delivery cancellation")
+        }
+    }
+}
+
 /// Applies one answer; false only if `stop` came while the database was failing.
-async fn apply(deliveries: &Deliveries, publish: &Publish, stop: &CancellationToken) -> bool {
+async fn apply(
+    deliveries: &Deliveries,
+    client: &AsyncClient,
+    publish: &Publish,
+    stop: &CancellationToken,
+) -> bool {
     loop {
         let result = match payloads::store_topic(&publish.topic) {
             Some(StoreTopic::Orders(store)) => {
                 match payloads::parse_store_order(&publish.payload, store) {
-                    Ok(order) => deliveries.store_accepted(store, &order).await.map(|_| ()),
+                    Ok(order) => match deliveries.store_accepted(store, &order).await {
+                        Ok(Acceptance::Late { refusal }) => {
+                            cancel(client, store, &order.order_id, &refusal).await;
+                            Ok(())
+                        }
+                        other => other.map(|_| ()),
+                    },
                     Err(error) => {
                         tracing::warn!(topic = %publish.topic, %error, "unreadable delivery order dropped");
                         return true;

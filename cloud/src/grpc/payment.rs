@@ -2,8 +2,8 @@
 
 use omo_proto::payment::payment_service_server::PaymentService;
 use omo_proto::payment::{
-    AuthorizeRequest, AuthorizeResponse, CancelRequest, CancelResponse, QueryRequest,
-    QueryResponse, RefundRequest, RefundResponse,
+    AttachExitPassRequest, AttachExitPassResponse, AuthorizeRequest, AuthorizeResponse,
+    CancelRequest, CancelResponse, QueryRequest, QueryResponse, RefundRequest, RefundResponse,
 };
 use tonic::{Request, Response, Status};
 
@@ -105,5 +105,18 @@ impl PaymentService for PaymentApi {
             refund_id: refund.refund_id,
             refund_fen: refund.amount_fen,
         }))
+    }
+
+    async fn attach_exit_pass(
+        &self,
+        request: Request<AttachExitPassRequest>,
+    ) -> Result<Response<AttachExitPassResponse>, Status> {
+        self.auth.check(&request, &request.get_ref().store_id)?;
+        let r = request.into_inner();
+        let payment_id = self
+            .payments
+            .attach_exit_pass(&r.store_id, &r.order_id, &r.exit_pass)
+            .await?;
+        Ok(Response::new(AttachExitPassResponse { payment_id }))
     }
 }

@@ -285,13 +285,14 @@ impl ShopperService for ShopperApi {
         self.wallets
             .authenticate(request.metadata(), &request.get_ref().wallet_id)
             .await?;
-        let rows = self
-            .payments
-            .receipts(&request.into_inner().wallet_id)
-            .await?;
+        let wallet_id = request.into_inner().wallet_id;
+        let rows = self.payments.receipts(&wallet_id).await?;
+        // Only this wallet's passes: the table is read by the authenticated wallet's id.
+        let mut passes = self.payments.exit_passes(&wallet_id).await?;
         let receipts = rows
             .into_iter()
             .map(|p| Receipt {
+                exit_pass: passes.remove(&p.payment_id).unwrap_or_default(),
                 payment_id: p.payment_id,
                 store_id: p.store_id,
                 order_id: p.order_id,

@@ -6,8 +6,10 @@
 //! | `mod.rs` | the payment record, its statuses, Query, receipts and the pending time-out |
 //! | [`authorize`] | Authorize: idempotency, code verification, single use, the charge |
 //! | [`settle`] | Cancel, Refund and ConfirmPayment |
+//! | [`exit_pass`] | AttachExitPass, and the passes a wallet's receipts show |
 
 pub mod authorize;
+pub mod exit_pass;
 pub mod settle;
 
 use chrono::{DateTime, Utc};

@@ -145,7 +145,35 @@ impl Payments {
         }
         let now_text = to_rfc3339(self.ctx.now());
         let mut tx = self.ctx.store.begin().await?;
-        let row = by_order(&mut tx, store_id, order_id)
+        let (row, refund, new) = self
+            .refund_in(
+                &mut tx, store_id, order_id, refund_id, amount_fen, reason, &now_text,
+            )
+            .await?;
+        tx.commit().await?;
+        if new {
+            self.ctx
+                .metrics
+                .refunded(&row.payment_id, refund_id, amount_fen);
+        }
+        Ok((row, refund))
+    }
+
+    /// [`Payments::refund`] inside the caller's transaction `tx` (so a refund can commit, or
+    /// roll back, with another change); the arguments are checked by the caller. The flag is
+    /// true when this call gave the money back (false: `refund_id` was already made).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn refund_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        store_id: &str,
+        order_id: &str,
+        refund_id: &str,
+        amount_fen: i64,
+        reason: &str,
+        now_text: &str,
+    ) -> Result<(PaymentRow, RefundRow, bool), ServiceError> {
+        let row = by_order(&mut *tx, store_id, order_id)
             .await?
             .ok_or_else(|| {
                 ServiceError::NotFound(format!(
@@ -160,7 +188,7 @@ impl Payments {
         .bind(&row.payment_id)
         .bind(amount_fen)
         .bind(reason)
-        .bind(&now_text)
+        .bind(now_text)
         .execute(&mut *tx)
         .await?;
         if inserted.rows_affected() == 0 {
@@ -170,13 +198,12 @@ impl Payments {
             .bind(refund_id)
             .fetch_one(&mut *tx)
             .await?;
-            tx.rollback().await?;
             if first.payment_id != row.payment_id || first.amount_fen != amount_fen {
                 return Err(ServiceError::FailedPrecondition(format!(
                     "refund {refund_id} was already made for another payment or amount"
                 )));
             }
-            return Ok((row, first));
+            return Ok((row, first, false));
         }
         if row.status != status::SUCCEEDED {
             return Err(ServiceError::FailedPrecondition(format!(
@@ -190,7 +217,7 @@ impl Payments {
              WHERE payment_id = $3 AND status = 'SUCCEEDED' AND refunded_fen + $1 <= captured_fen",
         )
         .bind(amount_fen)
-        .bind(&now_text)
+        .bind(now_text)
         .bind(&row.payment_id)
         .execute(&mut *tx)
         .await?;
@@ -200,19 +227,15 @@ impl Payments {
                 row.captured_fen - row.refunded_fen
             )));
         }
-        self.give_back(&mut tx, &row, "refund", amount_fen, &now_text)
+        self.give_back(&mut *tx, &row, "refund", amount_fen, now_text)
             .await?;
-        let row = by_id(&mut tx, &row.payment_id).await?.unwrap_or(row);
-        tx.commit().await?;
-        self.ctx
-            .metrics
-            .refunded(&row.payment_id, refund_id, amount_fen);
+        let row = by_id(&mut *tx, &row.payment_id).await?.unwrap_or(row);
         let refund = RefundRow {
             refund_id: refund_id.to_owned(),
             payment_id: row.payment_id.clone(),
             amount_fen,
         };
-        Ok((row, refund))
+        Ok((row, refund, true))
     }
 
     /// The shopper approves or rejects a pending payment from the app.

@@ -66,12 +66,15 @@ pub enum OrderStatus {
     Delivered {
         rider: String,
     },
+    /// Cancelled by the cloud (refused and refunded before the store accepted it); it is never
+    /// offered again, and its rider (if any) was told.
+    Cancelled,
 }
 
 impl OrderStatus {
     pub fn rider(&self) -> Option<&str> {
         match self {
-            OrderStatus::Waiting => None,
+            OrderStatus::Waiting | OrderStatus::Cancelled => None,
             OrderStatus::Offered { rider, .. }
             | OrderStatus::Accepted { rider }
             | OrderStatus::PickedUp { rider }
@@ -86,6 +89,7 @@ impl OrderStatus {
             OrderStatus::Accepted { .. } => "accepted",
             OrderStatus::PickedUp { .. } => "picked_up",
             OrderStatus::Delivered { .. } => "delivered",
+            OrderStatus::Cancelled => "cancelled",
         }
     }
 }
@@ -148,6 +152,12 @@ pub enum Action {
     },
     /// The order reached its door.
     Delivered { order_id: String, rider: String },
+    /// The order was cancelled; tell `rider` (the one it was offered to or with), if any.
+    Cancelled {
+        order_id: String,
+        rider: Option<String>,
+        reason: String,
+    },
 }
 
 /// How many event ids to remember for dropping repeats.
@@ -214,9 +224,32 @@ impl Dispatcher {
             .drain()
             .filter_map(|id| self.orders.get(&id).cloned())
             .collect();
-        self.orders
-            .retain(|_, o| !matches!(o.status, OrderStatus::Delivered { .. }));
+        self.orders.retain(|_, o| {
+            !matches!(
+                o.status,
+                OrderStatus::Delivered { .. } | OrderStatus::Cancelled
+            )
+        });
         dirty
+    }
+
+    /// The cloud cancelled `order_id`: withdrawn from its rider and never offered again. Nothing
+    /// for an order it does not hold (unknown, already cancelled) or one already delivered.
+    pub fn cancel(&mut self, order_id: &str, reason: &str) -> Vec<Action> {
+        let Some(open) = self.orders.get_mut(order_id) else {
+            return Vec::new();
+        };
+        if matches!(open.status, OrderStatus::Delivered { .. }) {
+            return Vec::new();
+        }
+        let rider = open.status.rider().map(str::to_owned);
+        open.status = OrderStatus::Cancelled;
+        self.dirty.insert(order_id.to_owned());
+        vec![Action::Cancelled {
+            order_id: order_id.to_owned(),
+            rider,
+            reason: reason.to_owned(),
+        }]
     }
 
     /// Whether the event id was seen before; records it.
@@ -414,7 +447,13 @@ impl Dispatcher {
         let at_risk: Vec<(String, Option<DateTime<Utc>>)> = self
             .orders
             .values()
-            .filter(|o| !o.warned && !matches!(o.status, OrderStatus::Delivered { .. }))
+            .filter(|o| {
+                !o.warned
+                    && !matches!(
+                        o.status,
+                        OrderStatus::Delivered { .. } | OrderStatus::Cancelled
+                    )
+            })
             .filter_map(|o| {
                 let eta = self.estimate(o, now);
                 let expected = eta.unwrap_or(now);

@@ -260,3 +260,62 @@ fn riders_not_seen_lately_get_nothing() {
     d.add(order("o1", 90.0, 1_000.0, now));
     assert!(offers(&d.tick(now)).is_empty());
 }
+
+#[test]
+fn a_cancelled_order_is_withdrawn_from_its_rider_and_never_offered_again() {
+    let now = Utc::now();
+    let mut d = dispatcher();
+    d.handle(&at("a", 0.0, 10.0), now);
+    d.add(order("o1", 90.0, 1_000.0, now));
+    d.add(order("o2", 90.0, 1_100.0, now));
+    assert_eq!(offers(&d.tick(now)).len(), 2);
+    d.handle(
+        &report(
+            "a",
+            RiderReport::Accepted {
+                order_id: "o1".into(),
+            },
+        ),
+        now,
+    );
+    d.handle(
+        &report(
+            "a",
+            RiderReport::Delivered {
+                order_id: "o2".into(),
+            },
+        ),
+        now,
+    );
+    assert_eq!(
+        d.cancel("o1", "refunded"),
+        vec![Action::Cancelled {
+            order_id: "o1".into(),
+            rider: Some("a".into()),
+            reason: "refunded".into(),
+        }]
+    );
+    assert!(d.cancel("o2", "late").is_empty(), "delivered is final");
+    let dirty = d.take_dirty();
+    assert!(dirty.iter().any(|o| o.status == OrderStatus::Cancelled));
+    assert!(
+        !d.contains("o1"),
+        "a cancelled order is forgotten once saved"
+    );
+    assert!(
+        d.cancel("o1", "again").is_empty(),
+        "a repeat changes nothing"
+    );
+    // The rider's later word about it changes nothing, and it is not offered again.
+    d.handle(
+        &report(
+            "a",
+            RiderReport::PickedUp {
+                order_id: "o1".into(),
+            },
+        ),
+        now,
+    );
+    assert!(d.take_dirty().is_empty());
+    assert!(offers(&d.tick(now + Duration::seconds(60))).is_empty());
+}

@@ -1,6 +1,7 @@
 //! What the edge's delivery session receives over MQTT, and how it is applied: rider events
-//! (`omo/v1/riders/+/events`) and the orders the cloud forwards from the app
-//! (`omo/v1/stores/{store}/delivery/requests`). The session is the edge's second MQTT session
+//! (`omo/v1/riders/+/events`), the orders the cloud forwards from the app
+//! (`omo/v1/stores/{store}/delivery/requests`) and its cancellations of orders it refunded before
+//! the store accepted them (`omo/v1/stores/{store}/delivery/cancellations`). The session is the edge's second MQTT session
 //! (`{client_id}-delivery`): persistent, QoS 1, each message acknowledged by hand only after it
 //! is committed, so a crash between receipt and commit makes the broker send it again (and the
 //! repeat is dropped by its id, or by the order id).
@@ -14,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::DeliveryHost;
+use super::cancellation::Cancellation;
 use super::dispatch::{Dispatcher, RiderEvent};
 use super::request::{DeliveryRequest, basket_items, refusal_payload};
 use super::service::{PlaceError, apply_event, load_order, place};
@@ -27,6 +29,8 @@ pub(super) enum Incoming {
     Rider(RiderEvent),
     /// An order the cloud forwarded from the app.
     Request(DeliveryRequest),
+    /// An order the cloud refused and refunded before this store accepted it.
+    Cancellation(Cancellation),
     /// Unreadable or misaddressed (logged); only acknowledged.
     Dropped,
 }
@@ -42,6 +46,9 @@ pub(super) async fn apply_incoming<H: DeliveryHost>(
         let result = match &received {
             Incoming::Rider(event) => apply_event(host, dispatcher, event.clone()).await,
             Incoming::Request(request) => take_request(host, request).await,
+            Incoming::Cancellation(cancellation) => {
+                super::cancellation::apply(host, dispatcher, cancellation).await
+            }
             Incoming::Dropped => Ok(()),
         };
         match result {
@@ -154,6 +161,7 @@ pub(super) async fn consume(
     cancel: CancellationToken,
 ) {
     let requests = crate::topics::delivery_requests(&store_id);
+    let cancellations = crate::topics::delivery_cancellations(&store_id);
     loop {
         let event = tokio::select! {
             _ = cancel.cancelled() => break,
@@ -161,7 +169,11 @@ pub(super) async fn consume(
         };
         match event {
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                for filter in ["omo/v1/riders/+/events", requests.as_str()] {
+                for filter in [
+                    "omo/v1/riders/+/events",
+                    requests.as_str(),
+                    cancellations.as_str(),
+                ] {
                     if let Err(error) = client.try_subscribe(filter, QoS::AtLeastOnce) {
                         warn!(%error, filter, "cannot subscribe");
                     }
@@ -173,6 +185,14 @@ pub(super) async fn consume(
                         Ok(request) => Incoming::Request(request),
                         Err(error) => {
                             warn!(topic = %p.topic, %error, "unreadable delivery request dropped");
+                            Incoming::Dropped
+                        }
+                    }
+                } else if p.topic == cancellations {
+                    match Cancellation::parse(&p.payload, &store_id) {
+                        Ok(cancellation) => Incoming::Cancellation(cancellation),
+                        Err(error) => {
+                            warn!(topic = %p.topic, %error, "unreadable delivery cancellation dropped");
                             Incoming::Dropped
                         }
                     }

@@ -6,6 +6,7 @@
 //! | [`order`] | accepting an order within `delivery_radius_m`, the promise, the contract's payloads, pure |
 //! | [`dispatch`] | the dispatcher: which rider takes which order, lapses, warnings; pure |
 //! | [`request`] | orders the cloud forwards from the app, and the edge's refusals (pure) |
+//! | [`cancellation`] | the cloud's cancellation of an order it refunded before the store accepted it |
 //! | [`inbox`] | the delivery session: rider events and the cloud's forwarded orders, acknowledged after commit |
 //! | [`service`] | the IO: SQLite, rider events from MQTT, offers through the outbox, the board |
 //! | [`rider`] | the rider's client (`omo rider`), with simulated movement |
@@ -15,6 +16,7 @@
 //! `POST /api/delivery/orders` places an order (201, or 422 with the distance when out of range),
 //! `GET /api/delivery/orders/{id}` shows one, `GET /api/delivery/board` is the delivery board.
 
+pub mod cancellation;
 pub mod config;
 pub mod dispatch;
 pub mod geo;

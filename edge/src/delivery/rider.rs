@@ -4,7 +4,9 @@
 //! `omo/v1/riders/%u/dispatch` lets it read its own assignments only), keeps a persistent session,
 //! subscribes to its dispatch topic, accepts each new assignment (repeats dropped by `id`), and
 //! reports on its events topic. With `simulate`, it rides: to the store, `picked_up` for what it
-//! carries, then each drop-off nearest first, `delivered`, reporting `location` as it goes.
+//! carries, then each drop-off nearest first, `delivered`, reporting `location` as it goes. A
+//! message with `"type":"cancelled"` on the dispatch topic withdraws an assignment: the rider
+//! drops it (and `omo rider` prints it like an assignment).
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -190,7 +192,8 @@ impl RiderState {
         }
     }
 
-    /// A new assignment: accept it (unless told not to). False for repeats and unreadable ones.
+    /// A new assignment: accept it (unless told not to); a cancellation: drop the job. False for
+    /// repeats and unreadable ones.
     async fn take(&mut self, value: &Value) -> bool {
         let (Some(id), Some(order_id)) = (value["id"].as_str(), value["order_id"].as_str()) else {
             warn!(%value, "unreadable assignment");
@@ -198,6 +201,12 @@ impl RiderState {
         };
         if !self.seen.insert(id.to_string()) {
             return false;
+        }
+        if value["type"] == "cancelled" {
+            // The store withdrew it (refunded before it was accepted): do not ride for it.
+            self.jobs.retain(|j| j.order_id != order_id);
+            warn!(rider = %self.options.id, order = %order_id, reason = %value["reason"], "assignment cancelled");
+            return true;
         }
         info!(rider = %self.options.id, order = %order_id, "assignment received");
         if !self.options.accept {

@@ -114,7 +114,7 @@ pub async fn load_order(
 /// Orders not yet delivered.
 pub async fn open_orders(host: &impl DeliveryHost) -> Result<Vec<OpenOrder>, StoreError> {
     let rows = sqlx::query(
-        "SELECT state FROM delivery_orders WHERE status != 'delivered' ORDER BY promised_by",
+        "SELECT state FROM delivery_orders WHERE status NOT IN ('delivered', 'cancelled') ORDER BY promised_by",
     )
     .fetch_all(host.store().pool())
     .await?;
@@ -281,8 +281,9 @@ pub(super) async fn apply_event(
     commit(host, dispatcher, &actions, &shop, now, Some(&event)).await
 }
 
-/// Writes what changed (orders, riders, offers with their dispatch messages) in one transaction.
-async fn commit(
+/// Writes what changed (orders, riders, offers and cancellations with their dispatch messages)
+/// in one transaction.
+pub(super) async fn commit(
     host: &impl DeliveryHost,
     dispatcher: &mut Dispatcher,
     actions: &[Action],
@@ -364,6 +365,28 @@ async fn commit(
             }
             Action::Delivered { order_id, rider } => {
                 info!(order = %order_id, rider = %rider, "delivered");
+            }
+            Action::Cancelled {
+                order_id,
+                rider,
+                reason,
+            } => {
+                sqlx::query("UPDATE delivery_assignments SET outcome = 'cancelled' WHERE order_id = $1 AND outcome = 'offered'")
+                    .bind(order_id)
+                    .execute(&mut *tx)
+                    .await?;
+                warn!(order = %order_id, rider = ?rider, reason = %reason, "delivery cancelled by the cloud");
+                if let Some(rider) = rider {
+                    let id = uuid::Uuid::now_v7().to_string();
+                    let payload =
+                        super::cancellation::rider_payload(&id, &shop.store_id, order_id, reason);
+                    messages.push(OutboxMessage {
+                        id,
+                        topic: rider_dispatch(rider),
+                        payload: payload.to_string().into_bytes(),
+                        retain: false,
+                    });
+                }
             }
         }
     }
