@@ -11,9 +11,11 @@
 //! | [`rider`] | the rider's client (`omo rider`), with simulated movement |
 //! | [`config`] | the dispatcher's settings |
 //!
-//! HTTP (merged into the edge's API by [`routes`]):
-//! `POST /api/delivery/orders` places an order (201, or 422 with the distance when out of range),
-//! `GET /api/delivery/orders/{id}` shows one, `GET /api/delivery/board` is the delivery board.
+//! HTTP (merged into the edge's API by [`routes`]), each for operators only (a session: 401
+//! without; see [`crate::web::ROUTES`]): `POST /api/delivery/orders` places an order by hand (201,
+//! or 422 with the distance when out of range), `GET /api/delivery/orders/{id}` shows one,
+//! `GET /api/delivery/board` is the delivery board. Orders from the app and from lane screens
+//! come through the cloud (see [`inbox`]), not through these routes.
 
 pub mod config;
 pub mod dispatch;
@@ -27,7 +29,7 @@ pub mod service;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -40,6 +42,8 @@ use crate::config::EdgeConfig;
 use crate::context::EdgeContext;
 use crate::outbox::OutboxSignal;
 use crate::store::Store;
+use crate::web::Sessions;
+use crate::web::auth::NotLoggedIn;
 
 pub use order::{Dropoff, OrderRequest, Refusal};
 
@@ -48,11 +52,16 @@ pub trait DeliveryHost: Send + Sync + 'static {
     fn edge_config(&self) -> &EdgeConfig;
     fn store(&self) -> &Store;
     fn outbox(&self) -> &OutboxSignal;
+    /// The operators' sessions the HTTP routes check.
+    fn sessions(&self) -> &Sessions;
 }
 
 impl DeliveryHost for EdgeContext {
     fn edge_config(&self) -> &EdgeConfig {
         &self.config
+    }
+    fn sessions(&self) -> &Sessions {
+        &self.sessions
     }
     fn store(&self) -> &Store {
         &self.store
@@ -67,11 +76,15 @@ pub struct DeliveryParts {
     pub config: EdgeConfig,
     pub store: Store,
     pub outbox: OutboxSignal,
+    pub sessions: Sessions,
 }
 
 impl DeliveryHost for DeliveryParts {
     fn edge_config(&self) -> &EdgeConfig {
         &self.config
+    }
+    fn sessions(&self) -> &Sessions {
+        &self.sessions
     }
     fn store(&self) -> &Store {
         &self.store
@@ -109,6 +122,7 @@ pub async fn run_standalone(
     let store = Store::open(&config.data_dir).await?;
     let mqtt = crate::outbox::mqtt_options(&config)?;
     let parts = Arc::new(DeliveryParts {
+        sessions: Sessions::new(config.operators.clone()),
         config,
         store,
         outbox: OutboxSignal::default(),
@@ -132,10 +146,22 @@ pub async fn run_standalone(
     served.map_err(crate::EdgeError::Http)
 }
 
+/// 401 unless the request carries a live operator session.
+fn operator_only<H: DeliveryHost>(host: &H, headers: &HeaderMap) -> Result<(), Response> {
+    crate::web::auth::token(headers)
+        .and_then(|t| host.sessions().operator(&t))
+        .map(|_| ())
+        .ok_or_else(|| NotLoggedIn.into_response())
+}
+
 async fn place<H: DeliveryHost>(
     State(host): State<Arc<H>>,
+    headers: HeaderMap,
     Json(request): Json<OrderRequest>,
 ) -> Response {
+    if let Err(refused) = operator_only(host.as_ref(), &headers) {
+        return refused;
+    }
     match service::place(host.as_ref(), request, chrono::Utc::now()).await {
         Ok(open) => (StatusCode::CREATED, Json(service::order_view(&open))).into_response(),
         Err(service::PlaceError::Refused(refusal)) => {
@@ -164,7 +190,14 @@ async fn place<H: DeliveryHost>(
     }
 }
 
-async fn show<H: DeliveryHost>(State(host): State<Arc<H>>, Path(id): Path<String>) -> Response {
+async fn show<H: DeliveryHost>(
+    State(host): State<Arc<H>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(refused) = operator_only(host.as_ref(), &headers) {
+        return refused;
+    }
     match service::load_order(host.as_ref(), &id).await {
         Ok(Some(open)) => Json(service::order_view(&open)).into_response(),
         Ok(None) => (
@@ -180,7 +213,10 @@ async fn show<H: DeliveryHost>(State(host): State<Arc<H>>, Path(id): Path<String
     }
 }
 
-async fn board<H: DeliveryHost>(State(host): State<Arc<H>>) -> Response {
+async fn board<H: DeliveryHost>(State(host): State<Arc<H>>, headers: HeaderMap) -> Response {
+    if let Err(refused) = operator_only(host.as_ref(), &headers) {
+        return refused;
+    }
     match service::board(host.as_ref(), chrono::Utc::now()).await {
         Ok(board) => Json(board).into_response(),
         Err(error) => (
