@@ -50,6 +50,7 @@ async fn a_pass_opens_the_exit_once_and_forgeries_are_refused() {
     .await;
     assert!(pass.starts_with("OMOX2:K0:SH-T:1:"), "{pass}");
 
+    let store = &store;
     let exit_of = |id: &'static str| async move {
         let exits = support::get_json(&store.edge_url("/api/exits")).await;
         exits["exits"]
