@@ -133,11 +133,7 @@ async fn deliver_from_the_lane(
         .post(format!("{edge_url}/lanes/{}/delivery", lane.id))
         .header(
             reqwest::header::COOKIE,
-            format!(
-                "{}={}",
-                omo_edge::web::screen::COOKIE,
-                lane.screen_token
-            ),
+            format!("{}={}", omo_edge::web::screen::COOKIE, lane.screen_token),
         )
         .json(&serde_json::json!({ "session_id": session_id }))
         .send()

@@ -53,12 +53,19 @@ async fn without_an_identity_the_edge_gives_no_pass_and_takes_no_action() {
         "/api/sales",
         "/api/delivery/orders/free-1",
     ] {
-        assert_eq!(get(&edge(path), None).await.0, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(
+            get(&edge(path), None).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
     }
 
     // The lane screen page and its setup: a wrong token sets nothing up; the right one answers
     // with an HttpOnly, SameSite=Strict cookie scoped to the lane and a redirect to the clean URL.
-    assert_eq!(get(&edge("/lanes/1/screen"), None).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get(&edge("/lanes/1/screen"), None).await.0,
+        StatusCode::FORBIDDEN
+    );
     let no_redirect = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -81,7 +88,12 @@ async fn without_an_identity_the_edge_gives_no_pass_and_takes_no_action() {
     assert_eq!(setup.status(), StatusCode::SEE_OTHER);
     assert_eq!(setup.headers()["location"], "/lanes/1/screen");
     let cookie = setup.headers()["set-cookie"].to_str().unwrap().to_string();
-    for part in ["omo_screen=", "HttpOnly", "SameSite=Strict", "Path=/lanes/1;"] {
+    for part in [
+        "omo_screen=",
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/lanes/1;",
+    ] {
         assert!(cookie.contains(part), "{cookie}");
     }
     assert_eq!(
@@ -110,20 +122,36 @@ async fn without_an_identity_the_edge_gives_no_pass_and_takes_no_action() {
     .await;
     let own_bag = edge("/lanes/1/own-bag");
     let basket = json!({ "session_id": session });
-    assert_eq!(post(&own_bag, None, basket.clone()).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        post(&own_bag, None, basket.clone()).await.0,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(
         post(&own_bag, Some(&screen_2), basket.clone()).await.0,
         StatusCode::FORBIDDEN
     );
     let stale = json!({ "session_id": "an-earlier-basket" });
-    assert_eq!(post(&own_bag, Some(&screen_1), stale.clone()).await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        post(&own_bag, Some(&screen_1), stale.clone()).await.0,
+        StatusCode::CONFLICT
+    );
     let (status, view) = post(&own_bag, Some(&screen_1), basket.clone()).await;
     assert_eq!(status, StatusCode::OK, "{view}");
     let (status, again) = post(&own_bag, Some(&screen_1), basket.clone()).await;
     assert_eq!(status, StatusCode::CONFLICT, "own bag re-armed: {again}");
     // The old routes without a credential are gone.
-    assert!(!post(&edge("/api/lanes/1/own-bag"), None, basket.clone()).await.0.is_success());
-    assert!(!post(&edge("/api/lanes/1/delivery"), None, json!({})).await.0.is_success());
+    assert!(
+        !post(&edge("/api/lanes/1/own-bag"), None, basket.clone())
+            .await
+            .0
+            .is_success()
+    );
+    assert!(
+        !post(&edge("/api/lanes/1/delivery"), None, json!({}))
+            .await
+            .0
+            .is_success()
+    );
 
     // The live event stream, watched from before the payment.
     let mut events = reqwest::get(edge("/api/events")).await.unwrap();
@@ -153,10 +181,16 @@ async fn without_an_identity_the_edge_gives_no_pass_and_takes_no_action() {
         ("/lanes/1/exit-pass.svg", None),
         ("/lanes/1/exit-pass.svg", Some(screen_2.as_str())),
     ] {
-        assert_eq!(get(&edge(path), cookie).await.0, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(
+            get(&edge(path), cookie).await.0,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
     }
     assert_eq!(
-        get(&edge("/lanes/1/exit-pass.svg"), Some(&screen_1)).await.0,
+        get(&edge("/lanes/1/exit-pass.svg"), Some(&screen_1))
+            .await
+            .0,
         StatusCode::OK
     );
 
@@ -165,10 +199,16 @@ async fn without_an_identity_the_edge_gives_no_pass_and_takes_no_action() {
     for path in ["/api/lanes", "/api/lanes/1"] {
         let text = get(&edge(path), None).await.1;
         assert!(text.contains("\"paid\"") || text.contains("exiting") || text.contains("idle"));
-        assert!(!text.contains(&signature) && !text.contains("OMOX"), "{path}: {text}");
+        assert!(
+            !text.contains(&signature) && !text.contains("OMOX"),
+            "{path}: {text}"
+        );
     }
     let sales = store.operator_json("/api/sales").await.to_string();
-    assert!(!sales.contains(&signature) && !sales.contains("OMOX"), "{sales}");
+    assert!(
+        !sales.contains(&signature) && !sales.contains("OMOX"),
+        "{sales}"
+    );
     let mut streamed = String::new();
     let _ = tokio::time::timeout(Duration::from_secs(3), async {
         while let Ok(Some(chunk)) = events.chunk().await {
@@ -176,8 +216,14 @@ async fn without_an_identity_the_edge_gives_no_pass_and_takes_no_action() {
         }
     })
     .await;
-    assert!(streamed.contains("\"paid\""), "the stream saw the payment: {streamed}");
-    assert!(!streamed.contains("OMOX"), "a pass in the event stream: {streamed}");
+    assert!(
+        streamed.contains("\"paid\""),
+        "the stream saw the payment: {streamed}"
+    );
+    assert!(
+        !streamed.contains("OMOX"),
+        "a pass in the event stream: {streamed}"
+    );
     let (_, paid) = retained_before
         .wait_for(WAIT, "the paid lane state", |_, v| v["state"] == "paid")
         .await;
@@ -186,18 +232,30 @@ async fn without_an_identity_the_edge_gives_no_pass_and_takes_no_action() {
     let mut late = store
         .listen(&format!("omo/v1/stores/{STORE}/lanes/1/state"))
         .await;
-    let (_, retained) = late.wait_for(WAIT, "the retained lane state", |_, _| true).await;
+    let (_, retained) = late
+        .wait_for(WAIT, "the retained lane state", |_, _| true)
+        .await;
     assert!(!retained.to_string().contains("OMOX"), "{retained}");
-    assert!(retained["session"]["payment"].get("wallet_id").is_none_or(Value::is_null));
+    assert!(
+        retained["session"]["payment"]
+            .get("wallet_id")
+            .is_none_or(Value::is_null)
+    );
 
     // "Deliver it home": only lane 1's screen, only for the basket just paid.
     let delivery = edge("/lanes/1/delivery");
-    assert_eq!(post(&delivery, None, basket.clone()).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        post(&delivery, None, basket.clone()).await.0,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(
         post(&delivery, Some(&screen_2), basket.clone()).await.0,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(post(&delivery, Some(&screen_1), stale).await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        post(&delivery, Some(&screen_1), stale).await.0,
+        StatusCode::CONFLICT
+    );
 
     // Guessing an operator's password: after five failures, 429 with Retry-After, even for
     // the right password from the same client.

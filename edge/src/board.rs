@@ -276,7 +276,10 @@ mod tests {
             coupons: Vec::new(),
         });
         let view = view(&lane);
-        assert_eq!(view.exit_pass.as_deref(), Some("OMOX2:K0:SH-T:1:S-1-1:1:SIG"));
+        assert_eq!(
+            view.exit_pass.as_deref(),
+            Some("OMOX2:K0:SH-T:1:S-1-1:1:SIG")
+        );
         let json = serde_json::to_string(&view).unwrap();
         assert!(!json.contains("OMOX"), "{json}");
         assert!(!json.contains("W1234567"), "{json}");

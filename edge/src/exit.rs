@@ -105,10 +105,7 @@ fn default_pass_ttl_secs() -> i64 {
 }
 
 /// Checks the exits' pass lifetimes and lanes (called by the config's validation).
-pub fn validate(
-    exits: &[ExitConfig],
-    lanes: &[crate::config::LaneConfig],
-) -> Result<(), String> {
+pub fn validate(exits: &[ExitConfig], lanes: &[crate::config::LaneConfig]) -> Result<(), String> {
     for exit in exits {
         if !(10..=3600).contains(&exit.pass_ttl_secs) {
             return Err(format!(
@@ -116,7 +113,11 @@ pub fn validate(
                 exit.pass_ttl_secs, exit.id
             ));
         }
-        if let Some(unknown) = exit.lanes.iter().find(|l| !lanes.iter().any(|c| &c.id == *l)) {
+        if let Some(unknown) = exit
+            .lanes
+            .iter()
+            .find(|l| !lanes.iter().any(|c| &c.id == *l))
+        {
             return Err(format!(
                 "key `exit.lanes`: exit {:?} names lane {unknown:?}, which is not configured",
                 exit.id

@@ -129,7 +129,11 @@ impl ExitKeys {
                 None => generated.clone(),
                 Some(path) => {
                     let text = std::fs::read_to_string(path).map_err(|e| {
-                        format!("exit pass key {:?}: cannot read {}: {e}", key.id, path.display())
+                        format!(
+                            "exit pass key {:?}: cannot read {}: {e}",
+                            key.id,
+                            path.display()
+                        )
                     })?;
                     let secret = decode_hex(text.trim()).ok_or_else(|| {
                         format!("exit pass key {:?}: {} is not hex", key.id, path.display())
@@ -229,8 +233,12 @@ mod tests {
         let keys = ExitKeys::load(&config, vec![7; 32]).unwrap();
         assert_eq!(keys.signing().id, "K1");
         assert_eq!(keys.signing().secret, &[0xab; 32][..]);
-        let before = DateTime::parse_from_rfc3339("2026-12-04T11:59:59Z").unwrap().to_utc();
-        let after = DateTime::parse_from_rfc3339("2026-12-04T12:00:00Z").unwrap().to_utc();
+        let before = DateTime::parse_from_rfc3339("2026-12-04T11:59:59Z")
+            .unwrap()
+            .to_utc();
+        let after = DateTime::parse_from_rfc3339("2026-12-04T12:00:00Z")
+            .unwrap()
+            .to_utc();
         assert_eq!(keys.verifying("K0", before), Some(&[7u8; 32][..]));
         assert_eq!(keys.verifying("K0", after), None);
         assert!(keys.verifying("K1", after).is_some());
@@ -242,8 +250,14 @@ mod tests {
         for (keys, needle) in [
             (vec![key("k1", None)], "exit_pass.key.id"),
             (vec![key("K1", None), key("K1", None)], "appears twice"),
-            (vec![key("K1", Some("2026-12-04T12:00:00Z"))], "cannot be retired"),
-            (vec![key("K1", None), key("K2", Some("tomorrow"))], "RFC 3339"),
+            (
+                vec![key("K1", Some("2026-12-04T12:00:00Z"))],
+                "cannot be retired",
+            ),
+            (
+                vec![key("K1", None), key("K2", Some("tomorrow"))],
+                "RFC 3339",
+            ),
             (vec![key("K1", None), key("K2", None)], "only one key"),
         ] {
             let error = ExitPassConfig { keys }.validate().unwrap_err();

@@ -189,7 +189,10 @@ mod tests {
             "{pass}"
         );
         let ok = verify(only_k1, &expect("SH-001", &[], 60), &pass).unwrap();
-        assert_eq!((ok.order_id.as_str(), ok.lane_id.as_str()), ("01A2-7F-1", "2"));
+        assert_eq!(
+            (ok.order_id.as_str(), ok.lane_id.as_str()),
+            ("01A2-7F-1", "2")
+        );
         assert_eq!(
             verify(only_k1, &expect("SH-001", &[], 121), &pass),
             Err(PassError::Expired)

@@ -176,7 +176,7 @@ pub async fn run(
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await;
+    .await;
     cancel.cancel();
     tasks.wait().await;
     served.map_err(EdgeError::Http)

@@ -402,7 +402,10 @@ mod tests {
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
         for _ in 0..super::super::limit::MAX_FAILURES {
             assert_eq!(
-                sessions.login_from(Some(ip), "li", "guess").await.unwrap_err(),
+                sessions
+                    .login_from(Some(ip), "li", "guess")
+                    .await
+                    .unwrap_err(),
                 LoginRefused::WrongCredentials
             );
         }

@@ -28,30 +28,115 @@ use crate::context::EdgeContext;
 /// Every route of the edge's HTTP port: `(method, path, who may call it, what it is)`.
 pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("GET", "/healthz", "anyone", "liveness and the database"),
-    ("GET", "/metrics", "anyone", "Prometheus counters (no shopper data)"),
-    ("GET", "/api/store", "anyone", "the store's profile and catalog version"),
-    ("GET", "/api/lanes", "anyone", "lanes' public views (no exit pass, no wallet id)"),
+    (
+        "GET",
+        "/metrics",
+        "anyone",
+        "Prometheus counters (no shopper data)",
+    ),
+    (
+        "GET",
+        "/api/store",
+        "anyone",
+        "the store's profile and catalog version",
+    ),
+    (
+        "GET",
+        "/api/lanes",
+        "anyone",
+        "lanes' public views (no exit pass, no wallet id)",
+    ),
     ("GET", "/api/lanes/{id}", "anyone", "one lane's public view"),
     ("GET", "/api/devices", "anyone", "device health"),
-    ("GET", "/api/events", "anyone", "live public lane views and device health (SSE)"),
+    (
+        "GET",
+        "/api/events",
+        "anyone",
+        "live public lane views and device health (SSE)",
+    ),
     ("GET", "/api/exits", "anyone", "exits' counters"),
-    ("GET", "/api/sales", "operator", "recent sales with wallet ids (no exit pass)"),
+    (
+        "GET",
+        "/api/sales",
+        "operator",
+        "recent sales with wallet ids (no exit pass)",
+    ),
     ("GET", "/api/actions", "operator", "the audit trail"),
-    ("POST", "/api/lanes/{id}/actions", "operator (role per command)", "an operator's command"),
-    ("GET", "/api/lanes/{id}/screen-setup", "operator: manager", "the lane screen's setup path"),
-    ("POST", "/api/delivery/orders", "operator", "place a delivery order by hand"),
-    ("GET", "/api/delivery/orders/{id}", "operator", "one delivery order (address)"),
-    ("GET", "/api/delivery/board", "operator", "the delivery board (addresses, riders)"),
-    ("GET", "/", "anyone", "the dashboard with a session, else the login page"),
+    (
+        "POST",
+        "/api/lanes/{id}/actions",
+        "operator (role per command)",
+        "an operator's command",
+    ),
+    (
+        "GET",
+        "/api/lanes/{id}/screen-setup",
+        "operator: manager",
+        "the lane screen's setup path",
+    ),
+    (
+        "POST",
+        "/api/delivery/orders",
+        "operator",
+        "place a delivery order by hand",
+    ),
+    (
+        "GET",
+        "/api/delivery/orders/{id}",
+        "operator",
+        "one delivery order (address)",
+    ),
+    (
+        "GET",
+        "/api/delivery/board",
+        "operator",
+        "the delivery board (addresses, riders)",
+    ),
+    (
+        "GET",
+        "/",
+        "anyone",
+        "the dashboard with a session, else the login page",
+    ),
     ("GET", "/login", "anyone", "the login page"),
-    ("POST", "/login", "anyone (rate-limited: 429)", "open a session"),
+    (
+        "POST",
+        "/login",
+        "anyone (rate-limited: 429)",
+        "open a session",
+    ),
     ("POST", "/logout", "anyone", "close the caller's session"),
     ("GET", "/api/session", "operator", "who is logged in"),
-    ("GET", "/lanes/{id}/screen", "screen {id}, or ?setup=TOKEN", "the lane screen"),
-    ("GET", "/lanes/{id}/exit-pass.svg", "screen {id}", "the paid basket's exit pass QR"),
-    ("GET", "/lanes/{id}/exit-pass", "screen {id}", "the same pass as text (JSON)"),
-    ("POST", "/lanes/{id}/own-bag", "screen {id}, current basket, once", "allow an own bag"),
-    ("POST", "/lanes/{id}/delivery", "screen {id}, basket just paid", "deliver it home"),
+    (
+        "GET",
+        "/lanes/{id}/screen",
+        "screen {id}, or ?setup=TOKEN",
+        "the lane screen",
+    ),
+    (
+        "GET",
+        "/lanes/{id}/exit-pass.svg",
+        "screen {id}",
+        "the paid basket's exit pass QR",
+    ),
+    (
+        "GET",
+        "/lanes/{id}/exit-pass",
+        "screen {id}",
+        "the same pass as text (JSON)",
+    ),
+    (
+        "POST",
+        "/lanes/{id}/own-bag",
+        "screen {id}, current basket, once",
+        "allow an own bag",
+    ),
+    (
+        "POST",
+        "/lanes/{id}/delivery",
+        "screen {id}, basket just paid",
+        "deliver it home",
+    ),
     ("GET", "/assets/{file}", "anyone", "the pages' CSS and JS"),
 ];
 
@@ -94,10 +179,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(pages::login).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/api/session", get(auth::whoami))
-        .route(
-            "/api/lanes/{id}/screen-setup",
-            get(screen_actions::setup),
-        )
+        .route("/api/lanes/{id}/screen-setup", get(screen_actions::setup))
         .route("/lanes/{id}/screen", get(screen_actions::page))
         .route("/lanes/{id}/exit-pass.svg", get(exit_pass::svg))
         .route("/lanes/{id}/exit-pass", get(exit_pass::text))

@@ -96,7 +96,9 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::COOKIE,
-            "omo_session=x; omo_screen=abc; omo_screen=def".parse().unwrap(),
+            "omo_session=x; omo_screen=abc; omo_screen=def"
+                .parse()
+                .unwrap(),
         );
         assert_eq!(cookies(&headers).collect::<Vec<_>>(), ["abc", "def"]);
     }
