@@ -147,11 +147,11 @@ pub async fn run_standalone(
 }
 
 /// 401 unless the request carries a live operator session.
-fn operator_only<H: DeliveryHost>(host: &H, headers: &HeaderMap) -> Result<(), Response> {
+fn operator_only<H: DeliveryHost>(host: &H, headers: &HeaderMap) -> Result<(), NotLoggedIn> {
     crate::web::auth::token(headers)
         .and_then(|t| host.sessions().operator(&t))
         .map(|_| ())
-        .ok_or_else(|| NotLoggedIn.into_response())
+        .ok_or(NotLoggedIn)
 }
 
 async fn place<H: DeliveryHost>(
@@ -160,7 +160,7 @@ async fn place<H: DeliveryHost>(
     Json(request): Json<OrderRequest>,
 ) -> Response {
     if let Err(refused) = operator_only(host.as_ref(), &headers) {
-        return refused;
+        return refused.into_response();
     }
     match service::place(host.as_ref(), request, chrono::Utc::now()).await {
         Ok(open) => (StatusCode::CREATED, Json(service::order_view(&open))).into_response(),
@@ -196,7 +196,7 @@ async fn show<H: DeliveryHost>(
     Path(id): Path<String>,
 ) -> Response {
     if let Err(refused) = operator_only(host.as_ref(), &headers) {
-        return refused;
+        return refused.into_response();
     }
     match service::load_order(host.as_ref(), &id).await {
         Ok(Some(open)) => Json(service::order_view(&open)).into_response(),
@@ -215,7 +215,7 @@ async fn show<H: DeliveryHost>(
 
 async fn board<H: DeliveryHost>(State(host): State<Arc<H>>, headers: HeaderMap) -> Response {
     if let Err(refused) = operator_only(host.as_ref(), &headers) {
-        return refused;
+        return refused.into_response();
     }
     match service::board(host.as_ref(), chrono::Utc::now()).await {
         Ok(board) => Json(board).into_response(),
