@@ -30,6 +30,8 @@ pub struct DemoLane {
     pub scanner: Arc<ScannerSim>,
     pub scale: Arc<ScaleSim>,
     pub gate: Arc<SimGate>,
+    /// The lane screen's credential (its setup token, sent as the screen's cookie).
+    pub screen_token: String,
 }
 
 /// Runs one lane's shoppers until `cancel`.
@@ -73,15 +75,14 @@ pub async fn run_shopper(
         }
         let wallet = &shoppers[turn % shoppers.len()];
         turn += 1;
-        match checkout(&lane, &products, wallet, &app, &cancel).await {
-            Ok(()) if rand::rng().random_bool(DELIVERY_SHARE) => {
-                if rand::rng().random_bool(0.4) {
-                    deliver_from_the_lane(&app, wallet, &edge_url, &lane.id).await
-                } else {
-                    order_delivery(&app, wallet, &store_id, &products).await
+        match checkout(&lane, &products, wallet, &app, &edge_url, &cancel).await {
+            Ok(basket) if rand::rng().random_bool(DELIVERY_SHARE) => match basket {
+                Some(session_id) if rand::rng().random_bool(0.4) => {
+                    deliver_from_the_lane(&app, wallet, &edge_url, &lane, &session_id).await
                 }
-            }
-            Ok(()) => {}
+                _ => order_delivery(&app, wallet, &store_id, &products).await,
+            },
+            Ok(_) => {}
             Err(error) => warn!(lane = %lane.id, %error, "demo checkout did not complete"),
         }
         let pause = every.mul_f64(rand::rng().random_range(0.6..1.4));
@@ -104,12 +105,14 @@ fn somewhere_near() -> (f64, f64) {
 }
 
 /// The shopper presses "Deliver it home" on the lane screen after paying: the basket goes to the
-/// address kept in their app (set here first, as the app would have).
+/// address kept in their app (set here first, as the app would have). The press comes from the
+/// lane's set-up screen (its cookie) and names the basket just paid (its session id).
 async fn deliver_from_the_lane(
     app: &ShopperServiceClient<Channel>,
     wallet: &AppWallet,
     edge_url: &str,
-    lane: &str,
+    lane: &DemoLane,
+    session_id: &str,
 ) {
     let (lat, lon) = somewhere_near();
     let Ok(request) = wallet.request(SetDeliveryAddressRequest {
@@ -127,10 +130,15 @@ async fn deliver_from_the_lane(
         return;
     }
     let response = reqwest::Client::new()
-        .post(format!("{edge_url}/api/lanes/{lane}/delivery"))
-        .json(&serde_json::json!({}))
+        .post(format!("{edge_url}/lanes/{}/delivery", lane.id))
+        .header(
+            reqwest::header::COOKIE,
+            format!("{}={}", omo_edge::web::screen::COOKIE, lane.screen_token),
+        )
+        .json(&serde_json::json!({ "session_id": session_id }))
         .send()
         .await;
+    let lane = &lane.id;
     match response {
         Ok(r) => {
             debug!(lane, status = %r.status(), "demo shopper asked at the lane for home delivery")
@@ -214,14 +222,16 @@ async fn order_delivery(
 /// Shoppers who take turns at each lane.
 const SHOPPERS_PER_LANE: usize = 8;
 
-/// One checkout; returns when the shopper has walked out (or gave up).
+/// One checkout; returns when the shopper has walked out (or gave up), with the paid basket's
+/// session id as the lane showed it (if it could be read).
 async fn checkout(
     lane: &DemoLane,
     products: &[Product],
     wallet: &AppWallet,
     app: &ShopperServiceClient<Channel>,
+    edge_url: &str,
     cancel: &CancellationToken,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<String>> {
     let count = rand::rng().random_range(1..=4);
     let mut on_scale: i64 = 0;
     lane.scale.set_weight(0);
@@ -234,7 +244,7 @@ async fn checkout(
         on_scale += grams;
         lane.scale.set_weight(on_scale);
         if sleep_or_cancel(Duration::from_millis(700), cancel).await {
-            return Ok(());
+            return Ok(None);
         }
     }
     let mut gate_events = lane.gate.subscribe();
@@ -258,11 +268,22 @@ async fn checkout(
     if !opened {
         anyhow::bail!("the gate did not open within 20 s");
     }
+    // The basket on the lane screen, as the screen would remember it for "Deliver it home".
+    let basket = async {
+        let view: serde_json::Value = reqwest::get(format!("{edge_url}/api/lanes/{}", lane.id))
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        view["session"]["id"].as_str().map(str::to_string)
+    }
+    .await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     lane.gate.simulate_passage()?;
     lane.scale.set_weight(0);
     debug!(lane = %lane.id, "demo shopper left");
-    Ok(())
+    Ok(basket)
 }
 
 /// Approves, as the shopper would in the app, every payment of `wallet` waiting for it.

@@ -117,6 +117,7 @@ fn exit_devices(config: &EdgeConfig) -> anyhow::Result<Vec<(String, ExitDevices)
                 camera: exit.camera.clone(),
                 gate,
                 pass_ttl: chrono::Duration::seconds(exit.pass_ttl_secs),
+                lanes: exit.lanes.clone(),
             };
             Ok((exit.id.clone(), devices))
         })

@@ -108,6 +108,14 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let mut lanes = Vec::new();
     let mut lane_configs = Vec::new();
     let mut demo_lanes = Vec::new();
+    // Each lane screen's setup link: the edge derives the same tokens from this secret.
+    let screen_secret = omo_edge::store::Store::open(&data.join("edge"))
+        .await
+        .context("the edge's database")?
+        .secret("screen_secret")
+        .await
+        .context("the lane screens' secret")?;
+    let mut screen_links = String::new();
     for n in 1..=args.lanes {
         let id = n.to_string();
         let scanner = Arc::new(ScannerSim::new(Framing::CrLf).context("scanner simulator")?);
@@ -137,7 +145,13 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
                 gate: gate_dyn,
             },
         ));
+        let setup_path = omo_edge::web::screen::setup_path(&screen_secret, STORE_ID, &id);
+        screen_links.push_str(&format!(
+            "\n  lane {id} screen (set up once)  http://127.0.0.1:{}{setup_path}",
+            args.http_port
+        ));
         demo_lanes.push(DemoLane {
+            screen_token: omo_edge::web::screen::setup_token(&screen_secret, STORE_ID, &id),
             id,
             scanner,
             scale,
@@ -171,6 +185,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         weight_security: Default::default(),
         lanes: lane_configs,
         exits: Vec::new(),
+        exit_pass: Default::default(),
         delivery: Default::default(),
         operators: omo_edge::web::demo_operators(),
     };
@@ -189,7 +204,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         });
     }
 
-    print_banner(&args, &mqtt_url, &data);
+    print_banner(&args, &mqtt_url, &data, &screen_links);
 
     // 4. Riders, and shoppers.
     tasks.spawn(crate::rider::run_simulated_riders(
@@ -269,7 +284,7 @@ where
     Err(last.unwrap_or_else(|| anyhow::anyhow!("gave up")))
 }
 
-fn print_banner(args: &UpArgs, mqtt_url: &str, data: &std::path::Path) {
+fn print_banner(args: &UpArgs, mqtt_url: &str, data: &std::path::Path, screen_links: &str) {
     let broker = if args.mqtt.is_some() {
         "external"
     } else {
@@ -283,7 +298,7 @@ fn print_banner(args: &UpArgs, mqtt_url: &str, data: &std::path::Path) {
          \n  MQTT broker ({broker})      {mqtt_url}    (omo/v1/stores/SH-001/#)\
          \n  data                       {data}\
          \n\n  operator logins (demo)     manager / manager, attendant / attendant\
-         \n  lane screens               http://127.0.0.1:{http}/lanes/1/screen ...\
+         \n  lane screens               open each link below on its screen once (it keeps a cookie){screen_links}\
          \n  a shopper's app            omo shopper enroll --cloud http://127.0.0.1:{grpc}, then code / deliver\
          \n  a rider                    omo rider --id rider-9 --mqtt {mqtt_url}\
          \n\n{demo}Ctrl-C stops the store.\n",

@@ -33,12 +33,17 @@ async fn a_rider_who_does_not_accept_is_replaced() {
         geo::destination(STORE_AT, 180.0, 1_500.0),
         true,
     );
+    let token = support::operator_token(&format!("http://127.0.0.1:{port}")).await;
+    let token = token.as_str();
     support::eventually(
         Duration::from_secs(20),
         "both riders on the board",
         || async move {
-            let board =
-                support::get_json(&format!("http://127.0.0.1:{port}/api/delivery/board")).await;
+            let board = support::get_json_with(
+                &format!("http://127.0.0.1:{port}/api/delivery/board"),
+                token,
+            )
+            .await;
             (board["riders"].as_array().map_or(0, |r| r.len()) == 2).then_some(())
         },
     )
@@ -47,6 +52,7 @@ async fn a_rider_who_does_not_accept_is_replaced() {
     let to = geo::destination(STORE_AT, 90.0, 1_000.0);
     let response = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/api/delivery/orders"))
+        .bearer_auth(token)
         .json(&json!({"order_id": "o-1", "dropoff": {"lat": to.lat, "lon": to.lon, "address": "East 1"}}))
         .send()
         .await
@@ -71,9 +77,11 @@ async fn a_rider_who_does_not_accept_is_replaced() {
         Duration::from_secs(20),
         "the order with the keen rider",
         || async move {
-            let view =
-                support::get_json(&format!("http://127.0.0.1:{port}/api/delivery/orders/o-1"))
-                    .await;
+            let view = support::get_json_with(
+                &format!("http://127.0.0.1:{port}/api/delivery/orders/o-1"),
+                token,
+            )
+            .await;
             (view["rider_id"] == "keen" && view["status"] != "offered").then_some(view)
         },
     )

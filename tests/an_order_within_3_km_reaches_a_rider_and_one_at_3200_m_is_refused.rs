@@ -13,8 +13,11 @@ use omo_edge::delivery::geo;
 use serde_json::{Value, json};
 
 async fn post(port: u16, body: &Value) -> (u16, Value) {
+    // Orders by hand need an operator's session.
+    let token = support::operator_token(&format!("http://127.0.0.1:{port}")).await;
     let response = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/api/delivery/orders"))
+        .bearer_auth(token)
         .json(body)
         .send()
         .await
@@ -114,9 +117,11 @@ async fn an_order_within_3_km_reaches_a_rider_and_one_at_3200_m_is_refused() {
         Duration::from_secs(20),
         "the order delivered at the edge",
         || async move {
-            let view = support::get_json(&format!(
-                "http://127.0.0.1:{port}/api/delivery/orders/near-1"
-            ))
+            let token = support::operator_token(&format!("http://127.0.0.1:{port}")).await;
+            let view = support::get_json_with(
+                &format!("http://127.0.0.1:{port}/api/delivery/orders/near-1"),
+                &token,
+            )
             .await;
             (view["status"] == "delivered").then_some(())
         },

@@ -163,7 +163,7 @@ async fn home_delivery_ordered_in_the_app_reaches_the_store_and_a_rider() {
     let promised = chrono::DateTime::parse_from_rfc3339(&accepted.promised_by).unwrap();
     let in_minutes = (promised.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes();
     assert!((28..=30).contains(&in_minutes), "{accepted:?}");
-    let at_edge = get_json(&store.edge_url("/api/delivery/orders/app-1")).await;
+    let at_edge = store.operator_json("/api/delivery/orders/app-1").await;
     assert_eq!(at_edge["items"].as_array().unwrap().len(), 2, "{at_edge}");
     assert_eq!(at_edge["dropoff"]["address"], "app-1 Test Road");
     let (topic, offer) = dispatch
@@ -216,7 +216,7 @@ async fn home_delivery_ordered_in_the_app_reaches_the_store_and_a_rider() {
     assert_eq!(placed.status, "PLACED");
     assert_eq!(placed.amount_fen, 0, "paid at the lane already");
     order_in(&store, &wallet, "lane-1", "ACCEPTED").await;
-    let at_edge = get_json(&store.edge_url("/api/delivery/orders/lane-1")).await;
+    let at_edge = store.operator_json("/api/delivery/orders/lane-1").await;
     assert_eq!(at_edge["items"][0]["gtin"], "05901234123457", "{at_edge}");
     assert_eq!(at_edge["items"][0]["amount_fen"], 1290);
     let twice = shopper

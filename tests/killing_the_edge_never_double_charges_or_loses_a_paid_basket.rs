@@ -221,7 +221,7 @@ async fn sigkill_at_random_points_never_double_charges_or_loses_a_paid_basket() 
 
     // The audit.
     let store = store.lock().await;
-    let sales = support::get_json(&store.edge_url("/api/sales?limit=100000")).await;
+    let sales = store.operator_json("/api/sales?limit=100000").await;
     let edge_orders: BTreeSet<String> = sales["sales"]
         .as_array()
         .unwrap()

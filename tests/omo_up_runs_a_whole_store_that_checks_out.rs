@@ -81,8 +81,12 @@ async fn omo_up_serves_every_port_and_completes_checkouts() {
         })
         .await;
     assert_eq!(event["type"], "ObjectEvent");
+    // Sales need an operator's session: the demo's manager.
+    let token = support::login(&format!("http://127.0.0.1:{http}"), "manager", "manager").await;
+    let token = token.as_str();
     let sales = eventually(Duration::from_secs(60), "two paid checkouts", || async {
-        let sales = get_json(&format!("http://127.0.0.1:{http}/api/sales")).await;
+        let sales =
+            support::get_json_with(&format!("http://127.0.0.1:{http}/api/sales"), token).await;
         (sales["sales"].as_array().map_or(0, |s| s.len()) >= 2).then_some(sales)
     })
     .await;

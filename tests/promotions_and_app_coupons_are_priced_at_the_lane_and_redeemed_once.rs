@@ -106,7 +106,7 @@ async fn a_multi_buy_and_an_app_coupon_lower_what_the_wallet_pays() {
         .unwrap();
     assert_eq!(redeemed.status, "REDEEMED");
 
-    let sales = support::get_json(&store.edge_url("/api/sales")).await;
+    let sales = store.operator_json("/api/sales").await;
     let discounts = sales["sales"][0]["basket"]["discounts"]
         .as_array()
         .unwrap()

@@ -1,4 +1,5 @@
-//! The shopper's lane screen in a real headless Chromium (no login): the basket and running
+//! The shopper's lane screen in a real headless Chromium, set up once with the lane's setup link
+//! (no operator login on the screen): the basket and running
 //! total appear live as items are scanned, the prompt follows the lane, "I use my own bag"
 //! reaches the lane, and after payment the screen shows the exit pass QR that the server draws and
 //! "Deliver it home" sends the basket to the address kept in the shopper's app.
@@ -28,17 +29,33 @@ async fn shoppers_see_their_basket_and_exit_pass_on_the_lane_screen() {
     // A 10-inch landscape tablet: a 1280×800 page (the window adds headless Chromium's frame).
     let browser = Browser::start(store.dir.path(), 1280, 943).await;
 
-    // No paid basket yet: no exit pass, and an unknown lane has no screen.
-    let none = reqwest::get(store.edge_url("/lanes/1/exit-pass.svg"))
+    // No paid basket yet: no exit pass (and none at all without the screen's cookie), and an
+    // unknown lane has no screen.
+    let cookie = store.screen_cookie("1").await;
+    let exit_pass_svg = || async {
+        reqwest::Client::new()
+            .get(store.edge_url("/lanes/1/exit-pass.svg"))
+            .header(reqwest::header::COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(exit_pass_svg().await.status().as_u16(), 404);
+    let anyone = reqwest::get(store.edge_url("/lanes/1/exit-pass.svg"))
         .await
         .unwrap();
-    assert_eq!(none.status().as_u16(), 404);
+    assert_eq!(anyone.status().as_u16(), 403);
     let unknown = reqwest::get(store.edge_url("/lanes/9/screen"))
         .await
         .unwrap();
     assert_eq!(unknown.status().as_u16(), 404);
 
-    browser.goto(&store.edge_url("/lanes/1/screen")).await;
+    // The operator opens the lane's setup link on the screen once; it keeps a cookie and lands
+    // on the clean URL.
+    let setup = cookie.split_once('=').unwrap().1;
+    browser
+        .goto(&store.edge_url(&format!("/lanes/1/screen?setup={setup}")))
+        .await;
     browser
         .wait_for("#prompt[data-code=\"welcome\"]", WAIT)
         .await;
@@ -172,7 +189,11 @@ async fn shoppers_see_their_basket_and_exit_pass_on_the_lane_screen() {
         "{placed}"
     );
     let delivery = support::eventually(WAIT, "the delivery accepted at the edge", || async {
-        let response = reqwest::get(store.edge_url(&format!("/api/delivery/orders/home-{order}")))
+        let token = store.operator_token().await;
+        let response = reqwest::Client::new()
+            .get(store.edge_url(&format!("/api/delivery/orders/home-{order}")))
+            .bearer_auth(token)
+            .send()
             .await
             .ok()?;
         if response.status() != 200 {
@@ -195,8 +216,6 @@ async fn shoppers_see_their_basket_and_exit_pass_on_the_lane_screen() {
         (store.lane_view("1").await["state"] == "idle").then_some(())
     })
     .await;
-    let gone = reqwest::get(store.edge_url("/lanes/1/exit-pass.svg"))
-        .await
-        .unwrap();
+    let gone = exit_pass_svg().await;
     assert_eq!(gone.status().as_u16(), 404);
 }

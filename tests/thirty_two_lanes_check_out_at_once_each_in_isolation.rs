@@ -147,7 +147,7 @@ async fn a_stuck_payment_and_a_dead_lane_do_not_hold_up_the_other_thirty() {
     .await;
     assert_eq!(store.balance(&stuck).await, 1_000_000);
 
-    let sales = support::get_json(&store.edge_url("/api/sales?limit=1000")).await;
+    let sales = store.operator_json("/api/sales?limit=1000").await;
     assert_eq!(
         sales["sales"].as_array().unwrap().len() as u64,
         (LANES as u64 - 2) * CHECKOUTS

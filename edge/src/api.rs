@@ -2,8 +2,10 @@
 //! devices and recent sales, with a server-sent-events stream of live changes; operators' actions
 //! on lanes (which need a session: see [`crate::web::auth`]); and the pages of [`crate::web`].
 //!
-//! Reading is open (it is what the lanes and devices publish, retained, on MQTT, and the lane
-//! screens need it without a login); the audit trail and every action need a session.
+//! Reading the lanes' public views is open (it is what the lanes and devices publish, retained,
+//! on MQTT, and the lane screens need it): those views carry no exit pass and no wallet id (see
+//! [`crate::board::LaneView`]). Sales, the audit trail and every action need a session; who may
+//! call each route is [`crate::web::ROUTES`].
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -35,8 +37,6 @@ pub fn router(ctx: Arc<EdgeContext>) -> Router {
         .route("/api/sales", get(sales))
         .route("/api/events", get(events))
         .route("/api/lanes/{id}/actions", post(lane_action))
-        .route("/api/lanes/{id}/own-bag", post(own_bag))
-        .route("/api/lanes/{id}/delivery", post(deliver_home))
         .route("/api/actions", get(actions))
         .merge(crate::web::routes())
         .with_state(AppState::new(ctx))
@@ -102,10 +102,28 @@ struct Limit {
     limit: Option<i64>,
 }
 
-async fn sales(State(ctx): State<Arc<EdgeContext>>, Query(query): Query<Limit>) -> Response {
+/// Recent sales, newest first (operators only: they carry wallet ids). Exit passes are left out:
+/// they reach only the lane's screen and the paying wallet's app.
+async fn sales(
+    State(ctx): State<Arc<EdgeContext>>,
+    _operator: Operator,
+    Query(query): Query<Limit>,
+) -> Response {
     let limit = query.limit.unwrap_or(50).clamp(1, 100_000);
     match ctx.store.recent_sales(limit).await {
-        Ok(sales) => Json(json!({ "sales": sales })).into_response(),
+        Ok(sales) => {
+            let sales: Vec<serde_json::Value> = sales
+                .iter()
+                .filter_map(|sale| serde_json::to_value(sale).ok())
+                .map(|mut sale| {
+                    if let Some(fields) = sale.as_object_mut() {
+                        fields.remove("exit_pass");
+                    }
+                    sale
+                })
+                .collect();
+            Json(json!({ "sales": sales })).into_response()
+        }
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "error": error.to_string() })),
@@ -173,80 +191,7 @@ fn command_name(command: &OperatorCommand) -> String {
         .unwrap_or_else(|| "this command".into())
 }
 
-/// The name the audit trail shows for what shoppers do on a lane screen.
-pub const LANE_SCREEN_OPERATOR: &str = "lane-screen";
-
-/// `POST /api/lanes/{id}/own-bag`: the shopper pressed "I use my own bag" on the lane screen (no
-/// login: it only lets the next light weight on the scale through, as an attendant would).
-async fn own_bag(State(ctx): State<Arc<EdgeContext>>, Path(id): Path<String>) -> Response {
-    if ctx.board.lane(&id).is_none() {
-        return error(StatusCode::NOT_FOUND, format!("no lane {id:?}"));
-    }
-    let action = OperatorAction {
-        operator: LANE_SCREEN_OPERATOR.into(),
-        role: Role::Attendant,
-        reason: "the shopper pressed \"I use my own bag\"".into(),
-        command: OperatorCommand::OwnBag,
-    };
-    match ctx.lanes.command(&id, action).await {
-        Ok(view) => Json(view).into_response(),
-        Err(reason) => error(StatusCode::CONFLICT, reason),
-    }
-}
-
-/// How long after paying a shopper can still ask at the lane for the basket to be delivered.
-const DELIVER_WITHIN_MINUTES: i64 = 15;
-
-/// `POST /api/lanes/{id}/delivery`: the shopper pressed "Deliver it home" on the lane screen (no
-/// login): the lane's latest basket, paid within the last 15 minutes, goes to the address kept in
-/// the paying wallet's app. 200 with the order (`status` PLACED), 422 when the address is beyond
-/// the delivery radius (with `distance_m`), 404 without a recent paid basket, 409 when the cloud
-/// refuses (no address kept, already delivered), 503 when the cloud cannot be reached.
-async fn deliver_home(State(ctx): State<Arc<EdgeContext>>, Path(id): Path<String>) -> Response {
-    if ctx.board.lane(&id).is_none() {
-        return error(StatusCode::NOT_FOUND, format!("no lane {id:?}"));
-    }
-    let since = chrono::Utc::now() - chrono::Duration::minutes(DELIVER_WITHIN_MINUTES);
-    let (order_id, wallet_id) = match ctx.store.latest_sale(&id, since).await {
-        Ok(Some(sale)) => (sale.order_id, sale.wallet_id),
-        Ok(None) => {
-            return error(
-                StatusCode::NOT_FOUND,
-                format!("no basket paid at lane {id} in the last {DELIVER_WITHIN_MINUTES} minutes"),
-            );
-        }
-        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-    };
-    match ctx.payments.deliver_purchase(&order_id, &wallet_id).await {
-        Ok(order) => {
-            let status = if order.status == "OUT_OF_RANGE" {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                StatusCode::OK
-            };
-            tracing::info!(lane = %id, purchase = %order_id, delivery = %order.order_id, status = %order.status, "the shopper asked at the lane for home delivery");
-            let address = order.dropoff.map(|d| d.address).unwrap_or_default();
-            (
-                status,
-                Json(json!({
-                    "order_id": order.order_id,
-                    "purchase_order_id": order_id,
-                    "status": order.status,
-                    "address": address,
-                    "distance_m": order.distance_m,
-                    "radius_m": order.radius_m,
-                    "refusal": order.refusal,
-                })),
-            )
-                .into_response()
-        }
-        Err(status) if status.code() == tonic::Code::Unavailable => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            status.message().to_string(),
-        ),
-        Err(status) => error(StatusCode::CONFLICT, status.message().to_string()),
-    }
-}
+pub use crate::web::screen_actions::LANE_SCREEN_OPERATOR;
 
 /// The audit trail of operator actions, newest first (operators only).
 async fn actions(

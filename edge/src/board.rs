@@ -12,7 +12,10 @@ use tokio::sync::broadcast;
 
 use crate::lane::{InterventionKind, Lane};
 
-/// A lane as operators and the lane screen see it.
+/// A lane as operators and the lane screen see it: public (the API, the live event stream and
+/// the retained MQTT lane state all serialize it), so the paid basket's exit pass and the paying
+/// wallet's id are taken out of the lane. The pass is kept beside it, never serialized, for the
+/// lane's authenticated screen ([`crate::web::screen`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct LaneView {
     pub store_id: String,
@@ -20,16 +23,30 @@ pub struct LaneView {
     pub lane: Lane,
     pub total_fen: i64,
     pub item_count: u32,
+    /// The paid basket's exit pass: only for the lane's screen.
+    #[serde(skip)]
+    pub exit_pass: Option<String>,
 }
 
 impl LaneView {
     pub fn new(store_id: &str, lane: &Lane) -> LaneView {
         let basket = lane.session.as_ref().map(|s| &s.basket);
+        let (total_fen, item_count) = (
+            basket.map_or(0, |b| b.total_fen()),
+            basket.map_or(0, |b| b.item_count()),
+        );
+        let mut lane = lane.clone();
+        let payment = lane.session.as_mut().and_then(|s| s.payment.as_mut());
+        let exit_pass = payment.and_then(|p| {
+            p.wallet_id = None;
+            p.exit_pass.take()
+        });
         LaneView {
             store_id: store_id.to_string(),
-            lane: lane.clone(),
-            total_fen: basket.map_or(0, |b| b.total_fen()),
-            item_count: basket.map_or(0, |b| b.item_count()),
+            lane,
+            total_fen,
+            item_count,
+            exit_pass,
         }
     }
 }
@@ -234,6 +251,40 @@ mod tests {
 
     fn view(lane: &Lane) -> LaneView {
         LaneView::new("SH-T", lane)
+    }
+
+    #[test]
+    fn the_public_view_carries_no_exit_pass_nor_wallet() {
+        use crate::lane::{AttemptStatus, LaneState, PaymentAttempt, Session};
+        let mut lane = Lane::new("1", Utc::now());
+        lane.state = LaneState::Paid;
+        lane.session = Some(Session {
+            id: "s-1".into(),
+            started_at: Utc::now(),
+            basket: Default::default(),
+            attempts: 1,
+            payment: Some(PaymentAttempt {
+                order_id: "s-1-1".into(),
+                amount_fen: 100,
+                status: AttemptStatus::Succeeded,
+                payment_id: Some("p".into()),
+                wallet_id: Some("W1234567".into()),
+                started_at: Utc::now(),
+                exit_pass: Some("OMOX2:K0:SH-T:1:S-1-1:1:SIG".into()),
+            }),
+            bagging: Default::default(),
+            member: true,
+            coupons: Vec::new(),
+        });
+        let view = view(&lane);
+        assert_eq!(
+            view.exit_pass.as_deref(),
+            Some("OMOX2:K0:SH-T:1:S-1-1:1:SIG")
+        );
+        let json = serde_json::to_string(&view).unwrap();
+        assert!(!json.contains("OMOX"), "{json}");
+        assert!(!json.contains("W1234567"), "{json}");
+        assert!(json.contains("s-1-1"), "{json}");
     }
 
     #[test]

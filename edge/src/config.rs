@@ -110,6 +110,9 @@ pub struct EdgeConfig {
     /// Store exits whose gates open for a paid basket's exit pass (`[[exit]]`).
     #[serde(default, rename = "exit")]
     pub exits: Vec<crate::exit::ExitConfig>,
+    /// The keys exit passes are signed with, and their rotation (`[exit_pass]`).
+    #[serde(default)]
+    pub exit_pass: crate::exit_keys::ExitPassConfig,
     /// Who may log in to the operator dashboard (`[[operator]]` tables).
     #[serde(default, rename = "operator")]
     pub operators: Vec<OperatorConfig>,
@@ -314,6 +317,8 @@ impl EdgeConfig {
             }
         }
         crate::cloud::prepare(self).map_err(|e| e.to_string())?;
+        self.exit_pass.validate()?;
+        crate::exit::validate(&self.exits, &self.lanes)?;
         let mut names = std::collections::HashSet::new();
         for operator in &self.operators {
             if operator.name.trim().is_empty() {

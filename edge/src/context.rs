@@ -28,8 +28,12 @@ pub struct EdgeContext {
     pub lanes: LaneHandles,
     /// What the store's exits have let through and refused.
     pub exits: crate::exit::ExitBoard,
-    /// The key exit passes are signed and checked with.
-    pub exit_key: Vec<u8>,
+    /// The keys exit passes are signed and checked with.
+    pub exit_keys: crate::exit_keys::ExitKeys,
+    /// The secret lane screens' credentials are derived from (see [`crate::web::screen`]).
+    pub screen_secret: Vec<u8>,
+    /// Operators' sessions and the login rate limit.
+    pub sessions: std::sync::Arc<crate::web::Sessions>,
     /// Fires when the edge stops; long-lived responses (live events) end with it.
     pub shutdown: CancellationToken,
 }

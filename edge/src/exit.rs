@@ -91,13 +91,40 @@ pub struct ExitConfig {
     /// A camera that reads the exit pass from the lane screen or the shopper's phone.
     #[serde(default)]
     pub camera: Option<omo_devices::camera::CameraConfig>,
-    /// How long after payment a pass opens the gate, in seconds.
+    /// How long after payment a pass opens the gate, in seconds (10 to 3600; default 120).
     #[serde(default = "default_pass_ttl_secs")]
     pub pass_ttl_secs: i64,
+    /// The lanes whose passes this exit admits (their shoppers leave through it); empty: every
+    /// lane of the store.
+    #[serde(default)]
+    pub lanes: Vec<String>,
 }
 
 fn default_pass_ttl_secs() -> i64 {
-    30 * 60
+    120
+}
+
+/// Checks the exits' pass lifetimes and lanes (called by the config's validation).
+pub fn validate(exits: &[ExitConfig], lanes: &[crate::config::LaneConfig]) -> Result<(), String> {
+    for exit in exits {
+        if !(10..=3600).contains(&exit.pass_ttl_secs) {
+            return Err(format!(
+                "key `exit.pass_ttl_secs`: {} for exit {:?} must be 10 to 3600 seconds",
+                exit.pass_ttl_secs, exit.id
+            ));
+        }
+        if let Some(unknown) = exit
+            .lanes
+            .iter()
+            .find(|l| !lanes.iter().any(|c| &c.id == *l))
+        {
+            return Err(format!(
+                "key `exit.lanes`: exit {:?} names lane {unknown:?}, which is not configured",
+                exit.id
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The devices of one exit, chosen by the binary.
@@ -106,6 +133,8 @@ pub struct ExitDevices {
     pub camera: Option<omo_devices::camera::CameraConfig>,
     pub gate: Arc<dyn Gate>,
     pub pass_ttl: Duration,
+    /// The lanes whose passes open this exit (empty: every lane).
+    pub lanes: Vec<String>,
 }
 
 /// Runs exit `exit_id` until `cancel`.
@@ -132,7 +161,7 @@ pub async fn run_exit(
             _ = cancel.cancelled() => return,
             Some(event) = scans.recv() => match event {
                 ScannerEvent::Scan(frame) => {
-                    let outcome = admit(&ctx, &exit_id, &frame.raw, devices.pass_ttl).await;
+                    let outcome = admit(&ctx, &exit_id, &frame.raw, devices.pass_ttl, &devices.lanes).await;
                     match outcome {
                         Ok(order) => {
                             if let Err(error) = devices.gate.open() {
@@ -173,14 +202,23 @@ pub async fn run_exit(
     }
 }
 
-/// Checks a scanned pass and records its use; returns the order it paid for.
+/// Checks a scanned pass (key, signature, store, one of `lanes`, age) and records its use;
+/// returns the order it paid for.
 pub async fn admit(
     ctx: &EdgeContext,
     exit_id: &str,
     text: &str,
     ttl: Duration,
+    lanes: &[String],
 ) -> Result<String, PassError> {
-    let pass = exit_pass::verify(&ctx.exit_key, &ctx.config.store_id, text, Utc::now(), ttl)?;
+    let now = Utc::now();
+    let expect = exit_pass::Expect {
+        store_id: &ctx.config.store_id,
+        lanes,
+        now,
+        ttl,
+    };
+    let pass = exit_pass::verify(|kid| ctx.exit_keys.verifying(kid, now), &expect, text)?;
     match ctx.store.use_exit_pass(&pass.order_id, exit_id).await {
         Ok(true) => Ok(pass.order_id),
         Ok(false) => Err(PassError::AlreadyUsed),

@@ -31,6 +31,7 @@ pub mod context;
 pub mod delivery;
 pub mod epcis;
 pub mod exit;
+pub mod exit_keys;
 pub mod exit_pass;
 pub mod lane;
 pub mod outbox;
@@ -69,6 +70,8 @@ pub enum EdgeError {
     Mqtt(#[from] outbox::MqttSettingsError),
     #[error("HTTP server: {0}")]
     Http(std::io::Error),
+    #[error("{0}")]
+    ExitKeys(String),
 }
 
 /// Runs the edge until `cancel`: every lane in `lanes` (by id, with its devices), the outbox
@@ -82,7 +85,10 @@ pub async fn run(
 ) -> Result<(), EdgeError> {
     let store = store::Store::open(&config.data_dir).await?;
     let weights = store.load_weights().await?;
-    let exit_key = store.exit_key().await?;
+    let exit_keys = exit_keys::ExitKeys::load(&config.exit_pass, store.exit_key().await?)
+        .map_err(EdgeError::ExitKeys)?;
+    let screen_secret = store.secret("screen_secret").await?;
+    let sessions = Arc::new(web::Sessions::new(config.operators.clone()));
     let channel = cloud::connect(&config)?;
     let mqtt = outbox::mqtt_options(&config)?;
     let payments = PaymentClient::new(
@@ -99,7 +105,9 @@ pub async fn run(
         board: board::Board::default(),
         weights: RwLock::new(weights),
         lanes: Default::default(),
-        exit_key,
+        exit_keys,
+        screen_secret,
+        sessions,
         exits: Default::default(),
         shutdown: cancel.clone(),
     });
@@ -164,9 +172,14 @@ pub async fn run(
     let routes = exit::routes()
         .merge(delivery::routes())
         .with_state(ctx.clone());
-    let served = axum::serve(http, api::router(ctx.clone()).merge(routes))
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await;
+    // The client's address is kept for the login rate limit (see `web::limit`).
+    let app = api::router(ctx.clone()).merge(routes);
+    let served = axum::serve(
+        http,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await;
     cancel.cancel();
     tasks.wait().await;
     served.map_err(EdgeError::Http)

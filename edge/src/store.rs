@@ -283,23 +283,29 @@ impl Store {
 
     /// The key exit passes are signed with: made at random on first use, kept in the database.
     pub async fn exit_key(&self) -> Result<Vec<u8>, StoreError> {
-        let existing: Option<String> =
-            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'exit_key'")
-                .fetch_optional(&self.pool)
-                .await?;
+        self.secret("exit_key").await
+    }
+
+    /// A 32-byte secret named `name` (`exit_key`, `screen_secret`): made at random on first use,
+    /// kept in the database's `meta` table.
+    pub async fn secret(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        let existing: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
         if let Some(hex) = existing.and_then(|v| decode_hex(&v)) {
             return Ok(hex);
         }
         let key: Vec<u8> = (0..32).map(|_| rand::random::<u8>()).collect();
         let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-        sqlx::query(
-            "INSERT INTO meta (key, value) VALUES ('exit_key', $1) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(&hex)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(name)
+            .bind(&hex)
+            .execute(&self.pool)
+            .await?;
         // Another process may have won the race: read back what is stored.
-        let stored: String = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'exit_key'")
+        let stored: String = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(name)
             .fetch_one(&self.pool)
             .await?;
         Ok(decode_hex(&stored).unwrap_or(key))

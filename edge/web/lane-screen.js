@@ -1,11 +1,18 @@
 // The shopper's lane screen: the basket, the running total, the prompt and, once paid, the exit
-// pass, live from /api/events.
+// pass, live from /api/events. The screen was set up with its lane's link, so its cookie
+// (HttpOnly, scoped to /lanes/{id}) goes with the exit pass and the buttons' requests; each
+// button names the basket it is for (its session id), so a late press cannot reach the next one.
 "use strict";
 
 (() => {
   const { el, fen } = Omo;
   const laneId = document.body.dataset.lane;
   const laneUrl = `/api/lanes/${encodeURIComponent(laneId)}`;
+  const screenUrl = `/lanes/${encodeURIComponent(laneId)}`;
+  // The basket on screen now, and the one whose exit pass is shown (it may linger after it left).
+  let currentSession = null;
+  let paidSession = null;
+  let ownBagUsedFor = null;
   let last = null;
   // The exit pass stays on screen for a while after the shopper has passed the gate.
   const EXIT_PASS_LINGER_MS = 15000;
@@ -19,6 +26,7 @@
     last = view;
     document.body.dataset.state = view.state;
     document.body.dataset.seq = view.seq;
+    currentSession = (view.session && view.session.id) || null;
 
     const prompt = view.prompt || { code: "welcome", text: "" };
     const box = document.getElementById("prompt");
@@ -56,23 +64,26 @@
     savings.classList.toggle("hidden", saved <= 0);
 
     const shopping = ["shopping", "needs_attendant"].includes(view.state);
-    document.getElementById("own-bag").classList.toggle("hidden", !shopping);
+    const ownBag = document.getElementById("own-bag");
+    ownBag.classList.toggle("hidden", !shopping);
+    ownBag.disabled = currentSession !== null && currentSession === ownBagUsedFor;
 
     const payment = view.session && view.session.payment;
     if (["paid", "exiting"].includes(view.state) && payment && payment.status === "succeeded") {
-      showExitPass(payment.order_id);
+      showExitPass(payment.order_id, view.session.id);
     } else if (view.session && shownPass) {
       hideExitPass(); // a new shopper started
     }
   }
 
-  async function showExitPass(orderId) {
+  async function showExitPass(orderId, sessionId) {
     clearTimeout(hidePassTimer);
     hidePassTimer = setTimeout(hideExitPass, EXIT_PASS_LINGER_MS);
     if (shownPass === orderId) return;
     shownPass = orderId;
+    paidSession = sessionId;
     try {
-      const response = await fetch(`/lanes/${encodeURIComponent(laneId)}/exit-pass.svg`, { cache: "no-store" });
+      const response = await fetch(`${screenUrl}/exit-pass.svg`, { credentials: "same-origin", cache: "no-store" });
       if (!response.ok || shownPass !== orderId) return;
       const svg = new DOMParser().parseFromString(await response.text(), "image/svg+xml").documentElement;
       if (svg.nodeName !== "svg") return;
@@ -107,7 +118,7 @@
     button.disabled = true;
     result.className = "delivery-result";
     result.textContent = "Asking the store…";
-    const answer = await Omo.postJson(`${laneUrl}/delivery`, {});
+    const answer = await Omo.postJson(`${screenUrl}/delivery`, { session_id: paidSession });
     const body = answer.body || {};
     if (answer.ok) {
       result.dataset.status = body.status;
@@ -121,8 +132,11 @@
   });
 
   document.getElementById("own-bag").addEventListener("click", async () => {
-    const result = await Omo.postJson(`${laneUrl}/own-bag`, {});
+    const session = currentSession;
+    const result = await Omo.postJson(`${screenUrl}/own-bag`, { session_id: session });
+    if (result.ok || result.status === 409) ownBagUsedFor = session; // once per basket
     if (result.ok) show(result.body);
+    else document.getElementById("own-bag").disabled = true;
   });
 
   Omo.live(

@@ -292,3 +292,44 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The operator every test store's edge has (a manager), for routes that need a session.
+pub const TEST_OPERATOR: &str = "test-manager";
+/// [`TEST_OPERATOR`]'s password.
+pub const TEST_PASSWORD: &str = "test-manager-password";
+
+/// `[[operator]]` TOML for [`TEST_OPERATOR`] (hashed once per test process).
+pub fn test_operator_toml() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = HASH.get_or_init(|| omo_edge::web::hash_password(TEST_PASSWORD));
+    format!(
+        "\n[[operator]]\nname = \"{TEST_OPERATOR}\"\nrole = \"manager\"\npassword_hash = \"{hash}\"\n"
+    )
+}
+
+/// Logs in at the edge `base` (`http://127.0.0.1:PORT`) and returns the session token.
+pub async fn login(base: &str, name: &str, password: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/login"))
+        .json(&serde_json::json!({ "name": name, "password": password }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {base}/login: {e}"));
+    assert_eq!(response.status().as_u16(), 200, "login as {name} at {base}");
+    let body: Value = response.json().await.unwrap();
+    body["token"].as_str().unwrap().to_string()
+}
+
+/// A session of [`TEST_OPERATOR`] at the edge `base`.
+pub async fn operator_token(base: &str) -> String {
+    login(base, TEST_OPERATOR, TEST_PASSWORD).await
+}
+
+/// The cookie that makes a client lane `lane`'s screen, fetched as a manager (`token`) from the
+/// edge `base` the way an operator sets a screen up.
+pub async fn screen_cookie(base: &str, token: &str, lane: &str) -> String {
+    let setup = get_json_with(&format!("{base}/api/lanes/{lane}/screen-setup"), token).await;
+    let path = setup["setup_path"].as_str().expect("a setup path");
+    let secret = path.split_once("setup=").expect("a setup token").1;
+    format!("omo_screen={secret}")
+}

@@ -95,6 +95,8 @@ pub struct TestStore {
     pub cloud_url: String,
     /// The CA file the test trusts for a TLS cloud.
     pub cloud_ca: Option<PathBuf>,
+    /// A session of the test operator at the edge, once logged in.
+    operator: tokio::sync::Mutex<Option<String>>,
 }
 
 impl TestStore {
@@ -184,6 +186,7 @@ impl TestStore {
             dir.path().join("edge").display(),
             broker.url(),
         );
+        toml.push_str(&super::test_operator_toml());
         toml.push_str(extra_toml);
         for lane in &lanes {
             toml.push_str(&format!(
@@ -208,6 +211,7 @@ impl TestStore {
             edge_config,
             cloud_url,
             cloud_ca,
+            operator: tokio::sync::Mutex::default(),
         }
     }
 
@@ -283,6 +287,43 @@ impl TestStore {
 
     pub fn edge_url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.edge_port)
+    }
+
+    /// A session of the test operator (a manager) at the edge, logged in on first use.
+    pub async fn operator_token(&self) -> String {
+        let mut cached = self.operator.lock().await;
+        if let Some(token) = cached.as_ref() {
+            return token.clone();
+        }
+        let token = super::operator_token(&self.edge_url("")).await;
+        *cached = Some(token.clone());
+        token
+    }
+
+    /// GETs JSON from the edge as the test operator (logging in again after an edge restart).
+    pub async fn operator_json(&self, path: &str) -> Value {
+        let url = self.edge_url(path);
+        let token = self.operator_token().await;
+        let response = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        if response.status().as_u16() == 401 {
+            *self.operator.lock().await = None;
+            let token = self.operator_token().await;
+            return super::get_json_with(&url, &token).await;
+        }
+        response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
+    }
+
+    /// The cookie of lane `lane`'s set-up screen.
+    pub async fn screen_cookie(&self, lane: &str) -> String {
+        super::screen_cookie(&self.edge_url(""), &self.operator_token().await, lane).await
     }
 
     pub async fn lane_view(&self, lane: &str) -> Value {

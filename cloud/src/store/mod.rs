@@ -219,6 +219,8 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         20261203000000,
         "priced_by_label",
         include_str!("../../migrations/sqlite/20261203000000_priced_by_label.sql"),
+    ),
+    (
         20261203300000,
         "exit_passes",
         include_str!("../../migrations/sqlite/20261203300000_exit_passes.sql"),
@@ -251,6 +253,8 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         20261203000000,
         "priced_by_label",
         include_str!("../../migrations/postgres/20261203000000_priced_by_label.sql"),
+    ),
+    (
         20261203300000,
         "exit_passes",
         include_str!("../../migrations/postgres/20261203300000_exit_passes.sql"),

@@ -12,9 +12,11 @@
 //! | [`rider`] | the rider's client (`omo rider`), with simulated movement |
 //! | [`config`] | the dispatcher's settings |
 //!
-//! HTTP (merged into the edge's API by [`routes`]):
-//! `POST /api/delivery/orders` places an order (201, or 422 with the distance when out of range),
-//! `GET /api/delivery/orders/{id}` shows one, `GET /api/delivery/board` is the delivery board.
+//! HTTP (merged into the edge's API by [`routes`]), each for operators only (a session: 401
+//! without; see [`crate::web::ROUTES`]): `POST /api/delivery/orders` places an order by hand (201,
+//! or 422 with the distance when out of range), `GET /api/delivery/orders/{id}` shows one,
+//! `GET /api/delivery/board` is the delivery board. Orders from the app and from lane screens
+//! come through the cloud (see [`inbox`]), not through these routes.
 
 pub mod cancellation;
 pub mod config;
@@ -29,7 +31,7 @@ pub mod service;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -42,6 +44,8 @@ use crate::config::EdgeConfig;
 use crate::context::EdgeContext;
 use crate::outbox::OutboxSignal;
 use crate::store::Store;
+use crate::web::Sessions;
+use crate::web::auth::NotLoggedIn;
 
 pub use order::{Dropoff, OrderRequest, Refusal};
 
@@ -50,11 +54,16 @@ pub trait DeliveryHost: Send + Sync + 'static {
     fn edge_config(&self) -> &EdgeConfig;
     fn store(&self) -> &Store;
     fn outbox(&self) -> &OutboxSignal;
+    /// The operators' sessions the HTTP routes check.
+    fn sessions(&self) -> &Sessions;
 }
 
 impl DeliveryHost for EdgeContext {
     fn edge_config(&self) -> &EdgeConfig {
         &self.config
+    }
+    fn sessions(&self) -> &Sessions {
+        &self.sessions
     }
     fn store(&self) -> &Store {
         &self.store
@@ -69,11 +78,15 @@ pub struct DeliveryParts {
     pub config: EdgeConfig,
     pub store: Store,
     pub outbox: OutboxSignal,
+    pub sessions: Sessions,
 }
 
 impl DeliveryHost for DeliveryParts {
     fn edge_config(&self) -> &EdgeConfig {
         &self.config
+    }
+    fn sessions(&self) -> &Sessions {
+        &self.sessions
     }
     fn store(&self) -> &Store {
         &self.store
@@ -111,6 +124,7 @@ pub async fn run_standalone(
     let store = Store::open(&config.data_dir).await?;
     let mqtt = crate::outbox::mqtt_options(&config)?;
     let parts = Arc::new(DeliveryParts {
+        sessions: Sessions::new(config.operators.clone()),
         config,
         store,
         outbox: OutboxSignal::default(),
@@ -134,10 +148,22 @@ pub async fn run_standalone(
     served.map_err(crate::EdgeError::Http)
 }
 
+/// 401 unless the request carries a live operator session.
+fn operator_only<H: DeliveryHost>(host: &H, headers: &HeaderMap) -> Result<(), NotLoggedIn> {
+    crate::web::auth::token(headers)
+        .and_then(|t| host.sessions().operator(&t))
+        .map(|_| ())
+        .ok_or(NotLoggedIn)
+}
+
 async fn place<H: DeliveryHost>(
     State(host): State<Arc<H>>,
+    headers: HeaderMap,
     Json(request): Json<OrderRequest>,
 ) -> Response {
+    if let Err(refused) = operator_only(host.as_ref(), &headers) {
+        return refused.into_response();
+    }
     match service::place(host.as_ref(), request, chrono::Utc::now()).await {
         Ok(open) => (StatusCode::CREATED, Json(service::order_view(&open))).into_response(),
         Err(service::PlaceError::Refused(refusal)) => {
@@ -166,7 +192,14 @@ async fn place<H: DeliveryHost>(
     }
 }
 
-async fn show<H: DeliveryHost>(State(host): State<Arc<H>>, Path(id): Path<String>) -> Response {
+async fn show<H: DeliveryHost>(
+    State(host): State<Arc<H>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(refused) = operator_only(host.as_ref(), &headers) {
+        return refused.into_response();
+    }
     match service::load_order(host.as_ref(), &id).await {
         Ok(Some(open)) => Json(service::order_view(&open)).into_response(),
         Ok(None) => (
@@ -182,7 +215,10 @@ async fn show<H: DeliveryHost>(State(host): State<Arc<H>>, Path(id): Path<String
     }
 }
 
-async fn board<H: DeliveryHost>(State(host): State<Arc<H>>) -> Response {
+async fn board<H: DeliveryHost>(State(host): State<Arc<H>>, headers: HeaderMap) -> Response {
+    if let Err(refused) = operator_only(host.as_ref(), &headers) {
+        return refused.into_response();
+    }
     match service::board(host.as_ref(), chrono::Utc::now()).await {
         Ok(board) => Json(board).into_response(),
         Err(error) => (

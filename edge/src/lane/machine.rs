@@ -248,7 +248,7 @@ pub struct Context<'a> {
     pub now: DateTime<Utc>,
     pub store_id: &'a str,
     /// The key exit passes are signed with.
-    pub exit_key: &'a [u8],
+    pub exit_key: crate::exit_pass::Key<'a>,
     pub catalog: &'a Catalog,
     pub rules: &'a WeightRules,
     pub weights: &'a WeightBook,

@@ -136,8 +136,13 @@ impl Lane {
                 attempt.status = AttemptStatus::Succeeded;
                 attempt.payment_id = Some(payment_id.clone());
                 attempt.wallet_id = Some(wallet_id.clone());
-                let exit_pass =
-                    crate::exit_pass::issue(ctx.exit_key, ctx.store_id, order_id, ctx.now);
+                let exit_pass = crate::exit_pass::issue(
+                    ctx.exit_key,
+                    ctx.store_id,
+                    &lane_id,
+                    order_id,
+                    ctx.now,
+                );
                 attempt.exit_pass = Some(exit_pass.clone());
                 actions.push(Action::RecordSale(Sale {
                     exit_pass,

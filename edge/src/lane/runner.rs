@@ -267,7 +267,7 @@ impl Runner {
             let ctx = Context {
                 now: Utc::now(),
                 store_id: &self.ctx.config.store_id,
-                exit_key: &self.ctx.exit_key,
+                exit_key: self.ctx.exit_keys.signing(),
                 catalog: &catalog,
                 rules: &self.ctx.config.weight_security,
                 weights: &weights,

@@ -83,7 +83,10 @@ impl Harness {
         let ctx = Context {
             now: now() + chrono::Duration::milliseconds(self.clock_ms),
             store_id: "SH-T",
-            exit_key: b"test key",
+            exit_key: crate::exit_pass::Key {
+                id: "T",
+                secret: b"test key",
+            },
             catalog: &self.catalog,
             rules: &self.rules,
             weights: &self.weights,

@@ -3,15 +3,17 @@
 //! [`Operator`] extractor that gives every action its operator's name and role.
 //!
 //! Sessions live in memory: restarting the edge logs every operator out. A session ends after
-//! [`IDLE_TIMEOUT`] without a request, or at logout.
+//! [`IDLE_TIMEOUT`] without a request, or at logout. Failed logins are limited per client IP
+//! and per name ([`super::limit`]): past the limit `POST /login` answers 429 with `Retry-After`.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use axum::extract::{FromRef, FromRequest, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -46,6 +48,15 @@ pub struct Sessions {
     operators: Vec<OperatorConfig>,
     open: Mutex<HashMap<String, Session>>,
     idle_timeout: Duration,
+    limiter: super::limit::LoginLimiter,
+}
+
+/// Why a login did not open a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginRefused {
+    WrongCredentials,
+    /// Too many failures from this client or for this name: try again after this long.
+    TooMany(Duration),
 }
 
 impl Sessions {
@@ -54,6 +65,31 @@ impl Sessions {
             operators,
             open: Mutex::default(),
             idle_timeout: IDLE_TIMEOUT,
+            limiter: Default::default(),
+        }
+    }
+
+    /// Checks a name and password from `client`, unless either has failed too often lately; on
+    /// success opens a session and returns its token.
+    pub async fn login_from(
+        &self,
+        client: Option<IpAddr>,
+        name: &str,
+        password: &str,
+    ) -> Result<(String, Operator), LoginRefused> {
+        let keys = super::limit::keys(client, name);
+        if let Some(wait) = self.limiter.locked(&keys) {
+            return Err(LoginRefused::TooMany(wait));
+        }
+        match self.login(name, password).await {
+            Some(ok) => {
+                self.limiter.succeeded(&keys);
+                Ok(ok)
+            }
+            None => {
+                self.limiter.failed(&keys);
+                Err(LoginRefused::WrongCredentials)
+            }
         }
     }
 
@@ -233,6 +269,10 @@ fn session_cookie(token: &str, max_age: u64) -> HeaderValue {
 /// (scripts; answers `{"operator","role","token"}`). Either way the session cookie is set.
 pub async fn login(State(sessions): State<Arc<Sessions>>, request: Request) -> Response {
     let json = wants_json(request.headers());
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
     let credentials = if json {
         Json::<Credentials>::from_request(request, &())
             .await
@@ -248,11 +288,32 @@ pub async fn login(State(sessions): State<Arc<Sessions>>, request: Request) -> R
         Ok(c) => c,
         Err(response) => return response,
     };
-    let Some((token, operator)) = sessions
-        .login(&credentials.name, &credentials.password)
-        .await
-    else {
-        warn!(operator = %credentials.name, "failed operator login");
+    let outcome = sessions
+        .login_from(client, &credentials.name, &credentials.password)
+        .await;
+    if let Err(LoginRefused::TooMany(wait)) = outcome {
+        warn!(operator = %credentials.name, client = ?client, "operator login refused: too many failures");
+        let secs = wait.as_secs().max(1);
+        let message = format!("too many failed logins: try again in {secs} s");
+        let retry = [(header::RETRY_AFTER, secs.to_string())];
+        return if json {
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                retry,
+                Json(json!({ "error": message, "retry_after_secs": secs })),
+            )
+                .into_response()
+        } else {
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                retry,
+                super::pages::login_page(Some(&message)),
+            )
+                .into_response()
+        };
+    }
+    let Ok((token, operator)) = outcome else {
+        warn!(operator = %credentials.name, client = ?client, "failed operator login");
         return if json {
             (
                 StatusCode::UNAUTHORIZED,
@@ -333,6 +394,31 @@ mod tests {
         assert_eq!(sessions.operator(&token), Some(operator));
         assert!(sessions.logout(&token).is_some());
         assert_eq!(sessions.operator(&token), None);
+    }
+
+    #[tokio::test]
+    async fn failed_logins_lock_the_client_and_the_name_for_a_while() {
+        let sessions = Sessions::new(operators());
+        let ip: IpAddr = "192.0.2.7".parse().unwrap();
+        for _ in 0..super::super::limit::MAX_FAILURES {
+            assert_eq!(
+                sessions
+                    .login_from(Some(ip), "li", "guess")
+                    .await
+                    .unwrap_err(),
+                LoginRefused::WrongCredentials
+            );
+        }
+        // Locked now: even the right password from there, or for that name from elsewhere.
+        assert!(matches!(
+            sessions.login_from(Some(ip), "li", "s3cret").await,
+            Err(LoginRefused::TooMany(_))
+        ));
+        let other: IpAddr = "192.0.2.8".parse().unwrap();
+        assert!(matches!(
+            sessions.login_from(Some(other), "li", "s3cret").await,
+            Err(LoginRefused::TooMany(_))
+        ));
     }
 
     #[tokio::test]

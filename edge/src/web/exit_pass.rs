@@ -1,13 +1,16 @@
 //! The exit pass on the lane screen: the paid basket's signed exit pass (or, for a basket paid
-//! before passes were signed, its order id) as a QR code, drawn by the server as SVG.
+//! before passes were signed, its order id) as a QR code, drawn by the server as SVG, for that
+//! lane's set-up screen only ([`super::screen`]).
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use qrcode::QrCode;
 use qrcode::render::svg;
+use serde_json::json;
 
 use crate::board::LaneView;
 use crate::context::EdgeContext;
@@ -20,7 +23,7 @@ pub fn paid_order(view: &LaneView) -> Option<(&str, &str)> {
         return None;
     }
     let payment = view.lane.session.as_ref()?.payment.as_ref()?;
-    let content = payment.exit_pass.as_deref().unwrap_or(&payment.order_id);
+    let content = view.exit_pass.as_deref().unwrap_or(&payment.order_id);
     (payment.status == AttemptStatus::Succeeded).then_some((payment.order_id.as_str(), content))
 }
 
@@ -37,8 +40,20 @@ pub fn qr_svg(content: &str) -> Option<String> {
     )
 }
 
-/// `GET /lanes/{id}/exit-pass.svg`: 404 unless the lane has a paid basket.
-pub async fn svg(State(ctx): State<Arc<EdgeContext>>, Path(id): Path<String>) -> Response {
+/// `GET /lanes/{id}/exit-pass.svg`: 403 unless asked by the lane's set-up screen, 404 unless
+/// the lane has a paid basket.
+pub async fn svg(
+    State(ctx): State<Arc<EdgeContext>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !super::screen::is_lane_screen(&ctx, &id, &headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            "only the lane's set-up screen shows its exit pass\n",
+        )
+            .into_response();
+    }
     let view = ctx.board.lane(&id);
     let Some((order, content)) = view.as_ref().and_then(paid_order) else {
         return (StatusCode::NOT_FOUND, "no paid basket at this lane\n").into_response();
@@ -62,6 +77,36 @@ pub async fn svg(State(ctx): State<Arc<EdgeContext>>, Path(id): Path<String>) ->
         svg,
     )
         .into_response()
+}
+
+/// `GET /lanes/{id}/exit-pass`: the pass as text, `{"order_id", "exit_pass"}`, for the lane's
+/// set-up screen only (403 otherwise, 404 without a paid basket); a screen that cannot draw the
+/// QR code shows it as text.
+pub async fn text(
+    State(ctx): State<Arc<EdgeContext>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !super::screen::is_lane_screen(&ctx, &id, &headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({ "error": "only the lane's set-up screen shows its exit pass" })),
+        )
+            .into_response();
+    }
+    let view = ctx.board.lane(&id);
+    match view.as_ref().and_then(paid_order) {
+        Some((order, content)) => (
+            [(header::CACHE_CONTROL, "no-store")],
+            Json(json!({ "order_id": order, "exit_pass": content })),
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": "no paid basket at this lane" })),
+        )
+            .into_response(),
+    }
 }
 
 #[cfg(test)]

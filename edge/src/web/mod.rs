@@ -1,19 +1,19 @@
-//! The edge's web pages: operator login and sessions ([`auth`]), the operator dashboard and the
-//! shopper's lane screen ([`pages`], with their HTML, CSS and JS from `edge/web/` compiled into
-//! the binary), and the exit pass QR ([`exit_pass`]).
+//! The edge's web pages: operator login and sessions ([`auth`], rate-limited by [`limit`]), the
+//! operator dashboard and the shopper's lane screen ([`pages`], with their HTML, CSS and JS from
+//! `edge/web/` compiled into the binary), the lane screen's device credential ([`screen`]) and
+//! what the screen may do ([`screen_actions`]), and the exit pass QR ([`exit_pass`]).
 //!
-//! | route | who | what |
-//! | --- | --- | --- |
-//! | `GET /` | operators | the dashboard, or the login page without a session |
-//! | `POST /login`, `POST /logout` | operators | open and close a session |
-//! | `GET /api/session` | operators | who is logged in (401 if nobody) |
-//! | `GET /lanes/{id}/screen` | shoppers | the lane's screen (no login) |
-//! | `GET /lanes/{id}/exit-pass.svg` | shoppers | the paid basket's exit pass as a QR (404 if none) |
-//! | `GET /assets/{file}` | both | the pages' CSS and JS |
+//! Who may call each route of the edge (the full table is [`ROUTES`], also in
+//! docs/CONTRACT-NOTES.md): "operator" is a session (cookie `omo_session` or
+//! `Authorization: Bearer`), with the role named if one is needed; "screen N" is lane N's screen
+//! cookie (`omo_screen`, set by the setup link); "anyone" needs nothing.
 
 pub mod auth;
 pub mod exit_pass;
+pub mod limit;
 pub mod pages;
+pub mod screen;
+pub mod screen_actions;
 
 use std::sync::Arc;
 
@@ -25,17 +25,138 @@ pub use auth::{Operator, Sessions, demo_operators, hash_password};
 
 use crate::context::EdgeContext;
 
-/// What the HTTP handlers share: the edge, and the operators' sessions.
+/// Every route of the edge's HTTP port: `(method, path, who may call it, what it is)`.
+pub const ROUTES: &[(&str, &str, &str, &str)] = &[
+    ("GET", "/healthz", "anyone", "liveness and the database"),
+    (
+        "GET",
+        "/metrics",
+        "anyone",
+        "Prometheus counters (no shopper data)",
+    ),
+    (
+        "GET",
+        "/api/store",
+        "anyone",
+        "the store's profile and catalog version",
+    ),
+    (
+        "GET",
+        "/api/lanes",
+        "anyone",
+        "lanes' public views (no exit pass, no wallet id)",
+    ),
+    ("GET", "/api/lanes/{id}", "anyone", "one lane's public view"),
+    ("GET", "/api/devices", "anyone", "device health"),
+    (
+        "GET",
+        "/api/events",
+        "anyone",
+        "live public lane views and device health (SSE)",
+    ),
+    ("GET", "/api/exits", "anyone", "exits' counters"),
+    (
+        "GET",
+        "/api/sales",
+        "operator",
+        "recent sales with wallet ids (no exit pass)",
+    ),
+    ("GET", "/api/actions", "operator", "the audit trail"),
+    (
+        "POST",
+        "/api/lanes/{id}/actions",
+        "operator (role per command)",
+        "an operator's command",
+    ),
+    (
+        "GET",
+        "/api/lanes/{id}/screen-setup",
+        "operator: manager",
+        "the lane screen's setup path",
+    ),
+    (
+        "POST",
+        "/api/delivery/orders",
+        "operator",
+        "place a delivery order by hand",
+    ),
+    (
+        "GET",
+        "/api/delivery/orders/{id}",
+        "operator",
+        "one delivery order (address)",
+    ),
+    (
+        "GET",
+        "/api/delivery/board",
+        "operator",
+        "the delivery board (addresses, riders)",
+    ),
+    (
+        "GET",
+        "/",
+        "anyone",
+        "the dashboard with a session, else the login page",
+    ),
+    ("GET", "/login", "anyone", "the login page"),
+    (
+        "POST",
+        "/login",
+        "anyone (rate-limited: 429)",
+        "open a session",
+    ),
+    ("POST", "/logout", "anyone", "close the caller's session"),
+    ("GET", "/api/session", "operator", "who is logged in"),
+    (
+        "GET",
+        "/lanes/{id}/screen",
+        "screen {id}, or ?setup=TOKEN",
+        "the lane screen",
+    ),
+    (
+        "GET",
+        "/lanes/{id}/exit-pass.svg",
+        "screen {id}",
+        "the paid basket's exit pass QR",
+    ),
+    (
+        "GET",
+        "/lanes/{id}/exit-pass",
+        "screen {id}",
+        "the same pass as text (JSON)",
+    ),
+    (
+        "POST",
+        "/lanes/{id}/own-bag",
+        "screen {id}, current basket, once",
+        "allow an own bag",
+    ),
+    (
+        "POST",
+        "/lanes/{id}/delivery",
+        "screen {id}, basket just paid",
+        "deliver it home",
+    ),
+    ("GET", "/assets/{file}", "anyone", "the pages' CSS and JS"),
+];
+
+/// What the HTTP handlers share: the edge, the operators' sessions, and which baskets have
+/// used their own bag.
 #[derive(Clone)]
 pub struct AppState {
     pub ctx: Arc<EdgeContext>,
     pub sessions: Arc<Sessions>,
+    pub own_bags: Arc<screen_actions::OwnBagUses>,
 }
 
 impl AppState {
     pub fn new(ctx: Arc<EdgeContext>) -> AppState {
-        let sessions = Arc::new(Sessions::new(ctx.config.operators.clone()));
-        AppState { ctx, sessions }
+        let sessions = ctx.sessions.clone();
+        AppState {
+            ctx,
+            sessions,
+            own_bags: Arc::default(),
+        }
     }
 }
 
@@ -58,7 +179,11 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(pages::login).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/api/session", get(auth::whoami))
-        .route("/lanes/{id}/screen", get(pages::lane_screen))
+        .route("/api/lanes/{id}/screen-setup", get(screen_actions::setup))
+        .route("/lanes/{id}/screen", get(screen_actions::page))
         .route("/lanes/{id}/exit-pass.svg", get(exit_pass::svg))
+        .route("/lanes/{id}/exit-pass", get(exit_pass::text))
+        .route("/lanes/{id}/own-bag", post(screen_actions::own_bag))
+        .route("/lanes/{id}/delivery", post(screen_actions::deliver_home))
         .route("/assets/{file}", get(pages::asset))
 }

@@ -1,8 +1,6 @@
 //! The pages and their assets, compiled into the binary from `edge/web/` (no CDN, no build step):
 //! plain HTML, CSS and JavaScript that current Chromium and Firefox run as they are.
 
-use std::sync::Arc;
-
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -127,11 +125,22 @@ pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Res
     page(StatusCode::OK, html)
 }
 
-/// `GET /lanes/{id}/screen`: what the shopper at lane `id` sees.
-pub async fn lane_screen(State(ctx): State<Arc<EdgeContext>>, Path(id): Path<String>) -> Response {
-    if ctx.board.lane(&id).is_none() {
-        return (StatusCode::NOT_FOUND, format!("no lane {id:?}\n")).into_response();
-    }
+/// A page that only says `text` (a screen that is not set up, a wrong setup link).
+pub fn message_page(status: StatusCode, text: &str) -> Response {
+    page(
+        status,
+        format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Omo</title>\
+             <link rel=\"stylesheet\" href=\"/assets/common.css\"></head>\
+             <body><main><p id=\"message\" role=\"alert\">{}</p></main></body></html>\n",
+            escape(text)
+        ),
+    )
+}
+
+/// What the shopper at lane `id` sees (the lane exists and the screen is set up: see
+/// [`super::screen_actions::page`]).
+pub fn lane_screen(ctx: &EdgeContext, id: &str) -> Response {
     let store = if ctx.config.store_name.is_empty() {
         ctx.config.store_id.clone()
     } else {
@@ -139,7 +148,7 @@ pub async fn lane_screen(State(ctx): State<Arc<EdgeContext>>, Path(id): Path<Str
     };
     let html = LANE_SCREEN_HTML
         .replace("{{store}}", &escape(&store))
-        .replace("{{lane}}", &escape(&id));
+        .replace("{{lane}}", &escape(id));
     page(StatusCode::OK, html)
 }
 
