@@ -18,7 +18,7 @@ use omo_proto::shopper::{
 use omo_proto::store::store_directory_client::StoreDirectoryClient;
 use omo_proto::store::{NearbyStoresRequest, StoreProfile};
 use support::store::{STORE, TestStore, TestWallet};
-use support::{BrokerKind, Process, eventually, get_json};
+use support::{BrokerKind, Process, eventually};
 
 const PEN: &str = "4006381333931";
 const MILK: &str = "5901234123457";
