@@ -15,7 +15,7 @@ use omo_proto::shopper::{
     DeliveryLine, Dropoff, GetDeliveryOrderRequest, PlaceDeliveryOrderRequest,
 };
 use support::store::{CloudSetup, STORE, TestStore, TestWallet};
-use support::{BrokerKind, Process, eventually, get_json};
+use support::{BrokerKind, Process, eventually};
 
 const MILK: &str = "5901234123457";
 const WAIT: Duration = Duration::from_secs(40);
@@ -150,7 +150,7 @@ async fn a_late_acceptance_after_a_refund_cancels_the_dispatch() {
         "{cancelled}"
     );
     eventually(WAIT, "the edge's order cancelled", || async {
-        let at_edge = get_json(&store.edge_url("/api/delivery/orders/late-1")).await;
+        let at_edge = store.operator_json("/api/delivery/orders/late-1").await;
         (at_edge["status"] == "cancelled").then_some(())
     })
     .await;
