@@ -35,7 +35,11 @@ pub fn sim_spec(dir: &Path) -> anyhow::Result<WatchdogSpec> {
 
 /// How `omo edge` starts a watchdog for a GPIO relay.
 pub fn gpio_spec(pin: u8, active_high: bool) -> anyhow::Result<WatchdogSpec> {
-    let mut args = vec!["gate-watchdog".into(), "--gpio".into(), pin.to_string().into()];
+    let mut args = vec![
+        "gate-watchdog".into(),
+        "--gpio".into(),
+        pin.to_string().into(),
+    ];
     if !active_high {
         args.push("--active-low".into());
     }
@@ -50,10 +54,9 @@ pub async fn run(args: GateWatchdogArgs) -> anyhow::Result<()> {
         (Some(dir), None) => Box::new(FilePin::new(dir)?),
         (None, Some(bcm)) => Box::new(GpioPin::new(bcm, !args.active_low)?),
         _ => {
-            return Err(UsageError(
-                "omo gate-watchdog needs --pin-dir DIR or --gpio PIN".into(),
-            )
-            .into());
+            return Err(
+                UsageError("omo gate-watchdog needs --pin-dir DIR or --gpio PIN".into()).into(),
+            );
         }
     };
     let stop = async {
@@ -72,7 +75,13 @@ pub async fn run(args: GateWatchdogArgs) -> anyhow::Result<()> {
         let _ = writeln!(out, "ready");
         let _ = out.flush();
     };
-    watchdog::run(BufReader::new(tokio::io::stdin()), pin.as_mut(), ready, stop).await?;
+    watchdog::run(
+        BufReader::new(tokio::io::stdin()),
+        pin.as_mut(),
+        ready,
+        stop,
+    )
+    .await?;
     // The pin is at its safe level. Exit now: the runtime would otherwise wait for the blocked
     // read of standard input (after a signal) before returning.
     std::process::exit(0)

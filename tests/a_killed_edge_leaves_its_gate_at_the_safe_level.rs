@@ -18,7 +18,12 @@ use support::store::TestStore;
 const WAIT: Duration = Duration::from_secs(30);
 
 fn pin_dir(store: &TestStore) -> PathBuf {
-    store.dir.path().join("edge").join("gates").join("lane-1-gate")
+    store
+        .dir
+        .path()
+        .join("edge")
+        .join("gates")
+        .join("lane-1-gate")
 }
 
 /// Waits until the pin reads `level`; returns how long that took.
@@ -61,7 +66,9 @@ async fn a_killed_edge_releases_a_pulse_at_once_and_keeps_a_fire_alarm_hold() {
         "\n[weight_security]\nenabled = false\n",
     )
     .await;
-    store.edit_edge_config(|text| text.replace("open_ms = 800\n", "open_ms = 800\npulse_ms = 20000\n"));
+    store.edit_edge_config(|text| {
+        text.replace("open_ms = 800\n", "open_ms = 800\npulse_ms = 20000\n")
+    });
     store.start_edge().await;
     let dir = pin_dir(&store);
     pin_becomes(&dir, false, WAIT).await;

@@ -38,7 +38,10 @@ async fn a_restart_in_paid_does_not_open_the_gate_again() {
         .json()
         .await
         .unwrap();
-    let token = login["token"].as_str().expect("a session token").to_string();
+    let token = login["token"]
+        .as_str()
+        .expect("a session token")
+        .to_string();
     let response = http
         .post(store.edge_url("/api/lanes/1/actions"))
         .bearer_auth(&token)
@@ -46,7 +49,11 @@ async fn a_restart_in_paid_does_not_open_the_gate_again() {
         .send()
         .await
         .unwrap();
-    assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
     support::eventually(WAIT, "the manager's opening", || async {
         (FilePin::pulses(&pins) == 1).then_some(())
     })

@@ -122,9 +122,7 @@ impl Opener for RelayDriver {
     fn pulse(&self, runtime: &Handle) -> Result<(), GateError> {
         match self {
             RelayDriver::InProcess(relay) => relay.pulse(runtime),
-            RelayDriver::Watchdog { watchdog, pulse } => {
-                watchdog.send(RelayCommand::Pulse(*pulse))
-            }
+            RelayDriver::Watchdog { watchdog, pulse } => watchdog.send(RelayCommand::Pulse(*pulse)),
         }
     }
 

@@ -143,7 +143,10 @@ where
             _ = &mut stop => break,
         }
     }
-    debug!(held, "gate watchdog: the edge is gone; driving the safe level");
+    debug!(
+        held,
+        "gate watchdog: the edge is gone; driving the safe level"
+    );
     pin.set(held)?;
     Ok(held)
 }
@@ -272,13 +275,18 @@ impl Watchdog {
         let mut child = command
             .spawn()
             .map_err(|e| fail(format!("cannot start {}: {e}", spec.program.display())))?;
-        let stdout = child.stdout.take().ok_or_else(|| fail("has no stdout".into()))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| fail("has no stdout".into()))?;
         let mut line = String::new();
         let _ = BufReader::new(stdout).read_line(&mut line);
         if line.trim() != "ready" {
             let _ = child.kill();
             let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
-            return Err(fail(format!("did not start ({status}); see its error above")));
+            return Err(fail(format!(
+                "did not start ({status}); see its error above"
+            )));
         }
         Ok(Self {
             name,
@@ -300,7 +308,10 @@ impl Watchdog {
 
     /// The watchdog's process id.
     pub fn pid(&self) -> u32 {
-        self.child.lock().unwrap_or_else(PoisonError::into_inner).id()
+        self.child
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .id()
     }
 }
 
@@ -380,7 +391,13 @@ mod tests {
         let pin = Levels::default();
         let mut p = pin.clone();
         let task = tokio::spawn(async move {
-            run(AsyncBufReader::new(wd), &mut p, || {}, std::future::pending()).await
+            run(
+                AsyncBufReader::new(wd),
+                &mut p,
+                || {},
+                std::future::pending(),
+            )
+            .await
         });
         edge.write_all(b"pulse 500\n").await.unwrap();
         settle().await;
@@ -398,7 +415,13 @@ mod tests {
         let pin = Levels::default();
         let mut p = pin.clone();
         let task = tokio::spawn(async move {
-            run(AsyncBufReader::new(wd), &mut p, || {}, std::future::pending()).await
+            run(
+                AsyncBufReader::new(wd),
+                &mut p,
+                || {},
+                std::future::pending(),
+            )
+            .await
         });
         edge.write_all(b"pulse 5000\n").await.unwrap();
         settle().await;
@@ -414,7 +437,13 @@ mod tests {
         let pin = Levels::default();
         let mut p = pin.clone();
         let task = tokio::spawn(async move {
-            run(AsyncBufReader::new(wd), &mut p, || {}, std::future::pending()).await
+            run(
+                AsyncBufReader::new(wd),
+                &mut p,
+                || {},
+                std::future::pending(),
+            )
+            .await
         });
         edge.write_all(b"pulse 500\nhold on\n").await.unwrap();
         settle().await;

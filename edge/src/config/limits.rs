@@ -84,7 +84,13 @@ pub(super) fn check(config: &EdgeConfig) -> Result<(), String> {
         " s",
     )?;
     let d = &config.delivery;
-    within_f64("delivery.rider_speed_mps", d.rider_speed_mps, 0.1, 50.0, " m/s")?;
+    within_f64(
+        "delivery.rider_speed_mps",
+        d.rider_speed_mps,
+        0.1,
+        50.0,
+        " m/s",
+    )?;
     within(
         "delivery.rider_capacity",
         "",
@@ -101,7 +107,13 @@ pub(super) fn check(config: &EdgeConfig) -> Result<(), String> {
         3_600,
         " s",
     )?;
-    within_f64("delivery.batch_angle_deg", d.batch_angle_deg, 0.0, 180.0, "°")?;
+    within_f64(
+        "delivery.batch_angle_deg",
+        d.batch_angle_deg,
+        0.0,
+        180.0,
+        "°",
+    )?;
     within(
         "delivery.warn_margin_secs",
         "",
@@ -185,22 +197,8 @@ pub(super) fn check(config: &EdgeConfig) -> Result<(), String> {
 }
 
 fn line(key: &str, place: &str, line: &LineSettings) -> Result<(), String> {
-    within(
-        &format!("{key}.data_bits"),
-        place,
-        line.data_bits,
-        5,
-        8,
-        "",
-    )?;
-    within(
-        &format!("{key}.stop_bits"),
-        place,
-        line.stop_bits,
-        1,
-        2,
-        "",
-    )
+    within(&format!("{key}.data_bits"), place, line.data_bits, 5, 8, "")?;
+    within(&format!("{key}.stop_bits"), place, line.stop_bits, 1, 2, "")
 }
 
 fn reconnect(key: &str, place: &str, first_ms: u64, max_ms: u64) -> Result<(), String> {
@@ -323,9 +321,12 @@ fn gate(key: &str, place: &str, g: &GateConfig) -> Result<(), String> {
 }
 
 fn gpio(key: &str, place: &str, g: &RppalGateConfig) -> Result<(), String> {
-    for (name, pin) in [("relay_pin", Some(g.relay_pin)), ("beam_pin", Some(g.beam_pin))]
-        .into_iter()
-        .chain([("fire_alarm_pin", g.fire_alarm_pin)])
+    for (name, pin) in [
+        ("relay_pin", Some(g.relay_pin)),
+        ("beam_pin", Some(g.beam_pin)),
+    ]
+    .into_iter()
+    .chain([("fire_alarm_pin", g.fire_alarm_pin)])
     {
         if let Some(pin) = pin {
             within(&format!("{key}.{name}"), place, pin, 0, 53, " (BCM)")?;

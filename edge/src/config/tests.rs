@@ -88,9 +88,8 @@ fn a_missing_cloud_tls_file_names_the_key_and_both_files() {
 
 #[test]
 fn duplicate_lanes_are_refused() {
-    let text = format!(
-        "{EXAMPLE_TOML}\n[[lane]]\nid = \"1\"\n[lane.scanner]\nport = \"/dev/ttyUSB9\"\n"
-    );
+    let text =
+        format!("{EXAMPLE_TOML}\n[[lane]]\nid = \"1\"\n[lane.scanner]\nport = \"/dev/ttyUSB9\"\n");
     let message = EdgeConfig::from_toml_str(&text, Path::new("edge.toml"))
         .unwrap_err()
         .to_string();
@@ -112,14 +111,18 @@ fn full_store() -> toml::Table {
          [exit.camera]\nsource = \"/dev/video0\"\n"
     );
     let mut table: toml::Table = toml::from_str(&text).unwrap();
-    let lane = table["lane"].as_array_mut().unwrap()[0].as_table_mut().unwrap();
+    let lane = table["lane"].as_array_mut().unwrap()[0]
+        .as_table_mut()
+        .unwrap();
     lane.insert(
         "camera".into(),
         toml::Value::Table(toml::from_str("source = \"/dev/video1\"\nmax_fps = 10.0").unwrap()),
     );
     lane["gate"].as_table_mut().unwrap().insert(
         "gpio".into(),
-        toml::Value::Table(toml::from_str("relay_pin = 17\nbeam_pin = 27\nfire_alarm_pin = 22").unwrap()),
+        toml::Value::Table(
+            toml::from_str("relay_pin = 17\nbeam_pin = 27\nfire_alarm_pin = 22").unwrap(),
+        ),
     );
     table
 }
@@ -130,7 +133,9 @@ fn set(table: &mut toml::Table, key: &str, value: toml::Value) {
     let last = parts.pop().unwrap();
     let mut at = table;
     for part in parts {
-        let next = at.entry(part).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let next = at
+            .entry(part)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         at = match next {
             toml::Value::Array(items) => items[0].as_table_mut().unwrap(),
             other => other.as_table_mut().unwrap(),
@@ -255,16 +260,30 @@ fn a_zero_tick_and_a_nan_speed_are_refused_by_name() {
         toml::Value::Float(f64::NAN),
     );
     let message = load(&table).unwrap_err();
-    assert!(message.contains("key `delivery.rider_speed_mps`"), "{message}");
+    assert!(
+        message.contains("key `delivery.rider_speed_mps`"),
+        "{message}"
+    );
 }
 
 #[test]
 fn a_reconnect_ceiling_below_its_first_delay_is_refused() {
     let mut table = full_store();
-    set(&mut table, "lane.scanner.reconnect_ms", toml::Value::Integer(5_000));
-    set(&mut table, "lane.scanner.reconnect_max_ms", toml::Value::Integer(1_000));
+    set(
+        &mut table,
+        "lane.scanner.reconnect_ms",
+        toml::Value::Integer(5_000),
+    );
+    set(
+        &mut table,
+        "lane.scanner.reconnect_max_ms",
+        toml::Value::Integer(1_000),
+    );
     let message = load(&table).unwrap_err();
-    assert!(message.contains("lane.scanner.reconnect_max_ms"), "{message}");
+    assert!(
+        message.contains("lane.scanner.reconnect_max_ms"),
+        "{message}"
+    );
 }
 
 fn any_value() -> impl proptest::strategy::Strategy<Value = toml::Value> {
