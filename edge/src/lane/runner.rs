@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use super::handles::LaneCommand;
-use super::{Action, Context, InterventionKind, Lane, LaneEvent, LaneState, Sale};
+use super::{Action, Context, InterventionKind, Lane, LaneEvent, Sale};
 use crate::board::{Counters, LaneView};
 use crate::context::EdgeContext;
 use crate::epcis::{self, Place};
