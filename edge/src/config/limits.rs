@@ -321,16 +321,13 @@ fn gate(key: &str, place: &str, g: &GateConfig) -> Result<(), String> {
 }
 
 fn gpio(key: &str, place: &str, g: &RppalGateConfig) -> Result<(), String> {
-    for (name, pin) in [
+    let pins = [
         ("relay_pin", Some(g.relay_pin)),
         ("beam_pin", Some(g.beam_pin)),
-    ]
-    .into_iter()
-    .chain([("fire_alarm_pin", g.fire_alarm_pin)])
-    {
-        if let Some(pin) = pin {
-            within(&format!("{key}.{name}"), place, pin, 0, 53, " (BCM)")?;
-        }
+        ("fire_alarm_pin", g.fire_alarm_pin),
+    ];
+    for (name, pin) in pins.into_iter().filter_map(|(n, p)| p.map(|p| (n, p))) {
+        within(&format!("{key}.{name}"), place, pin, 0, 53, " (BCM)")?;
     }
     within(
         &format!("{key}.pulse_ms"),
