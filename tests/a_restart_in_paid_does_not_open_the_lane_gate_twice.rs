@@ -84,6 +84,11 @@ async fn a_restart_in_paid_does_not_open_the_gate_again() {
         2,
         "the gate opened again for a basket it had already let out"
     );
+    let log = store.edge.as_ref().unwrap().log();
+    assert!(
+        log.contains("resuming a paid basket whose gate already opened"),
+        "the restarted edge resumed in Paid: {log}"
+    );
     // The basket is done: the lane is free for the next shopper.
     support::eventually(WAIT, "the lane idle after the restart", || async {
         (store.lane_view("1").await["state"] == "idle").then_some(())
