@@ -41,6 +41,9 @@ pub enum Command {
     Trace(crate::trace_cli::TraceArgs),
     /// Make the QR code (PNG or SVG) of a lot's GS1 Digital Link.
     Label(crate::trace_cli::LabelArgs),
+    /// Internal: the relay watchdog `omo edge` starts for each gate (docs/GATE-SAFETY.md).
+    #[command(hide = true)]
+    GateWatchdog(crate::gate_watchdog::GateWatchdogArgs),
 }
 
 #[derive(Debug, Args)]

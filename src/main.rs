@@ -10,12 +10,14 @@
 //! | [`tools`] | `omo catalog`, `omo barcode`, `omo scan`, `omo weigh`, `omo shopper` |
 //! | [`rider`] | `omo rider`: a delivery rider's client |
 //! | [`trace_cli`] | `omo trace`, `omo label`: product origins and their QR codes |
+//! | [`gate_watchdog`] | `omo gate-watchdog` (hidden): the relay watchdog `omo edge` starts |
 //!
 //! Exit status: 0 on success, 64 for a bad config or bad arguments, 1 for any other failure.
 
 mod broker;
 mod cli;
 mod demo;
+mod gate_watchdog;
 mod rider;
 mod services;
 mod tools;
@@ -74,6 +76,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Rider(args) => rider::run(args).await,
         Command::Trace(args) => trace_cli::trace(args).await,
         Command::Label(args) => trace_cli::label(args).await,
+        Command::GateWatchdog(args) => gate_watchdog::run(args).await,
     }
 }
 
@@ -88,6 +91,7 @@ fn init_logging(verbose: u8, command: &Command) {
             | Command::Catalog(_)
             | Command::Trace(_)
             | Command::Label(_)
+            | Command::GateWatchdog(_)
     );
     let default = match (verbose, quiet) {
         (0, true) => "warn",

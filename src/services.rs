@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use omo_cloud::config::CloudConfig;
-use omo_devices::gate::{Gate, GateTiming, SimGate};
+use omo_devices::gate::{Gate, GateTiming, SimGate, Watchdog};
 use omo_edge::LaneDevices;
 use omo_edge::config::{EdgeConfig, GateConfig, GateDriver};
 use omo_edge::exit::ExitDevices;
@@ -93,7 +93,7 @@ fn lane_devices(config: &EdgeConfig) -> anyhow::Result<Vec<(String, LaneDevices)
         .lanes
         .iter()
         .map(|lane| {
-            let gate = gate(&lane.gate, &format!("lane-{}-gate", lane.id))?;
+            let gate = gate(config, &lane.gate, &format!("lane-{}-gate", lane.id))?;
             let devices = LaneDevices {
                 scanner: lane.scanner.clone(),
                 camera: lane.camera.clone(),
@@ -111,7 +111,7 @@ fn exit_devices(config: &EdgeConfig) -> anyhow::Result<Vec<(String, ExitDevices)
         .exits
         .iter()
         .map(|exit| {
-            let gate = gate(&exit.gate, &format!("exit-{}-gate", exit.id))?;
+            let gate = gate(config, &exit.gate, &format!("exit-{}-gate", exit.id))?;
             let devices = ExitDevices {
                 scanner: exit.scanner.clone(),
                 camera: exit.camera.clone(),
@@ -124,24 +124,38 @@ fn exit_devices(config: &EdgeConfig) -> anyhow::Result<Vec<(String, ExitDevices)
         .collect()
 }
 
-/// A gate driver as configured: simulated, or GPIO through rppal (a clear error off a Pi).
-fn gate(config: &GateConfig, name: &str) -> anyhow::Result<Arc<dyn Gate>> {
+/// A gate driver as configured: simulated, or GPIO through rppal (a clear error off a Pi). Either
+/// way the relay belongs to an `omo gate-watchdog` process, which drives it to the safe level if
+/// this process dies; the simulated relay and fire-alarm input are files under
+/// `<data_dir>/gates/<name>/` (docs/GATE-SAFETY.md).
+fn gate(edge: &EdgeConfig, config: &GateConfig, name: &str) -> anyhow::Result<Arc<dyn Gate>> {
     Ok(match config.driver {
-        GateDriver::Sim => Arc::new(SimGate::new(
-            name,
-            GateTiming {
-                open_ms: config.open_ms,
-                ..GateTiming::default()
-            },
-        )),
+        GateDriver::Sim => {
+            let dir = edge.data_dir.join("gates").join(name);
+            let watchdog = Watchdog::spawn(name, &crate::gate_watchdog::sim_spec(&dir)?)?;
+            let gate = SimGate::with_watchdog(
+                name,
+                GateTiming {
+                    open_ms: config.open_ms,
+                    ..GateTiming::default()
+                },
+                watchdog,
+                std::time::Duration::from_millis(config.pulse_ms),
+            );
+            gate.watch_fire_alarm_file(dir.join("fire_alarm"))?;
+            Arc::new(gate)
+        }
         GateDriver::Rppal => {
             let wiring = config.gpio.clone().ok_or_else(|| {
                 UsageError(format!(
                     "{name}: driver \"rppal\" needs its [gate.gpio] wiring"
                 ))
             })?;
+            let spec = crate::gate_watchdog::gpio_spec(wiring.relay_pin, wiring.relay_active_high)?;
+            let watchdog = Watchdog::spawn(name, &spec)
+                .with_context(|| format!("{name}: the GPIO relay's watchdog"))?;
             Arc::new(
-                omo_devices::gate::RppalGate::new(name, &wiring)
+                omo_devices::gate::RppalGate::with_watchdog(name, &wiring, watchdog)
                     .with_context(|| format!("{name}: the GPIO gate"))?,
             )
         }

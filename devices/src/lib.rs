@@ -7,7 +7,7 @@
 //! | [`camera`] | cameras reading QR codes (OpenCV, feature `camera`): config, repeat filter, driver |
 //! | [`scanner`] | serial barcode scanners: framing codec, config, reconnecting driver |
 //! | [`scale`] | serial scales: Toledo 8217 and MT-SICS codecs, config, polling driver |
-//! | [`gate`] | exit gates: the [`gate::Gate`] trait, timing rules, a simulated gate, a GPIO (rppal) gate |
+//! | [`gate`] | exit gates: the [`gate::Gate`] trait, timing rules, a simulated gate, a GPIO (rppal) gate, the relay watchdog process |
 //! | [`health`] | device health as reported to the edge and MQTT (online / offline / fault) |
 //! | [`sim`] | scanner and scale simulators speaking the real bytes on pseudo-terminals |
 //! | [`serial`] | serial line settings and opening ports with tokio-serial |

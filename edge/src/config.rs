@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::lane::WeightRules;
 
+mod limits;
+#[cfg(test)]
+mod tests;
+
 /// The commented default configuration, printed by `omo edge generate-config`.
 pub const EXAMPLE_TOML: &str = include_str!("../edge.example.toml");
 
@@ -218,6 +222,10 @@ pub struct GateConfig {
     /// How long the gate stays open for one passage, in milliseconds.
     #[serde(default = "default_open_ms")]
     pub open_ms: u64,
+    /// `sim` only: how long the simulated relay is energised for one opening, in milliseconds
+    /// (the `rppal` driver's pulse is `[lane.gate.gpio] pulse_ms`).
+    #[serde(default = "default_pulse_ms")]
+    pub pulse_ms: u64,
 }
 
 /// The gate drivers.
@@ -273,8 +281,9 @@ impl EdgeConfig {
         Ok(config)
     }
 
-    /// Checks what serde cannot: unique lane ids, a usable store id, sane coordinates, and a
-    /// connection to the cloud that can be made (its URL, TLS files and token; no network).
+    /// Checks what serde cannot: unique lane ids, a usable store id, sane coordinates, every
+    /// duration, size and count within its bounds (`limits`), and a connection to the cloud
+    /// that can be made (its URL, TLS files and token; no network). Never panics.
     pub fn validate(&self) -> Result<(), String> {
         if self.store_id.is_empty()
             || !self
@@ -293,6 +302,7 @@ impl EdgeConfig {
                 self.lat, self.lon
             ));
         }
+        limits::check(self)?;
         let mut seen = std::collections::HashSet::new();
         for lane in &self.lanes {
             if lane.id.is_empty()
@@ -423,6 +433,9 @@ fn default_gate_driver() -> GateDriver {
 fn default_open_ms() -> u64 {
     5_000
 }
+fn default_pulse_ms() -> u64 {
+    500
+}
 
 impl Default for MqttConfig {
     fn default() -> Self {
@@ -451,114 +464,7 @@ impl Default for GateConfig {
             driver: GateDriver::Sim,
             gpio: None,
             open_ms: default_open_ms(),
+            pulse_ms: default_pulse_ms(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn example_config_loads() {
-        let config = EdgeConfig::from_toml_str(EXAMPLE_TOML, Path::new("edge.example.toml"))
-            .expect("the shipped example must load");
-        assert_eq!(config.store_id, "SH-001");
-        assert_eq!(config.lanes.len(), 1);
-        assert_eq!(config.delivery_radius_m, 3000);
-        assert!(config.operators.is_empty());
-    }
-
-    #[test]
-    fn the_example_operator_loads_once_uncommented_with_a_real_hash() {
-        let hash = crate::web::hash_password("correct horse");
-        let text: String = EXAMPLE_TOML
-            .lines()
-            .map(|line| match line.strip_prefix('#') {
-                Some(rest) if rest.starts_with("password_hash") => {
-                    format!("password_hash = \"{hash}\"\n")
-                }
-                Some(rest)
-                    if ["[[operator]]", "name =", "role ="]
-                        .iter()
-                        .any(|p| rest.starts_with(p)) =>
-                {
-                    format!("{rest}\n")
-                }
-                _ => format!("{line}\n"),
-            })
-            .collect();
-        let config = EdgeConfig::from_toml_str(&text, Path::new("edge.example.toml")).unwrap();
-        assert_eq!(config.operators.len(), 1);
-        assert_eq!(config.operators[0].name, "manager");
-        assert_eq!(config.operators[0].role, crate::lane::Role::Manager);
-    }
-
-    #[test]
-    fn an_operator_without_a_real_password_hash_is_refused() {
-        let text = format!(
-            "{EXAMPLE_TOML}\n[[operator]]\nname = \"li\"\nrole = \"attendant\"\npassword_hash = \"secret\"\n"
-        );
-        let message = EdgeConfig::from_toml_str(&text, Path::new("edge.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(message.contains("operator.password_hash"), "{message}");
-    }
-
-    #[test]
-    fn a_typo_names_the_key_and_the_file() {
-        let text = EXAMPLE_TOML.replace("store_id", "stor_id");
-        let err = EdgeConfig::from_toml_str(&text, Path::new("/etc/omo/edge.toml")).unwrap_err();
-        let message = err.to_string();
-        assert!(message.contains("/etc/omo/edge.toml"), "{message}");
-        assert!(message.contains("stor_id"), "{message}");
-    }
-
-    #[test]
-    fn a_nested_typo_names_the_nested_key() {
-        let text = EXAMPLE_TOML.replace("open_ms", "open_msec");
-        let message = EdgeConfig::from_toml_str(&text, Path::new("edge.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(message.contains("open_msec"), "{message}");
-    }
-
-    #[test]
-    fn a_missing_cloud_tls_file_names_the_key_and_both_files() {
-        let text = EXAMPLE_TOML
-            .replace(
-                "cloud_url = \"http://127.0.0.1:50051\"",
-                "cloud_url = \"https://127.0.0.1:50051\"",
-            )
-            .replace("# [cloud_tls]", "[cloud_tls]")
-            .replace(
-                "# ca = \"/etc/omo/cloud-ca.pem\"",
-                "ca = \"/nonexistent/ca.pem\"",
-            );
-        let message = EdgeConfig::from_toml_str(&text, Path::new("/etc/omo/edge.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(message.contains("/etc/omo/edge.toml"), "{message}");
-        assert!(message.contains("cloud_tls.ca"), "{message}");
-        assert!(message.contains("/nonexistent/ca.pem"), "{message}");
-    }
-
-    #[test]
-    fn duplicate_lanes_are_refused() {
-        let text = format!(
-            "{EXAMPLE_TOML}\n[[lane]]\nid = \"1\"\n[lane.scanner]\nport = \"/dev/ttyUSB9\"\n"
-        );
-        let message = EdgeConfig::from_toml_str(&text, Path::new("edge.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(message.contains("appears twice"), "{message}");
-    }
-
-    #[test]
-    fn broken_toml_reports_the_line() {
-        let message = EdgeConfig::from_toml_str("store_id = \n", Path::new("edge.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(message.contains("line 1"), "{message}");
     }
 }

@@ -281,6 +281,20 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Records that lane `lane_id`'s gate opens for paid order `order_id`, before the relay is
+    /// pulsed; true if this is the first time (the gate may open), false if it already opened.
+    pub async fn claim_gate_open(&self, order_id: &str, lane_id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO lane_gate_opens (order_id, lane_id, opened_at) VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING",
+        )
+        .bind(order_id)
+        .bind(lane_id)
+        .bind(Utc::now().to_rfc3339())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// The key exit passes are signed with: made at random on first use, kept in the database.
     pub async fn exit_key(&self) -> Result<Vec<u8>, StoreError> {
         self.secret("exit_key").await

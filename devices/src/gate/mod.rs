@@ -1,12 +1,16 @@
 //! Exit gates: the object-safe [`Gate`] trait the edge holds as `Arc<dyn Gate>`, the gate's states
 //! and events (UnifiedPOS terms: closed, open, blocked, malfunction), the pure timing rules
 //! ([`rules`]), a simulated gate ([`SimGate`]) and a Raspberry Pi GPIO gate ([`RppalGate`]) that
-//! both follow those rules through one shared driver (`driven`).
+//! both follow those rules through one shared driver (`driven`). The relay of a gate run by
+//! `omo edge` belongs to a [`watchdog`] process, so the gate reaches its safe level even when the
+//! edge is killed; the fire-alarm input is armed before it is read (`alarm`).
 
+mod alarm;
 mod driven;
 mod rppal_gate;
 pub mod rules;
 mod sim;
+pub mod watchdog;
 
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -14,6 +18,7 @@ use tokio::sync::broadcast;
 pub use rppal_gate::{RppalGate, RppalGateConfig};
 pub use rules::GateTiming;
 pub use sim::SimGate;
+pub use watchdog::{Watchdog, WatchdogSpec};
 
 /// Where the gate is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

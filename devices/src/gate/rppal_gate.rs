@@ -2,10 +2,15 @@
 //! length configurable), a passage beam input with debounce, and a fire-alarm input. It follows the
 //! same [`GateRules`](super::rules::GateRules) as the simulated gate.
 //!
-//! **Safe state.** While the fire-alarm input is active the relay is held active (gate open). If
-//! the process dies, rppal resets the pins and the relay releases: the gate falls back to its
-//! controller's own behaviour. The fire-alarm signal must therefore also be wired to the gate
-//! controller's emergency-release input (fail-safe in hardware); this driver is the second line.
+//! **Safe state.** While the fire-alarm input is active the relay is held active (gate open).
+//! rppal resets a pin only when its `OutputPin` is dropped, i.e. on a clean exit: on SIGKILL the
+//! relay keeps its last level. [`RppalGate::with_watchdog`] therefore leaves the relay to a
+//! [`Watchdog`] process that drives the safe level when the edge dies (released normally, held
+//! during a fire alarm; see [`super::watchdog`]). [`RppalGate::new`] drives the relay in-process
+//! (tests, tools). The fire-alarm signal should also be wired to the gate controller's
+//! emergency-release input (fail-safe in hardware); software is the second line.
+//!
+//! The fire-alarm input's interrupt is armed *before* its level is read ([`super::alarm`]).
 //!
 //! On a machine without GPIO, [`RppalGate::new`] fails with [`GateError::Gpio`]; it never panics.
 
@@ -17,8 +22,10 @@ use serde::Deserialize;
 use tokio::runtime::Handle;
 use tokio::sync::broadcast;
 
+use super::alarm::{AlarmInput, OnChange, watch_fire_alarm};
 use super::driven::{Driven, Opener, apply};
 use super::rules::{GateTiming, Input};
+use super::watchdog::{RelayCommand, Watchdog};
 use super::{Gate, GateError, GateEvent, GateState};
 
 /// GPIO wiring of one gate (BCM pin numbers).
@@ -105,11 +112,55 @@ impl Opener for Relay {
     }
 }
 
+/// The relay: on a pin of this process, or behind a watchdog process.
+enum RelayDriver {
+    InProcess(Relay),
+    Watchdog { watchdog: Watchdog, pulse: Duration },
+}
+
+impl Opener for RelayDriver {
+    fn pulse(&self, runtime: &Handle) -> Result<(), GateError> {
+        match self {
+            RelayDriver::InProcess(relay) => relay.pulse(runtime),
+            RelayDriver::Watchdog { watchdog, pulse } => watchdog.send(RelayCommand::Pulse(*pulse)),
+        }
+    }
+
+    fn hold(&self, on: bool) -> Result<(), GateError> {
+        match self {
+            RelayDriver::InProcess(relay) => relay.hold(on),
+            RelayDriver::Watchdog { watchdog, .. } => watchdog.send(RelayCommand::Hold(on)),
+        }
+    }
+}
+
+/// The fire-alarm input pin.
+struct AlarmPin {
+    pin: InputPin,
+    active_low: bool,
+    debounce: Duration,
+}
+
+impl AlarmInput for AlarmPin {
+    fn arm(&mut self, on_change: OnChange) -> Result<(), GateError> {
+        let active_low = self.active_low;
+        self.pin
+            .set_async_interrupt(Trigger::Both, Some(self.debounce), move |event| {
+                on_change((event.trigger == Trigger::FallingEdge) == active_low)
+            })
+            .map_err(|e| gpio_err("fire-alarm interrupt", e))
+    }
+
+    fn active(&self) -> bool {
+        self.pin.is_low() == self.active_low
+    }
+}
+
 /// A GPIO gate. Keep it alive as long as the gate is used: dropping it releases the pins.
 pub struct RppalGate {
-    inner: Arc<Driven<Relay>>,
+    inner: Arc<Driven<RelayDriver>>,
     _beam: InputPin,
-    _fire_alarm: Option<InputPin>,
+    _fire_alarm: Option<AlarmPin>,
 }
 
 fn gpio_err(what: &str, e: rppal::gpio::Error) -> GateError {
@@ -117,27 +168,51 @@ fn gpio_err(what: &str, e: rppal::gpio::Error) -> GateError {
 }
 
 impl RppalGate {
-    /// Claims the pins. Must be called inside a tokio runtime (timers run on it).
+    /// Claims the pins, driving the relay from this process (it keeps its level if the process
+    /// is killed). Must be called inside a tokio runtime (timers run on it).
     pub fn new(name: impl Into<String>, config: &RppalGateConfig) -> Result<Self, GateError> {
-        let name = name.into();
+        Self::build(name.into(), config, None)
+    }
+
+    /// Claims the input pins; the relay is `watchdog`'s (`omo gate-watchdog --gpio N`), which
+    /// drives it to the safe level when this process dies. Must be called inside a tokio runtime.
+    pub fn with_watchdog(
+        name: impl Into<String>,
+        config: &RppalGateConfig,
+        watchdog: Watchdog,
+    ) -> Result<Self, GateError> {
+        Self::build(name.into(), config, Some(watchdog))
+    }
+
+    fn build(
+        name: String,
+        config: &RppalGateConfig,
+        watchdog: Option<Watchdog>,
+    ) -> Result<Self, GateError> {
         let runtime = Handle::try_current()
             .map_err(|_| GateError::Unavailable(format!("gate {name} needs a tokio runtime")))?;
         let gpio = Gpio::new().map_err(|e| gpio_err("no usable GPIO on this machine", e))?;
-        let mut relay = gpio
-            .get(config.relay_pin)
-            .map_err(|e| gpio_err("relay pin", e))?
-            .into_output();
-        relay.set_reset_on_drop(true);
-        if config.relay_active_high {
-            relay.set_low();
-        } else {
-            relay.set_high();
-        }
-        let opener = Relay {
-            pin: Arc::new(Mutex::new(relay)),
-            active_high: config.relay_active_high,
-            pulse: Duration::from_millis(config.pulse_ms),
-            held: Arc::new(Mutex::new(false)),
+        let pulse = Duration::from_millis(config.pulse_ms);
+        let opener = match watchdog {
+            Some(watchdog) => RelayDriver::Watchdog { watchdog, pulse },
+            None => {
+                let mut relay = gpio
+                    .get(config.relay_pin)
+                    .map_err(|e| gpio_err("relay pin", e))?
+                    .into_output();
+                relay.set_reset_on_drop(true);
+                if config.relay_active_high {
+                    relay.set_low();
+                } else {
+                    relay.set_high();
+                }
+                RelayDriver::InProcess(Relay {
+                    pin: Arc::new(Mutex::new(relay)),
+                    active_high: config.relay_active_high,
+                    pulse,
+                    held: Arc::new(Mutex::new(false)),
+                })
+            }
         };
         let inner = Driven::new(name, config.timing, opener, Some(runtime));
 
@@ -164,28 +239,15 @@ impl RppalGate {
         let fire_alarm = match config.fire_alarm_pin {
             None => None,
             Some(pin) => {
-                let mut input = gpio
-                    .get(pin)
-                    .map_err(|e| gpio_err("fire-alarm pin", e))?
-                    .into_input_pullup();
-                let active_now = input.is_low() == config.fire_alarm_active_low;
-                let gate = Arc::downgrade(&inner);
-                let active_low = config.fire_alarm_active_low;
-                input
-                    .set_async_interrupt(
-                        Trigger::Both,
-                        Some(Duration::from_millis(config.debounce_ms)),
-                        move |event| {
-                            if let Some(gate) = gate.upgrade() {
-                                let active = (event.trigger == Trigger::FallingEdge) == active_low;
-                                let _ = apply(&gate, Input::FireAlarm(active));
-                            }
-                        },
-                    )
-                    .map_err(|e| gpio_err("fire-alarm interrupt", e))?;
-                if active_now {
-                    apply(&inner, Input::FireAlarm(true))?;
-                }
+                let mut input = AlarmPin {
+                    pin: gpio
+                        .get(pin)
+                        .map_err(|e| gpio_err("fire-alarm pin", e))?
+                        .into_input_pullup(),
+                    active_low: config.fire_alarm_active_low,
+                    debounce: Duration::from_millis(config.debounce_ms),
+                };
+                watch_fire_alarm(&inner, &mut input)?;
                 Some(input)
             }
         };

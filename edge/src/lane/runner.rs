@@ -2,7 +2,10 @@
 //! each step to the store (with the messages it produced), and only then acts on it.
 //!
 //! On start the lane resumes from its stored snapshot: a payment that was in flight is resolved
-//! by Query before anything else, and a paid basket whose gate never opened opens it.
+//! by Query before anything else, and a paid basket whose gate never opened opens it. A paid
+//! basket's gate opening is recorded durably (by order id) *before* the relay is pulsed, so a
+//! restart in the Paid state never opens the gate a second time for the same basket
+//! (`resume`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use super::handles::LaneCommand;
-use super::{Action, Context, InterventionKind, Lane, LaneEvent, LaneState, Sale};
+use super::{Action, Context, InterventionKind, Lane, LaneEvent, Sale};
 use crate::board::{Counters, LaneView};
 use crate::context::EdgeContext;
 use crate::epcis::{self, Place};
@@ -28,6 +31,8 @@ use crate::lane::machine::fen;
 use crate::payment::Order;
 use crate::store::{OutboxMessage, StoreError};
 use crate::topics;
+
+mod resume;
 
 /// The devices of one lane, chosen by the binary (real or simulated).
 pub struct LaneDevices {
@@ -81,7 +86,7 @@ pub async fn run_lane(
         scan_at: None,
     };
     runner.commit(None, None).await?;
-    runner.resume();
+    runner.resume().await;
 
     loop {
         let event = tokio::select! {
@@ -154,38 +159,6 @@ struct Runner {
 }
 
 impl Runner {
-    /// Picks up where a previous run stopped.
-    fn resume(&mut self) {
-        if let Some(order_id) = self.lane.order_in_flight() {
-            let amount = self
-                .lane
-                .session
-                .as_ref()
-                .and_then(|s| s.payment.as_ref())
-                .map_or(0, |p| p.amount_fen);
-            info!(lane = %self.lane.id, order = %order_id, "resuming a payment in flight: querying the cloud first");
-            self.settle(Order {
-                order_id: order_id.to_string(),
-                amount_fen: amount,
-                payment_code: None,
-                description: self.description(),
-                coupon_ids: Vec::new(),
-                pre_coupon_fen: 0,
-                coupon_shares: Vec::new(),
-            });
-        }
-        if self.lane.state == LaneState::Paid {
-            info!(lane = %self.lane.id, "resuming a paid basket: opening the gate");
-            self.open_gate();
-        }
-        if self.lane.state == LaneState::Exiting {
-            // The gate was open when the edge stopped; it is closed now (a gate's safe state
-            // after a restart), so the shopper has left: finish the session.
-            info!(lane = %self.lane.id, "resuming after the exit: the session is complete");
-            let _ = self.answers.try_send(LaneEvent::GateClosed);
-        }
-    }
-
     fn description(&self) -> String {
         format!("Omo {} lane {}", self.ctx.config.store_id, self.lane.id)
     }
@@ -255,6 +228,7 @@ impl Runner {
             info!(lane = %self.lane.id, wallet = %mask(wallet), "payment code scanned");
         }
         let before = self.lane.clone();
+        let by_operator = matches!(event, LaneEvent::Operator(_));
         let step = {
             let catalog = match self.ctx.catalog.read() {
                 Ok(catalog) => catalog,
@@ -336,7 +310,11 @@ impl Runner {
                     wallet_id,
                     payment_code,
                 } => self.fetch_wallet_coupons(order_id, wallet_id, payment_code),
-                Action::OpenGate => self.open_gate(),
+                // An operator's "open gate" always opens; a payment's opens once per basket.
+                Action::OpenGate if by_operator => self.open_gate(),
+                Action::OpenGate => {
+                    self.open_gate_for_paid().await;
+                }
                 Action::RecordSale(sale) => self.log_sale(&sale),
                 Action::LearnWeight { gtin, grams } => self.learn(gtin, grams).await,
             }
@@ -439,12 +417,6 @@ impl Runner {
                 })
                 .await;
         });
-    }
-
-    fn open_gate(&self) {
-        if let Err(error) = self.gate.open() {
-            error!(lane = %self.lane.id, %error, "the exit gate did not open; an attendant must let the shopper out");
-        }
     }
 
     fn log_sale(&self, sale: &Sale) {
