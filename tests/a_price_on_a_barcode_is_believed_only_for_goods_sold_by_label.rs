@@ -15,7 +15,12 @@ use support::store::TestStore;
 
 const WAIT: Duration = Duration::from_secs(30);
 
-async fn wait_lane(store: &TestStore, lane: &str, what: &str, pick: impl Fn(&Value) -> bool) -> Value {
+async fn wait_lane(
+    store: &TestStore,
+    lane: &str,
+    what: &str,
+    pick: impl Fn(&Value) -> bool,
+) -> Value {
     support::eventually(WAIT, what, || async {
         let view = store.lane_view(lane).await;
         pick(&view).then_some(view)
@@ -26,7 +31,11 @@ async fn wait_lane(store: &TestStore, lane: &str, what: &str, pick: impl Fn(&Val
 fn open_kinds(view: &Value) -> Vec<String> {
     view["interventions"]
         .as_array()
-        .map(|a| a.iter().filter_map(|i| i["kind"].as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i["kind"].as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -53,23 +62,38 @@ async fn a_forged_price_is_refused_and_a_store_label_is_believed_and_weighed() {
     })
     .await;
     assert_eq!(open_kinds(&view), vec!["price_not_believed"], "{view}");
-    assert_eq!(view["item_count"], 0, "nothing added at the forged price: {view}");
+    assert_eq!(
+        view["item_count"], 0,
+        "nothing added at the forged price: {view}"
+    );
     assert_eq!(view["total_fen"], 0);
-    assert_eq!(view["prompt"]["code"], "price_not_accepted");
+    assert_eq!(view["prompt"]["code"], "attendant_coming");
 
     // Lane 2: the store's own label on salmon (sold by label), 43.21 yuan = 273 g at 158.00/kg.
     let lane = &store.lanes[1];
-    lane.scanner.scan(&price_label("00042", 4321)).await.unwrap();
-    let view = wait_lane(&store, "2", "the label price taken", |v| v["item_count"] == 1).await;
+    lane.scanner
+        .scan(&price_label("00042", 4321))
+        .await
+        .unwrap();
+    let view = wait_lane(&store, "2", "the label price taken", |v| {
+        v["item_count"] == 1
+    })
+    .await;
     assert_eq!(view["total_fen"], 4321, "{view}");
     assert!(open_kinds(&view).is_empty(), "{view}");
     lane.scale.set_weight(274);
-    wait_lane(&store, "2", "the salmon bagged", |v| v["prompt"]["code"] == "item_bagged").await;
+    wait_lane(&store, "2", "the salmon bagged", |v| {
+        v["prompt"]["code"] == "item_bagged"
+    })
+    .await;
 
     // A genuine-looking label for 10 g put on 500 g: the scale catches it.
     lane.scanner.scan(&price_label("00042", 158)).await.unwrap();
     lane.scale.set_weight(274 + 500);
-    let view = wait_lane(&store, "2", "a weight mismatch", |v| v["state"] == "needs_attendant").await;
+    let view = wait_lane(&store, "2", "a weight mismatch", |v| {
+        v["state"] == "needs_attendant"
+    })
+    .await;
     assert!(
         open_kinds(&view).iter().any(|k| k == "weight_mismatch"),
         "{view}"

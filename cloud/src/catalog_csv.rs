@@ -215,7 +215,9 @@ mod tests {
         let bad = "gtin,name,price_fen,unit,weight_g,tolerance_g,priced_by_label\n\
                    6921168509256,Water,200,each,570,15,maybe\n";
         match parse_catalog_csv(bad.as_bytes()) {
-            Err(CatalogCsvError::Field { line: 2, column, .. }) => {
+            Err(CatalogCsvError::Field {
+                line: 2, column, ..
+            }) => {
                 assert_eq!(column, "priced_by_label")
             }
             other => panic!("expected a field error, got {other:?}"),

@@ -20,7 +20,8 @@ use super::{Broker, BrokerKind, Listener, Process, free_port, get_json, wait_for
 pub const STORE: &str = "SH-T";
 
 /// The test catalog: two products with real EAN-13s, and salmon by weight (PLU 00042).
-pub const CATALOG_CSV: &str = "gtin,name,price_fen,unit,weight_g,tolerance_g,min_age,origin,plu,priced_by_label
+pub const CATALOG_CSV: &str =
+    "gtin,name,price_fen,unit,weight_g,tolerance_g,min_age,origin,plu,priced_by_label
 4006381333931,Stabilo pen,350,each,12,3,0,Germany,,
 5901234123457,Milk 1L,1290,each,1030,20,0,Inner Mongolia,,
 2000420000008,Salmon fillet,15800,kg,0,10,0,Norway,00042,true

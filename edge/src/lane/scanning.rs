@@ -58,14 +58,8 @@ impl Lane {
                     product.name,
                     fen(price_fen)
                 );
+                // The lane then stops and tells the shopper an attendant is coming.
                 self.raise(InterventionKind::PriceNotBelieved, detail, None, ctx.now);
-                self.prompt = Prompt::new(
-                    "price_not_accepted",
-                    format!(
-                        "{}: the price on this label cannot be accepted. An attendant is coming.",
-                        product.name
-                    ),
-                );
                 return Ok("price on the code refused");
             }
         };
@@ -375,8 +369,9 @@ fn resolve<'c>(barcode: &Barcode, catalog: &'c Catalog) -> Resolved<'c> {
             }
             _ => Resolved::Item(product, Measure::Piece, lot.clone()),
         }),
-        Barcode::DigitalLink { gtin, lot, .. } => found(catalog.by_gtin(gtin))
-            .map(|p| Resolved::Item(p, Measure::Piece, lot.clone())),
+        Barcode::DigitalLink { gtin, lot, .. } => {
+            found(catalog.by_gtin(gtin)).map(|p| Resolved::Item(p, Measure::Piece, lot.clone()))
+        }
         _ => Err(Resolved::Unknown),
     };
     resolved.unwrap_or_else(|unknown| unknown)
