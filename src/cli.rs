@@ -94,6 +94,11 @@ pub struct CloudArgs {
     /// Print a commented default config and exit.
     #[arg(long)]
     pub print_config: bool,
+    /// Allow a non-loopback grpc_listen without store authentication (development only: any
+    /// caller that reaches the port may then act for any store). Without it that is refused
+    /// with exit status 64.
+    #[arg(long)]
+    pub insecure_dev: bool,
 }
 
 #[derive(Debug, Args)]
@@ -201,16 +206,44 @@ pub struct ShopperArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ShopperAction {
-    /// Enroll a new wallet with the cloud and keep its secret.
+    /// Enroll a new, empty wallet with the cloud and keep its secret (fund it with `fund`).
     Enroll {
         #[arg(long, default_value = "http://127.0.0.1:50051")]
         cloud: String,
         /// The name on the wallet.
         #[arg(long, default_value = "Shopper")]
         name: String,
-        /// Opening balance in fen.
-        #[arg(long, default_value_t = 100_000)]
+        /// Must be 0: a wallet opens empty (the cloud refuses anything else). Kept so old
+        /// scripts get a clear refusal; fund the wallet with `omo shopper fund`.
+        #[arg(long, default_value_t = 0, hide = true)]
         balance_fen: i64,
+    },
+    /// As the funding authority, top up a wallet (money enters wallets only this way).
+    Fund {
+        /// The 8-digit wallet number.
+        wallet: String,
+        /// How much, in fen (1 yuan = 100 fen).
+        #[arg(long)]
+        amount_fen: i64,
+        /// The top-up's idempotency key (run again with it and nothing is credited twice).
+        /// Default: a new one.
+        #[arg(long)]
+        top_up_id: Option<String>,
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        cloud: String,
+        /// The file holding the funding authority's token (`omo up` writes {data}/funding.token).
+        #[arg(long, default_value = "./omo-data/funding.token")]
+        token_file: PathBuf,
+    },
+    /// As the funding authority, list the funding account's movements (JSON), oldest first.
+    Funding {
+        /// Only movements after this sequence number.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        cloud: String,
+        #[arg(long, default_value = "./omo-data/funding.token")]
+        token_file: PathBuf,
     },
     /// Print the wallet's current payment code (18 digits).
     Code {

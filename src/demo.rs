@@ -34,11 +34,21 @@ pub struct DemoLane {
     pub screen_token: String,
 }
 
+/// The cloud the demo shoppers use, and the demo funding authority's token their wallets are
+/// funded with (a wallet opens empty).
+pub struct Cloud {
+    pub url: String,
+    pub funding_token: String,
+}
+
+/// What each demo shopper's wallet is funded with, in fen (100 000 yuan).
+const DEMO_FUNDING_FEN: i64 = 10_000_000;
+
 /// Runs one lane's shoppers until `cancel`.
 pub async fn run_shopper(
     lane: DemoLane,
     products: Vec<Product>,
-    cloud_url: String,
+    cloud: Cloud,
     edge_url: String,
     store_id: String,
     every: Duration,
@@ -46,7 +56,7 @@ pub async fn run_shopper(
 ) {
     let products: Vec<Product> = products.into_iter().filter(|p| p.min_age == 0).collect();
     // The phone app's connection to the cloud, made once and reused for every confirmation.
-    let app = match Endpoint::from_shared(cloud_url.clone()) {
+    let app = match Endpoint::from_shared(cloud.url.clone()) {
         Ok(endpoint) => ShopperServiceClient::new(endpoint.connect_lazy()),
         Err(error) => {
             warn!(lane = %lane.id, %error, "demo shoppers cannot use the cloud URL");
@@ -62,7 +72,7 @@ pub async fn run_shopper(
     while !cancel.is_cancelled() {
         if shoppers.len() < SHOPPERS_PER_LANE {
             let name = format!("Demo shopper {}-{}", lane.id, shoppers.len() + 1);
-            match enroll(&cloud_url, &name, 10_000_000).await {
+            match enroll_funded(&cloud, &name).await {
                 Ok(wallet) => shoppers.push(wallet),
                 Err(error) => {
                     warn!(lane = %lane.id, %error, "demo shopper cannot enroll yet");
@@ -90,6 +100,21 @@ pub async fn run_shopper(
             return;
         }
     }
+}
+
+/// Enrolls an empty wallet, then funds it through the demo's funding authority (once: the
+/// top-up id is derived from the wallet number).
+async fn enroll_funded(cloud: &Cloud, name: &str) -> anyhow::Result<AppWallet> {
+    let wallet = enroll(&cloud.url, name, 0).await?;
+    crate::funding::fund(
+        &cloud.url,
+        &cloud.funding_token,
+        &wallet.wallet_id,
+        DEMO_FUNDING_FEN,
+        &format!("demo-{}", wallet.wallet_id),
+    )
+    .await?;
+    Ok(wallet)
 }
 
 /// The share of demo shoppers who have their basket delivered home.

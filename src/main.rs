@@ -8,6 +8,7 @@
 //! | [`broker`] | the embedded MQTT broker (`omo up`, `omo broker`) |
 //! | [`services`] | `omo cloud`, `omo edge` |
 //! | [`tools`] | `omo catalog`, `omo barcode`, `omo scan`, `omo weigh`, `omo shopper` |
+//! | [`funding`] | `omo shopper fund`, `omo shopper funding`: the funding authority's commands |
 //! | [`rider`] | `omo rider`: a delivery rider's client |
 //! | [`trace_cli`] | `omo trace`, `omo label`: product origins and their QR codes |
 //! | [`gate_watchdog`] | `omo gate-watchdog` (hidden): the relay watchdog `omo edge` starts |
@@ -17,6 +18,7 @@
 mod broker;
 mod cli;
 mod demo;
+mod funding;
 mod gate_watchdog;
 mod rider;
 mod services;

@@ -24,6 +24,8 @@ pub async fn cloud(args: CloudArgs) -> anyhow::Result<()> {
     }
     let config =
         CloudConfig::load(args.config.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    omo_cloud::server::check_listen(&config, args.insecure_dev)
+        .map_err(|e| UsageError(e.to_string()))?;
     let grpc = bind(&config.grpc_listen.to_string()).await?;
     let http = bind(&config.http_listen.to_string()).await?;
     info!(grpc = %config.grpc_listen, http = %config.http_listen, "cloud starting");

@@ -281,10 +281,23 @@ pub async fn shopper(args: ShopperArgs) -> anyhow::Result<()> {
             save_wallet(&args.wallets, &wallet)?;
             println!(
                 "{}",
-                json!({ "wallet_id": wallet.wallet_id, "display_name": wallet.display_name, "balance_fen": balance_fen, "saved_to": args.wallets.display().to_string() })
+                json!({ "wallet_id": wallet.wallet_id, "display_name": wallet.display_name, "balance_fen": 0, "saved_to": args.wallets.display().to_string(),
+                        "fund_with": format!("omo shopper fund {} --amount-fen N --cloud {cloud}", wallet.wallet_id) })
             );
             Ok(())
         }
+        ShopperAction::Fund {
+            wallet,
+            amount_fen,
+            top_up_id,
+            cloud,
+            token_file,
+        } => crate::funding::fund_command(&wallet, amount_fen, top_up_id, &cloud, &token_file).await,
+        ShopperAction::Funding {
+            after,
+            cloud,
+            token_file,
+        } => crate::funding::list_command(after, &cloud, &token_file).await,
         ShopperAction::Code { wallet } => {
             let wallets = load_wallets(&args.wallets)?;
             let entry = wallets.get(&wallet).ok_or_else(|| {
@@ -444,7 +457,7 @@ fn saved_wallet(path: &Path, wallet: &str) -> Result<AppWallet, anyhow::Error> {
     })
 }
 
-/// Enrolls a wallet with the cloud.
+/// Enrolls a wallet with the cloud (`balance_fen` must be 0: the cloud refuses anything else).
 pub async fn enroll(cloud: &str, name: &str, balance_fen: i64) -> anyhow::Result<AppWallet> {
     let mut client = ShopperServiceClient::connect(cloud.to_string())
         .await
@@ -455,7 +468,13 @@ pub async fn enroll(cloud: &str, name: &str, balance_fen: i64) -> anyhow::Result
             initial_balance_fen: balance_fen,
         })
         .await
-        .map_err(|s| anyhow::anyhow!("enrolment refused: {}", s.message()))?
+        .map_err(|s| -> anyhow::Error {
+            if s.code() == Code::InvalidArgument {
+                UsageError(format!("enrolment refused: {}", s.message())).into()
+            } else {
+                anyhow::anyhow!("enrolment refused: {}", s.message())
+            }
+        })?
         .into_inner();
     let wallet = response.wallet.context("the cloud returned no wallet")?;
     Ok(AppWallet {

@@ -70,6 +70,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     };
 
     // 2. The cloud.
+    // The demo's funding authority: a fresh token in {data}/funding.token (mode 0600); the cloud
+    // knows only its SHA-256. Demo shoppers are funded through it, and so can a newcomer be.
+    let funding_token_file = data.join(crate::funding::TOKEN_FILE);
+    let funding_token = crate::funding::write_new_token(&funding_token_file)?;
     // The cloud's trace store and delivery relay use the same broker.
     let (mqtt_username, mqtt_password) = credentials("cloud");
     let cloud = CloudConfig {
@@ -82,6 +86,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         mqtt_url: Some(mqtt_url.clone()),
         mqtt_username,
         mqtt_password,
+        funding_token_sha256: Some(omo_cloud::identity::token_sha256(&funding_token)),
         ..CloudConfig::default()
     };
     let grpc = bind(&cloud.grpc_listen.to_string()).await?;
@@ -223,9 +228,19 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             let shutdown = shutdown.clone();
             let products = products.clone();
             let every = Duration::from_secs(args.demo_every_secs.max(1));
+            let funding_token = funding_token.clone();
             tasks.spawn(async move {
                 demo::run_shopper(
-                    lane, products, cloud_url, edge_url, store_id, every, shutdown,
+                    lane,
+                    products,
+                    demo::Cloud {
+                        url: cloud_url,
+                        funding_token,
+                    },
+                    edge_url,
+                    store_id,
+                    every,
+                    shutdown,
                 )
                 .await;
             });
@@ -300,6 +315,7 @@ fn print_banner(args: &UpArgs, mqtt_url: &str, data: &std::path::Path, screen_li
          \n\n  operator logins (demo)     manager / manager, attendant / attendant\
          \n  lane screens               open each link below on its screen once (it keeps a cookie){screen_links}\
          \n  a shopper's app            omo shopper enroll --cloud http://127.0.0.1:{grpc}, then code / deliver\
+         \n  fund a wallet              omo shopper fund WALLET --amount-fen 10000 --cloud http://127.0.0.1:{grpc} --token-file {funding}\
          \n  a rider                    omo rider --id rider-9 --mqtt {mqtt_url}\
          \n\n{demo}Ctrl-C stops the store.\n",
         lanes = args.lanes,
@@ -307,6 +323,7 @@ fn print_banner(args: &UpArgs, mqtt_url: &str, data: &std::path::Path, screen_li
         grpc = args.grpc_port,
         chttp = args.cloud_http_port,
         data = data.display(),
+        funding = data.join(crate::funding::TOKEN_FILE).display(),
         demo = if args.demo {
             "Simulated shoppers check out every few seconds (each checkout is logged in one line) and\n\
              some order home delivery in the app; four simulated riders take the orders.\n"

@@ -52,13 +52,15 @@ async fn new_wallet(shared: &Shared) -> (String, String) {
     let response = client
         .enroll(omo_proto::shopper::EnrollRequest {
             display_name: "crash test".into(),
-            initial_balance_fen: OPENING_BALANCE,
+            initial_balance_fen: 0,
         })
         .await
         .unwrap()
         .into_inner();
+    let wallet_id = response.wallet.unwrap().wallet_id;
+    support::fund(&mut client, &wallet_id, OPENING_BALANCE).await;
     let wallet = TestWallet {
-        wallet_id: response.wallet.unwrap().wallet_id,
+        wallet_id,
         secret: omo_cloud::paycode::decode_secret(&response.secret_base32).unwrap(),
     };
     let code = wallet.code();

@@ -18,7 +18,7 @@ async fn cloud(dir: &std::path::Path, name: &str, database_url: &str) -> (Proces
     let config = dir.join(format!("{name}.toml"));
     std::fs::write(
         &config,
-        format!("grpc_listen = \"127.0.0.1:{grpc}\"\nhttp_listen = \"127.0.0.1:{http}\"\ndatabase_url = \"{database_url}\"\n"),
+        format!("grpc_listen = \"127.0.0.1:{grpc}\"\nhttp_listen = \"127.0.0.1:{http}\"\ndatabase_url = \"{database_url}\"\n{}", support::funding_toml()),
     )
     .unwrap();
     let process = Process::omo(name, &["cloud", "--config", config.to_str().unwrap()], dir);
@@ -69,12 +69,13 @@ impl TwoClouds {
             .shopper
             .enroll(EnrollRequest {
                 display_name: "shopper".into(),
-                initial_balance_fen: 10_000,
+                initial_balance_fen: 0,
             })
             .await
             .unwrap()
             .into_inner();
         let wallet = enrolled.wallet.unwrap().wallet_id;
+        support::fund(&mut self.shopper, &wallet, 10_000).await;
         let secret = omo_cloud::paycode::decode_secret(&enrolled.secret_base32).unwrap();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

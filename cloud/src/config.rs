@@ -50,6 +50,10 @@ pub struct CloudConfig {
     /// catalog (products, promotions, coupon campaigns). None (the default): catalog changes are
     /// open while stores do not authenticate, and refused once they do (tokens or `client_ca`).
     pub admin_token_sha256: Option<String>,
+    /// The funding authority: SHA-256 (lowercase hex) of the bearer token that may top up
+    /// wallets (a bank or payment-partner callback; `omo up` makes one for its demo). None (the
+    /// default): no top-up is accepted, so no money can enter a wallet. See [`crate::funding`].
+    pub funding_token_sha256: Option<String>,
     /// The MQTT broker whose `omo/v1/stores/+/trace` topics feed the trace store and the
     /// resolver, and through which delivery orders placed in the app reach their store
     /// (`mqtt://host:port`). None (the default): neither runs.
@@ -103,6 +107,7 @@ impl Default for CloudConfig {
             shutdown_grace_secs: 10,
             store_token_sha256: BTreeMap::new(),
             admin_token_sha256: None,
+            funding_token_sha256: None,
             mqtt_url: None,
             mqtt_username: None,
             mqtt_password: None,
@@ -130,6 +135,7 @@ const KEYS: &[&str] = &[
     "shutdown_grace_secs",
     "store_token_sha256",
     "admin_token_sha256",
+    "funding_token_sha256",
     "mqtt_url",
     "mqtt_username",
     "mqtt_password",
@@ -191,19 +197,59 @@ impl CloudConfig {
         Ok(config)
     }
 
-    /// Checks what serde cannot: a token hash that no token could ever match.
+    /// Checks what serde cannot: a token hash that no token could ever match, and durations
+    /// and sizes outside what the cloud can honour (0, or absurdly large), each named by key.
     fn validate(&self, path: Option<&Path>) -> Result<(), ConfigError> {
-        if let Some(hash) = &self.admin_token_sha256 {
-            let hash = hash.trim();
-            if hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(ConfigError::Invalid {
-                    origin: path.map_or_else(|| "configuration".to_owned(), |p| p.display().to_string()),
-                    key: "admin_token_sha256".into(),
-                    message: "must be the SHA-256 of the token as 64 hex digits, e.g. from `printf %s \"$TOKEN\" | sha256sum`".into(),
-                });
+        let fail = |key: &str, message: String| ConfigError::Invalid {
+            origin: path.map_or_else(|| "configuration".to_owned(), |p| p.display().to_string()),
+            key: key.to_owned(),
+            message,
+        };
+        let hashes = [
+            ("admin_token_sha256".to_owned(), self.admin_token_sha256.as_deref()),
+            ("funding_token_sha256".to_owned(), self.funding_token_sha256.as_deref()),
+        ];
+        let stores = self
+            .store_token_sha256
+            .iter()
+            .map(|(store, hash)| (format!("store_token_sha256.{store}"), Some(hash.as_str())));
+        for (key, hash) in hashes.into_iter().chain(stores) {
+            if let Some(hash) = hash {
+                let hash = hash.trim();
+                if hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
+                    return Err(fail(&key, "must be the SHA-256 of the token as 64 hex digits, e.g. from `printf %s \"$TOKEN\" | sha256sum`".into()));
+                }
             }
         }
+        for (key, value, min, max) in self.ranges() {
+            if value < min || value > max {
+                return Err(fail(
+                    key,
+                    format!("{value} is out of range: must be between {min} and {max}"),
+                ));
+            }
+        }
+        if self.mqtt_client_id.is_empty() || self.mqtt_client_id.len() > 64 {
+            return Err(fail("mqtt_client_id", "must be 1 to 64 bytes".into()));
+        }
         Ok(())
+    }
+
+    /// Each bounded key, its value, and the smallest and largest value allowed.
+    fn ranges(&self) -> [(&'static str, i128, i128, i128); 10] {
+        const DAY: i128 = 86_400;
+        [
+            ("database_max_connections", self.database_max_connections.into(), 1, 1_000),
+            ("no_confirm_limit_fen", self.no_confirm_limit_fen.into(), 0, crate::context::MAX_AMOUNT_FEN.into()),
+            ("pending_timeout_secs", self.pending_timeout_secs.into(), 1, DAY),
+            ("delivery_answer_timeout_secs", self.delivery_answer_timeout_secs.into(), 1, 7 * DAY),
+            ("cancel_window_secs", self.cancel_window_secs.into(), 1, 30 * DAY),
+            ("wrong_code_limit", self.wrong_code_limit.into(), 1, 1_000),
+            ("wrong_code_window_secs", self.wrong_code_window_secs.into(), 1, DAY),
+            ("catalog_page_limit", self.catalog_page_limit.into(), 1, 100_000),
+            ("sweep_interval_secs", self.sweep_interval_secs.into(), 1, 3_600),
+            ("shutdown_grace_secs", self.shutdown_grace_secs.into(), 0, 3_600),
+        ]
     }
 
     /// The commented default configuration (what `generate-config` prints).
@@ -294,6 +340,52 @@ mod tests {
         let config =
             CloudConfig::from_toml_str(&format!("admin_token_sha256 = \"{hash}\"")).unwrap();
         assert_eq!(config.admin_token_sha256, Some(hash));
+    }
+
+    #[test]
+    fn absurd_durations_and_sizes_are_refused_by_name() {
+        for (toml, key) in [
+            ("pending_timeout_secs = 0", "pending_timeout_secs"),
+            ("pending_timeout_secs = 9223372036854775807", "pending_timeout_secs"),
+            ("pending_timeout_secs = -1", "pending_timeout_secs"),
+            ("wrong_code_window_secs = 0", "wrong_code_window_secs"),
+            ("wrong_code_window_secs = 9999999999", "wrong_code_window_secs"),
+            ("wrong_code_limit = 0", "wrong_code_limit"),
+            ("cancel_window_secs = 0", "cancel_window_secs"),
+            ("delivery_answer_timeout_secs = 99999999999", "delivery_answer_timeout_secs"),
+            ("sweep_interval_secs = 0", "sweep_interval_secs"),
+            ("shutdown_grace_secs = 86400000", "shutdown_grace_secs"),
+            ("catalog_page_limit = 0", "catalog_page_limit"),
+            ("database_max_connections = 0", "database_max_connections"),
+            ("no_confirm_limit_fen = -5", "no_confirm_limit_fen"),
+            ("no_confirm_limit_fen = 9223372036854775807", "no_confirm_limit_fen"),
+            ("mqtt_client_id = \"\"", "mqtt_client_id"),
+            ("funding_token_sha256 = \"abc\"", "funding_token_sha256"),
+            ("[store_token_sha256]\n\"SH-1\" = \"abc\"", "store_token_sha256.SH-1"),
+        ] {
+            let err = CloudConfig::from_toml_str(toml)
+                .expect_err(toml)
+                .to_string();
+            assert!(err.contains(&format!("`{key}`")), "{toml}: {err}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_number_for_any_bounded_key_is_accepted_or_refused_by_name(
+            key in proptest::sample::select(vec![
+                "database_max_connections", "no_confirm_limit_fen", "pending_timeout_secs",
+                "delivery_answer_timeout_secs", "cancel_window_secs", "wrong_code_limit",
+                "wrong_code_window_secs", "catalog_page_limit", "sweep_interval_secs",
+                "shutdown_grace_secs",
+            ]),
+            value in proptest::prelude::any::<i64>(),
+        ) {
+            match CloudConfig::from_toml_str(&format!("{key} = {value}")) {
+                Ok(config) => proptest::prop_assert!(config.ranges().iter().all(|(_, v, lo, hi)| v >= lo && v <= hi)),
+                Err(e) => proptest::prop_assert!(e.to_string().contains(key), "{}", e),
+            }
+        }
     }
 
     #[test]

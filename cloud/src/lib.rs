@@ -9,7 +9,8 @@
 //! | [`config`] | [`CloudConfig`]: TOML + `OMO_` environment, typos named with their file |
 //! | [`clock`] | the [`Clock`] handed in, so tests set the time codes are checked at |
 //! | [`store`] | the database: [`Store`], migrations, the double-entry [`store::ledger`] |
-//! | [`wallets`] | enrolment, top-ups, freezing |
+//! | [`wallets`] | enrolment (empty wallets), top-ups, freezing |
+//! | [`funding`] | the funding authority: who may top up, and the funding account's audit |
 //! | [`payments`] | Authorize / Query / Cancel / Refund / Confirm rules, one transaction each |
 //! | [`catalog`] | products (member prices), promotions, coupon campaigns: one versioned stream |
 //! | [`promotions_json`] | the promotions file `omo up` loads (pure) |
@@ -36,6 +37,7 @@ pub mod context;
 pub mod coupons;
 pub mod delivery;
 pub mod error;
+pub mod funding;
 pub mod grpc;
 pub mod gtin;
 pub mod http;

@@ -26,6 +26,7 @@ use crate::grpc::catalog::CatalogApi;
 use crate::grpc::payment::PaymentApi;
 use crate::grpc::shopper::ShopperApi;
 use crate::grpc::store::StoreDirectoryApi;
+use crate::funding::FundingAuth;
 use crate::identity::{AdminAuth, StoreAuth};
 use crate::metrics::Metrics;
 use crate::payments::Payments;
@@ -136,6 +137,12 @@ impl Cloud {
                 "stores authenticate but admin_token_sha256 is not set: catalog changes are refused"
             );
         }
+        let funding = FundingAuth::from_config(&ctx.config);
+        if !funding.configured() {
+            tracing::warn!(
+                "funding_token_sha256 is not set: no funding authority, so every top-up is refused"
+            );
+        }
         let grpc_addr = grpc.local_addr()?;
         let http_addr = http.local_addr()?;
         let mut builder = tonic::transport::Server::builder();
@@ -170,6 +177,7 @@ impl Cloud {
                 self.coupons(),
                 deliveries.clone(),
                 auth.clone(),
+                funding,
             )));
 
         let tasks = TaskTracker::new();
@@ -266,6 +274,30 @@ impl Cloud {
     }
 }
 
+/// Why the cloud will not listen where its config says.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InsecureListen(pub String);
+
+/// Refuse a gRPC listen address other than loopback while stores do not authenticate (no
+/// `store_token_sha256` and no `[tls] client_ca`): anyone who can reach the port could then pay
+/// and change the catalog as any store. `insecure_dev` (`omo cloud --insecure-dev`) allows it.
+pub fn check_listen(config: &CloudConfig, insecure_dev: bool) -> Result<(), InsecureListen> {
+    let addr = config.grpc_listen;
+    if addr.ip().is_loopback() || StoreAuth::from_config(config).enabled() {
+        return Ok(());
+    }
+    if insecure_dev {
+        tracing::warn!(%addr, "--insecure-dev: listening beyond loopback with no store authentication; any caller may act for any store");
+        return Ok(());
+    }
+    Err(InsecureListen(format!(
+        "refusing to listen on {addr} (not loopback) without store authentication: anyone who \
+         can reach it could act for any store. Configure store_token_sha256 (or [tls] client_ca), \
+         listen on 127.0.0.1, or pass --insecure-dev for a development setup"
+    )))
+}
+
 /// Open the cloud from its config and serve until `shutdown` (what `omo cloud` calls).
 pub async fn serve(
     config: CloudConfig,
@@ -332,5 +364,26 @@ async fn sweep_pending(payments: Payments, interval_secs: u64, stop: Cancellatio
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_public_address_needs_store_authentication_or_insecure_dev() {
+        let mut config = CloudConfig::default();
+        assert!(check_listen(&config, false).is_ok(), "loopback is fine");
+        config.grpc_listen = "0.0.0.0:50051".parse().unwrap();
+        let err = check_listen(&config, false).unwrap_err().to_string();
+        assert!(err.contains("0.0.0.0:50051") && err.contains("--insecure-dev"), "{err}");
+        assert!(check_listen(&config, true).is_ok());
+        config.grpc_listen = "[::]:50051".parse().unwrap();
+        assert!(check_listen(&config, false).is_err());
+        config
+            .store_token_sha256
+            .insert("SH-001".into(), crate::identity::token_sha256("t"));
+        assert!(check_listen(&config, false).is_ok());
     }
 }

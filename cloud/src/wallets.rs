@@ -1,4 +1,8 @@
 //! Shopper wallets: enrolment (wallet number and TOTP secret), top-ups, freezing, reading.
+//!
+//! A wallet opens empty. Money enters only by [`Wallets::top_up`], which the gRPC layer allows
+//! only to the funding authority ([`crate::funding::FundingAuth`]); each top-up is a ledger
+//! movement from the funding account, once per top-up id (the `top_ups` primary key).
 
 use rand::Rng;
 use sqlx::AnyConnection;
@@ -48,8 +52,10 @@ impl Wallets {
         Self { ctx }
     }
 
-    /// Create a wallet with a fresh 8-digit number and a 20-byte secret, funded with
-    /// `initial_balance_fen` from the funding account.
+    /// Create an empty wallet with a fresh 8-digit number and a 20-byte secret.
+    ///
+    /// `initial_balance_fen` is what the (old) request asked to open with: anything but 0 is
+    /// refused, since a wallet's balance grows only by the funding authority's top-ups.
     pub async fn enroll(
         &self,
         display_name: &str,
@@ -62,7 +68,15 @@ impl Wallets {
             ));
         }
         if initial_balance_fen != 0 {
-            require_amount("initial_balance_fen", initial_balance_fen)?;
+            tracing::warn!(
+                initial_balance_fen,
+                "an enrolment asking for an opening balance was refused"
+            );
+            return Err(ServiceError::invalid(
+                "initial_balance_fen",
+                "a wallet opens empty; money enters only through a top-up by the funding \
+                 authority (`omo shopper fund`)",
+            ));
         }
         let mut secret = [0u8; 20];
         rand::rng().fill(&mut secret[..]);
@@ -91,22 +105,6 @@ impl Wallets {
         }
         let wallet_id = wallet_id
             .ok_or_else(|| ServiceError::Aborted("no free wallet number found; retry".into()))?;
-        if initial_balance_fen > 0 {
-            credit(&mut tx, &wallet_id, initial_balance_fen, &now).await?;
-            let to = ledger::wallet_account(&wallet_id);
-            ledger::post(
-                &mut tx,
-                &Movement {
-                    kind: "enroll",
-                    ref_id: &wallet_id,
-                    from: FUNDING_ACCOUNT,
-                    to: &to,
-                    amount_fen: initial_balance_fen,
-                    at: &now,
-                },
-            )
-            .await?;
-        }
         let wallet = fetch(&mut tx, &wallet_id)
             .await?
             .ok_or_else(|| ServiceError::Aborted("wallet vanished".into()))?;
@@ -174,6 +172,11 @@ impl Wallets {
             .ok_or_else(|| ServiceError::NotFound(format!("no wallet {wallet_id}")))?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(wallet)
+    }
+
+    /// The database (the funding account's audit reads it).
+    pub fn store(&self) -> &crate::store::Store {
+        &self.ctx.store
     }
 
     /// Read a wallet.

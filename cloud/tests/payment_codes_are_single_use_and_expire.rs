@@ -68,7 +68,8 @@ async fn wrong_unknown_and_unreadable_codes_are_declined(db: Db) {
         )
         .await
         .unwrap();
-    assert_status(&p, PaymentStatus::Declined, DeclineReason::WalletUnknown);
+    // An unknown wallet answers exactly like a wrong code (no probing for wallet numbers).
+    assert_status(&p, PaymentStatus::Declined, DeclineReason::CodeInvalid);
     let p = c
         .authorize("SH-001", "o3", 1_00, "6901939621257")
         .await

@@ -81,15 +81,23 @@ async fn a_store_certificate_acts_only_for_its_store(db: Db) {
     let anonymous = connect(&c, &ca, None).await;
 
     // The phone app needs no certificate.
-    let enrolled = ShopperServiceClient::new(anonymous.clone())
+    let mut app = ShopperServiceClient::new(anonymous.clone());
+    let enrolled = app
         .enroll(EnrollRequest {
             display_name: "Alice".into(),
-            initial_balance_fen: 50_00,
+            initial_balance_fen: 0,
         })
         .await
         .unwrap()
         .into_inner();
     let wallet = enrolled.wallet.unwrap();
+    app.top_up(common::funding_request(omo_proto::shopper::TopUpRequest {
+        wallet_id: wallet.wallet_id.clone(),
+        amount_fen: 50_00,
+        top_up_id: "tls-alice".into(),
+    }))
+    .await
+    .unwrap();
     let secret = omo_cloud::paycode::decode_secret(&enrolled.secret_base32).unwrap();
     let code = omo_cloud::paycode::payment_code(
         &wallet.wallet_id,

@@ -13,6 +13,44 @@ use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+/// The funding authority's token every test cloud trusts (`funding_toml` puts its SHA-256 in
+/// the cloud's config). A wallet opens empty; money enters only through [`fund`].
+pub const FUNDING_TOKEN: &str = "test-funding-authority-token";
+
+/// The top-level `cloud.toml` line that makes [`FUNDING_TOKEN`] the funding authority.
+pub fn funding_toml() -> String {
+    format!(
+        "funding_token_sha256 = \"{}\"\n",
+        omo_cloud::identity::token_sha256(FUNDING_TOKEN)
+    )
+}
+
+/// Tops up `wallet_id` with `amount_fen` as the funding authority (the only way money enters a
+/// wallet), once per wallet and amount; returns the new balance.
+pub async fn fund(
+    shopper: &mut omo_proto::shopper::shopper_service_client::ShopperServiceClient<
+        tonic::transport::Channel,
+    >,
+    wallet_id: &str,
+    amount_fen: i64,
+) -> i64 {
+    shopper
+        .top_up(omo_cloud::identity::with_bearer(
+            omo_proto::shopper::TopUpRequest {
+                wallet_id: wallet_id.into(),
+                amount_fen,
+                top_up_id: format!("test-{wallet_id}-{amount_fen}"),
+            },
+            FUNDING_TOKEN,
+        ))
+        .await
+        .expect("the funding authority tops the wallet up")
+        .into_inner()
+        .wallet
+        .expect("wallet")
+        .balance_fen
+}
+
 /// A free TCP port on 127.0.0.1 (bound, then released for the process under test).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -119,6 +157,11 @@ impl Process {
     /// Some(success) once the process has exited, None while it runs.
     pub fn try_status(&mut self) -> Option<bool> {
         self.child.try_wait().ok().flatten().map(|s| s.success())
+    }
+
+    /// The exit code once the process has exited (None while it runs, or if a signal ended it).
+    pub fn exit_code(&mut self) -> Option<i32> {
+        self.child.try_wait().ok().flatten().and_then(|s| s.code())
     }
 
     /// Kills the process at once (SIGKILL), as a crash would.

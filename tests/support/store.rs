@@ -126,9 +126,10 @@ impl TestStore {
         std::fs::write(
             &cloud_toml,
             format!(
-                "grpc_listen = \"127.0.0.1:{grpc_port}\"\nhttp_listen = \"127.0.0.1:{cloud_http}\"\ndatabase_url = \"sqlite://{}\"\nmqtt_url = \"{}\"\n{}\n",
+                "grpc_listen = \"127.0.0.1:{grpc_port}\"\nhttp_listen = \"127.0.0.1:{cloud_http}\"\ndatabase_url = \"sqlite://{}\"\nmqtt_url = \"{}\"\n{}{}\n",
                 dir.path().join("cloud.db").display(),
                 broker.url(),
+                super::funding_toml(),
                 setup.toml,
             ),
         )
@@ -347,19 +348,23 @@ impl TestStore {
         ShopperServiceClient::new(endpoint.connect().await.unwrap())
     }
 
+    /// Enroll an (empty) wallet, then fund it with `balance_fen` through the funding authority.
     pub async fn enroll(&self, balance_fen: i64) -> TestWallet {
-        let response = self
-            .shopper()
-            .await
+        let mut shopper = self.shopper().await;
+        let response = shopper
             .enroll(EnrollRequest {
                 display_name: "Test shopper".into(),
-                initial_balance_fen: balance_fen,
+                initial_balance_fen: 0,
             })
             .await
             .unwrap()
             .into_inner();
+        let wallet_id = response.wallet.unwrap().wallet_id;
+        if balance_fen > 0 {
+            super::fund(&mut shopper, &wallet_id, balance_fen).await;
+        }
         TestWallet {
-            wallet_id: response.wallet.unwrap().wallet_id,
+            wallet_id,
             secret: omo_cloud::paycode::decode_secret(&response.secret_base32).unwrap(),
         }
     }

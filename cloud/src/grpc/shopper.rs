@@ -1,11 +1,14 @@
 //! `omo.shopper.v1.ShopperService` (the phone app's API) over wallets, payments, coupons and
 //! delivery orders. Every call but Enroll must carry the wallet's app token
-//! ([`crate::paycode::app_token`]); ListCoupons also answers a store's lane.
+//! ([`crate::paycode::app_token`]), except TopUp and ListFundingMovements, which only the
+//! funding authority may make ([`crate::funding::FundingAuth`]); ListCoupons also answers a
+//! store's lane.
 
 use omo_proto::shopper::shopper_service_server::ShopperService;
 use omo_proto::shopper::{
     ClaimCouponRequest, ConfirmPaymentRequest, ConfirmPaymentResponse, Coupon, EnrollRequest,
-    EnrollResponse, GetWalletRequest, ListCouponsRequest, ListCouponsResponse, ListReceiptsRequest,
+    EnrollResponse, FundingMovement, GetWalletRequest, ListCouponsRequest, ListCouponsResponse,
+    ListFundingMovementsRequest, ListFundingMovementsResponse, ListReceiptsRequest,
     ListReceiptsResponse, Receipt, TopUpRequest, TopUpResponse, Wallet,
 };
 use omo_proto::shopper::{
@@ -17,6 +20,7 @@ use tonic::{Request, Response, Status};
 use super::wallet_to_proto;
 use crate::coupons::{CouponView, Coupons};
 use crate::delivery::{self, Deliveries, PlaceInput};
+use crate::funding::{self, FundingAuth};
 use crate::identity::StoreAuth;
 use crate::payments::Payments;
 use crate::wallets::Wallets;
@@ -29,6 +33,7 @@ pub struct ShopperApi {
     coupons: Coupons,
     deliveries: Deliveries,
     stores: StoreAuth,
+    funding: FundingAuth,
 }
 
 impl ShopperApi {
@@ -39,6 +44,7 @@ impl ShopperApi {
         coupons: Coupons,
         deliveries: Deliveries,
         stores: StoreAuth,
+        funding: FundingAuth,
     ) -> Self {
         Self {
             wallets,
@@ -46,6 +52,7 @@ impl ShopperApi {
             coupons,
             deliveries,
             stores,
+            funding,
         }
     }
 }
@@ -131,9 +138,8 @@ impl ShopperService for ShopperApi {
         &self,
         request: Request<TopUpRequest>,
     ) -> Result<Response<TopUpResponse>, Status> {
-        self.wallets
-            .authenticate(request.metadata(), &request.get_ref().wallet_id)
-            .await?;
+        // Only the funding authority makes money enter a wallet (never the wallet's own app).
+        self.funding.check(request.metadata())?;
         let r = request.into_inner();
         let wallet = self
             .wallets
@@ -141,6 +147,30 @@ impl ShopperService for ShopperApi {
             .await?;
         Ok(Response::new(TopUpResponse {
             wallet: Some(wallet_to_proto(&wallet)),
+        }))
+    }
+
+    async fn list_funding_movements(
+        &self,
+        request: Request<ListFundingMovementsRequest>,
+    ) -> Result<Response<ListFundingMovementsResponse>, Status> {
+        self.funding.check(request.metadata())?;
+        let r = request.into_inner();
+        let (rows, total_fen) =
+            funding::movements(self.wallets.store(), r.after_seq, r.limit).await?;
+        Ok(Response::new(ListFundingMovementsResponse {
+            movements: rows
+                .into_iter()
+                .map(|m| FundingMovement {
+                    seq: m.seq,
+                    kind: m.kind,
+                    ref_id: m.ref_id,
+                    counter_account: m.counter_account,
+                    amount_fen: m.amount_fen,
+                    at: m.at,
+                })
+                .collect(),
+            total_fen,
         }))
     }
 

@@ -8,6 +8,10 @@
 //! UPDATE that cannot go below zero. Coupons named in the request are redeemed by conditional
 //! UPDATEs in the same transaction (before the code's step is spent) and given back if the
 //! payment is declined.
+//!
+//! The wallet's row is locked first (a no-op conditional UPDATE ... RETURNING), and a wrong code
+//! is counted by one conditional UPDATE, so N concurrent wrong guesses count N. An unknown
+//! wallet is declined CODE_INVALID, exactly like a wrong code.
 
 use chrono::{DateTime, Duration, Utc};
 use omo_proto::payment::DeclineReason;
@@ -201,27 +205,38 @@ impl Payments {
         let Ok((wallet_id, otp)) = paycode::split_code(&input.payment_code) else {
             return Ok(Decision::declined(DeclineReason::CodeInvalid, ""));
         };
+        // Lock the wallet's row for the rest of the transaction (a no-op UPDATE, which both
+        // PostgreSQL and SQLite serialise): concurrent payments with this wallet's codes are
+        // decided one after the other on fresh values, so the wrong-code limit holds for a burst.
         let wallet: Option<PayingWallet> = sqlx::query_as(
-            "SELECT secret_base32, balance_fen, frozen, no_confirm_limit_fen, bad_codes, bad_codes_since \
-             FROM wallets WHERE wallet_id = $1",
+            "UPDATE wallets SET bad_codes = bad_codes WHERE wallet_id = $1 \
+             RETURNING secret_base32, balance_fen, frozen, no_confirm_limit_fen, bad_codes, bad_codes_since",
         )
         .bind(wallet_id)
         .fetch_optional(&mut *conn)
         .await?;
         let Some(wallet) = wallet else {
-            return Ok(Decision::declined(DeclineReason::WalletUnknown, wallet_id));
+            // An unknown wallet answers exactly like a wrong code (and costs the same work), so
+            // wallet numbers cannot be probed at a lane.
+            let _ = paycode::verify(&[0u8; 20], otp, unix_secs(now));
+            tracing::warn!(wallet_id, "payment code of an unknown wallet presented");
+            return Ok(Decision::declined(DeclineReason::CodeInvalid, wallet_id));
         };
         if wallet.frozen != 0 {
             return Ok(Decision::declined(DeclineReason::WalletFrozen, wallet_id));
         }
         let window = Duration::seconds(
-            i64::try_from(self.ctx.config.wrong_code_window_secs).unwrap_or(i64::MAX / 2_000_000),
+            i64::try_from(self.ctx.config.wrong_code_window_secs)
+                .unwrap_or(86_400)
+                .min(86_400),
         );
+        // The lock is time-bounded: it ends `window` after the window's first wrong code, and
+        // codes presented while it holds are not counted, so they cannot extend it.
         let window_open = DateTime::parse_from_rfc3339(&wallet.bad_codes_since)
             .map(|since| now < since.with_timezone(&Utc) + window)
             .unwrap_or(false);
-        let limit = i64::from(self.ctx.config.wrong_code_limit);
-        if window_open && limit > 0 && wallet.bad_codes >= limit {
+        let limit = i64::from(self.ctx.config.wrong_code_limit.max(1));
+        if window_open && wallet.bad_codes >= limit {
             return Ok(Decision::declined(DeclineReason::RateLimited, wallet_id));
         }
         let Ok(secret) = paycode::decode_secret(&wallet.secret_base32) else {
@@ -237,20 +252,7 @@ impl Payments {
                 return Ok(Decision::declined(DeclineReason::CodeExpired, wallet_id));
             }
             Verdict::Invalid => {
-                let now_text = to_rfc3339(now);
-                let (count, since) = if window_open {
-                    (wallet.bad_codes + 1, wallet.bad_codes_since.as_str())
-                } else {
-                    (1, now_text.as_str())
-                };
-                sqlx::query(
-                    "UPDATE wallets SET bad_codes = $1, bad_codes_since = $2 WHERE wallet_id = $3",
-                )
-                .bind(count)
-                .bind(since)
-                .bind(wallet_id)
-                .execute(&mut *conn)
-                .await?;
+                let count = count_wrong_code(conn, wallet_id, now, window).await?;
                 tracing::warn!(
                     wallet_id,
                     wrong_codes = count,
@@ -340,4 +342,27 @@ impl Payments {
             expires_at: String::new(),
         })
     }
+}
+
+/// Count one wrong code for `wallet_id` in a single conditional UPDATE (so concurrent wrong
+/// codes each count, even across cloud processes): within the window the count grows, after it
+/// a new window starts at `now` with a count of 1. Returns the new count.
+async fn count_wrong_code(
+    conn: &mut AnyConnection,
+    wallet_id: &str,
+    now: DateTime<Utc>,
+    window: Duration,
+) -> Result<i64, ServiceError> {
+    let (count,): (i64,) = sqlx::query_as(
+        "UPDATE wallets SET \
+           bad_codes = CASE WHEN bad_codes_since > $2 THEN bad_codes + 1 ELSE 1 END, \
+           bad_codes_since = CASE WHEN bad_codes_since > $2 THEN bad_codes_since ELSE $3 END \
+         WHERE wallet_id = $1 RETURNING CAST(bad_codes AS BIGINT)",
+    )
+    .bind(wallet_id)
+    .bind(to_rfc3339(now - window))
+    .bind(to_rfc3339(now))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(count)
 }

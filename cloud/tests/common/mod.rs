@@ -15,7 +15,7 @@ use omo_proto::catalog::catalog_service_client::CatalogServiceClient;
 use omo_proto::payment::payment_service_client::PaymentServiceClient;
 use omo_proto::payment::{AuthorizeRequest, DeclineReason, Payment, PaymentStatus};
 use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
-use omo_proto::shopper::{EnrollRequest, GetWalletRequest};
+use omo_proto::shopper::{EnrollRequest, GetWalletRequest, TopUpRequest, Wallet};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
@@ -64,6 +64,16 @@ impl Shopper {
     pub fn request<T>(&self, message: T) -> tonic::Request<T> {
         omo_cloud::identity::with_bearer(message, &paycode::app_token(&self.secret))
     }
+}
+
+/// The funding authority's token every test cloud trusts (its SHA-256 is the default
+/// `funding_token_sha256` of [`TestCloud`]). A wallet opens empty; money enters only by
+/// [`TestCloud::fund`] (or [`funding_request`]).
+pub const FUNDING_TOKEN: &str = "test-funding-authority-token";
+
+/// `message` as the funding authority sends it.
+pub fn funding_request<T>(message: T) -> tonic::Request<T> {
+    omo_cloud::identity::with_bearer(message, FUNDING_TOKEN)
 }
 
 /// A cloud serving on loopback, with clients connected to it.
@@ -121,6 +131,7 @@ impl TestCloud {
         let mut config = CloudConfig {
             database_url: database_url.clone(),
             shutdown_grace_secs: 2,
+            funding_token_sha256: Some(omo_cloud::identity::token_sha256(FUNDING_TOKEN)),
             ..CloudConfig::default()
         };
         tweak(&mut config);
@@ -157,22 +168,46 @@ impl TestCloud {
         }
     }
 
-    /// Enroll a wallet with an opening balance.
+    /// Enroll an (empty) wallet, then fund it with `balance_fen` through the funding authority.
     pub async fn enroll(&mut self, balance_fen: i64) -> Shopper {
         let r = self
             .shopper
             .enroll(EnrollRequest {
                 display_name: "Test shopper".into(),
-                initial_balance_fen: balance_fen,
+                initial_balance_fen: 0,
             })
             .await
             .expect("enroll")
             .into_inner();
         let wallet = r.wallet.expect("wallet");
-        Shopper {
+        let shopper = Shopper {
             wallet_id: wallet.wallet_id,
             secret: paycode::decode_secret(&r.secret_base32).expect("base32"),
+        };
+        if balance_fen > 0 {
+            let id = format!("fixture-{}", shopper.wallet_id);
+            self.fund(&shopper.wallet_id, balance_fen, &id)
+                .await
+                .expect("the funding authority tops the wallet up");
         }
+        shopper
+    }
+
+    /// Top up a wallet as the funding authority, once per `top_up_id`.
+    pub async fn fund(
+        &mut self,
+        wallet_id: &str,
+        amount_fen: i64,
+        top_up_id: &str,
+    ) -> Result<Wallet, tonic::Status> {
+        self.shopper
+            .top_up(funding_request(TopUpRequest {
+                wallet_id: wallet_id.into(),
+                amount_fen,
+                top_up_id: top_up_id.into(),
+            }))
+            .await
+            .map(|r| r.into_inner().wallet.expect("wallet"))
     }
 
     /// The shopper's payment code now.
