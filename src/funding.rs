@@ -88,7 +88,7 @@ pub async fn fund_command(
     amount_fen: i64,
     top_up_id: Option<String>,
     cloud: &str,
-    token_file: &PathBuf,
+    token_file: &Path,
 ) -> anyhow::Result<()> {
     let token = read_token(token_file)?;
     let top_up_id = top_up_id.unwrap_or_else(|| format!("cli-{}", uuid::Uuid::now_v7()));
@@ -102,7 +102,7 @@ pub async fn fund_command(
 
 /// `omo shopper funding [--after SEQ] [--cloud URL] [--token-file F]`: the funding account's
 /// movements as JSON.
-pub async fn list_command(after_seq: i64, cloud: &str, token_file: &PathBuf) -> anyhow::Result<()> {
+pub async fn list_command(after_seq: i64, cloud: &str, token_file: &Path) -> anyhow::Result<()> {
     let token = read_token(token_file)?;
     let mut client = ShopperServiceClient::connect(cloud.to_string())
         .await

@@ -92,7 +92,9 @@ async fn a_pass_opens_the_exit_once_and_forgeries_are_refused() {
     );
 
     let (body, sig) = pass.rsplit_once(':').unwrap();
-    let forged = format!("{}9:{sig}", &body[..body.len() - 1]);
+    // Another last digit of the issue time (a 9 stays a 9 one time in ten: use 8 then).
+    let other = if body.ends_with('9') { '8' } else { '9' };
+    let forged = format!("{}{other}:{sig}", &body[..body.len() - 1]);
     exit_scanner.scan(&forged).await.unwrap();
     let view = support::eventually(WAIT, "the forged pass refused", || async {
         let v = exit().await;

@@ -159,6 +159,14 @@ async fn weight_alerts_an_attendant_a_decline_and_a_pending_payment() {
     .await;
     let audit = support::get_json_with(&store.edge_url("/api/actions"), &token).await;
     assert_eq!(audit["actions"][0]["operator"], "li");
+    // An attendant may clear alerts but not fetch a lane screen's setup link (a manager's).
+    let setup = http
+        .get(store.edge_url("/api/lanes/1/screen-setup"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(setup.status(), 403, "an attendant got a screen setup link");
 
     // PENDING: a basket above the no-confirmation limit waits for the app, then pays.
     let mut on_scale = 12 + 1030;

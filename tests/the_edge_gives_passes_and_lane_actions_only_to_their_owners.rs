@@ -38,7 +38,8 @@ async fn get(url: &str, cookie: Option<&str>) -> (StatusCode, String) {
 async fn without_an_identity_the_edge_gives_no_pass_and_takes_no_action() {
     let mut store = TestStore::start(BrokerKind::Mosquitto, 2).await;
     store.start_edge().await;
-    let edge = |path: &str| store.edge_url(path);
+    let edge_port = store.edge_port;
+    let edge = move |path: &str| format!("http://127.0.0.1:{edge_port}{path}");
 
     // Delivery orders, the delivery board and sales need an operator's session.
     let (status, _) = post(
@@ -112,7 +113,7 @@ async fn without_an_identity_the_edge_gives_no_pass_and_takes_no_action() {
         .listen(&format!("omo/v1/stores/{STORE}/lanes/1/state"))
         .await;
     let wallet = store.enroll(100_000).await;
-    let lane = &store.lanes[0];
+    let lane = store.lanes[0].clone();
     lane.scanner.scan("4006381333931").await.unwrap();
     let session = support::eventually(WAIT, "a basket at lane 1", || async {
         store.lane_view("1").await["session"]["id"]
@@ -139,6 +140,20 @@ async fn without_an_identity_the_edge_gives_no_pass_and_takes_no_action() {
     assert_eq!(status, StatusCode::OK, "{view}");
     let (status, again) = post(&own_bag, Some(&screen_1), basket.clone()).await;
     assert_eq!(status, StatusCode::CONFLICT, "own bag re-armed: {again}");
+    // Not even across a restart of the edge: the claim is in its database.
+    store.edge.take().unwrap().kill();
+    store.start_edge().await;
+    assert_eq!(
+        store.lane_view("1").await["session"]["id"],
+        session.as_str(),
+        "the basket survives the restart"
+    );
+    let (status, again) = post(&own_bag, Some(&screen_1), basket.clone()).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "own bag re-armed by a restart: {again}"
+    );
     // The old routes without a credential are gone.
     assert!(
         !post(&edge("/api/lanes/1/own-bag"), None, basket.clone())

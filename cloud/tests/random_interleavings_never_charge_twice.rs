@@ -58,7 +58,13 @@ async fn simulate(db: Db, seed: u64, steps: usize) {
     let mut cloud = open().await.unwrap();
     let mut wallets = Vec::new();
     for _ in 0..8 {
-        let e = cloud.wallets().enroll("sim", 5_000_00).await.unwrap();
+        let e = cloud.wallets().enroll("sim", 0).await.unwrap();
+        let id = &e.wallet.wallet_id;
+        cloud
+            .wallets()
+            .top_up(id, 5_000_00, &format!("start-{id}"))
+            .await
+            .unwrap();
         wallets.push((
             e.wallet.wallet_id,
             paycode::decode_secret(&e.secret_base32).unwrap(),

@@ -28,6 +28,7 @@ pub const CATALOG_CSV: &str =
 ";
 
 /// One lane's simulated devices, driven by the test.
+#[derive(Clone)]
 pub struct TestLane {
     pub id: String,
     pub scanner: Arc<ScannerSim>,

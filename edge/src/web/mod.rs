@@ -140,23 +140,17 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("GET", "/assets/{file}", "anyone", "the pages' CSS and JS"),
 ];
 
-/// What the HTTP handlers share: the edge, the operators' sessions, and which baskets have
-/// used their own bag.
+/// What the HTTP handlers share: the edge and the operators' sessions.
 #[derive(Clone)]
 pub struct AppState {
     pub ctx: Arc<EdgeContext>,
     pub sessions: Arc<Sessions>,
-    pub own_bags: Arc<screen_actions::OwnBagUses>,
 }
 
 impl AppState {
     pub fn new(ctx: Arc<EdgeContext>) -> AppState {
         let sessions = ctx.sessions.clone();
-        AppState {
-            ctx,
-            sessions,
-            own_bags: Arc::default(),
-        }
+        AppState { ctx, sessions }
     }
 }
 

@@ -9,8 +9,7 @@
 //! | `POST /lanes/{id}/delivery` `{"session_id"}` | "Deliver it home" for the basket just paid |
 //! | `GET /api/lanes/{id}/screen-setup` | a manager: the screen's setup path |
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -36,30 +35,30 @@ pub struct BasketRef {
     pub session_id: String,
 }
 
-/// Which basket (session id) each lane last allowed an own bag for.
-#[derive(Default)]
-pub struct OwnBagUses(Mutex<HashMap<String, String>>);
+/// Claims the own bag of `session` at `lane` in the edge's database (so a restart does not
+/// allow another); false if it was claimed before. The primary key settles two racing presses.
+async fn claim_own_bag(ctx: &EdgeContext, lane: &str, session: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO own_bag_uses (lane_id, session_id, used_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (lane_id, session_id) DO NOTHING",
+    )
+    .bind(lane)
+    .bind(session)
+    .bind(chrono::Utc::now().to_rfc3339())
+    .execute(ctx.store.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
 
-impl OwnBagUses {
-    /// Claims the own bag of `session` at `lane`; false if it was claimed before.
-    fn claim(&self, lane: &str, session: &str) -> bool {
-        let Ok(mut uses) = self.0.lock() else {
-            return false;
-        };
-        if uses.get(lane).is_some_and(|s| s == session) {
-            return false;
-        }
-        uses.insert(lane.to_string(), session.to_string());
-        true
-    }
-
-    /// Gives the claim back (the lane refused the command, so nothing was armed).
-    fn release(&self, lane: &str, session: &str) {
-        if let Ok(mut uses) = self.0.lock()
-            && uses.get(lane).is_some_and(|s| s == session)
-        {
-            uses.remove(lane);
-        }
+/// Gives the claim back (the lane refused the command, so nothing was armed).
+async fn release_own_bag(ctx: &EdgeContext, lane: &str, session: &str) {
+    let done = sqlx::query("DELETE FROM own_bag_uses WHERE lane_id = $1 AND session_id = $2")
+        .bind(lane)
+        .bind(session)
+        .execute(ctx.store.pool())
+        .await;
+    if let Err(e) = done {
+        warn!(lane, error = %e, "could not give back an own-bag claim");
     }
 }
 
@@ -144,11 +143,18 @@ pub async fn own_bag(
             "that basket is no longer at this lane",
         );
     }
-    if !state.own_bags.claim(&id, &basket.session_id) {
-        return error(
-            StatusCode::CONFLICT,
-            "an own bag was already allowed for this basket: an attendant can allow another",
-        );
+    match claim_own_bag(ctx, &id, &basket.session_id).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return error(
+                StatusCode::CONFLICT,
+                "an own bag was already allowed for this basket: an attendant can allow another",
+            );
+        }
+        Err(e) => {
+            warn!(lane = %id, error = %e, "could not record an own-bag claim");
+            return error(StatusCode::SERVICE_UNAVAILABLE, "try again");
+        }
     }
     let action = OperatorAction {
         operator: LANE_SCREEN_OPERATOR.into(),
@@ -159,7 +165,7 @@ pub async fn own_bag(
     match ctx.lanes.command(&id, action).await {
         Ok(view) => Json(view).into_response(),
         Err(reason) => {
-            state.own_bags.release(&id, &basket.session_id);
+            release_own_bag(ctx, &id, &basket.session_id).await;
             error(StatusCode::CONFLICT, reason)
         }
     }
