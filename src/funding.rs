@@ -2,7 +2,7 @@
 //! service. A wallet opens empty; money enters it only by a TopUp carrying the funding
 //! authority's token (`omo up` keeps its demo authority's token in `{data}/funding.token`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context as _;
 use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
