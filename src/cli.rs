@@ -138,7 +138,7 @@ pub struct BrokerArgs {
     pub state: Option<PathBuf>,
     /// Bounds on connections, sessions, packets, queues and retained messages.
     #[command(flatten)]
-    pub limits: crate::broker::limits::LimitArgs,
+    pub limits: crate::broker::LimitArgs,
 }
 
 #[derive(Debug, Args)]

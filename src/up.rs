@@ -42,22 +42,31 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     // the broker learns in memory (the password file is not changed).
     let own = own_client_passwords();
     let mut named = false;
+    // The broker stops last, once its clients here have ended.
+    let broker_shutdown = CancellationToken::new();
+    let mut broker = None;
     let mqtt_url = match &args.mqtt {
         Some(url) => url.clone(),
         None => {
             let listen = SocketAddr::from(([127, 0, 0, 1], args.mqtt_port));
-            let mut access = crate::broker::Access::from_files(
+            let mut access = omo_broker::Access::from_files(
                 args.mqtt_passwords.as_deref(),
                 args.mqtt_acl.as_deref(),
-            )?;
+            )
+            .map_err(crate::broker::usage)?;
             named = access.passwords.is_some() || access.acl.is_some();
             if let Some(passwords) = access.passwords.as_mut() {
                 for (user, password) in &own {
                     passwords.insert(user, password);
                 }
             }
-            crate::broker::start_with(listen, access, Some(&data.join("broker-state.json")))
-                .await?;
+            let state = omo_broker::State::from_file(
+                &data.join("broker-state.json"),
+                omo_broker::Limits::default(),
+            )
+            .map_err(crate::broker::usage)?;
+            broker =
+                Some(crate::broker::start(listen, access, state, broker_shutdown.clone()).await?);
             format!("mqtt://{listen}")
         }
     };
@@ -257,6 +266,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .is_err()
     {
         info!("some tasks did not finish within 10 s; exiting anyway");
+    }
+    broker_shutdown.cancel();
+    if let Some(broker) = broker {
+        broker.stopped().await;
     }
     println!("Omo stopped.");
     Ok(())

@@ -7,8 +7,6 @@
 //! bounded by about
 //! `max_queued_bytes_total + max_retained_bytes + max_connections x (max_outgoing_bytes + max_packet_bytes)`.
 
-use clap::Args;
-
 /// Bounds on what the broker accepts and holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -138,68 +136,6 @@ impl Limits {
     }
 }
 
-/// The `omo broker` flags that override [`Limits::default`].
-#[derive(Debug, Clone, Default, Args)]
-pub struct LimitArgs {
-    /// TCP connections at once [default: 256].
-    #[arg(long, value_name = "N")]
-    pub max_connections: Option<usize>,
-    /// Sessions, connected or persistent and offline [default: 4096].
-    #[arg(long, value_name = "N")]
-    pub max_sessions: Option<usize>,
-    /// Subscriptions per session [default: 1000].
-    #[arg(long, value_name = "N")]
-    pub max_subscriptions: Option<usize>,
-    /// Largest packet read or sent, bytes [default: 1048576].
-    #[arg(long, value_name = "BYTES")]
-    pub max_packet_bytes: Option<usize>,
-    /// Unacknowledged QoS 1 messages per client [default: 100].
-    #[arg(long, value_name = "N")]
-    pub max_inflight: Option<usize>,
-    /// QoS 1 messages queued per session [default: 10000].
-    #[arg(long, value_name = "N")]
-    pub max_queued: Option<usize>,
-    /// Bytes of QoS 1 messages held per session [default: 16 MiB].
-    #[arg(long, value_name = "BYTES")]
-    pub max_queued_bytes: Option<usize>,
-    /// Bytes of QoS 1 messages held for all sessions [default: 256 MiB].
-    #[arg(long, value_name = "BYTES")]
-    pub max_queued_bytes_total: Option<usize>,
-    /// Bytes waiting to be written to one client's socket [default: 4 MiB].
-    #[arg(long, value_name = "BYTES")]
-    pub max_outgoing_bytes: Option<usize>,
-    /// Retained messages [default: 10000].
-    #[arg(long, value_name = "N")]
-    pub max_retained: Option<usize>,
-    /// Bytes of all retained messages [default: 64 MiB].
-    #[arg(long, value_name = "BYTES")]
-    pub max_retained_bytes: Option<usize>,
-}
-
-impl LimitArgs {
-    /// The defaults with these flags applied, validated.
-    pub fn limits(&self) -> Result<Limits, LimitError> {
-        let d = Limits::default();
-        let limits = Limits {
-            max_connections: self.max_connections.unwrap_or(d.max_connections),
-            max_sessions: self.max_sessions.unwrap_or(d.max_sessions),
-            max_subscriptions: self.max_subscriptions.unwrap_or(d.max_subscriptions),
-            max_packet_bytes: self.max_packet_bytes.unwrap_or(d.max_packet_bytes),
-            max_inflight: self.max_inflight.unwrap_or(d.max_inflight),
-            max_queued: self.max_queued.unwrap_or(d.max_queued),
-            max_queued_bytes: self.max_queued_bytes.unwrap_or(d.max_queued_bytes),
-            max_queued_bytes_total: self
-                .max_queued_bytes_total
-                .unwrap_or(d.max_queued_bytes_total),
-            max_outgoing_bytes: self.max_outgoing_bytes.unwrap_or(d.max_outgoing_bytes),
-            max_retained: self.max_retained.unwrap_or(d.max_retained),
-            max_retained_bytes: self.max_retained_bytes.unwrap_or(d.max_retained_bytes),
-        };
-        limits.validate()?;
-        Ok(limits)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,51 +143,32 @@ mod tests {
     #[test]
     fn the_defaults_are_valid() {
         assert_eq!(Limits::default().validate(), Ok(()));
-        assert_eq!(LimitArgs::default().limits(), Ok(Limits::default()));
     }
 
     #[test]
-    fn absurd_values_are_refused_by_name() {
-        let cases = [
-            (
-                LimitArgs {
-                    max_inflight: Some(0),
-                    ..LimitArgs::default()
-                },
-                "--max-inflight 0",
-            ),
-            (
-                LimitArgs {
-                    max_packet_bytes: Some(1 << 30),
-                    ..LimitArgs::default()
-                },
-                "--max-packet-bytes",
-            ),
-            (
-                LimitArgs {
-                    max_connections: Some(usize::MAX),
-                    ..LimitArgs::default()
-                },
-                "--max-connections",
-            ),
-            (
-                LimitArgs {
-                    max_outgoing_bytes: Some(4096),
-                    ..LimitArgs::default()
-                },
-                "--max-outgoing-bytes 4096: must be at least twice",
-            ),
-            (
-                LimitArgs {
-                    max_queued_bytes: Some(GIB),
-                    ..LimitArgs::default()
-                },
-                "--max-queued-bytes 1073741824: must not exceed",
-            ),
-        ];
-        for (args, expected) in cases {
-            let error = args.limits().unwrap_err().to_string();
-            assert!(error.starts_with(expected), "{error}");
-        }
+    fn bounds_that_cannot_work_together_are_refused_by_name() {
+        let d = Limits::default();
+        let small_outbox = Limits {
+            max_outgoing_bytes: 4096,
+            ..d
+        };
+        assert!(
+            small_outbox
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("--max-outgoing-bytes 4096: must be at least twice")
+        );
+        let no_inflight = Limits {
+            max_inflight: 0,
+            ..d
+        };
+        assert!(
+            no_inflight
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("--max-inflight 0")
+        );
     }
 }

@@ -27,12 +27,12 @@ use rumqttc::mqttbytes::v4::{
     UnsubAck, Unsubscribe,
 };
 
-use super::acl::{Acl, Want};
-pub use super::limits::Limits;
-pub use super::link::Link;
-use super::persist::{SavedMessage, SavedSession, Snapshot};
-use super::session::Session;
-use super::topic::{matches, valid_filter};
+use crate::acl::{Acl, Want};
+pub use crate::limits::Limits;
+pub use crate::link::Link;
+use crate::persist::{SavedMessage, SavedSession, Snapshot};
+use crate::session::Session;
+use crate::topic::{matches, valid_filter};
 
 /// All sessions and retained messages of the broker.
 pub struct Router {

@@ -6,9 +6,9 @@ use std::collections::{HashSet, VecDeque};
 use rumqttc::mqttbytes::QoS;
 use rumqttc::mqttbytes::v4::{LastWill, Packet, Publish};
 
-use super::limits::Limits;
-use super::link::Link;
-use super::link::publish_cost as held_cost;
+use crate::limits::Limits;
+use crate::link::Link;
+use crate::link::publish_cost as held_cost;
 
 pub(super) struct Session {
     pub(super) username: Option<String>,

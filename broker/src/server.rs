@@ -21,12 +21,14 @@ use tokio_util::sync::CancellationToken;
 
 use std::path::PathBuf;
 
-use super::Access;
-use super::link::{Inbox, Link, Outbox, outbox};
-use super::passwd::Passwords;
-use super::persist::{self, Snapshot};
-use super::router::{Limits, Router};
-use super::topic::valid_topic;
+use tokio_util::task::TaskTracker;
+
+use crate::link::{Inbox, Link, Outbox, outbox};
+use crate::passwd::Passwords;
+use crate::persist;
+use crate::router::{Limits, Router};
+use crate::topic::valid_topic;
+use crate::{Access, State};
 
 /// Connections answered "server unavailable" at once (see [`refuse_busy`]).
 const REFUSALS: usize = 64;
@@ -48,36 +50,43 @@ impl Shared {
     }
 }
 
-/// Serves MQTT on `listener` until the process ends, starting from `restored` and keeping the
-/// state in `state_file` (see [`super::persist`]) when one is given.
+/// Serves MQTT on `listener`, starting from `state`, until `shutdown`: then it stops accepting,
+/// closes every connection (a client's session is kept as after a lost connection, without
+/// its will), waits for their tasks, and writes the state file one last time.
 pub async fn serve(
     listener: TcpListener,
     access: Access,
-    restored: Snapshot,
-    state_file: Option<PathBuf>,
-    limits: Limits,
+    state: State,
+    shutdown: CancellationToken,
 ) {
+    let limits = state.limits;
     let mut router = Router::new(access.acl, limits);
-    router.restore(restored);
+    router.restore(state.snapshot);
     let shared = Arc::new(Shared {
         router: Mutex::new(router),
         passwords: access.passwords,
         limits,
         next_link: AtomicU64::new(1),
     });
-    if let Some(path) = state_file {
-        tokio::spawn(autosave(shared.clone(), path));
-    }
+    let tasks = TaskTracker::new();
+    let state_file = state.file;
+    let saving = state_file
+        .clone()
+        .map(|path| tokio::spawn(autosave(shared.clone(), path, shutdown.clone())));
     let connections = Arc::new(Semaphore::new(limits.max_connections));
     // Connections being refused for lack of room, each for 2 s at most; beyond these, closed.
     let refusals = Arc::new(Semaphore::new(REFUSALS));
     loop {
-        match listener.accept().await {
+        let accepted = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
             Ok((stream, peer)) => {
                 let Ok(permit) = connections.clone().try_acquire_owned() else {
                     tracing::warn!(%peer, max_connections = limits.max_connections, "too many MQTT connections: refused");
                     if let Ok(permit) = refusals.clone().try_acquire_owned() {
-                        tokio::spawn(async move {
+                        tasks.spawn(async move {
                             refuse_busy(stream).await;
                             drop(permit);
                         });
@@ -86,8 +95,9 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
-                tokio::spawn(async move {
-                    connection(stream, peer, shared).await;
+                let close = shutdown.child_token();
+                tasks.spawn(async move {
+                    connection(stream, peer, shared, close).await;
                     drop(permit);
                 });
             }
@@ -97,14 +107,32 @@ pub async fn serve(
             }
         }
     }
+    drop(listener);
+    tasks.close();
+    tasks.wait().await;
+    if let (Some(saving), Some(path)) = (saving, state_file) {
+        let _ = saving.await;
+        // The last word: every connection has recorded its end.
+        let snapshot = shared.router().snapshot();
+        let target = path.clone();
+        match tokio::task::spawn_blocking(move || persist::save(&target, &snapshot)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "the broker's state is not saved at stop"),
+            Err(error) => tracing::error!(%error, "the broker's state writer failed"),
+        }
+    }
+    tracing::info!("embedded MQTT broker stopped");
 }
 
-/// Writes the state within [`persist::AUTOSAVE`] of every change.
-async fn autosave(shared: Arc<Shared>, path: PathBuf) {
+/// Writes the state within [`persist::AUTOSAVE`] of every change, until `shutdown`.
+async fn autosave(shared: Arc<Shared>, path: PathBuf, shutdown: CancellationToken) {
     let mut saved = shared.router().changes();
     let mut failing = false;
     loop {
-        tokio::time::sleep(persist::AUTOSAVE).await;
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(persist::AUTOSAVE) => {}
+        }
         let (changes, snapshot) = {
             let router = shared.router();
             if router.changes() == saved {
@@ -130,28 +158,42 @@ async fn autosave(shared: Arc<Shared>, path: PathBuf) {
     }
 }
 
-/// A CONNECT of another MQTT version than 3.1.1 (level 4), e.g. MQTT 5.
+/// Why a connection's packets stop.
 #[derive(Debug, thiserror::Error)]
-#[error("MQTT protocol level {0} is not spoken here (only 3.1.1, level 4)")]
-struct UnsupportedLevel(u8);
+enum ReadError {
+    /// A CONNECT of another MQTT version than 3.1.1 (level 4), e.g. MQTT 5.
+    #[error("MQTT protocol level {0} is not spoken here (only 3.1.1, level 4)")]
+    UnsupportedLevel(u8),
+    #[error("packet of {size} bytes exceeds --max-packet-bytes {max}")]
+    TooLarge { size: usize, max: usize },
+    #[error("malformed MQTT packet: {0}")]
+    Malformed(rumqttc::mqttbytes::Error),
+    #[error("keep-alive expired")]
+    KeepAlive,
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
 
 /// Reads one packet, or None at end of stream.
 async fn read_packet(
     reader: &mut OwnedReadHalf,
     buffer: &mut BytesMut,
     max_packet: usize,
-) -> anyhow::Result<Option<Packet>> {
+) -> Result<Option<Packet>, ReadError> {
     loop {
         match Packet::read(buffer, max_packet) {
             Ok(packet) => return Ok(Some(packet)),
             Err(rumqttc::mqttbytes::Error::InsufficientBytes(_)) => {}
             Err(rumqttc::mqttbytes::Error::InvalidProtocolLevel(level)) => {
-                return Err(UnsupportedLevel(level).into());
+                return Err(ReadError::UnsupportedLevel(level));
             }
             Err(rumqttc::mqttbytes::Error::PayloadSizeLimitExceeded(size)) => {
-                anyhow::bail!("packet of {size} bytes exceeds --max-packet-bytes {max_packet}")
+                return Err(ReadError::TooLarge {
+                    size,
+                    max: max_packet,
+                });
             }
-            Err(error) => anyhow::bail!("malformed MQTT packet: {error}"),
+            Err(error) => return Err(ReadError::Malformed(error)),
         }
         if reader.read_buf(buffer).await? == 0 {
             return Ok(None);
@@ -178,17 +220,26 @@ fn authenticate(
     }
 }
 
-async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    close: CancellationToken,
+) {
     let (mut reader, mut writer) = stream.into_split();
     let mut buffer = BytesMut::with_capacity(8 * 1024);
     let max_packet = shared.limits.max_packet_bytes;
     let first = read_packet(&mut reader, &mut buffer, max_packet);
-    let connect = match tokio::time::timeout(CONNECT_TIMEOUT, first).await {
+    let first = tokio::select! {
+        _ = close.cancelled() => return,
+        first = tokio::time::timeout(CONNECT_TIMEOUT, first) => first,
+    };
+    let connect = match first {
         Ok(Ok(Some(Packet::Connect(connect)))) => connect,
         Ok(Ok(None)) => return,
         Ok(Err(error)) => {
             tracing::warn!(%peer, %error, "MQTT connection closed before a valid CONNECT");
-            if error.downcast_ref::<UnsupportedLevel>().is_some() {
+            if matches!(error, ReadError::UnsupportedLevel(_)) {
                 // MQTT 3.1.1 §3.1.2.2: CONNACK 1 "unacceptable protocol version".
                 refuse(&mut writer, ConnectReturnCode::RefusedProtocolVersion).await;
             }
@@ -227,7 +278,6 @@ async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     };
     tracing::debug!(%peer, %client_id, user = username.as_deref(), "MQTT client connected");
 
-    let close = CancellationToken::new();
     let (tx, inbox) = outbox(shared.limits.max_outgoing_bytes, close.clone());
     let writing = tokio::spawn(write_loop(writer, inbox, close.clone(), max_packet));
     let connected = shared.router().connect(
@@ -257,7 +307,7 @@ async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
                 Some(limit) => {
                     tokio::time::timeout(limit, read_packet(&mut reader, &mut buffer, max_packet))
                         .await
-                        .unwrap_or_else(|_| Err(anyhow::anyhow!("keep-alive expired")))
+                        .unwrap_or(Err(ReadError::KeepAlive))
                 }
                 None => read_packet(&mut reader, &mut buffer, max_packet).await,
             }

@@ -1,7 +1,7 @@
 //! The router's rules, without sockets.
 
 use super::*;
-use crate::broker::link::{Inbox, outbox};
+use crate::link::{Inbox, outbox};
 use tokio_util::sync::CancellationToken;
 
 fn link(id: u64) -> (Link, Inbox) {

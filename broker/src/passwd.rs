@@ -15,6 +15,8 @@ use data_encoding::BASE64;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha512};
 
+use crate::error::BrokerError;
+
 /// The most PBKDF2 iterations accepted (mosquitto uses 101; a huge count would make every
 /// CONNECT cost seconds of CPU).
 pub const MAX_ITERATIONS: u32 = 1_000_000;
@@ -43,12 +45,17 @@ enum Hash {
 
 impl Passwords {
     /// Reads and parses a password file; errors name the file and line.
-    pub fn load(path: &Path) -> anyhow::Result<Passwords> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            anyhow::anyhow!("cannot read the password file {}: {e}", path.display())
+    pub fn load(path: &Path) -> Result<Passwords, BrokerError> {
+        let text = std::fs::read_to_string(path).map_err(|source| BrokerError::ReadFile {
+            kind: "password",
+            path: path.into(),
+            source,
         })?;
-        Passwords::parse(&text)
-            .map_err(|e| anyhow::anyhow!("password file {}: {e}", path.display()))
+        Passwords::parse(&text).map_err(|message| BrokerError::BadFile {
+            kind: "password",
+            path: path.into(),
+            message,
+        })
     }
 
     pub fn parse(text: &str) -> Result<Passwords, String> {

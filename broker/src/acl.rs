@@ -15,7 +15,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::topic::{matches, overlap, valid_filter};
+use crate::error::BrokerError;
+use crate::topic::{matches, overlap, valid_filter};
 
 /// What a client wants to do with a topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,10 +69,17 @@ pub struct AclError {
 
 impl Acl {
     /// Reads and parses an ACL file; errors name the file and line.
-    pub fn load(path: &Path) -> anyhow::Result<Acl> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read the ACL file {}: {e}", path.display()))?;
-        Acl::parse(&text).map_err(|e| anyhow::anyhow!("ACL file {}: {e}", path.display()))
+    pub fn load(path: &Path) -> Result<Acl, BrokerError> {
+        let text = std::fs::read_to_string(path).map_err(|source| BrokerError::ReadFile {
+            kind: "ACL",
+            path: path.into(),
+            source,
+        })?;
+        Acl::parse(&text).map_err(|e| BrokerError::BadFile {
+            kind: "ACL",
+            path: path.into(),
+            message: e.to_string(),
+        })
     }
 
     pub fn parse(text: &str) -> Result<Acl, AclError> {
