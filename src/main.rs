@@ -5,7 +5,7 @@
 //! | [`cli`] | the command line itself (clap) |
 //! | [`up`] | `omo up`: a whole store on this machine |
 //! | [`demo`] | the simulated shoppers `omo up` runs |
-//! | [`broker`] | the embedded MQTT broker (`omo up`, `omo broker`) |
+//! | [`broker`] | `omo broker` and its bound flags, over the `omo-broker` crate (also used by `omo up`) |
 //! | [`services`] | `omo cloud`, `omo edge` |
 //! | [`tools`] | `omo catalog`, `omo barcode`, `omo scan`, `omo weigh`, `omo shopper` |
 //! | [`funding`] | `omo shopper fund`, `omo shopper funding`: the funding authority's commands |
