@@ -166,7 +166,7 @@
     document.getElementById("lang").addEventListener("click", () => { fillReasons(); showSound(); render(); });
     document.getElementById("clear-selected").addEventListener("click", () => clear(selected(openAlerts()), true));
     // Alerts open when the page loads are not news: only later ones beep.
-    setTimeout(() => { render(); primed = true; }, 1500);
+    setTimeout(() => { render(); primed = true; window.__omoAlertsPrimed = true; }, 1500);
     setInterval(tick, 1000);
   });
 })();
