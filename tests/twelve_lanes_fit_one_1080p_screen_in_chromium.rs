@@ -25,23 +25,29 @@ async fn twelve_lanes_fit_one_1080p_screen_in_chromium() {
 
     // Lanes in different states, as in a busy store: two shopping, one stopped on an alert, one
     // out of service.
-    for (lane, weight) in [(&store.lanes[0], 12), (&store.lanes[3], 12)] {
-        lane.scanner.scan(PEN).await.unwrap();
-        lane.scale.set_weight(weight);
+    let bagged = |lane: &'static str, items: u64, grams: i64| {
+        let store = &store;
+        async move {
+            support::eventually(WAIT, "the items bagged", || async {
+                let view = store.lane_view(lane).await;
+                let bagged = view["session"]["bagging"]["awaited"]
+                    .as_array()
+                    .is_some_and(|a| a.is_empty());
+                (view["item_count"] == items && bagged && view["scale_g"] == grams).then_some(())
+            })
+            .await
+        }
+    };
+    for n in [0, 3, 6] {
+        store.lanes[n].scanner.scan(PEN).await.unwrap();
+        store.lanes[n].scale.set_weight(12);
     }
+    bagged("4", 1, 12).await;
     store.lanes[3].scanner.scan(MILK).await.unwrap();
     store.lanes[3].scale.set_weight(12 + 1030);
+    bagged("4", 2, 12 + 1030).await;
+    bagged("7", 1, 12).await;
     let lane7 = &store.lanes[6];
-    lane7.scanner.scan(PEN).await.unwrap();
-    lane7.scale.set_weight(12);
-    support::eventually(WAIT, "lane 7's pen bagged", || async {
-        let view = store.lane_view("7").await;
-        let bagged = view["session"]["bagging"]["awaited"]
-            .as_array()
-            .is_some_and(|a| a.is_empty());
-        (view["item_count"] == 1 && bagged).then_some(())
-    })
-    .await;
     lane7.scale.set_weight(12 + 800);
     let token = store.operator_token().await;
     let response = reqwest::Client::new()

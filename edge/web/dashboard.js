@@ -98,10 +98,10 @@ const Board = (() => {
     card = el("article", { class: "lane", dataset: { lane: id } },
       el("div", { class: "lane-head" },
         el("h3", { title: `Lane ${id}` }, el("span", { class: "muted" }, "#"), id),
-        el("span", { class: "badge state" }),
-        el("span", { class: "badge alert-n hidden", title: T.t("alerts") })),
+        el("span", { class: "badge state" })),
       el("div", { class: "total" }, el("span", { class: "count" }), el("span", { class: "amount" })),
-      el("div", { class: "dots", "aria-label": "devices" }),
+      el("div", { class: "lane-foot" }, el("div", { class: "dots", "aria-label": "devices" }),
+        el("span", { class: "badge alert-n hidden", title: T.t("alerts") })),
       el("details", { class: "more" },
         el("summary", { text: T.t("details") }),
         el("div", { class: "prompt" }),
@@ -200,11 +200,15 @@ const Board = (() => {
   function summary() {
     const all = [...lanes.values()];
     const busy = all.filter((v) => v.state !== "idle").length;
-    document.getElementById("lane-summary").textContent = `${all.length} · ${busy} ${T.state("shopping")}`;
+    const stopped = all.filter((v) => v.state === "needs_attendant").length;
+    document.getElementById("lane-summary").textContent =
+      `${all.length} · ${busy} ${T.t("in_use")}${stopped ? ` · ${stopped} ${T.state("needs_attendant")}` : ""}`;
   }
 
   // ---- devices --------------------------------------------------------------------------------
   const STATUS_BADGE = { online: "ok", offline: "bad", fault: "warn" };
+
+  const DEVICE_SHORT = { scanner: "scan", scale: "scale", gate: "gate", camera: "cam", screen: "screen" };
 
   /** The health dots of lane `id`'s card: one per device named `lane-{id}-...`. */
   function showDots(id) {
@@ -216,7 +220,7 @@ const Board = (() => {
     card.querySelector(".dots").replaceChildren(...own.map((d) => el("span", {
       class: `dot ${STATUS_BADGE[d.status] || ""}`, dataset: { device: d.device, status: d.status },
       title: `${d.device.slice(prefix.length)}: ${d.status}`,
-    }, d.device.slice(prefix.length, prefix.length + 2))));
+    }, DEVICE_SHORT[d.kind] || d.device.slice(prefix.length, prefix.length + 5))));
   }
 
   function showDevice(health) {

@@ -29,7 +29,7 @@ const OmoText = (() => {
     open_gate: ["Open gate", "开闸"], out_of_service: ["Out of service", "停用"], return_to_service: ["Return to service", "恢复使用"],
     cancel_basket: ["Cancel basket", "取消购物篮"], reset_lane: ["Reset lane", "重置通道"], void: ["Void", "作废"],
     lane_screen: ["lane screen ↗", "通道屏幕 ↗"], item: ["item", "件"], items_n: ["items", "件"],
-    alerts_n: ["alerts", "警报"], anonymous: ["—", "—"], member_price: ["member price", "会员价"],
+    alerts_n: ["alerts", "警报"], in_use: ["in use", "使用中"], anonymous: ["—", "—"], member_price: ["member price", "会员价"],
   };
   const STATES = {
     idle: ["idle", "空闲"], shopping: ["shopping", "购物中"], needs_attendant: ["needs attendant", "需要协助"],
