@@ -104,7 +104,10 @@ async fn alerts_reach_one_store_wide_queue_in_chromium() {
         .wait_until(
             "lane 2's alert gone",
             WAIT,
-            &format!("return !document.querySelector('{}')", second.replace('\'', "\\'")),
+            &format!(
+                "return !document.querySelector('{}')",
+                second.replace('\'', "\\'")
+            ),
         )
         .await;
     browser

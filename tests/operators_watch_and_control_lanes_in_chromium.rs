@@ -51,8 +51,12 @@ async fn operators_watch_and_control_lanes_in_chromium() {
         .await;
 
     // Lane cards are compact; an operator unfolds a card's details (basket, alerts, actions).
-    browser.click(".lane[data-lane=\"1\"] details.more > summary").await;
-    browser.click(".lane[data-lane=\"2\"] details.more > summary").await;
+    browser
+        .click(".lane[data-lane=\"1\"] details.more > summary")
+        .await;
+    browser
+        .click(".lane[data-lane=\"2\"] details.more > summary")
+        .await;
 
     // A shopper scans and bags at lane 1: the basket appears on the dashboard as it happens.
     let lane = &store.lanes[0];

@@ -70,10 +70,16 @@ async fn twelve_lanes_fit_one_1080p_screen_in_chromium() {
         )
         .await;
     browser
-        .wait_for(".lane[data-lane=\"7\"][data-state=\"needs_attendant\"]", WAIT)
+        .wait_for(
+            ".lane[data-lane=\"7\"][data-state=\"needs_attendant\"]",
+            WAIT,
+        )
         .await;
     browser
-        .wait_for(".lane[data-lane=\"10\"][data-state=\"out_of_service\"]", WAIT)
+        .wait_for(
+            ".lane[data-lane=\"10\"][data-state=\"out_of_service\"]",
+            WAIT,
+        )
         .await;
     browser
         .wait_for(".lane[data-lane=\"4\"] .total .amount", WAIT)
@@ -139,13 +145,18 @@ async fn twelve_lanes_fit_one_1080p_screen_in_chromium() {
         seven.contains("7") && seven.contains("needs attendant") && seven.contains("⚠ 1"),
         "{seven}"
     );
-    assert!(seven.contains("1 item") && seven.contains("¥3.50"), "{seven}");
+    assert!(
+        seven.contains("1 item") && seven.contains("¥3.50"),
+        "{seven}"
+    );
     assert!(card("10").contains("out of service"), "{}", card("10"));
     assert!(card("12").contains("idle"), "{}", card("12"));
     // The whole page, the other panels included, is a fraction of the 3,970 px it was.
     let page = layout["page"].as_f64().unwrap();
     assert!(page <= 2.5 * height, "the page is {page} px tall");
-    browser.screenshot(&docs_path("dashboard-12-lanes.png")).await;
+    browser
+        .screenshot(&docs_path("dashboard-12-lanes.png"))
+        .await;
 
     // At phone width the page reflows: nothing runs off the side.
     browser.resize(360, 800).await;
