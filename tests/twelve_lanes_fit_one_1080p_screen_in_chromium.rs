@@ -1,7 +1,8 @@
 //! The operator view at store scale, in a real headless Chromium at 1920×1080: all 12 lane cards
 //! of a 12-lane store (each with its id, state, items, total, alert count and device dots) are
 //! within the first screen without scrolling, the page stays short, and at phone width nothing
-//! runs off the side. Saves docs/dashboard-12-lanes.png.
+//! runs off the side; the cards read in Chinese too, and 32 lanes scroll inside the lane panel.
+//! Saves docs/dashboard-12-lanes.png.
 
 mod browser;
 mod support;
@@ -157,6 +158,46 @@ async fn twelve_lanes_fit_one_1080p_screen_in_chromium() {
     browser
         .screenshot(&docs_path("dashboard-12-lanes.png"))
         .await;
+
+    // In Chinese, the states read in Chinese.
+    browser.click("#lang").await;
+    browser
+        .wait_until(
+            "the cards in Chinese",
+            WAIT,
+            "return document.querySelector('.lane[data-lane=\"10\"] .badge.state').textContent === '停用' && \
+             document.querySelector('.lane[data-lane=\"7\"] .badge.state').textContent === '需要协助'",
+        )
+        .await;
+    browser.click("#lang").await;
+
+    // 32 lanes (20 more views shown as the live stream would): the grid scrolls inside its panel
+    // and the alert queue stays on the first screen.
+    let scrolled = browser
+        .eval(
+            "for (let n = 13; n <= 32; n++) Board.showLane({lane_id: String(n), store_id: 'SH-T', \
+             state: 'idle', seq: 1, completed: 0, interventions: [], item_count: 0, total_fen: 0}); \
+             const panel = document.getElementById('lanes-panel'); \
+             const queue = document.getElementById('alerts-panel').getBoundingClientRect(); \
+             const last = document.querySelector('.lane[data-lane=\"32\"]'); \
+             last.scrollIntoView({block: 'nearest'}); \
+             const r = last.getBoundingClientRect(); \
+             return {cards: document.querySelectorAll('.lane').length, \
+               panelBottom: panel.getBoundingClientRect().bottom, queueTop: queue.top, \
+               lastBottom: r.bottom, lastTop: r.top, height: innerHeight, scrollY: scrollY};",
+            json!([]),
+        )
+        .await;
+    assert_eq!(scrolled["cards"], 32, "{scrolled}");
+    let within = |key: &str| scrolled[key].as_f64().unwrap() <= height;
+    assert!(
+        within("panelBottom") && within("lastBottom") && scrolled["lastTop"].as_f64() >= Some(0.0),
+        "the 32nd lane is reachable within the lane panel on one screen: {scrolled}"
+    );
+    assert_eq!(
+        scrolled["scrollY"], 0,
+        "the page itself did not scroll: {scrolled}"
+    );
 
     // At phone width the page reflows: nothing runs off the side.
     browser.resize(360, 800).await;
