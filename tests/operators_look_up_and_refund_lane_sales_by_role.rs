@@ -1,15 +1,16 @@
 //! The dashboard's operator routes over real processes: every route the route table gives to
 //! operators refuses a request without a session (401), and a refund refuses an attendant (403).
-//! A manager looks a lane sale up by order id, wallet and time (the wallet masked), refunds it
-//! through the cloud once (the same refund id again changes nothing), and cannot refund more
-//! than was paid.
+//! A manager looks a lane sale up by order id, wallet and time (the wallet masked), refunds part
+//! of it through the cloud once (the same refund id again changes nothing), sees the sale with
+//! its payment and masked member on the dashboard in Chromium and refunds the rest there, and
+//! cannot refund more than was paid.
 
 mod browser;
 mod support;
 
 use std::time::Duration;
 
-use browser::operators_toml;
+use browser::{Browser, operators_toml};
 use serde_json::{Value, json};
 use support::BrokerKind;
 use support::store::TestStore;
@@ -135,15 +136,46 @@ async fn operators_look_up_and_refund_lane_sales_by_role() {
     assert_eq!(status, 422, "a refund needs a reason");
     assert_eq!(store.balance(&wallet).await, 100_000 - 350);
 
-    // The manager refunds it; the same refund again gives nothing more back.
-    let (status, body) = call("POST", &refund_url, Some(&manager), refund.clone()).await;
+    // The manager refunds part of it; the same refund again gives nothing more back.
+    let part = json!({"reason": "pen was dry", "amount_fen": 150, "refund_id": "r-pen-1"});
+    let (status, body) = call("POST", &refund_url, Some(&manager), part.clone()).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["payment"]["status"], "refunded", "{body}");
-    assert_eq!(store.balance(&wallet).await, 100_000);
-    let (status, body) = call("POST", &refund_url, Some(&manager), refund).await;
+    assert_eq!(body["payment"]["status"], "partly_refunded", "{body}");
+    assert_eq!(store.balance(&wallet).await, 100_000 - 200);
+    let (status, body) = call("POST", &refund_url, Some(&manager), part).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["payment"]["refunded_fen"], 350, "{body}");
+    assert_eq!(body["payment"]["refunded_fen"], 150, "{body}");
+    assert_eq!(store.balance(&wallet).await, 100_000 - 200);
+
+    // On the dashboard the sale shows its payment, member and discounts; the manager refunds
+    // the rest there.
+    let browser = Browser::start(store.dir.path(), 1366, 900).await;
+    browser.log_in(&base, "manager", "manager-pw").await;
+    let row = format!("#sales tr[data-order=\"{order_id}\"]");
+    browser.wait_for(&row, WAIT).await;
+    let text = browser.text(&row).await;
+    assert!(
+        text.contains("partly refunded") && text.contains("¥3.50") && text.contains(&masked),
+        "{text}"
+    );
+    assert!(!text.contains(&wallet.wallet_id), "{text}");
+    browser.click(&format!("{row} button.refund")).await;
+    assert_eq!(
+        browser
+            .eval(
+                "return document.getElementById('refund-amount').value",
+                json!([])
+            )
+            .await,
+        json!("2.00")
+    );
+    browser.fill("#refund-reason", "whole pen refunded").await;
+    browser.click("#refund-confirm").await;
+    browser
+        .wait_for(&format!("{row}[data-status=\"refunded\"]"), WAIT)
+        .await;
     assert_eq!(store.balance(&wallet).await, 100_000);
+    drop(browser);
     let (status, body) = call(
         "POST",
         &refund_url,
