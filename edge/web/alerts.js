@@ -148,6 +148,15 @@
     button.setAttribute("aria-pressed", String(sound));
   }
 
+  // Browsers start audio only after the operator touches the page: unlock it on the first touch.
+  function unlock() {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      if (audio.state === "suspended") audio.resume();
+    } catch (_) { /* no audio */ }
+  }
+  for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, unlock, { once: true, capture: true });
+
   let pending = null;
   Board.onLane(() => {
     // Many lane updates arrive at once after a (re)connection: render once for them.
