@@ -1,6 +1,6 @@
 //! The dashboard's delivery panel and trace look-up in a real headless Chromium: an order a
 //! shopper places in the app (through the cloud) appears on the operator's delivery board within
-//! seconds, with its distance, address and promise; a lot sold at a lane is looked up from the
+//! seconds, with its order id, state in words, rider, distance, address and promise; a lot sold at a lane is looked up from the
 //! dashboard and its journey opens on the cloud's resolver page.
 
 mod browser;
@@ -76,6 +76,19 @@ async fn operators_follow_app_deliveries_and_trace_a_lot_in_chromium() {
         "{metres} m in {text}"
     );
     assert!(text.contains("min left"), "{text}");
+    // Its order id, its state in words (not the dispatcher's code), no rider yet, and the
+    // promised time.
+    assert!(text.contains("app-dash-1"), "{text}");
+    assert!(
+        ["waiting for a rider", "offered to a rider"]
+            .iter()
+            .any(|state| text.contains(state)),
+        "{text}"
+    );
+    assert!(
+        text.contains("no rider yet") && text.contains("Promised by"),
+        "{text}"
+    );
     drop(row);
     assert!(
         browser

@@ -1,7 +1,7 @@
 //! Operators at work on the dashboard in a real headless Chromium: they log in, watch a
 //! simulated checkout appear live, clear a weight alert with a reason, see a device go offline
 //! when its simulator is unplugged, and an attendant cannot do a manager's job. Takes the
-//! dashboard screenshot in docs/.
+//! dashboard screenshot in docs/ (lane cards unfolded).
 
 mod browser;
 mod support;
@@ -48,6 +48,14 @@ async fn operators_watch_and_control_lanes_in_chromium() {
     // A marker that a reload would wipe: everything below must arrive without one.
     browser
         .eval("window.__noReload = true; return true", json!([]))
+        .await;
+
+    // Lane cards are compact; an operator unfolds a card's details (basket, alerts, actions).
+    browser
+        .click(".lane[data-lane=\"1\"] details.more > summary")
+        .await;
+    browser
+        .click(".lane[data-lane=\"2\"] details.more > summary")
         .await;
 
     // A shopper scans and bags at lane 1: the basket appears on the dashboard as it happens.

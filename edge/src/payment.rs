@@ -11,7 +11,7 @@ use std::time::Duration;
 use omo_proto::payment::payment_service_client::PaymentServiceClient;
 use omo_proto::payment::{
     AttachExitPassRequest, AuthorizeRequest, CancelRequest, CouponShare, DeclineReason, Payment,
-    PaymentStatus, QueryRequest,
+    PaymentStatus, QueryRequest, RefundRequest,
 };
 use tonic::Code;
 use tracing::{info, warn};
@@ -217,6 +217,38 @@ impl PaymentClient {
         };
         match tokio::time::timeout(self.timeout(), client.attach_exit_pass(request)).await {
             Ok(Ok(_)) => Ok(()),
+            Ok(Err(status)) if is_definitive(&status) || status.code() == Code::NotFound => {
+                Err(AttachError::Refused(status.message().to_string()))
+            }
+            Ok(Err(status)) => Err(AttachError::Unreachable(format!(
+                "cloud: {}",
+                status.message()
+            ))),
+            Err(_) => Err(AttachError::Unreachable(
+                "the cloud did not answer in time".into(),
+            )),
+        }
+    }
+
+    /// Refunds `amount_fen` of this store's paid order `order_id` (idempotent by `refund_id`:
+    /// the same id again refunds nothing more). `Ok` is the payment as it is after the refund.
+    pub async fn refund(
+        &self,
+        order_id: &str,
+        refund_id: &str,
+        amount_fen: i64,
+        reason: &str,
+    ) -> Result<Payment, AttachError> {
+        let mut client = self.client.clone();
+        let request = RefundRequest {
+            store_id: self.store_id.clone(),
+            order_id: order_id.to_string(),
+            refund_id: refund_id.to_string(),
+            amount_fen,
+            reason: reason.to_string(),
+        };
+        match tokio::time::timeout(self.timeout(), client.refund(request)).await {
+            Ok(Ok(response)) => Ok(response.into_inner().payment.unwrap_or_default()),
             Ok(Err(status)) if is_definitive(&status) || status.code() == Code::NotFound => {
                 Err(AttachError::Refused(status.message().to_string()))
             }

@@ -72,8 +72,9 @@ macro_rules! select_sales {
     };
 }
 
-/// A sale from its row (as `select_sales!` reads it).
-fn sale_of(row: &sqlx::sqlite::SqliteRow) -> Result<Sale, StoreError> {
+/// A sale from its row (as `select_sales!` reads it; [`crate::web::orders`] reads the same
+/// columns in the same order).
+pub(crate) fn sale_of(row: &sqlx::sqlite::SqliteRow) -> Result<Sale, StoreError> {
     let basket: String = row.get(6);
     let paid_at: String = row.get(7);
     Ok(Sale {

@@ -1,16 +1,20 @@
 //! The edge's web pages: operator login and sessions ([`auth`], rate-limited by [`limit`]), the
 //! operator dashboard and the shopper's lane screen ([`pages`], with their HTML, CSS and JS from
 //! `edge/web/` compiled into the binary), the lane screen's device credential ([`screen`]) and
-//! what the screen may do ([`screen_actions`]), and the exit pass QR ([`exit_pass`]).
+//! what the screen may do ([`screen_actions`]), and the exit pass QR ([`exit_pass`]); the
+//! store-wide alert queue ([`alerts`]) and order look-up, refunds and delivery history
+//! ([`orders`]) for the dashboard.
 //!
 //! Who may call each route of the edge (the full table is [`ROUTES`], also in
 //! docs/CONTRACT-NOTES.md): "operator" is a session (cookie `omo_session` or
 //! `Authorization: Bearer`), with the role named if one is needed; "screen N" is lane N's screen
 //! cookie (`omo_screen`, set by the setup link); "anyone" needs nothing.
 
+pub mod alerts;
 pub mod auth;
 pub mod exit_pass;
 pub mod limit;
+pub mod orders;
 pub mod pages;
 pub mod screen;
 pub mod screen_actions;
@@ -62,6 +66,36 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "recent sales with wallet ids (no exit pass)",
     ),
     ("GET", "/api/actions", "operator", "the audit trail"),
+    (
+        "GET",
+        "/api/alerts",
+        "operator",
+        "every lane's open alerts, oldest first",
+    ),
+    (
+        "POST",
+        "/api/alerts/clear",
+        "operator: attendant",
+        "clear several alerts with one reason",
+    ),
+    (
+        "GET",
+        "/api/orders",
+        "operator",
+        "look up sales by order id, wallet or time (wallet masked)",
+    ),
+    (
+        "POST",
+        "/api/orders/{id}/refund",
+        "operator: manager",
+        "refund a lane sale through the cloud",
+    ),
+    (
+        "GET",
+        "/api/delivery/history",
+        "operator",
+        "delivered orders, newest first",
+    ),
     (
         "POST",
         "/api/lanes/{id}/actions",
@@ -180,4 +214,9 @@ pub fn routes() -> Router<AppState> {
         .route("/lanes/{id}/own-bag", post(screen_actions::own_bag))
         .route("/lanes/{id}/delivery", post(screen_actions::deliver_home))
         .route("/assets/{file}", get(pages::asset))
+        .route("/api/alerts", get(alerts::list))
+        .route("/api/alerts/clear", post(alerts::clear))
+        .route("/api/orders", get(orders::lookup))
+        .route("/api/orders/{id}/refund", post(orders::refund))
+        .route("/api/delivery/history", get(orders::delivery_history))
 }

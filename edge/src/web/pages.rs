@@ -41,6 +41,21 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../web/dashboard.js"),
     ),
     (
+        "i18n.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/i18n.js"),
+    ),
+    (
+        "alerts.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/alerts.js"),
+    ),
+    (
+        "orders.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/orders.js"),
+    ),
+    (
         "lane-screen.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/lane-screen.js"),
