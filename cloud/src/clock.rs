@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 /// A source of the current time.
 pub trait Clock: Send + Sync + 'static {
@@ -61,9 +61,7 @@ impl Clock for ManualClock {
 }
 
 /// A time as stored and sent: RFC 3339, UTC, microseconds, `Z`.
-pub fn to_rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
+pub use omo_contract::time::stored as to_rfc3339;
 
 /// Seconds since the Unix epoch, never negative (times before 1970 count as 0).
 pub fn unix_secs(t: DateTime<Utc>) -> u64 {

@@ -1,54 +1,7 @@
-//! GTIN check digits (GS1 mod-10) and normalisation to 14 digits, for catalog input.
+//! GTIN check digits (GS1 mod-10) and normalisation to 14 digits, for catalog input: the
+//! contract's rules ([`omo_contract::gs1`]) under the names the cloud uses.
 
-/// Why a GTIN was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum GtinError {
-    /// Not 8, 12, 13 or 14 digits.
-    #[error("a GTIN has 8, 12, 13 or 14 digits, got {0:?}")]
-    Shape(String),
-    /// The last digit does not match the others.
-    #[error("GTIN {gtin} has check digit {found}, expected {expected}")]
-    CheckDigit {
-        /// The GTIN as given.
-        gtin: String,
-        /// Its last digit.
-        found: u8,
-        /// What the other digits call for.
-        expected: u8,
-    },
-}
-
-/// The GS1 check digit for `body` (all digits but the last), or `None` if it is not all digits.
-pub fn check_digit(body: &str) -> Option<u8> {
-    let mut sum = 0u32;
-    for (i, b) in body.bytes().rev().enumerate() {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        let d = u32::from(b - b'0');
-        sum += if i % 2 == 0 { d * 3 } else { d };
-    }
-    Some(((10 - sum % 10) % 10) as u8)
-}
-
-/// Verify a GTIN-8/12/13/14 and return it left-padded with zeros to 14 digits.
-pub fn normalize(gtin: &str) -> Result<String, GtinError> {
-    let gtin = gtin.trim();
-    if !matches!(gtin.len(), 8 | 12 | 13 | 14) || !gtin.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(GtinError::Shape(gtin.to_owned()));
-    }
-    let (body, last) = gtin.split_at(gtin.len() - 1);
-    let found = last.as_bytes()[0] - b'0';
-    let expected = check_digit(body).ok_or_else(|| GtinError::Shape(gtin.to_owned()))?;
-    if found != expected {
-        return Err(GtinError::CheckDigit {
-            gtin: gtin.to_owned(),
-            found,
-            expected,
-        });
-    }
-    Ok(format!("{gtin:0>14}"))
-}
+pub use omo_contract::gs1::{GtinError, check_digit, normalize_gtin as normalize};
 
 #[cfg(test)]
 mod tests {

@@ -215,15 +215,7 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
 
 /// A GTIN-8/12/13/14 with a valid check digit, as 14 digits.
 pub fn normalize_gtin(gtin: &str) -> Result<String, String> {
-    let gtin = gtin.trim();
-    if !matches!(gtin.len(), 8 | 12 | 13 | 14) || !gtin.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("GTIN {gtin:?} must be 8, 12, 13 or 14 digits"));
-    }
-    let (body, _) = gtin.split_at(gtin.len() - 1);
-    if epcis::digital_link::with_check_digit(body).as_deref() != Some(gtin) {
-        return Err(format!("GTIN {gtin} has a wrong check digit"));
-    }
-    Ok(format!("{gtin:0>14}"))
+    omo_contract::gs1::normalize_gtin(gtin).map_err(|e| e.to_string())
 }
 
 /// `GTIN,LOT[,QUANTITY[,UOM]]` (as `omo trace transform --input/--output` take it).

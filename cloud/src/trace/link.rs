@@ -40,7 +40,7 @@ pub fn parse(uri: &str) -> Option<LotKey> {
         };
         let (indicator, rest) = item.split_at(item.len().min(1));
         let body = format!("{indicator}{company}{rest}");
-        let gtin = gtin::normalize(&format!("{body}{}", check_digit(&body)?)).ok()?;
+        let gtin = gtin::normalize(&omo_contract::gs1::with_check_digit(&body)?).ok()?;
         let lot = if uri.contains(":lgtin:") {
             decode(third)
         } else {
@@ -70,55 +70,7 @@ pub fn parse(uri: &str) -> Option<LotKey> {
     Some(LotKey { gtin, lot })
 }
 
-fn check_digit(digits: &str) -> Option<char> {
-    if !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
-    char::from_digit((10 - sum % 10) % 10, 10)
-}
-
-/// Percent-encodes a path segment (unreserved characters stay).
-pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// Decodes `%XX` escapes (invalid ones are kept as they are).
-pub fn decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push(hi * 16 + lo);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
-}
+pub use omo_contract::percent::{decode, encode};
 
 #[cfg(test)]
 mod tests {

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use omo_contract::gs1::{all_digits, check_digit, pad14};
+
 use super::BarcodeError;
 
 /// The retail symbology a GTIN arrived in.
@@ -34,26 +36,6 @@ impl GtinFormat {
     }
 }
 
-/// True when every byte is an ASCII digit (and there is at least one).
-pub fn all_digits(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// The GS1 mod-10 check digit of `body` (all digits, without the check digit): weights 3,1,3,...
-/// from the right. `None` when `body` holds a non-digit.
-pub fn check_digit(body: &str) -> Option<u8> {
-    let mut sum: u32 = 0;
-    for (i, b) in body.bytes().rev().enumerate() {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        let d = u32::from(b - b'0');
-        sum += if i % 2 == 0 { d * 3 } else { d };
-    }
-    // `(10 - sum % 10) % 10` is always below 10.
-    Some(((10 - sum % 10) % 10) as u8)
-}
-
 /// Verifies the last digit of `digits` as the GS1 check digit; `what` names the field in errors.
 pub fn verify_check_digit(what: &str, digits: &str) -> Result<(), BarcodeError> {
     if !all_digits(digits) {
@@ -71,11 +53,6 @@ pub fn verify_check_digit(what: &str, digits: &str) -> Result<(), BarcodeError> 
             found,
         })
     }
-}
-
-/// Left-pads a GTIN-8/12/13/14 to 14 digits.
-pub fn pad14(digits: &str) -> String {
-    format!("{digits:0>14}")
 }
 
 /// Checks a GTIN of 8, 12, 13 or 14 digits and returns it padded to 14.

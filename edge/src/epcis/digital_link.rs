@@ -100,16 +100,4 @@ fn gtin_of(company: &str, item: &str) -> Option<String> {
     with_check_digit(&format!("{indicator}{company}{rest}"))
 }
 
-/// Appends the GS1 mod-10 check digit to a string of digits.
-pub(crate) fn with_check_digit(digits: &str) -> Option<String> {
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
-    Some(format!("{digits}{}", (10 - sum % 10) % 10))
-}
+pub(crate) use omo_contract::gs1::with_check_digit;

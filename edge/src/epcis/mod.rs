@@ -20,7 +20,6 @@ pub mod receiving;
 pub mod sale;
 pub mod transformation;
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 pub use hash::{HashError, event_hash};
@@ -88,19 +87,7 @@ pub fn with_event_hash(mut event: Value) -> Value {
 }
 
 /// RFC 3339 in UTC with milliseconds, as EPCIS and Omo's wire format expect.
-pub fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
+pub use omo_contract::time::wire as rfc3339;
 
 /// Percent-encodes what a Digital Link path segment (or URN part) may not carry raw.
-pub fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
+pub use omo_contract::percent::encode as percent_encode;

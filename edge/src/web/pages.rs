@@ -85,20 +85,7 @@ fn page(status: StatusCode, html: String) -> Response {
 }
 
 /// Text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use omo_contract::html::escape;
 
 /// The login page, with an error message if the last attempt failed.
 pub fn login_page(error: Option<&str>) -> Response {
