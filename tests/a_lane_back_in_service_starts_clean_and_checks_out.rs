@@ -24,9 +24,10 @@ async fn wait_lane(store: &TestStore, what: &str, pick: impl Fn(&Value) -> bool)
     .await
 }
 
-/// Sends an operator command as the test manager; panics unless the lane accepts it.
+/// Sends an operator command as the test manager (logged in afresh: sessions end with the
+/// edge); panics unless the lane accepts it.
 async fn command(store: &TestStore, body: Value) -> Value {
-    let token = store.operator_token().await;
+    let token = support::operator_token(&store.edge_url("")).await;
     let response = reqwest::Client::new()
         .post(store.edge_url("/api/lanes/1/actions"))
         .bearer_auth(&token)
