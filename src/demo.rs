@@ -318,7 +318,11 @@ async fn checkout(
 /// and the demo's attendant cancels the basket left on the lane (retried while its payment is
 /// still in flight; a lane with no basket refuses, harmlessly), so the next shopper starts at an
 /// idle lane with an empty scale.
-async fn recover_after_failed_checkout(lane: &DemoLane, edge_url: &str, cancel: &CancellationToken) {
+async fn recover_after_failed_checkout(
+    lane: &DemoLane,
+    edge_url: &str,
+    cancel: &CancellationToken,
+) {
     lane.scale.set_weight(0);
     let http = reqwest::Client::new();
     let login = http

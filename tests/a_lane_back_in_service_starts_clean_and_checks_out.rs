@@ -78,7 +78,10 @@ async fn checkout_a_pen(store: &TestStore, lane: &TestLane, completed: u64) {
     })
     .await;
     assert_eq!(view["total_fen"], 350, "only the pen: {view}");
-    assert!(view["interventions"].as_array().unwrap().is_empty(), "{view}");
+    assert!(
+        view["interventions"].as_array().unwrap().is_empty(),
+        "{view}"
+    );
     let wallet = store.enroll(100_000).await;
     lane.scanner.scan(&wallet.code()).await.unwrap();
     wait_lane(store, "the pen paid for and the shopper out", |v| {

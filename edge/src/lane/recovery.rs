@@ -55,7 +55,8 @@ impl Lane {
             .map(|p| p.status);
         match status {
             // Coupons are being fetched: nothing was sent to pay yet.
-            None | Some(AttemptStatus::Pricing | AttemptStatus::Declined | AttemptStatus::Cancelled) => {
+            None
+            | Some(AttemptStatus::Pricing | AttemptStatus::Declined | AttemptStatus::Cancelled) => {
                 None
             }
             Some(status) => Some(format!(
@@ -102,7 +103,9 @@ impl Lane {
             return Err(why);
         }
         if matches!(self.state, LaneState::Paid | LaneState::Exiting) {
-            return Err("the basket is paid: let the shopper out (open gate) or reset the lane".into());
+            return Err(
+                "the basket is paid: let the shopper out (open gate) or reset the lane".into(),
+            );
         }
         if self.session.is_none() {
             return Err(format!("there is no basket on lane {}", self.id));

@@ -254,10 +254,7 @@ impl Runner {
             Action::AbandonBasket(basket) => Some(basket),
             _ => None,
         });
-        if let Err(error) = self
-            .commit(step.transition.as_ref(), sale, abandoned)
-            .await
-        {
+        if let Err(error) = self.commit(step.transition.as_ref(), sale, abandoned).await {
             // Nothing of this step is durable, so nothing of it may happen: roll back.
             error!(lane = %self.lane.id, %error, "cannot commit the lane's step; it is dropped");
             self.lane = before;

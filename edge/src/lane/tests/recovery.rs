@@ -137,7 +137,11 @@ fn a_lane_back_in_service_starts_clean_with_the_scale_as_its_tare() {
     assert_eq!(h.total(), 1290);
     h.weigh(2060);
     h.later(20_000);
-    assert!(h.lane.interventions.is_empty(), "{:?}", h.lane.interventions);
+    assert!(
+        h.lane.interventions.is_empty(),
+        "{:?}",
+        h.lane.interventions
+    );
     assert_eq!(h.lane.state, LaneState::Shopping);
     let order = authorized_order(&h.scan(CODE));
     assert!(!order.is_empty());

@@ -132,7 +132,12 @@ fn invariants(h: &Harness) {
         let session = h.lane.session.as_ref().expect("shopping without a session");
         assert!(!session.basket.items.is_empty(), "shopping with 0 items");
     }
-    let mut keys: Vec<_> = h.lane.interventions.iter().map(|i| (i.kind, i.line)).collect();
+    let mut keys: Vec<_> = h
+        .lane
+        .interventions
+        .iter()
+        .map(|i| (i.kind, i.line))
+        .collect();
     keys.sort_by_key(|(k, l)| (format!("{k:?}"), *l));
     let before = keys.len();
     keys.dedup();
