@@ -109,7 +109,11 @@ async fn abandoned_in_audit(store: &TestStore, session: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lane_back_in_service_starts_clean_and_checks_out_across_a_restart() {
-    let mut store = TestStore::start(BrokerKind::Mosquitto, 1).await;
+    let hash = omo_edge::web::hash_password("pw");
+    let attendant = format!(
+        "\n[[operator]]\nname = \"li\"\nrole = \"attendant\"\npassword_hash = \"{hash}\"\n"
+    );
+    let mut store = TestStore::start_with(BrokerKind::Mosquitto, 1, &attendant).await;
     store.start_edge().await;
 
     // Out of service mid-basket, back 2 s later: idle, empty, and the next shopper pays.
@@ -144,4 +148,31 @@ async fn a_lane_back_in_service_starts_clean_and_checks_out_across_a_restart() {
     let view = store.lane_view("1").await;
     assert_eq!(view["state"], "idle", "{view}");
     assert!(view["session"].is_null(), "{view}");
+
+    // An attendant cancels a basket; resetting the lane is a manager's.
+    let token = support::login(&store.edge_url(""), "li", "pw").await;
+    let post = |body: Value| {
+        reqwest::Client::new()
+            .post(store.edge_url("/api/lanes/1/actions"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let response = post(json!({ "reason": "trying", "command": "reset_lane" }))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+    store.lanes[0].scanner.scan(PEN).await.unwrap();
+    wait_lane(&store, "the pen in the basket", |v| v["item_count"] == 1).await;
+    let response = post(json!({ "reason": "changed their mind", "command": "cancel_basket" }))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let view: Value = response.json().await.unwrap();
+    assert_eq!(view["state"], "idle", "{view}");
+    assert!(view["session"].is_null(), "{view}");
+    let response = post(json!({ "reason": "again", "command": "cancel_basket" }))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 409, "nothing left to cancel");
 }

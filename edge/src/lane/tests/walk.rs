@@ -45,7 +45,7 @@ fn command(which: u8, n: u32, h: &Harness) -> OperatorCommand {
     match which {
         0 => OperatorCommand::ClearIntervention {
             id,
-            approve: n % 2 == 0,
+            approve: n.is_multiple_of(2),
         },
         1 => OperatorCommand::VoidItem { line: n },
         2 => OperatorCommand::OverridePrice {
