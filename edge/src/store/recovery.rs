@@ -104,3 +104,57 @@ impl Store {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lane::{AbandonReason, Lane, OperatorCommand, Role};
+
+    #[tokio::test]
+    async fn an_abandoned_basket_is_recorded_once_and_the_audit_names_what_was_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        let now = Utc::now();
+        let lane = Lane::new("1", now);
+        let basket = AbandonedBasket {
+            session_id: "s-1".into(),
+            lane_id: "1".into(),
+            reason: AbandonReason::ReturnedToService,
+            basket: crate::lane::Basket::default(),
+            total_fen: 0,
+            started_at: now,
+            abandoned_at: now,
+            last_order_id: None,
+        };
+        // A step retried after a crash commits the same abandoned basket again: one row.
+        for _ in 0..2 {
+            store
+                .commit_step(&lane, None, None, Some(&basket), &[])
+                .await
+                .unwrap();
+        }
+        let stored = store.abandoned_baskets(10).await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].reason, AbandonReason::ReturnedToService);
+        assert_eq!(stored[0].session_id, "s-1");
+
+        let action = OperatorAction {
+            operator: "boss".into(),
+            role: Role::Manager,
+            reason: "cleaned".into(),
+            command: OperatorCommand::ReturnToService,
+        };
+        let audit = AuditBasket {
+            session_id: Some("s-1".into()),
+            dropped: Some(serde_json::json!({ "session_id": "s-1", "item_count": 0 })),
+        };
+        store
+            .audit_lane_action("1", &action, "ok", &audit, now)
+            .await
+            .unwrap();
+        let rows = store.recent_actions(1).await.unwrap();
+        assert_eq!(rows[0]["session_id"], "s-1");
+        assert_eq!(rows[0]["dropped"]["item_count"], 0);
+        assert_eq!(rows[0]["role"], "manager");
+    }
+}
