@@ -93,7 +93,10 @@ pub async fn run_shopper(
                 _ => order_delivery(&app, wallet, &store_id, &products).await,
             },
             Ok(_) => {}
-            Err(error) => warn!(lane = %lane.id, %error, "demo checkout did not complete"),
+            Err(error) => {
+                warn!(lane = %lane.id, %error, "demo checkout did not complete");
+                recover_after_failed_checkout(&lane, &edge_url, &cancel).await;
+            }
         }
         let pause = every.mul_f64(rand::rng().random_range(0.6..1.4));
         if sleep_or_cancel(pause, &cancel).await {
@@ -309,6 +312,49 @@ async fn checkout(
     lane.scale.set_weight(0);
     debug!(lane = %lane.id, "demo shopper left");
     Ok(basket)
+}
+
+/// A checkout that did not complete: the shopper takes their items back off the bagging scale,
+/// and the demo's attendant cancels the basket left on the lane (retried while its payment is
+/// still in flight; a lane with no basket refuses, harmlessly), so the next shopper starts at an
+/// idle lane with an empty scale.
+async fn recover_after_failed_checkout(
+    lane: &DemoLane,
+    edge_url: &str,
+    cancel: &CancellationToken,
+) {
+    lane.scale.set_weight(0);
+    let http = reqwest::Client::new();
+    let login = http
+        .post(format!("{edge_url}/login"))
+        .json(&serde_json::json!({ "name": "attendant", "password": "attendant" }))
+        .send()
+        .await;
+    let token = match login {
+        Ok(response) => response.json::<serde_json::Value>().await.ok(),
+        Err(_) => None,
+    };
+    let Some(token) = token.and_then(|t| t["token"].as_str().map(str::to_string)) else {
+        warn!(lane = %lane.id, "the demo attendant cannot log in to cancel the basket");
+        return;
+    };
+    for _ in 0..15 {
+        let response = http
+            .post(format!("{edge_url}/api/lanes/{}/actions", lane.id))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "command": "cancel_basket", "reason": "demo shopper gave up" }))
+            .send()
+            .await;
+        let Ok(response) = response else { return };
+        let refused = response.text().await.unwrap_or_default();
+        if !refused.contains("in flight") {
+            debug!(lane = %lane.id, "demo attendant cancelled the basket left behind");
+            return;
+        }
+        if sleep_or_cancel(Duration::from_secs(2), cancel).await {
+            return;
+        }
+    }
 }
 
 /// Approves, as the shopper would in the app, every payment of `wallet` waiting for it.

@@ -297,6 +297,7 @@ mod tests {
             detail: "restored from before a restart".into(),
             line: None,
             raised_at: Utc::now(),
+            repeats: 0,
         });
         board.set_lane(view(&lane));
         lane.interventions.push(Intervention {
@@ -305,6 +306,7 @@ mod tests {
             detail: "800 g with no scan".into(),
             line: None,
             raised_at: Utc::now(),
+            repeats: 0,
         });
         board.set_lane(view(&lane));
         board.set_lane(view(&lane));

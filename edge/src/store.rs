@@ -1,8 +1,8 @@
 //! The edge's local store: SQLite (WAL) under the data directory.
 //!
-//! [`Store::commit_step`] writes a lane's new snapshot, its transition, a sale and the outgoing
-//! messages in one transaction: either all of a step is durable or none of it is, and the edge
-//! acts only after the commit. The outbox is read back in commit order by [`crate::outbox`].
+//! [`Store::commit_step`] writes a lane's new snapshot, its transition, a sale (or an abandoned
+//! basket, see `recovery`) and the outgoing messages in one transaction: either all of a step is
+//! durable or none of it is, and the edge acts only after the commit. The outbox is read back in commit order by [`crate::outbox`].
 
 use std::path::Path;
 use std::str::FromStr;
@@ -15,7 +15,12 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::lane::{Lane, OperatorAction, Sale, Transition, WeightBook, WeightStats};
+use crate::lane::{
+    AbandonedBasket, Lane, OperatorAction, Sale, Transition, WeightBook, WeightStats,
+};
+
+mod recovery;
+pub use recovery::AuditBasket;
 
 /// A message to publish, stored in the outbox until the broker acknowledges it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +145,7 @@ impl Store {
         lane: &Lane,
         transition: Option<&Transition>,
         sale: Option<&Sale>,
+        abandoned: Option<&AbandonedBasket>,
         messages: &[OutboxMessage],
     ) -> Result<(), StoreError> {
         let snapshot = serde_json::to_string(lane)?;
@@ -182,6 +188,9 @@ impl Store {
             .bind(&sale.exit_pass)
             .execute(&mut *tx)
             .await?;
+        }
+        if let Some(basket) = abandoned {
+            recovery::insert_abandoned(&mut tx, basket).await?;
         }
         insert_messages(&mut tx, messages).await?;
         tx.commit().await?;
@@ -353,7 +362,7 @@ impl Store {
     /// The most recent operator actions, newest first, as JSON rows.
     pub async fn recent_actions(&self, limit: i64) -> Result<Vec<serde_json::Value>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, at, lane_id, operator, role, command, reason, outcome FROM operator_actions ORDER BY id DESC LIMIT $1",
+            "SELECT id, at, lane_id, operator, role, command, reason, outcome, session_id, dropped FROM operator_actions ORDER BY id DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.pool)
@@ -371,6 +380,10 @@ impl Store {
                     "command": serde_json::from_str::<serde_json::Value>(&command).unwrap_or_default(),
                     "reason": row.get::<String, _>(6),
                     "outcome": row.get::<String, _>(7),
+                    "session_id": row.get::<Option<String>, _>(8),
+                    "dropped": row
+                        .get::<Option<String>, _>(9)
+                        .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok()),
                 })
             })
             .collect())

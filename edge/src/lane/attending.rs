@@ -1,14 +1,16 @@
 //! Attendant rules: raising interventions, and the operator commands that clear them, void
-//! items, override prices, open the gate by hand, and take the lane out of service. Every
+//! items, override prices, open the gate by hand, and take the lane out of service (bringing it
+//! back, cancelling a basket and resetting the lane are in `recovery`). Every
 //! command is checked against the operator's role here too, not only at the API.
 
 use chrono::{DateTime, Utc};
 
 use super::intervention::{Intervention, InterventionKind, OperatorAction, OperatorCommand};
-use super::machine::{Action, Cause, Context, Lane, LaneState, Prompt, fen, welcome};
+use super::machine::{Action, Cause, Context, Lane, LaneState, Prompt, fen};
 
 impl Lane {
-    /// Opens an intervention (one per kind and line at a time).
+    /// Opens an intervention: one per cause and line at a time. The same cause on the same line
+    /// while one is open is counted on it (with the latest detail), not raised again.
     pub(super) fn raise(
         &mut self,
         kind: InterventionKind,
@@ -16,11 +18,13 @@ impl Lane {
         line: Option<u32>,
         now: DateTime<Utc>,
     ) {
-        if self
+        if let Some(open) = self
             .interventions
-            .iter()
-            .any(|i| i.kind == kind && i.line == line)
+            .iter_mut()
+            .find(|i| i.kind == kind && i.line == line)
         {
+            open.repeats = open.repeats.saturating_add(1);
+            open.detail = detail;
             return;
         }
         let id = self.next_intervention_id.max(1);
@@ -31,6 +35,7 @@ impl Lane {
             detail,
             line,
             raised_at: now,
+            repeats: 0,
         });
     }
 
@@ -121,18 +126,9 @@ impl Lane {
                     Prompt::new("closed", "This lane is closed. Please use another lane.");
                 Ok("out of service")
             }
-            OperatorCommand::ReturnToService => {
-                if self.state != LaneState::OutOfService && self.state != LaneState::Closed {
-                    return Err("the lane is in service".into());
-                }
-                self.state = if self.session.is_some() {
-                    LaneState::Shopping
-                } else {
-                    LaneState::Idle
-                };
-                self.prompt = welcome();
-                Ok("back in service")
-            }
+            OperatorCommand::ReturnToService => self.return_to_service(ctx, actions),
+            OperatorCommand::CancelBasket => self.cancel_basket(ctx, actions),
+            OperatorCommand::ResetLane => self.reset(ctx, actions),
             OperatorCommand::OwnBag => {
                 if let Some(session) = self.session.as_mut() {
                     session.bagging.own_bag_allowed = true;

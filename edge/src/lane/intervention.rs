@@ -61,6 +61,10 @@ pub struct Intervention {
     /// The basket line it concerns, if any.
     pub line: Option<u32>,
     pub raised_at: DateTime<Utc>,
+    /// How many more times the same cause on the same line was seen while this one was open
+    /// (one intervention per cause and line; repeats are counted, not raised again).
+    #[serde(default)]
+    pub repeats: u32,
 }
 
 /// An operator's role.
@@ -90,19 +94,28 @@ pub enum OperatorCommand {
     ReturnToService,
     /// The shopper uses their own bag: the next light weight on the scale is accepted.
     OwnBag,
+    /// Drop the shopper's basket (recorded as abandoned) and make the lane idle; refused while
+    /// a payment is in flight or once the basket is paid.
+    CancelBasket,
+    /// Bring the lane back to idle from wherever it is: the basket (if unpaid) recorded as
+    /// abandoned, every intervention closed, out of service or closed put back in service.
+    /// Refused only while a payment is in flight.
+    ResetLane,
 }
 
 impl OperatorCommand {
     /// The least role that may give this command.
     pub fn required_role(&self) -> Role {
         match self {
-            Self::ClearIntervention { .. } | Self::VoidItem { .. } | Self::OwnBag => {
-                Role::Attendant
-            }
+            Self::ClearIntervention { .. }
+            | Self::VoidItem { .. }
+            | Self::OwnBag
+            | Self::CancelBasket => Role::Attendant,
             Self::OverridePrice { .. }
             | Self::OpenGate
             | Self::OutOfService
-            | Self::ReturnToService => Role::Manager,
+            | Self::ReturnToService
+            | Self::ResetLane => Role::Manager,
         }
     }
 }
@@ -137,6 +150,11 @@ mod tests {
         );
         assert_eq!(OperatorCommand::OpenGate.required_role(), Role::Manager);
         assert_eq!(OperatorCommand::OutOfService.required_role(), Role::Manager);
+        assert_eq!(
+            OperatorCommand::CancelBasket.required_role(),
+            Role::Attendant
+        );
+        assert_eq!(OperatorCommand::ResetLane.required_role(), Role::Manager);
         assert!(Role::Manager > Role::Attendant);
     }
 

@@ -137,6 +137,8 @@ pub enum Action {
     RecordSale(Sale),
     /// A product was weighed on the bagging scale: learn from it.
     LearnWeight { gtin: String, grams: i64 },
+    /// A basket was dropped without a sale: record it (in the step's commit, once per session).
+    AbandonBasket(super::recovery::AbandonedBasket),
 }
 
 /// A paid basket.
@@ -376,6 +378,7 @@ impl Lane {
             }
         };
         self.settle_state();
+        self.drop_empty_basket(ctx, &mut actions);
         let refused = cause.as_ref().err().cloned();
         let cause = cause.unwrap_or("operator command refused");
         let changed = !same_apart_from_version(&before, self);

@@ -1,6 +1,7 @@
 //! Checkout lanes: the pure state machine ([`machine`], with its rules in `scanning`, `paying`
 //! and `attending`), the basket and its pricing ([`basket`]), weight security ([`weight`]),
-//! interventions and operator commands ([`intervention`]), and the runner that connects one lane
+//! interventions and operator commands ([`intervention`]), bringing a lane back to idle
+//! ([`recovery`]), and the runner that connects one lane
 //! to its devices, the store and the cloud ([`runner`]).
 
 mod attending;
@@ -10,6 +11,7 @@ pub mod intervention;
 pub mod machine;
 mod paying;
 pub mod pricing;
+pub mod recovery;
 pub mod runner;
 mod scanning;
 #[cfg(test)]
@@ -23,4 +25,5 @@ pub use machine::{
     Prompt, Sale, Session, Step, Transition, WeightBook,
 };
 pub use pricing::{Discount, PresentedCoupon};
+pub use recovery::{AbandonReason, AbandonedBasket};
 pub use weight::{BaggingArea, WeightRules, WeightStats};

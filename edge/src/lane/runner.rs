@@ -32,6 +32,7 @@ use crate::payment::Order;
 use crate::store::{OutboxMessage, StoreError};
 use crate::topics;
 
+mod command;
 mod resume;
 
 /// The devices of one lane, chosen by the binary (real or simulated).
@@ -85,7 +86,7 @@ pub async fn run_lane(
         answers: answers_tx,
         scan_at: None,
     };
-    runner.commit(None, None).await?;
+    runner.commit(None, None, None).await?;
     runner.resume().await;
 
     loop {
@@ -199,29 +200,8 @@ impl Runner {
         }
     }
 
-    /// An operator's command: a step like any other, audited with its outcome.
-    async fn command(&mut self, command: LaneCommand) {
-        let action = command.action.clone();
-        let refused = self.step(LaneEvent::Operator(command.action)).await;
-        let outcome = refused.clone().unwrap_or_else(|| "ok".into());
-        if let Err(error) = self
-            .ctx
-            .store
-            .audit(&self.lane.id, &action, &outcome, Utc::now())
-            .await
-        {
-            error!(lane = %self.lane.id, %error, "cannot record an operator action");
-        }
-        info!(lane = %self.lane.id, operator = %action.operator, command = ?action.command, reason = %action.reason, %outcome, "operator action");
-        let reply = match refused {
-            None => Ok(LaneView::new(&self.ctx.config.store_id, &self.lane)),
-            Some(reason) => Err(reason),
-        };
-        let _ = command.reply.send(reply);
-    }
-
     /// One step: decide, commit, then act. Returns the refusal of an operator command.
-    async fn step(&mut self, event: LaneEvent) -> Option<String> {
+    pub(super) async fn step(&mut self, event: LaneEvent) -> Option<String> {
         if let LaneEvent::Scan { parsed, .. } = &event
             && let Barcode::PaymentCode { wallet, .. } = &parsed.barcode
         {
@@ -270,7 +250,11 @@ impl Runner {
             Action::RecordSale(sale) => Some(sale),
             _ => None,
         });
-        if let Err(error) = self.commit(step.transition.as_ref(), sale).await {
+        let abandoned = step.actions.iter().find_map(|a| match a {
+            Action::AbandonBasket(basket) => Some(basket),
+            _ => None,
+        });
+        if let Err(error) = self.commit(step.transition.as_ref(), sale, abandoned).await {
             // Nothing of this step is durable, so nothing of it may happen: roll back.
             error!(lane = %self.lane.id, %error, "cannot commit the lane's step; it is dropped");
             self.lane = before;
@@ -317,6 +301,9 @@ impl Runner {
                 }
                 Action::RecordSale(sale) => self.log_sale(&sale),
                 Action::LearnWeight { gtin, grams } => self.learn(gtin, grams).await,
+                Action::AbandonBasket(basket) => {
+                    info!(lane = %basket.lane_id, session = %basket.session_id, reason = ?basket.reason, items = basket.basket.item_count(), "basket abandoned: {}", fen(basket.total_fen));
+                }
             }
         }
         step.refused
@@ -342,6 +329,7 @@ impl Runner {
         &mut self,
         transition: Option<&super::Transition>,
         sale: Option<&Sale>,
+        abandoned: Option<&super::AbandonedBasket>,
     ) -> Result<(), StoreError> {
         let store_id = &self.ctx.config.store_id;
         let view = LaneView::new(store_id, &self.lane);
@@ -370,7 +358,7 @@ impl Runner {
         }
         self.ctx
             .store
-            .commit_step(&self.lane, transition, sale, &messages)
+            .commit_step(&self.lane, transition, sale, abandoned, &messages)
             .await?;
         self.ctx.outbox.wake();
         self.ctx.board.set_lane(view);

@@ -628,3 +628,5 @@ fn coupons_claimed_in_the_app_are_fetched_before_the_amount_is_fixed() {
 }
 
 mod label;
+mod recovery;
+mod walk;

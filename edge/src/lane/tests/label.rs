@@ -55,7 +55,9 @@ fn a_gs1_price_on_a_packaged_product_is_refused() {
         Role::Attendant,
         OperatorCommand::ClearIntervention { id, approve: true },
     );
-    assert_eq!(h.lane.state, LaneState::Shopping);
+    // Nothing is left in the basket: the lane is idle again, not "shopping with 0 items".
+    assert_eq!(h.lane.state, LaneState::Idle);
+    assert!(h.lane.session.is_none());
     h.scan("4006381333931");
     assert_eq!(h.total(), 350);
 }

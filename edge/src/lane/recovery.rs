@@ -1,0 +1,162 @@
+//! Bringing a lane back to idle (pure): an attendant's "cancel basket", a manager's "reset lane",
+//! a lane returned to service, and a basket emptied by voids. A basket dropped this way is not
+//! lost: the step carries it as an [`AbandonedBasket`] for the runner to record (idempotent by
+//! session id) in the same commit as the lane's new snapshot. Nothing here drops a basket whose
+//! payment is in flight: the money's answer must come first.
+//!
+//! The next shopper's basket starts from the scale's weight as it is then (the lane's
+//! `scale_g`, kept current in every state), so whatever the last shopper left on the bagging
+//! area is the new tare and nobody is blamed for it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::basket::Basket;
+use super::machine::{Action, AttemptStatus, Cause, Context, Lane, LaneState, welcome};
+
+/// Why a basket was dropped without a sale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AbandonReason {
+    /// An attendant cancelled it (`cancel_basket`).
+    Cancelled,
+    /// A manager reset the lane (`reset_lane`).
+    LaneReset,
+    /// The lane went out of service with it and was put back in service.
+    ReturnedToService,
+    /// Every line was voided (or the only item was refused): nothing is left to pay for.
+    Emptied,
+}
+
+/// A basket dropped without a sale, as recorded in `abandoned_baskets`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AbandonedBasket {
+    pub session_id: String,
+    pub lane_id: String,
+    pub reason: AbandonReason,
+    pub basket: Basket,
+    pub total_fen: i64,
+    pub started_at: DateTime<Utc>,
+    pub abandoned_at: DateTime<Utc>,
+    /// The last payment attempt's order id, if one was made (it was declined or cancelled).
+    pub last_order_id: Option<String>,
+}
+
+impl Lane {
+    /// Why the basket cannot be dropped now: a payment that may still move money.
+    pub fn payment_in_flight(&self) -> Option<String> {
+        if self.state != LaneState::Paying {
+            return None;
+        }
+        let status = self
+            .session
+            .as_ref()
+            .and_then(|s| s.payment.as_ref())
+            .map(|p| p.status);
+        match status {
+            // Coupons are being fetched: nothing was sent to pay yet.
+            None
+            | Some(AttemptStatus::Pricing | AttemptStatus::Declined | AttemptStatus::Cancelled) => {
+                None
+            }
+            Some(status) => Some(format!(
+                "a payment is in flight ({}); wait for its answer",
+                match status {
+                    AttemptStatus::Pending => "waiting for the shopper's confirmation",
+                    AttemptStatus::Unknown => "its outcome is being queried",
+                    _ => "being authorized",
+                }
+            )),
+        }
+    }
+
+    /// Drops the session (recorded as abandoned) with the interventions about it; gate alerts
+    /// stay for the operators. A lane out of service or closed stays so; any other goes idle.
+    pub(super) fn abandon(
+        &mut self,
+        reason: AbandonReason,
+        ctx: &Context<'_>,
+        actions: &mut Vec<Action>,
+    ) {
+        if let Some(session) = self.session.take() {
+            actions.push(Action::AbandonBasket(AbandonedBasket {
+                total_fen: session.basket.total_fen(),
+                last_order_id: session.payment.map(|p| p.order_id),
+                session_id: session.id,
+                lane_id: self.id.clone(),
+                reason,
+                basket: session.basket,
+                started_at: session.started_at,
+                abandoned_at: ctx.now,
+            }));
+        }
+        self.interventions.retain(|i| !i.kind.blocks());
+        if !matches!(self.state, LaneState::OutOfService | LaneState::Closed) {
+            self.state = LaneState::Idle;
+            self.prompt = welcome();
+        }
+    }
+
+    /// `cancel_basket`: the shopper's unpaid basket is dropped.
+    pub(super) fn cancel_basket(&mut self, ctx: &Context<'_>, actions: &mut Vec<Action>) -> Cause {
+        if let Some(why) = self.payment_in_flight() {
+            return Err(why);
+        }
+        if matches!(self.state, LaneState::Paid | LaneState::Exiting) {
+            return Err(
+                "the basket is paid: let the shopper out (open gate) or reset the lane".into(),
+            );
+        }
+        if self.session.is_none() {
+            return Err(format!("there is no basket on lane {}", self.id));
+        }
+        self.abandon(AbandonReason::Cancelled, ctx, actions);
+        Ok("basket cancelled")
+    }
+
+    /// `reset_lane`: idle, in service, no interventions, from any state but a payment in flight.
+    /// A paid basket is finished as a completed checkout (its sale is recorded already).
+    pub(super) fn reset(&mut self, ctx: &Context<'_>, actions: &mut Vec<Action>) -> Cause {
+        if let Some(why) = self.payment_in_flight() {
+            return Err(why);
+        }
+        if matches!(self.state, LaneState::Paid | LaneState::Exiting) {
+            self.finish_session();
+        } else {
+            self.abandon(AbandonReason::LaneReset, ctx, actions);
+        }
+        self.interventions.clear();
+        self.state = LaneState::Idle;
+        self.prompt = welcome();
+        Ok("lane reset")
+    }
+
+    /// `return_to_service`: the lane starts clean; the basket left when it went out of service
+    /// is abandoned (its shopper has gone to another lane).
+    pub(super) fn return_to_service(
+        &mut self,
+        ctx: &Context<'_>,
+        actions: &mut Vec<Action>,
+    ) -> Cause {
+        if self.state != LaneState::OutOfService && self.state != LaneState::Closed {
+            return Err("the lane is in service".into());
+        }
+        self.abandon(AbandonReason::ReturnedToService, ctx, actions);
+        self.state = LaneState::Idle;
+        self.prompt = welcome();
+        Ok("back in service")
+    }
+
+    /// A shopping lane whose basket is empty (every line voided, the only item refused) has no
+    /// basket: back to idle rather than "shopping with 0 items".
+    pub(super) fn drop_empty_basket(&mut self, ctx: &Context<'_>, actions: &mut Vec<Action>) {
+        if self.state == LaneState::Shopping
+            && self
+                .session
+                .as_ref()
+                .is_some_and(|s| s.basket.items.is_empty())
+        {
+            self.abandon(AbandonReason::Emptied, ctx, actions);
+        }
+    }
+}
