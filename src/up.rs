@@ -31,6 +31,7 @@ const DEMO_CATALOG: &str = include_str!("../cloud/data/demo-catalog.csv");
 const DEMO_PROMOTIONS: &str = include_str!("../cloud/data/demo-promotions.json");
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    crate::manual_up::check(args.lanes, args.manual_lanes)?;
     let data = args.data.clone();
     std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
     let data = data.canonicalize().unwrap_or(data);
@@ -209,6 +210,19 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         });
     }
 
+    // The last --manual-lanes lanes are left to a person (src/manual.rs).
+    let manual_banner = crate::manual_up::start(
+        &mut demo_lanes,
+        args.manual_lanes,
+        &products,
+        &cloud_url,
+        &funding_token,
+        &data,
+        &tasks,
+        &shutdown,
+    )
+    .await;
+    screen_links.push_str(&manual_banner);
     print_banner(&args, &mqtt_url, &data, &screen_links);
 
     // 4. Riders, and shoppers.

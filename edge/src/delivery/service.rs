@@ -4,7 +4,8 @@
 //! An order is written with its `delivery/orders` message in one transaction; an offer is written
 //! with its `riders/{rider}/dispatch` message in one transaction; a rider event is applied in the
 //! same transaction that records its id, so a redelivered event changes nothing, across restarts
-//! too. Rider events, and the orders the cloud forwards from the app, arrive on a second MQTT
+//! too. A rider event that moves an order on is reported to the cloud on
+//! `delivery/progress` in that same transaction ([`progress_message`]). Rider events, and the orders the cloud forwards from the app, arrive on a second MQTT
 //! session of the edge (`{client_id}-delivery`, persistent, QoS 1, acknowledged by hand only
 //! after the message is committed; see [`super::inbox`]), so nothing said while the edge is down
 //! or crashing is lost.
@@ -319,6 +320,11 @@ pub(super) async fn commit(
             .await?;
         }
     }
+    if let Some(event) = event
+        && let Some(message) = progress_message(&mut tx, &dirty, event, shop, now).await?
+    {
+        messages.push(message);
+    }
     for action in actions {
         match action {
             Action::Offer {
@@ -396,6 +402,59 @@ pub(super) async fn commit(
         host.outbox().wake();
     }
     Ok(())
+}
+
+/// The `delivery/progress` message for the cloud when a rider event moved its order on
+/// (accepted, picked up, delivered): the rider, the ETA of its offer, and when. Its id is
+/// `progress-{order}-{status}-{rider}`: one per step and rider.
+async fn progress_message(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    dirty: &[OpenOrder],
+    event: &RiderEvent,
+    shop: &Shop,
+    now: DateTime<Utc>,
+) -> Result<Option<OutboxMessage>, StoreError> {
+    use super::dispatch::RiderReport;
+    let order_id = match &event.report {
+        RiderReport::Accepted { order_id }
+        | RiderReport::PickedUp { order_id }
+        | RiderReport::Delivered { order_id } => order_id,
+        RiderReport::Location { .. } => return Ok(None),
+    };
+    let Some(open) = dirty.iter().find(|o| &o.order.order_id == order_id) else {
+        return Ok(None);
+    };
+    let (status, Some(rider)) = (open.status.name(), open.status.rider()) else {
+        return Ok(None);
+    };
+    if !matches!(status, "accepted" | "picked_up" | "delivered") {
+        return Ok(None);
+    }
+    let eta: Option<String> = sqlx::query_scalar(
+        "SELECT eta FROM delivery_assignments WHERE order_id = $1 AND rider_id = $2 \
+         ORDER BY offered_at DESC LIMIT 1",
+    )
+    .bind(order_id)
+    .bind(rider)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let id = format!("progress-{order_id}-{status}-{rider}");
+    let payload = json!({
+        "id": id,
+        "type": "progress",
+        "order_id": order_id,
+        "store_id": shop.store_id,
+        "status": status,
+        "rider_id": rider,
+        "eta": eta.unwrap_or_default(),
+        "at": rfc3339(now),
+    });
+    Ok(Some(OutboxMessage {
+        id,
+        topic: topics::delivery_progress(&shop.store_id),
+        payload: payload.to_string().into_bytes(),
+        retain: false,
+    }))
 }
 
 /// Upserts an order; true if it was new.

@@ -1,0 +1,383 @@
+//! Lanes left to a person in `omo up --manual-lanes N`: no simulated shopper drives them; their
+//! simulated scanner, bagging scale and gate take input from `omo lane scan|weigh|bag|pass`
+//! (see [`crate::lane_cli`]) and from the lane screen's "devices" panel in demo mode.
+//!
+//! Transport: a Unix stream socket at `{data}/manual-lanes.sock`, created mode 0600 inside the
+//! data folder, and a connecting peer must run under the same user id as `omo up` (checked with
+//! `SO_PEERCRED`): only the local user who started the store may drive its lanes. One JSON
+//! request per line, one JSON reply per line ([`Request`], [`Reply`]).
+//!
+//! What the devices do is the same bytes the lane reads from real devices: a scan is written to
+//! the scanner's pseudo-terminal, a weight is what the scale answers when polled.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use omo_devices::gate::{Gate, GateState};
+use omo_proto::catalog::{Product, Unit};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::demo::DemoLane;
+
+/// The socket's file name inside the data folder.
+pub const SOCKET_FILE: &str = "manual-lanes.sock";
+
+/// The socket of the store whose data folder is `data`.
+pub fn socket_path(data: &Path) -> PathBuf {
+    data.join(SOCKET_FILE)
+}
+
+/// Heaviest load a person may put on a simulated scale, in grams (its capacity).
+pub const MAX_GRAMS: i64 = 60_000;
+
+/// What a person does at a lane.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Action {
+    /// Scan a code (a product, a weight label, a coupon or a payment code).
+    Scan { code: String },
+    /// Set the load on the bagging scale, in grams.
+    Weigh { grams: i64 },
+    /// Put what was scanned and not yet bagged on the scale (its catalog or label weight).
+    Bag,
+    /// Walk through the open gate, taking the bags off the scale.
+    Pass,
+    /// Only show the lane's devices.
+    Status,
+}
+
+/// One request on the socket.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Request {
+    pub lane: String,
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+/// One reply: `ok`, a message, and the lane's devices as they are now.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reply {
+    pub ok: bool,
+    pub lane: String,
+    pub message: String,
+    #[serde(default)]
+    pub scale_g: i64,
+    #[serde(default)]
+    pub unbagged_g: i64,
+    #[serde(default)]
+    pub gate: String,
+}
+
+/// One manual lane: its simulated devices and what the person has in hand.
+struct Lane {
+    devices: DemoLane,
+    /// Weight scanned but not yet put on the scale.
+    unbagged_g: Mutex<i64>,
+}
+
+/// The manual lanes of one `omo up`; cheap to clone.
+#[derive(Clone)]
+pub struct ManualLanes {
+    lanes: Arc<HashMap<String, Lane>>,
+    products: Arc<Vec<Product>>,
+}
+
+impl ManualLanes {
+    pub fn new(lanes: Vec<DemoLane>, products: Vec<Product>) -> ManualLanes {
+        let lanes = lanes
+            .into_iter()
+            .map(|devices| {
+                devices.scale.set_weight(0);
+                (
+                    devices.id.clone(),
+                    Lane {
+                        devices,
+                        unbagged_g: Mutex::new(0),
+                    },
+                )
+            })
+            .collect();
+        ManualLanes {
+            lanes: Arc::new(lanes),
+            products: Arc::new(products),
+        }
+    }
+
+    /// The lanes' ids, in order.
+    pub fn ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.lanes.keys().cloned().collect();
+        ids.sort_by_key(|id| (id.len(), id.clone()));
+        ids
+    }
+
+    /// Does `action` at `lane`.
+    pub async fn act(&self, lane_id: &str, action: Action) -> Reply {
+        let Some(lane) = self.lanes.get(lane_id) else {
+            return Reply {
+                ok: false,
+                lane: lane_id.to_string(),
+                message: format!(
+                    "lane {lane_id:?} is not a manual lane (manual lanes: {})",
+                    self.ids().join(", ")
+                ),
+                scale_g: 0,
+                unbagged_g: 0,
+                gate: String::new(),
+            };
+        };
+        let result = self.apply(lane, &action).await;
+        let (ok, message) = match result {
+            Ok(message) => (true, message),
+            Err(message) => (false, message),
+        };
+        info!(lane = lane_id, ?action, ok, %message, "manual lane");
+        Reply {
+            ok,
+            lane: lane_id.to_string(),
+            message,
+            scale_g: lane.devices.scale.state().grams,
+            unbagged_g: *lane.unbagged_g.lock().unwrap_or_else(PoisonError::into_inner),
+            gate: gate_name(lane.devices.gate.state()).into(),
+        }
+    }
+
+    async fn apply(&self, lane: &Lane, action: &Action) -> Result<String, String> {
+        let scale = &lane.devices.scale;
+        match action {
+            Action::Scan { code } => {
+                let code = code.trim();
+                if code.is_empty() || code.len() > 200 || code.chars().any(char::is_control) {
+                    return Err("a scan is 1-200 printable characters".into());
+                }
+                lane.devices
+                    .scanner
+                    .scan(code)
+                    .await
+                    .map_err(|e| format!("the scanner cannot send: {e}"))?;
+                match item_grams(code, &self.products) {
+                    Some(grams) => {
+                        *lane.unbagged_g.lock().unwrap_or_else(PoisonError::into_inner) += grams;
+                        Ok(format!("scanned {code}; bag it ({grams} g)"))
+                    }
+                    None => Ok(format!("scanned {code}")),
+                }
+            }
+            Action::Weigh { grams } => {
+                if !(0..=MAX_GRAMS).contains(grams) {
+                    return Err(format!("a load is 0-{MAX_GRAMS} g"));
+                }
+                scale.set_weight(*grams);
+                *lane.unbagged_g.lock().unwrap_or_else(PoisonError::into_inner) = 0;
+                Ok(format!("the scale holds {grams} g"))
+            }
+            Action::Bag => {
+                let grams = std::mem::take(
+                    &mut *lane.unbagged_g.lock().unwrap_or_else(PoisonError::into_inner),
+                );
+                let load = (scale.state().grams + grams).min(MAX_GRAMS);
+                scale.set_weight(load);
+                Ok(format!("bagged {grams} g; the scale holds {load} g"))
+            }
+            Action::Pass => {
+                let state = lane.devices.gate.state();
+                if state == GateState::Closed {
+                    return Err("the gate is closed: pay first".into());
+                }
+                lane.devices
+                    .gate
+                    .simulate_passage()
+                    .map_err(|e| format!("the gate: {e}"))?;
+                scale.set_weight(0);
+                *lane.unbagged_g.lock().unwrap_or_else(PoisonError::into_inner) = 0;
+                Ok("walked through the gate with the bags".into())
+            }
+            Action::Status => Ok("devices as they are".into()),
+        }
+    }
+}
+
+fn gate_name(state: GateState) -> &'static str {
+    match state {
+        GateState::Closed => "closed",
+        GateState::Open => "open",
+        GateState::AlarmOpen => "alarm_open",
+        GateState::Blocked => "blocked",
+        GateState::Malfunction => "malfunction",
+    }
+}
+
+/// What the scanned item weighs on the bagging scale: a store weight label's grams, a price
+/// label's price over the product's price per kg, or the catalog weight of an `each` product.
+/// None for anything else (a payment code, a coupon, an unknown code).
+pub fn item_grams(code: &str, products: &[Product]) -> Option<i64> {
+    if !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if code.len() == 13 && (code.starts_with("21") || code.starts_with("22")) {
+        let plu = &code[2..7];
+        let value: i64 = code[7..12].parse().ok()?;
+        let product = products
+            .iter()
+            .find(|p| p.plu == plu && p.unit == Unit::Kg as i32)?;
+        return if code.starts_with("22") {
+            Some(value)
+        } else if product.price_fen > 0 {
+            Some(value * 1000 / product.price_fen)
+        } else {
+            None
+        };
+    }
+    if code.len() > 14 {
+        return None;
+    }
+    let gtin = format!("{code:0>14}");
+    products
+        .iter()
+        .find(|p| format!("{:0>14}", p.gtin) == gtin && p.unit == Unit::Each as i32)
+        .map(|p| i64::from(p.weight_g.max(1)))
+}
+
+/// Serves the manual lanes on `{data}/manual-lanes.sock` until `stop`, then removes the socket.
+pub async fn serve(lanes: ManualLanes, data: PathBuf, stop: CancellationToken) {
+    let path = socket_path(&data);
+    let listener = match bind_private(&path) {
+        Ok(listener) => listener,
+        Err(error) => {
+            warn!(path = %path.display(), %error, "manual lanes cannot be driven: no socket");
+            return;
+        }
+    };
+    let owner = std::fs::metadata(&path).map(|m| std::os::unix::fs::MetadataExt::uid(&m));
+    loop {
+        let accepted = tokio::select! {
+            _ = stop.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        let same_user = match (stream.peer_cred(), &owner) {
+            (Ok(peer), Ok(owner)) => peer.uid() == *owner,
+            _ => false,
+        };
+        if !same_user {
+            warn!("a caller of another user was refused on the manual lanes' socket");
+            continue;
+        }
+        let lanes = lanes.clone();
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                _ = answer(lanes, stream) => {}
+            }
+        });
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
+/// Binds the socket readable and writable by its owner only (a stale one is replaced).
+fn bind_private(path: &Path) -> std::io::Result<UnixListener> {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let listener = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
+/// Answers one connection: a reply per request line.
+async fn answer(lanes: ManualLanes, stream: UnixStream) {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let reply = match serde_json::from_str::<Request>(&line) {
+            Ok(request) => serde_json::to_value(lanes.act(&request.lane, request.action).await)
+                .unwrap_or(Value::Null),
+            Err(error) => json!({ "ok": false, "lane": "", "message": format!("bad request: {error}") }),
+        };
+        let mut bytes = reply.to_string().into_bytes();
+        bytes.push(b'\n');
+        if write.write_all(&bytes).await.is_err() {
+            break;
+        }
+    }
+    debug!("a manual lane client left");
+}
+
+/// Sends one request to the store whose data folder is `data`; its reply.
+pub async fn call(data: &Path, request: &Request) -> anyhow::Result<Reply> {
+    use anyhow::Context as _;
+    let path = socket_path(data);
+    let stream = UnixStream::connect(&path).await.with_context(|| {
+        format!(
+            "cannot reach a store with manual lanes at {} (is `omo up --manual-lanes N --data {}` running?)",
+            path.display(),
+            data.display()
+        )
+    })?;
+    let (read, mut write) = stream.into_split();
+    let mut line = serde_json::to_vec(request)?;
+    line.push(b'\n');
+    write.write_all(&line).await?;
+    let mut lines = BufReader::new(read).lines();
+    let reply = lines
+        .next_line()
+        .await?
+        .context("the store closed the connection")?;
+    Ok(serde_json::from_str(&reply)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn product(gtin: &str, unit: Unit, weight_g: u32, plu: &str, price_fen: i64) -> Product {
+        Product {
+            gtin: gtin.into(),
+            unit: unit as i32,
+            weight_g,
+            plu: plu.into(),
+            price_fen,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn scanned_items_weigh_what_the_catalog_or_label_says() {
+        let products = [
+            product("06928571010225", Unit::Each, 5020, "", 8990),
+            product("02210001000000", Unit::Kg, 0, "10001", 9800),
+        ];
+        assert_eq!(item_grams("6928571010225", &products), Some(5020));
+        assert_eq!(item_grams("2210001004501", &products), Some(450));
+        // A price label: 49.00 yuan at 98.00 yuan/kg is 500 g.
+        assert_eq!(item_grams("2110001049001", &products), Some(500));
+        assert_eq!(item_grams("281234567812345678", &products), None);
+        assert_eq!(item_grams("OMOC1:c:1", &products), None);
+        assert_eq!(item_grams("", &products), None);
+    }
+
+    #[test]
+    fn requests_read_as_documented() {
+        let request: Request =
+            serde_json::from_str(r#"{"lane":"2","op":"scan","code":"6928571010225"}"#).unwrap();
+        assert_eq!(
+            request.action,
+            Action::Scan {
+                code: "6928571010225".into()
+            }
+        );
+        let request: Request = serde_json::from_str(r#"{"lane":"2","op":"weigh","grams":5}"#)
+            .unwrap();
+        assert_eq!(request.action, Action::Weigh { grams: 5 });
+        assert!(serde_json::from_str::<Request>(r#"{"lane":"2","op":"dance"}"#).is_err());
+    }
+}
