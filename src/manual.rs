@@ -14,7 +14,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use std::future::Future;
+use std::pin::Pin;
+
 use omo_devices::gate::{Gate, GateState};
+use omo_edge::demo_devices::{DemoDevices, PanelProduct};
 use omo_proto::catalog::{Product, Unit};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -24,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::demo::DemoLane;
+use crate::tools::AppWallet;
 
 /// The socket's file name inside the data folder.
 pub const SOCKET_FILE: &str = "manual-lanes.sock";
@@ -36,21 +41,7 @@ pub fn socket_path(data: &Path) -> PathBuf {
 /// Heaviest load a person may put on a simulated scale, in grams (its capacity).
 pub const MAX_GRAMS: i64 = 60_000;
 
-/// What a person does at a lane.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum Action {
-    /// Scan a code (a product, a weight label, a coupon or a payment code).
-    Scan { code: String },
-    /// Set the load on the bagging scale, in grams.
-    Weigh { grams: i64 },
-    /// Put what was scanned and not yet bagged on the scale (its catalog or label weight).
-    Bag,
-    /// Walk through the open gate, taking the bags off the scale.
-    Pass,
-    /// Only show the lane's devices.
-    Status,
-}
+pub use omo_edge::demo_devices::{DeviceAction as Action, DeviceReply as Reply};
 
 /// One request on the socket.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,20 +49,6 @@ pub struct Request {
     pub lane: String,
     #[serde(flatten)]
     pub action: Action,
-}
-
-/// One reply: `ok`, a message, and the lane's devices as they are now.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Reply {
-    pub ok: bool,
-    pub lane: String,
-    pub message: String,
-    #[serde(default)]
-    pub scale_g: i64,
-    #[serde(default)]
-    pub unbagged_g: i64,
-    #[serde(default)]
-    pub gate: String,
 }
 
 /// One manual lane: its simulated devices and what the person has in hand.
@@ -86,6 +63,8 @@ struct Lane {
 pub struct ManualLanes {
     lanes: Arc<HashMap<String, Lane>>,
     products: Arc<Vec<Product>>,
+    /// The wallets whose payment code the lane screen's panel may scan.
+    wallets: Arc<Mutex<Vec<AppWallet>>>,
 }
 
 impl ManualLanes {
@@ -106,7 +85,16 @@ impl ManualLanes {
         ManualLanes {
             lanes: Arc::new(lanes),
             products: Arc::new(products),
+            wallets: Arc::default(),
         }
+    }
+
+    /// Lets the panel scan `wallet`'s payment code.
+    pub fn add_wallet(&self, wallet: AppWallet) {
+        self.wallets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(wallet);
     }
 
     /// The lanes' ids, in order.
@@ -197,9 +185,81 @@ impl ManualLanes {
                 *lane.unbagged_g.lock().unwrap_or_else(PoisonError::into_inner) = 0;
                 Ok("walked through the gate with the bags".into())
             }
+            Action::Pay { wallet } => {
+                let found = self
+                    .wallets
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .iter()
+                    .find(|w| &w.wallet_id == wallet)
+                    .cloned();
+                let wallet = found.ok_or_else(|| format!("wallet {wallet} is not a demo wallet"))?;
+                let code = crate::tools::current_code(&wallet).map_err(|e| e.to_string())?;
+                lane.devices
+                    .scanner
+                    .scan(&code)
+                    .await
+                    .map_err(|e| format!("the scanner cannot send: {e}"))?;
+                Ok(format!("scanned wallet {}'s payment code", wallet.wallet_id))
+            }
             Action::Status => Ok("devices as they are".into()),
         }
     }
+}
+
+impl DemoDevices for ManualLanes {
+    fn has_lane(&self, lane: &str) -> bool {
+        self.lanes.contains_key(lane)
+    }
+
+    fn products(&self) -> Vec<PanelProduct> {
+        self.products
+            .iter()
+            .filter(|p| p.min_age == 0)
+            .filter_map(|p| {
+                let code = panel_code(p)?;
+                let grams = item_grams(&code, &self.products)?;
+                Some(PanelProduct {
+                    code,
+                    name: p.name.clone(),
+                    price_fen: p.price_fen,
+                    grams,
+                })
+            })
+            .collect()
+    }
+
+    fn wallets(&self) -> Vec<String> {
+        self.wallets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|w| w.wallet_id.clone())
+            .collect()
+    }
+
+    fn act<'a>(
+        &'a self,
+        lane: &'a str,
+        action: Action,
+    ) -> Pin<Box<dyn Future<Output = Reply> + Send + 'a>> {
+        Box::pin(ManualLanes::act(self, lane, action))
+    }
+}
+
+/// What the panel scans for `product`: its EAN-13, or for goods sold by weight a store label
+/// of 500 g (`22 PLU 00500 C`).
+fn panel_code(product: &Product) -> Option<String> {
+    if product.unit == Unit::Kg as i32 {
+        if product.plu.len() != 5 {
+            return None;
+        }
+        let body = format!("22{}00500", product.plu);
+        let check = omo_devices::barcode::gtin::check_digit(&body)?;
+        return Some(format!("{body}{check}"));
+    }
+    let code = product.gtin.trim_start_matches('0');
+    (code.len() <= 13).then(|| format!("{code:0>13}"))
 }
 
 fn gate_name(state: GateState) -> &'static str {

@@ -4,7 +4,9 @@
 //! the banner names the lanes and the commands.
 
 use std::path::Path;
+use std::sync::Arc;
 
+use omo_edge::demo_devices::DemoDevices;
 use omo_proto::catalog::Product;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -13,6 +15,7 @@ use tracing::warn;
 use crate::UsageError;
 use crate::demo::DemoLane;
 use crate::manual::ManualLanes;
+use crate::tools::AppWallet;
 
 /// What the person's wallet is funded with, in fen (1 000 yuan).
 const PERSON_FUNDING_FEN: i64 = 100_000;
@@ -27,34 +30,49 @@ pub fn check(lanes: u16, manual: u16) -> Result<(), UsageError> {
     Ok(())
 }
 
-/// Takes the last `manual` lanes out of `lanes`, serves them until `stop`, and returns the
-/// banner's lines about them (empty without manual lanes).
-#[allow(clippy::too_many_arguments)]
+/// Takes the last `manual` lanes out of `lanes` (before the edge starts: its lane screens'
+/// devices panel drives them too). None without manual lanes.
+pub fn take(lanes: &mut Vec<DemoLane>, manual: u16, products: &[Product]) -> Option<ManualLanes> {
+    if manual == 0 {
+        return None;
+    }
+    let first = lanes.len().saturating_sub(usize::from(manual));
+    Some(ManualLanes::new(lanes.split_off(first), products.to_vec()))
+}
+
+/// The panel's hook for the edge.
+pub fn panel(manual: &Option<ManualLanes>) -> Option<Arc<dyn DemoDevices>> {
+    manual
+        .clone()
+        .map(|lanes| Arc::new(lanes) as Arc<dyn DemoDevices>)
+}
+
+/// Serves the manual lanes until `stop`, enrolls the person's wallet, and returns the banner's
+/// lines about them (empty without manual lanes).
 pub async fn start(
-    lanes: &mut Vec<DemoLane>,
-    manual: u16,
-    products: &[Product],
+    manual: Option<ManualLanes>,
     cloud_url: &str,
     funding_token: &str,
     data: &Path,
     tasks: &TaskTracker,
     stop: &CancellationToken,
 ) -> String {
-    if manual == 0 {
+    let Some(manual_lanes) = manual else {
         return String::new();
-    }
-    let first = lanes.len().saturating_sub(usize::from(manual));
-    let mine: Vec<DemoLane> = lanes.split_off(first);
-    let manual_lanes = ManualLanes::new(mine, products.to_vec());
+    };
     let ids = manual_lanes.ids();
     tasks.spawn(crate::manual::serve(
-        manual_lanes,
+        manual_lanes.clone(),
         data.to_path_buf(),
         stop.clone(),
     ));
     let wallets = data.join("shopper").join("wallets.json");
     let wallet = match person_wallet(cloud_url, funding_token, &wallets).await {
-        Ok(wallet) => wallet,
+        Ok(wallet) => {
+            let id = wallet.wallet_id.clone();
+            manual_lanes.add_wallet(wallet);
+            id
+        }
         Err(error) => {
             warn!(%error, "no wallet for the person at the manual lanes; enroll one");
             "WALLET".into()
@@ -70,7 +88,8 @@ pub async fn start(
          \n    bag it / set the scale     omo lane bag {lane} --data {d}   /   omo lane weigh {lane} GRAMS --data {d}\
          \n    pay                        omo lane scan {lane} $(omo shopper code {wallet} --wallets {w}) --data {d}\
          \n    confirm in the app         omo shopper confirm {wallet} [PAYMENT_ID] --wallets {w}   (above 100 yuan)\
-         \n    walk out                   omo lane pass {lane} --data {d}",
+         \n    walk out                   omo lane pass {lane} --data {d}\
+         \n    or on its lane screen      the \"Devices (demo)\" panel (scan, bag, weigh, pay, walk out)",
         list = ids.join(", "),
         sock = crate::manual::socket_path(data).display(),
     )
@@ -82,7 +101,7 @@ async fn person_wallet(
     cloud_url: &str,
     funding_token: &str,
     wallets: &Path,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<AppWallet> {
     let wallet = crate::tools::enroll(cloud_url, "You (manual lane)", 0).await?;
     crate::funding::fund(
         cloud_url,
@@ -93,5 +112,5 @@ async fn person_wallet(
     )
     .await?;
     crate::tools::save_wallet(wallets, &wallet)?;
-    Ok(wallet.wallet_id)
+    Ok(wallet)
 }

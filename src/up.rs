@@ -198,11 +198,14 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     edge.validate()
         .map_err(|e| anyhow::anyhow!("demo edge config: {e}"))?;
     let edge_http = bind(&edge.http_listen).await?;
+    let manual = crate::manual_up::take(&mut demo_lanes, args.manual_lanes, &products);
+    let panel = crate::manual_up::panel(&manual);
     {
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
             if let Err(error) =
-                omo_edge::run(edge, lanes, Vec::new(), edge_http, shutdown.clone()).await
+                omo_edge::run_with(edge, lanes, Vec::new(), edge_http, panel, shutdown.clone())
+                    .await
             {
                 error!(%error, "the edge stopped");
                 shutdown.cancel();
@@ -212,9 +215,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
 
     // The last --manual-lanes lanes are left to a person (src/manual.rs).
     let manual_banner = crate::manual_up::start(
-        &mut demo_lanes,
-        args.manual_lanes,
-        &products,
+        manual,
         &cloud_url,
         &funding_token,
         &data,
