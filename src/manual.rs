@@ -130,7 +130,10 @@ impl ManualLanes {
             lane: lane_id.to_string(),
             message,
             scale_g: lane.devices.scale.state().grams,
-            unbagged_g: *lane.unbagged_g.lock().unwrap_or_else(PoisonError::into_inner),
+            unbagged_g: *lane
+                .unbagged_g
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
             gate: gate_name(lane.devices.gate.state()).into(),
         }
     }
@@ -150,7 +153,10 @@ impl ManualLanes {
                     .map_err(|e| format!("the scanner cannot send: {e}"))?;
                 match item_grams(code, &self.products) {
                     Some(grams) => {
-                        *lane.unbagged_g.lock().unwrap_or_else(PoisonError::into_inner) += grams;
+                        *lane
+                            .unbagged_g
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner) += grams;
                         Ok(format!("scanned {code}; bag it ({grams} g)"))
                     }
                     None => Ok(format!("scanned {code}")),
@@ -161,12 +167,18 @@ impl ManualLanes {
                     return Err(format!("a load is 0-{MAX_GRAMS} g"));
                 }
                 scale.set_weight(*grams);
-                *lane.unbagged_g.lock().unwrap_or_else(PoisonError::into_inner) = 0;
+                *lane
+                    .unbagged_g
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = 0;
                 Ok(format!("the scale holds {grams} g"))
             }
             Action::Bag => {
                 let grams = std::mem::take(
-                    &mut *lane.unbagged_g.lock().unwrap_or_else(PoisonError::into_inner),
+                    &mut *lane
+                        .unbagged_g
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner),
                 );
                 let load = (scale.state().grams + grams).min(MAX_GRAMS);
                 scale.set_weight(load);
@@ -182,7 +194,10 @@ impl ManualLanes {
                     .simulate_passage()
                     .map_err(|e| format!("the gate: {e}"))?;
                 scale.set_weight(0);
-                *lane.unbagged_g.lock().unwrap_or_else(PoisonError::into_inner) = 0;
+                *lane
+                    .unbagged_g
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = 0;
                 Ok("walked through the gate with the bags".into())
             }
             Action::Pay { wallet } => {
@@ -193,14 +208,18 @@ impl ManualLanes {
                     .iter()
                     .find(|w| &w.wallet_id == wallet)
                     .cloned();
-                let wallet = found.ok_or_else(|| format!("wallet {wallet} is not a demo wallet"))?;
+                let wallet =
+                    found.ok_or_else(|| format!("wallet {wallet} is not a demo wallet"))?;
                 let code = crate::tools::current_code(&wallet).map_err(|e| e.to_string())?;
                 lane.devices
                     .scanner
                     .scan(&code)
                     .await
                     .map_err(|e| format!("the scanner cannot send: {e}"))?;
-                Ok(format!("scanned wallet {}'s payment code", wallet.wallet_id))
+                Ok(format!(
+                    "scanned wallet {}'s payment code",
+                    wallet.wallet_id
+                ))
             }
             Action::Status => Ok("devices as they are".into()),
         }
@@ -361,7 +380,9 @@ async fn answer(lanes: ManualLanes, stream: UnixStream) {
         let reply = match serde_json::from_str::<Request>(&line) {
             Ok(request) => serde_json::to_value(lanes.act(&request.lane, request.action).await)
                 .unwrap_or(Value::Null),
-            Err(error) => json!({ "ok": false, "lane": "", "message": format!("bad request: {error}") }),
+            Err(error) => {
+                json!({ "ok": false, "lane": "", "message": format!("bad request: {error}") })
+            }
         };
         let mut bytes = reply.to_string().into_bytes();
         bytes.push(b'\n');
@@ -435,8 +456,8 @@ mod tests {
                 code: "6928571010225".into()
             }
         );
-        let request: Request = serde_json::from_str(r#"{"lane":"2","op":"weigh","grams":5}"#)
-            .unwrap();
+        let request: Request =
+            serde_json::from_str(r#"{"lane":"2","op":"weigh","grams":5}"#).unwrap();
         assert_eq!(request.action, Action::Weigh { grams: 5 });
         assert!(serde_json::from_str::<Request>(r#"{"lane":"2","op":"dance"}"#).is_err());
     }

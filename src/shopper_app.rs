@@ -64,9 +64,15 @@ async fn list_pending(
         .map_err(|s| anyhow::anyhow!("{}", s.message()))?
         .into_inner()
         .receipts;
-    let pending: Vec<_> = receipts.into_iter().filter(|r| r.status == "PENDING").collect();
+    let pending: Vec<_> = receipts
+        .into_iter()
+        .filter(|r| r.status == "PENDING")
+        .collect();
     if pending.is_empty() {
-        eprintln!("no payment of wallet {} waits for an answer", wallet.wallet_id);
+        eprintln!(
+            "no payment of wallet {} waits for an answer",
+            wallet.wallet_id
+        );
     }
     for r in pending {
         println!(

@@ -214,15 +214,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     }
 
     // The last --manual-lanes lanes are left to a person (src/manual.rs).
-    let manual_banner = crate::manual_up::start(
-        manual,
-        &cloud_url,
-        &funding_token,
-        &data,
-        &tasks,
-        &shutdown,
-    )
-    .await;
+    let manual_banner =
+        crate::manual_up::start(manual, &cloud_url, &funding_token, &data, &tasks, &shutdown).await;
     screen_links.push_str(&manual_banner);
     print_banner(&args, &mqtt_url, &data, &screen_links);
 

@@ -30,9 +30,21 @@ async fn a_person_checks_out_with_the_lane_screens_devices_panel_in_chromium() {
     let mut up = Process::omo(
         "up",
         &[
-            "up", "--lanes", "2", "--manual-lanes", "1", "--data", data.to_str().unwrap(),
-            "--mqtt-port", &mqtt.to_string(), "--grpc-port", &grpc.to_string(),
-            "--cloud-http-port", &cloud_http.to_string(), "--http-port", &http.to_string(),
+            "up",
+            "--lanes",
+            "2",
+            "--manual-lanes",
+            "1",
+            "--data",
+            data.to_str().unwrap(),
+            "--mqtt-port",
+            &mqtt.to_string(),
+            "--grpc-port",
+            &grpc.to_string(),
+            "--cloud-http-port",
+            &cloud_http.to_string(),
+            "--http-port",
+            &http.to_string(),
         ],
         dir.path(),
     );
@@ -45,11 +57,15 @@ async fn a_person_checks_out_with_the_lane_screens_devices_panel_in_chromium() {
     let log = up.log();
 
     // Not lane 2's screen: refused; lane 1 is no manual lane: no panel.
-    let anyone = reqwest::get(format!("{base}/lanes/2/devices")).await.unwrap();
+    let anyone = reqwest::get(format!("{base}/lanes/2/devices"))
+        .await
+        .unwrap();
     assert_eq!(anyone.status().as_u16(), 403);
 
     let browser = Browser::start(dir.path(), 1280, 943).await;
-    browser.goto(&format!("{base}{}", setup_path(&log, "1"))).await;
+    browser
+        .goto(&format!("{base}{}", setup_path(&log, "1")))
+        .await;
     browser.wait_for("#prompt", WAIT).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(
@@ -58,7 +74,9 @@ async fn a_person_checks_out_with_the_lane_screens_devices_panel_in_chromium() {
     );
 
     // Lane 2's screen: the panel, with the demo catalog and the person's wallet.
-    browser.goto(&format!("{base}{}", setup_path(&log, "2"))).await;
+    browser
+        .goto(&format!("{base}{}", setup_path(&log, "2")))
+        .await;
     browser.wait_for("#devices-panel", WAIT).await;
     browser
         .wait_until(

@@ -63,7 +63,13 @@ async fn shop_and_pay(data: &Path, http: u16, codes: &[&str], wallet: &str, wall
         })
         .await;
     }
-    let (ok, code) = omo(&["shopper", "code", wallet, "--wallets", wallets.to_str().unwrap()]);
+    let (ok, code) = omo(&[
+        "shopper",
+        "code",
+        wallet,
+        "--wallets",
+        wallets.to_str().unwrap(),
+    ]);
     assert!(ok, "{code}");
     lane(data, "scan", Some(code.trim()));
 }
@@ -83,9 +89,22 @@ async fn omo_up_a_person_checks_out_at_a_manual_lane() {
     let mut up = Process::omo(
         "up",
         &[
-            "up", "--lanes", "2", "--manual-lanes", "1", "--data", data.to_str().unwrap(),
-            "--demo-every-secs", "1", "--mqtt-port", &mqtt.to_string(), "--grpc-port",
-            &grpc.to_string(), "--cloud-http-port", &cloud_http.to_string(), "--http-port",
+            "up",
+            "--lanes",
+            "2",
+            "--manual-lanes",
+            "1",
+            "--data",
+            data.to_str().unwrap(),
+            "--demo-every-secs",
+            "1",
+            "--mqtt-port",
+            &mqtt.to_string(),
+            "--grpc-port",
+            &grpc.to_string(),
+            "--cloud-http-port",
+            &cloud_http.to_string(),
+            "--http-port",
             &http.to_string(),
         ],
         dir.path(),
@@ -109,18 +128,24 @@ async fn omo_up_a_person_checks_out_at_a_manual_lane() {
     // Lane 1's simulated shoppers check out; lane 2 waits for the person.
     let token = support::login(&format!("http://127.0.0.1:{http}"), "manager", "manager").await;
     let sales = || async {
-        support::get_json_with(&format!("http://127.0.0.1:{http}/api/sales"), &token).await
-            ["sales"]
+        support::get_json_with(&format!("http://127.0.0.1:{http}/api/sales"), &token).await["sales"]
             .as_array()
             .unwrap()
             .clone()
     };
     eventually(Duration::from_secs(60), "a checkout at lane 1", || async {
-        sales().await.iter().any(|s| s["lane_id"] == "1").then_some(())
+        sales()
+            .await
+            .iter()
+            .any(|s| s["lane_id"] == "1")
+            .then_some(())
     })
     .await;
     let view = lane_view(http).await;
-    assert_eq!(view["item_count"], 0, "nobody simulated shops at lane 2: {view}");
+    assert_eq!(
+        view["item_count"], 0,
+        "nobody simulated shops at lane 2: {view}"
+    );
     assert!(!sales().await.iter().any(|s| s["lane_id"] == "2"));
 
     // The person checks out a bottle of water: paid at once, the gate opens, the sale recorded.
@@ -141,7 +166,13 @@ async fn omo_up_a_person_checks_out_at_a_manual_lane() {
     // A second shopper, enrolled and funded from the command line, buys two bags of rice
     // (179.80 yuan): PENDING until confirmed in the app.
     let (ok, enrolled) = omo(&[
-        "shopper", "enroll", "--cloud", &cloud, "--name", "Bob", "--wallets",
+        "shopper",
+        "enroll",
+        "--cloud",
+        &cloud,
+        "--name",
+        "Bob",
+        "--wallets",
         wallets.to_str().unwrap(),
     ]);
     assert!(ok, "{enrolled}");
@@ -151,7 +182,14 @@ async fn omo_up_a_person_checks_out_at_a_manual_lane() {
         .to_string();
     let token_file = data.join("funding.token");
     let (ok, funded) = omo(&[
-        "shopper", "fund", &bob, "--amount-fen", "50000", "--cloud", &cloud, "--token-file",
+        "shopper",
+        "fund",
+        &bob,
+        "--amount-fen",
+        "50000",
+        "--cloud",
+        &cloud,
+        "--token-file",
         token_file.to_str().unwrap(),
     ]);
     assert!(ok, "{funded}");
@@ -163,14 +201,29 @@ async fn omo_up_a_person_checks_out_at_a_manual_lane() {
     .await;
     assert_eq!(lane(&data, "status", None)["gate"], "closed");
     let w = wallets.to_str().unwrap();
-    let (ok, pending) = omo(&["shopper", "confirm", &bob, "--cloud", &cloud, "--wallets", w]);
+    let (ok, pending) = omo(&[
+        "shopper",
+        "confirm",
+        &bob,
+        "--cloud",
+        &cloud,
+        "--wallets",
+        w,
+    ]);
     assert!(ok, "{pending}");
     let pending: Value = serde_json::from_str(pending.lines().next().unwrap()).unwrap();
     assert_eq!(pending["status"], "PENDING");
     assert_eq!(pending["amount_fen"], 17980);
     let payment = pending["payment_id"].as_str().unwrap();
     let (ok, confirmed) = omo(&[
-        "shopper", "confirm", &bob, payment, "--cloud", &cloud, "--wallets", w,
+        "shopper",
+        "confirm",
+        &bob,
+        payment,
+        "--cloud",
+        &cloud,
+        "--wallets",
+        w,
     ]);
     assert!(ok, "{confirmed}");
     assert!(confirmed.contains("SUCCEEDED"), "{confirmed}");

@@ -46,8 +46,17 @@ async fn the_clouds_delivery_order_follows_its_rider_to_the_door() {
     let _rider = Process::omo(
         "rider",
         &[
-            "rider", "--id", "rider-fast", "--mqtt", &broker_url, "--lat", &lat, "--lon", &lon,
-            "--speed", "400",
+            "rider",
+            "--id",
+            "rider-fast",
+            "--mqtt",
+            &broker_url,
+            "--lat",
+            &lat,
+            "--lon",
+            &lon,
+            "--speed",
+            "400",
         ],
         store.dir.path(),
     );
@@ -87,7 +96,10 @@ async fn the_clouds_delivery_order_follows_its_rider_to_the_door() {
     let eta = chrono::DateTime::parse_from_rfc3339(&delivered.eta)
         .unwrap_or_else(|e| panic!("an ETA ({e}): {delivered:?}"));
     let promised = chrono::DateTime::parse_from_rfc3339(&delivered.promised_by).unwrap();
-    assert!(eta <= promised, "the ETA is within the promise: {delivered:?}");
+    assert!(
+        eta <= promised,
+        "the ETA is within the promise: {delivered:?}"
+    );
     let picked = chrono::DateTime::parse_from_rfc3339(&delivered.picked_up_at).unwrap();
     let at_door = chrono::DateTime::parse_from_rfc3339(&delivered.delivered_at).unwrap();
     assert!(picked <= at_door, "{delivered:?}");
@@ -116,7 +128,11 @@ async fn the_clouds_delivery_order_follows_its_rider_to_the_door() {
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(shown["status"], "DELIVERED");
     assert_eq!(shown["rider_id"], "rider-fast");

@@ -161,10 +161,7 @@ async fn apply(
             }
             Some(StoreTopic::Progress(store)) => {
                 match super::progress::parse_progress(&publish.payload, store) {
-                    Ok(report) => deliveries
-                        .store_progress(store, &report)
-                        .await
-                        .map(|_| ()),
+                    Ok(report) => deliveries.store_progress(store, &report).await.map(|_| ()),
                     Err(error) => {
                         tracing::warn!(topic = %publish.topic, %error, "unreadable delivery progress dropped");
                         return true;
