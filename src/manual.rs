@@ -420,7 +420,7 @@ pub async fn call(data: &Path, request: &Request) -> anyhow::Result<Reply> {
 mod tests {
     use super::*;
 
-    fn product(gtin: &str, unit: Unit, weight_g: u32, plu: &str, price_fen: i64) -> Product {
+    fn product(gtin: &str, unit: Unit, weight_g: i32, plu: &str, price_fen: i64) -> Product {
         Product {
             gtin: gtin.into(),
             unit: unit as i32,

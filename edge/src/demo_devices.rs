@@ -98,22 +98,39 @@ pub fn routes() -> Router<Arc<EdgeContext>> {
         .route("/lanes/{id}/devices", get(show).post(act))
 }
 
+/// Why a panel request is refused.
+enum Refused {
+    /// Not demo mode, or not one of its lanes: 404.
+    NotHere,
+    /// Not the lane's set-up screen: 403.
+    NotTheScreen(String),
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::NotHere => (StatusCode::NOT_FOUND, "no devices panel here\n").into_response(),
+            Refused::NotTheScreen(lane) => (
+                StatusCode::FORBIDDEN,
+                Json(json!({ "error": format!("only lane {lane}'s set-up screen may do this") })),
+            )
+                .into_response(),
+        }
+    }
+}
+
 /// The devices of `lane` if this edge runs in demo mode with it and the request is from its
 /// screen; else the refusal.
 fn devices<'a>(
     ctx: &'a EdgeContext,
     lane: &str,
     headers: &HeaderMap,
-) -> Result<&'a Arc<dyn DemoDevices>, Response> {
+) -> Result<&'a Arc<dyn DemoDevices>, Refused> {
     let Some(devices) = ctx.demo_devices.as_ref().filter(|d| d.has_lane(lane)) else {
-        return Err((StatusCode::NOT_FOUND, "no devices panel here\n").into_response());
+        return Err(Refused::NotHere);
     };
     if !crate::web::screen::is_lane_screen(ctx, lane, headers) {
-        return Err((
-            StatusCode::FORBIDDEN,
-            Json(json!({ "error": format!("only lane {lane}'s set-up screen may do this") })),
-        )
-            .into_response());
+        return Err(Refused::NotTheScreen(lane.to_string()));
     }
     Ok(devices)
 }
@@ -132,7 +149,7 @@ async fn script(
             PANEL_JS,
         )
             .into_response(),
-        Err(refused) => refused,
+        Err(refused) => refused.into_response(),
     }
 }
 
@@ -148,7 +165,7 @@ async fn show(
                          "wallets": devices.wallets(), "devices": state }))
             .into_response()
         }
-        Err(refused) => refused,
+        Err(refused) => refused.into_response(),
     }
 }
 
@@ -168,6 +185,6 @@ async fn act(
             };
             (status, Json(reply)).into_response()
         }
-        Err(refused) => refused,
+        Err(refused) => refused.into_response(),
     }
 }
