@@ -241,3 +241,17 @@ async fn omo_up_a_person_checks_out_at_a_manual_lane() {
 
     up.stop();
 }
+
+/// More manual lanes than lanes is a usage error: exit 64, naming the flag, before any port.
+#[test]
+fn more_manual_lanes_than_lanes_is_refused_with_64() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("omo-data");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_omo"))
+        .args(["up", "--lanes", "2", "--manual-lanes", "3", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--manual-lanes 3"));
+}
