@@ -41,7 +41,7 @@ pub async fn run(args: LaneArgs) -> anyhow::Result<()> {
         LaneAction::Pass { lane } => (lane, Action::Pass),
         LaneAction::Status { lane } => (lane, Action::Status),
     };
-    let reply = crate::manual::call(&args.data, &Request { lane, action }).await?;
+    let reply = crate::manual_socket::call(&args.data, &Request { lane, action }).await?;
     println!("{}", serde_json::to_string(&reply)?);
     if reply.ok {
         Ok(())

@@ -10,6 +10,7 @@
 //! | [`tools`] | `omo catalog`, `omo barcode`, `omo scan`, `omo weigh`, `omo shopper` |
 //! | [`funding`] | `omo shopper fund`, `omo shopper funding`: the funding authority's commands |
 //! | [`manual`] | the manual lanes of `omo up --manual-lanes N`, and their local socket |
+//! | [`manual_socket`] | the manual lanes' 0600 Unix socket (`omo up` serves, `omo lane` calls) |
 //! | [`lane_cli`] | `omo lane scan\|weigh\|bag\|pass\|status`: a person at a manual lane |
 //! | [`shopper_app`] | `omo shopper confirm\|reject\|delivery` |
 //! | [`rider`] | `omo rider`: a delivery rider's client |
@@ -25,6 +26,7 @@ mod funding;
 mod gate_watchdog;
 mod lane_cli;
 mod manual;
+mod manual_socket;
 mod manual_up;
 mod rider;
 mod services;

@@ -1,6 +1,6 @@
 //! Lanes left to a person in `omo up --manual-lanes N`: no simulated shopper drives them; their
 //! simulated scanner, bagging scale and gate take input from `omo lane scan|weigh|bag|pass`
-//! (see [`crate::lane_cli`]) and from the lane screen's "devices" panel in demo mode.
+//! (see [`crate::lane_cli`]; the socket is [`crate::manual_socket`]) and from the lane screen's "devices" panel in demo mode.
 //!
 //! Transport: a Unix stream socket at `{data}/manual-lanes.sock`, created mode 0600 inside the
 //! data folder, and a connecting peer must run under the same user id as `omo up` (checked with
@@ -11,21 +11,16 @@
 //! the scanner's pseudo-terminal, a weight is what the scale answers when polled.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
-
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use omo_devices::gate::{Gate, GateState};
 use omo_edge::demo_devices::{DemoDevices, PanelProduct};
 use omo_proto::catalog::{Product, Unit};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{UnixListener, UnixStream};
-use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::info;
 
 use crate::demo::DemoLane;
 use crate::tools::AppWallet;
@@ -320,100 +315,6 @@ pub fn item_grams(code: &str, products: &[Product]) -> Option<i64> {
         .iter()
         .find(|p| format!("{:0>14}", p.gtin) == gtin && p.unit == Unit::Each as i32)
         .map(|p| i64::from(p.weight_g.max(1)))
-}
-
-/// Serves the manual lanes on `{data}/manual-lanes.sock` until `stop`, then removes the socket.
-pub async fn serve(lanes: ManualLanes, data: PathBuf, stop: CancellationToken) {
-    let path = socket_path(&data);
-    let listener = match bind_private(&path) {
-        Ok(listener) => listener,
-        Err(error) => {
-            warn!(path = %path.display(), %error, "manual lanes cannot be driven: no socket");
-            return;
-        }
-    };
-    let owner = std::fs::metadata(&path).map(|m| std::os::unix::fs::MetadataExt::uid(&m));
-    loop {
-        let accepted = tokio::select! {
-            _ = stop.cancelled() => break,
-            accepted = listener.accept() => accepted,
-        };
-        let Ok((stream, _)) = accepted else { continue };
-        let same_user = match (stream.peer_cred(), &owner) {
-            (Ok(peer), Ok(owner)) => peer.uid() == *owner,
-            _ => false,
-        };
-        if !same_user {
-            warn!("a caller of another user was refused on the manual lanes' socket");
-            continue;
-        }
-        let lanes = lanes.clone();
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = stop.cancelled() => {}
-                _ = answer(lanes, stream) => {}
-            }
-        });
-    }
-    let _ = std::fs::remove_file(&path);
-}
-
-/// Binds the socket readable and writable by its owner only (a stale one is replaced).
-fn bind_private(path: &Path) -> std::io::Result<UnixListener> {
-    use std::os::unix::fs::PermissionsExt;
-    match std::fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    let listener = UnixListener::bind(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(listener)
-}
-
-/// Answers one connection: a reply per request line.
-async fn answer(lanes: ManualLanes, stream: UnixStream) {
-    let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        let reply = match serde_json::from_str::<Request>(&line) {
-            Ok(request) => serde_json::to_value(lanes.act(&request.lane, request.action).await)
-                .unwrap_or(Value::Null),
-            Err(error) => {
-                json!({ "ok": false, "lane": "", "message": format!("bad request: {error}") })
-            }
-        };
-        let mut bytes = reply.to_string().into_bytes();
-        bytes.push(b'\n');
-        if write.write_all(&bytes).await.is_err() {
-            break;
-        }
-    }
-    debug!("a manual lane client left");
-}
-
-/// Sends one request to the store whose data folder is `data`; its reply.
-pub async fn call(data: &Path, request: &Request) -> anyhow::Result<Reply> {
-    use anyhow::Context as _;
-    let path = socket_path(data);
-    let stream = UnixStream::connect(&path).await.with_context(|| {
-        format!(
-            "cannot reach a store with manual lanes at {} (is `omo up --manual-lanes N --data {}` running?)",
-            path.display(),
-            data.display()
-        )
-    })?;
-    let (read, mut write) = stream.into_split();
-    let mut line = serde_json::to_vec(request)?;
-    line.push(b'\n');
-    write.write_all(&line).await?;
-    let mut lines = BufReader::new(read).lines();
-    let reply = lines
-        .next_line()
-        .await?
-        .context("the store closed the connection")?;
-    Ok(serde_json::from_str(&reply)?)
 }
 
 #[cfg(test)]

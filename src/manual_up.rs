@@ -61,7 +61,7 @@ pub async fn start(
         return String::new();
     };
     let ids = manual_lanes.ids();
-    tasks.spawn(crate::manual::serve(
+    tasks.spawn(crate::manual_socket::serve(
         manual_lanes.clone(),
         data.to_path_buf(),
         stop.clone(),

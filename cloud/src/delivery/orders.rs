@@ -11,6 +11,7 @@ use sqlx::Row;
 
 use super::directory::{Directory, distance_m, round_m};
 use super::payloads::Line;
+pub use super::progress::Progress;
 use crate::clock::to_rfc3339;
 use crate::context::{Context, require_id};
 use crate::error::ServiceError;
@@ -80,16 +81,6 @@ pub struct DeliveryOrder {
     /// The rider's progress, as the store's edge reports it (see [`super::progress`]).
     #[serde(default)]
     pub progress: Progress,
-}
-
-/// Who has an order and where it stands on the road (empty strings until known).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Progress {
-    pub rider_id: String,
-    /// When the store's dispatcher expects it at the door, RFC 3339 UTC.
-    pub eta: String,
-    pub picked_up_at: String,
-    pub delivered_at: String,
 }
 
 /// The delivery orders of the cloud; cheap to clone.

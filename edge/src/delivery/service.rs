@@ -321,7 +321,7 @@ pub(super) async fn commit(
         }
     }
     if let Some(event) = event
-        && let Some(message) = progress_message(&mut tx, &dirty, event, shop, now).await?
+        && let Some(message) = super::progress::message(&mut tx, &dirty, event, shop, now).await?
     {
         messages.push(message);
     }
@@ -402,59 +402,6 @@ pub(super) async fn commit(
         host.outbox().wake();
     }
     Ok(())
-}
-
-/// The `delivery/progress` message for the cloud when a rider event moved its order on
-/// (accepted, picked up, delivered): the rider, the ETA of its offer, and when. Its id is
-/// `progress-{order}-{status}-{rider}`: one per step and rider.
-async fn progress_message(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    dirty: &[OpenOrder],
-    event: &RiderEvent,
-    shop: &Shop,
-    now: DateTime<Utc>,
-) -> Result<Option<OutboxMessage>, StoreError> {
-    use super::dispatch::RiderReport;
-    let order_id = match &event.report {
-        RiderReport::Accepted { order_id }
-        | RiderReport::PickedUp { order_id }
-        | RiderReport::Delivered { order_id } => order_id,
-        RiderReport::Location { .. } => return Ok(None),
-    };
-    let Some(open) = dirty.iter().find(|o| &o.order.order_id == order_id) else {
-        return Ok(None);
-    };
-    let (status, Some(rider)) = (open.status.name(), open.status.rider()) else {
-        return Ok(None);
-    };
-    if !matches!(status, "accepted" | "picked_up" | "delivered") {
-        return Ok(None);
-    }
-    let eta: Option<String> = sqlx::query_scalar(
-        "SELECT eta FROM delivery_assignments WHERE order_id = $1 AND rider_id = $2 \
-         ORDER BY offered_at DESC LIMIT 1",
-    )
-    .bind(order_id)
-    .bind(rider)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let id = format!("progress-{order_id}-{status}-{rider}");
-    let payload = json!({
-        "id": id,
-        "type": "progress",
-        "order_id": order_id,
-        "store_id": shop.store_id,
-        "status": status,
-        "rider_id": rider,
-        "eta": eta.unwrap_or_default(),
-        "at": rfc3339(now),
-    });
-    Ok(Some(OutboxMessage {
-        id,
-        topic: topics::delivery_progress(&shop.store_id),
-        payload: payload.to_string().into_bytes(),
-        retain: false,
-    }))
 }
 
 /// Upserts an order; true if it was new.
