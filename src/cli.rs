@@ -35,6 +35,8 @@ pub enum Command {
     Weigh(WeighArgs),
     /// What the shopper's phone app does: enroll a wallet, show its payment code.
     Shopper(ShopperArgs),
+    /// Be the shopper at a manual lane of `omo up --manual-lanes N`: scan, weigh, bag, pass.
+    Lane(crate::lane_cli::LaneArgs),
     /// A rider's client: receive dispatch orders, accept, report progress.
     Rider(crate::rider::RiderArgs),
     /// Look up a product's origin from its QR code (GS1 Digital Link), or record a lot's life at the edge.
@@ -51,6 +53,10 @@ pub struct UpArgs {
     /// Checkout lanes to simulate.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub lanes: u16,
+    /// The last N lanes are left to a person: no simulated shopper drives them; their devices
+    /// take input from `omo lane scan|weigh|bag|pass` (and the lane screen's devices panel).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=64))]
+    pub manual_lanes: u16,
     /// Where the store keeps its data (cloud and edge databases).
     #[arg(long, default_value = "./omo-data")]
     pub data: PathBuf,
@@ -266,6 +272,29 @@ pub enum ShopperAction {
         lon: f64,
         #[arg(long)]
         address: String,
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        cloud: String,
+    },
+    /// Confirm a PENDING payment in the app ("confirm the payment in your app" at the lane);
+    /// without PAYMENT_ID, list the wallet's PENDING payments.
+    Confirm {
+        wallet: String,
+        payment_id: Option<String>,
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        cloud: String,
+    },
+    /// Reject a PENDING payment in the app; without PAYMENT_ID, list the PENDING payments.
+    Reject {
+        wallet: String,
+        payment_id: Option<String>,
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        cloud: String,
+    },
+    /// Show a delivery order as the cloud follows it: status (ACCEPTED, PICKED_UP, DELIVERED,
+    /// ...), rider, ETA, picked-up and delivered times, as JSON.
+    Delivery {
+        wallet: String,
+        order_id: String,
         #[arg(long, default_value = "http://127.0.0.1:50051")]
         cloud: String,
     },

@@ -9,6 +9,10 @@
 //! | [`services`] | `omo cloud`, `omo edge` |
 //! | [`tools`] | `omo catalog`, `omo barcode`, `omo scan`, `omo weigh`, `omo shopper` |
 //! | [`funding`] | `omo shopper fund`, `omo shopper funding`: the funding authority's commands |
+//! | [`manual`] | the manual lanes of `omo up --manual-lanes N`, and their local socket |
+//! | [`manual_socket`] | the manual lanes' 0600 Unix socket (`omo up` serves, `omo lane` calls) |
+//! | [`lane_cli`] | `omo lane scan\|weigh\|bag\|pass\|status`: a person at a manual lane |
+//! | [`shopper_app`] | `omo shopper confirm\|reject\|delivery` |
 //! | [`rider`] | `omo rider`: a delivery rider's client |
 //! | [`trace_cli`] | `omo trace`, `omo label`: product origins and their QR codes |
 //! | [`gate_watchdog`] | `omo gate-watchdog` (hidden): the relay watchdog `omo edge` starts |
@@ -20,8 +24,13 @@ mod cli;
 mod demo;
 mod funding;
 mod gate_watchdog;
+mod lane_cli;
+mod manual;
+mod manual_socket;
+mod manual_up;
 mod rider;
 mod services;
+mod shopper_app;
 mod tools;
 mod trace_cli;
 mod up;
@@ -75,6 +84,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Scan(args) => tools::scan(args).await,
         Command::Weigh(args) => tools::weigh(args).await,
         Command::Shopper(args) => tools::shopper(args).await,
+        Command::Lane(args) => lane_cli::run(args).await,
         Command::Rider(args) => rider::run(args).await,
         Command::Trace(args) => trace_cli::trace(args).await,
         Command::Label(args) => trace_cli::label(args).await,
@@ -90,6 +100,7 @@ fn init_logging(verbose: u8, command: &Command) {
             | Command::Scan(_)
             | Command::Weigh(_)
             | Command::Shopper(_)
+            | Command::Lane(_)
             | Command::Catalog(_)
             | Command::Trace(_)
             | Command::Label(_)

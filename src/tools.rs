@@ -408,6 +408,21 @@ pub async fn shopper(args: ShopperArgs) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        ShopperAction::Confirm {
+            wallet,
+            payment_id,
+            cloud,
+        } => crate::shopper_app::answer(&args.wallets, &wallet, payment_id, true, &cloud).await,
+        ShopperAction::Reject {
+            wallet,
+            payment_id,
+            cloud,
+        } => crate::shopper_app::answer(&args.wallets, &wallet, payment_id, false, &cloud).await,
+        ShopperAction::Delivery {
+            wallet,
+            order_id,
+            cloud,
+        } => crate::shopper_app::delivery(&args.wallets, &wallet, &order_id, &cloud).await,
         ShopperAction::Balance { wallet, cloud } => {
             let entry = saved_wallet(&args.wallets, &wallet)?;
             let mut client = ShopperServiceClient::connect(cloud.clone())
@@ -448,7 +463,7 @@ fn delivery_line(text: &str) -> Result<DeliveryLine, UsageError> {
 }
 
 /// The wallet `wallet` as the app saved it in the wallet file `path`.
-fn saved_wallet(path: &Path, wallet: &str) -> Result<AppWallet, anyhow::Error> {
+pub(crate) fn saved_wallet(path: &Path, wallet: &str) -> Result<AppWallet, anyhow::Error> {
     let mut wallets = load_wallets(path)?;
     wallets.remove(wallet).ok_or_else(|| {
         UsageError(format!(
@@ -511,7 +526,7 @@ fn load_wallets(path: &Path) -> anyhow::Result<BTreeMap<String, AppWallet>> {
 }
 
 /// Adds a wallet to the app's file, written atomically (temp file, then rename), mode 0600.
-fn save_wallet(path: &Path, wallet: &AppWallet) -> anyhow::Result<()> {
+pub(crate) fn save_wallet(path: &Path, wallet: &AppWallet) -> anyhow::Result<()> {
     let mut wallets = load_wallets(path)?;
     wallets.insert(wallet.wallet_id.clone(), wallet.clone());
     if let Some(dir) = path.parent() {

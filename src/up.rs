@@ -31,6 +31,7 @@ const DEMO_CATALOG: &str = include_str!("../cloud/data/demo-catalog.csv");
 const DEMO_PROMOTIONS: &str = include_str!("../cloud/data/demo-promotions.json");
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    crate::manual_up::check(args.lanes, args.manual_lanes)?;
     let data = args.data.clone();
     std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
     let data = data.canonicalize().unwrap_or(data);
@@ -206,11 +207,14 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     edge.validate()
         .map_err(|e| anyhow::anyhow!("demo edge config: {e}"))?;
     let edge_http = bind(&edge.http_listen).await?;
+    let manual = crate::manual_up::take(&mut demo_lanes, args.manual_lanes, &products);
+    let panel = crate::manual_up::panel(&manual);
     {
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
             if let Err(error) =
-                omo_edge::run(edge, lanes, Vec::new(), edge_http, shutdown.clone()).await
+                omo_edge::run_with(edge, lanes, Vec::new(), edge_http, panel, shutdown.clone())
+                    .await
             {
                 error!(%error, "the edge stopped");
                 shutdown.cancel();
@@ -218,6 +222,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         });
     }
 
+    // The last --manual-lanes lanes are left to a person (src/manual.rs).
+    let manual_banner =
+        crate::manual_up::start(manual, &cloud_url, &funding_token, &data, &tasks, &shutdown).await;
+    screen_links.push_str(&manual_banner);
     print_banner(&args, &mqtt_url, &data, &screen_links);
 
     // 4. Riders, and shoppers.

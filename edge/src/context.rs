@@ -34,6 +34,9 @@ pub struct EdgeContext {
     pub screen_secret: Vec<u8>,
     /// Operators' sessions and the login rate limit.
     pub sessions: std::sync::Arc<crate::web::Sessions>,
+    /// The simulated devices a person may drive from the lane screen (demo mode only; see
+    /// [`crate::demo_devices`]).
+    pub demo_devices: Option<std::sync::Arc<dyn crate::demo_devices::DemoDevices>>,
     /// Fires when the edge stops; long-lived responses (live events) end with it.
     pub shutdown: CancellationToken,
 }

@@ -17,6 +17,7 @@
 //! | [`context`] | what the parts of a running edge share |
 //! | [`announce`] | telling the cloud where the store is and how far it delivers |
 //! | [`delivery`] | delivery orders within the radius, rider dispatch over MQTT, the delivery board |
+//! | [`demo_devices`] | the lane screen's devices panel in demo mode (`omo up --manual-lanes`) |
 //! | [`web`] | operator login and sessions, the dashboard, the lane screens and their exit pass |
 //!
 //! The binary decides which devices each lane has (real or simulated) and hands them to [`run`].
@@ -29,6 +30,7 @@ pub mod cloud;
 pub mod config;
 pub mod context;
 pub mod delivery;
+pub mod demo_devices;
 pub mod epcis;
 pub mod exit;
 pub mod exit_keys;
@@ -83,6 +85,19 @@ pub async fn run(
     http: TcpListener,
     cancel: CancellationToken,
 ) -> Result<(), EdgeError> {
+    run_with(config, lanes, exits, http, None, cancel).await
+}
+
+/// [`run`], with the simulated devices a person may drive from the lane screens (demo mode:
+/// see [`demo_devices`]).
+pub async fn run_with(
+    config: EdgeConfig,
+    lanes: Vec<(String, LaneDevices)>,
+    exits: Vec<(String, exit::ExitDevices)>,
+    http: TcpListener,
+    demo_devices: Option<Arc<dyn demo_devices::DemoDevices>>,
+    cancel: CancellationToken,
+) -> Result<(), EdgeError> {
     let store = store::Store::open(&config.data_dir).await?;
     let weights = store.load_weights().await?;
     let exit_keys = exit_keys::ExitKeys::load(&config.exit_pass, store.exit_key().await?)
@@ -109,6 +124,7 @@ pub async fn run(
         screen_secret,
         sessions,
         exits: Default::default(),
+        demo_devices,
         shutdown: cancel.clone(),
     });
 
@@ -171,6 +187,7 @@ pub async fn run(
     let shutdown = cancel.clone();
     let routes = exit::routes()
         .merge(delivery::routes())
+        .merge(demo_devices::routes())
         .with_state(ctx.clone());
     // The client's address is kept for the login rate limit (see `web::limit`).
     let app = api::router(ctx.clone()).merge(routes);

@@ -20,6 +20,12 @@ pub fn delivery_refusals(store: &str) -> String {
     format!("omo/v1/stores/{store}/delivery/refusals")
 }
 
+/// A rider's progress with an order: accepted (rider, ETA), picked up, delivered (edge →
+/// cloud; an extension, so the shopper's app follows the rider through the cloud).
+pub fn delivery_progress(store: &str) -> String {
+    format!("omo/v1/stores/{store}/delivery/progress")
+}
+
 /// Orders the cloud refused and refunded before the store accepted them: the edge cancels their
 /// dispatch (cloud → edge; an extension).
 pub fn delivery_cancellations(store: &str) -> String {

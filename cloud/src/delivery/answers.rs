@@ -129,6 +129,7 @@ impl Deliveries {
                         placed_at: now.clone(),
                         promised_by: accepted.promised_by.clone(),
                         refusal: String::new(),
+                        progress: Default::default(),
                     };
                     if insert(&mut tx, &order).await? {
                         Acceptance::Recorded

@@ -5,6 +5,7 @@
 //! | [`directory`] | the stores' announced positions and delivery radii; geodesic distance on WGS 84 |
 //! | [`orders`] | [`Deliveries`]: placing (and paying) app orders within a store's radius |
 //! | [`answers`] | the stores' answers (accepted, refused and refunded) and the time-out for none |
+//! | [`progress`] | the rider's progress as the store reports it: picked up, delivered, rider, ETA |
 //! | [`address`] | the delivery address a shopper keeps in the app |
 //! | [`payloads`] | the MQTT payloads between the cloud and the edges about delivery (pure) |
 //! | [`relay`] | forwards placed orders to their store's edge until it answers; applies the answers |
@@ -18,7 +19,8 @@ macro_rules! select_orders {
         concat!(
             "SELECT order_id, store_id, wallet_id, source, status, lines, purchase_order_id, ",
             "dropoff_lat, dropoff_lon, address, distance_m, radius_m, amount_fen, payment_id, ",
-            "placed_at, promised_by, refusal FROM delivery_orders ",
+            "placed_at, promised_by, refusal, rider_id, eta, picked_up_at, delivered_at ",
+            "FROM delivery_orders ",
             $tail
         )
     };
@@ -29,6 +31,7 @@ pub mod answers;
 pub mod directory;
 pub mod orders;
 pub mod payloads;
+pub mod progress;
 pub mod relay;
 
 pub use directory::{Directory, StoreProfile};

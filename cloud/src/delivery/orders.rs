@@ -11,6 +11,7 @@ use sqlx::Row;
 
 use super::directory::{Directory, distance_m, round_m};
 use super::payloads::Line;
+pub use super::progress::Progress;
 use crate::clock::to_rfc3339;
 use crate::context::{Context, require_id};
 use crate::error::ServiceError;
@@ -28,6 +29,10 @@ pub mod status {
     pub const ACCEPTED: &str = "ACCEPTED";
     /// The store could not take it (an app order is refunded).
     pub const REFUSED: &str = "REFUSED";
+    /// Its rider left the store with it.
+    pub const PICKED_UP: &str = "PICKED_UP";
+    /// Its rider handed it over.
+    pub const DELIVERED: &str = "DELIVERED";
 }
 
 /// Most lines one app order may have, and most units per line.
@@ -73,6 +78,9 @@ pub struct DeliveryOrder {
     pub placed_at: String,
     pub promised_by: String,
     pub refusal: String,
+    /// The rider's progress, as the store's edge reports it (see [`super::progress`]).
+    #[serde(default)]
+    pub progress: Progress,
 }
 
 /// The delivery orders of the cloud; cheap to clone.
@@ -164,6 +172,7 @@ impl Deliveries {
             placed_at: now.clone(),
             promised_by: String::new(),
             refusal: String::new(),
+            progress: Progress::default(),
         };
         if distance > f64::from(store.delivery_radius_m) {
             order.status = status::OUT_OF_RANGE.into();
@@ -461,6 +470,12 @@ pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<DeliveryOrder, ServiceEr
         placed_at: r.get(14),
         promised_by: r.get(15),
         refusal: r.get(16),
+        progress: Progress {
+            rider_id: r.get(17),
+            eta: r.get(18),
+            picked_up_at: r.get(19),
+            delivered_at: r.get(20),
+        },
     })
 }
 

@@ -5,6 +5,7 @@
 //! | `omo/v1/stores/{store}/delivery/requests` | cloud → edge | [`request_payload`]: an order placed in the app, for the store to accept |
 //! | `omo/v1/stores/{store}/delivery/orders` | edge → cloud | [`parse_store_order`]: an order the store accepted (CONTRACT.md) |
 //! | `omo/v1/stores/{store}/delivery/refusals` | edge → cloud | [`parse_refusal`]: an order the store could not take |
+//! | `omo/v1/stores/{store}/delivery/progress` | edge → cloud | [`super::progress::parse_progress`]: a rider accepted, picked up or delivered an order |
 //! | `omo/v1/stores/{store}/delivery/cancellations` | cloud → edge | [`cancellation_payload`]: an order the store accepted after the cloud refused and refunded it; the edge cancels its dispatch |
 //!
 //! Every message carries an `id`; a request is sent again (with the same id) until the store
@@ -67,6 +68,8 @@ pub enum StoreTopic<'a> {
     Orders(&'a str),
     /// `omo/v1/stores/{store}/delivery/refusals`
     Refusals(&'a str),
+    /// `omo/v1/stores/{store}/delivery/progress`
+    Progress(&'a str),
 }
 
 /// The topic the cloud sends a store its app orders on.
@@ -92,9 +95,10 @@ pub fn cancellation_payload(store_id: &str, order_id: &str, refusal: &str) -> Va
 }
 
 /// The filters the cloud subscribes to.
-pub const STORE_FILTERS: [&str; 2] = [
+pub const STORE_FILTERS: [&str; 3] = [
     "omo/v1/stores/+/delivery/orders",
     "omo/v1/stores/+/delivery/refusals",
+    "omo/v1/stores/+/delivery/progress",
 ];
 
 /// Which store delivery topic `topic` is, if any.
@@ -107,6 +111,7 @@ pub fn store_topic(topic: &str) -> Option<StoreTopic<'_>> {
     match kind {
         "delivery/orders" => Some(StoreTopic::Orders(store)),
         "delivery/refusals" => Some(StoreTopic::Refusals(store)),
+        "delivery/progress" => Some(StoreTopic::Progress(store)),
         _ => None,
     }
 }

@@ -1,6 +1,7 @@
 //! The cloud's MQTT side of delivery: forwards orders placed in the app to their store's edge
 //! (`omo/v1/stores/{store}/delivery/requests`), learns the stores' answers (`delivery/orders`,
-//! `delivery/refusals`), and answers an acceptance that came after the order was refused and
+//! `delivery/refusals`) and their riders' progress (`delivery/progress`: picked up, delivered,
+//! rider, ETA), and answers an acceptance that came after the order was refused and
 //! refunded with a cancellation (`delivery/cancellations`), so the edge withdraws its rider.
 //!
 //! Forwarding is end-to-end acknowledged: an order stays PLACED, and is published again (QoS 1,
@@ -154,6 +155,15 @@ async fn apply(
                         .map(|_| ()),
                     Err(error) => {
                         tracing::warn!(topic = %publish.topic, %error, "unreadable delivery refusal dropped");
+                        return true;
+                    }
+                }
+            }
+            Some(StoreTopic::Progress(store)) => {
+                match super::progress::parse_progress(&publish.payload, store) {
+                    Ok(report) => deliveries.store_progress(store, &report).await.map(|_| ()),
+                    Err(error) => {
+                        tracing::warn!(topic = %publish.topic, %error, "unreadable delivery progress dropped");
                         return true;
                     }
                 }

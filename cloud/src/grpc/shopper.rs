@@ -99,6 +99,10 @@ fn delivery_to_proto(o: delivery::DeliveryOrder) -> DeliveryOrder {
         placed_at: o.placed_at,
         promised_by: o.promised_by,
         refusal: o.refusal,
+        rider_id: o.progress.rider_id,
+        eta: o.progress.eta,
+        picked_up_at: o.progress.picked_up_at,
+        delivered_at: o.progress.delivered_at,
     }
 }
 

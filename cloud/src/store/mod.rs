@@ -225,6 +225,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "exit_passes",
         include_str!("../../migrations/sqlite/20261203300000_exit_passes.sql"),
     ),
+    (
+        20261203600000,
+        "delivery_progress",
+        include_str!("../../migrations/sqlite/20261203600000_delivery_progress.sql"),
+    ),
 ];
 
 /// `migrations/postgres`, in version order.
@@ -258,6 +263,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         20261203300000,
         "exit_passes",
         include_str!("../../migrations/postgres/20261203300000_exit_passes.sql"),
+    ),
+    (
+        20261203600000,
+        "delivery_progress",
+        include_str!("../../migrations/postgres/20261203600000_delivery_progress.sql"),
     ),
 ];
 

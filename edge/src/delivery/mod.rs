@@ -7,6 +7,7 @@
 //! | [`dispatch`] | the dispatcher: which rider takes which order, lapses, warnings; pure |
 //! | [`request`] | orders the cloud forwards from the app, and the edge's refusals (pure) |
 //! | [`cancellation`] | the cloud's cancellation of an order it refunded before the store accepted it |
+//! | [`progress`] | the rider's progress (accepted, picked up, delivered) told to the cloud |
 //! | [`inbox`] | the delivery session: rider events and the cloud's forwarded orders, acknowledged after commit |
 //! | [`service`] | the IO: SQLite, rider events from MQTT, offers through the outbox, the board |
 //! | [`rider`] | the rider's client (`omo rider`), with simulated movement |
@@ -24,6 +25,7 @@ pub mod dispatch;
 pub mod geo;
 pub mod inbox;
 pub mod order;
+pub mod progress;
 pub mod request;
 pub mod rider;
 pub mod service;

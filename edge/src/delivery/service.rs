@@ -4,7 +4,8 @@
 //! An order is written with its `delivery/orders` message in one transaction; an offer is written
 //! with its `riders/{rider}/dispatch` message in one transaction; a rider event is applied in the
 //! same transaction that records its id, so a redelivered event changes nothing, across restarts
-//! too. Rider events, and the orders the cloud forwards from the app, arrive on a second MQTT
+//! too. A rider event that moves an order on is reported to the cloud on
+//! `delivery/progress` in that same transaction ([`progress_message`]). Rider events, and the orders the cloud forwards from the app, arrive on a second MQTT
 //! session of the edge (`{client_id}-delivery`, persistent, QoS 1, acknowledged by hand only
 //! after the message is committed; see [`super::inbox`]), so nothing said while the edge is down
 //! or crashing is lost.
@@ -318,6 +319,11 @@ pub(super) async fn commit(
             .execute(&mut *tx)
             .await?;
         }
+    }
+    if let Some(event) = event
+        && let Some(message) = super::progress::message(&mut tx, &dirty, event, shop, now).await?
+    {
+        messages.push(message);
     }
     for action in actions {
         match action {

@@ -171,6 +171,24 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "screen {id}, basket just paid",
         "deliver it home",
     ),
+    (
+        "GET",
+        "/lanes/{id}/devices.js",
+        "screen {id}, demo mode only (else 404)",
+        "the devices panel's script",
+    ),
+    (
+        "GET",
+        "/lanes/{id}/devices",
+        "screen {id}, demo mode only (else 404)",
+        "products, demo wallets, the simulated devices",
+    ),
+    (
+        "POST",
+        "/lanes/{id}/devices",
+        "screen {id}, demo mode only (else 404)",
+        "scan, weigh, bag, pay, pass with the simulated devices",
+    ),
     ("GET", "/assets/{file}", "anyone", "the pages' CSS and JS"),
 ];
 
