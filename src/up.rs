@@ -34,6 +34,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let data = args.data.clone();
     std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
     let data = data.canonicalize().unwrap_or(data);
+    let _locks = crate::up_guard::lock_store(&data, args.database_url.as_deref())?;
+    crate::up_guard::check_ports(&args)?;
     let shutdown = shutdown_on_signal();
     let tasks = TaskTracker::new();
 
@@ -252,12 +254,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
 
     tasks.close();
     shutdown.cancelled().await;
-    if tokio::time::timeout(Duration::from_secs(10), tasks.wait())
-        .await
-        .is_err()
-    {
-        info!("some tasks did not finish within 10 s; exiting anyway");
-    }
+    crate::up_guard::stop(&tasks).await;
     println!("Omo stopped.");
     Ok(())
 }

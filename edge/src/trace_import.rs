@@ -125,6 +125,7 @@ pub fn parse_csv(text: &str, now: DateTime<Utc>) -> Result<Vec<Receipt>, ImportE
         let lot = get("lot")
             .ok_or_else(|| bad("empty lot".into()))?
             .to_string();
+        check_lot(&lot).map_err(bad)?;
         let received_at = match get("received_at") {
             Some(t) => parse_time(t).map_err(|e| bad(format!("received_at: {e}")))?,
             None => now,
@@ -226,6 +227,11 @@ pub fn normalize_gtin(gtin: &str) -> Result<String, String> {
     Ok(format!("{gtin:0>14}"))
 }
 
+/// A lot (GS1 AI 10): 1 to 20 characters of GS1 character set 82.
+fn check_lot(lot: &str) -> Result<(), String> {
+    omo_devices::barcode::cset82::check_lot_or_serial("lot", lot).map_err(|e| e.to_string())
+}
+
 /// `GTIN,LOT[,QUANTITY[,UOM]]` (as `omo trace transform --input/--output` take it).
 pub fn parse_lot_quantity(text: &str) -> Result<LotQuantity, ImportError> {
     let parts: Vec<&str> = text.split(',').map(str::trim).collect();
@@ -238,6 +244,7 @@ pub fn parse_lot_quantity(text: &str) -> Result<LotQuantity, ImportError> {
         return Err(bad("needs a GTIN and a lot"));
     }
     let gtin = normalize_gtin(parts[0]).map_err(ImportError::Argument)?;
+    check_lot(parts[1]).map_err(|e| ImportError::Argument(format!("{text:?}: {e}")))?;
     let quantity = match parts.get(2) {
         Some(q) if !q.is_empty() => Some(
             q.parse::<f64>()
@@ -346,6 +353,13 @@ mod tests {
             err.contains("line 2") && err.contains("check digit"),
             "{err}"
         );
+        let err = parse_csv("gtin,lot,farm\n2000420000008,L 7,F\n", now())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2") && err.contains("character set 82"),
+            "{err}"
+        );
         assert!(matches!(
             parse_csv("gtin,lot\n", now()),
             Err(ImportError::MissingColumn("farm"))
@@ -388,6 +402,7 @@ mod tests {
         );
         assert!(parse_lot_quantity("2000420000008").is_err());
         assert!(parse_lot_quantity("123,L").is_err());
+        assert!(parse_lot_quantity("2000420000008,P 1").is_err());
     }
 
     #[tokio::test]
