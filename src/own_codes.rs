@@ -45,7 +45,9 @@ mod tests {
 
     #[test]
     fn exit_passes_and_coupons_are_recognised_and_goods_are_left_alone() {
-        let pass = parse("OMOX2:K1:SH-001:2:01A2-7F-1:1800000000:ABCDEF").unwrap().unwrap();
+        let pass = parse("OMOX2:K1:SH-001:2:01A2-7F-1:1800000000:ABCDEF")
+            .unwrap()
+            .unwrap();
         assert_eq!(pass["kind"], "exit_pass");
         assert_eq!(pass["lane_id"], "2");
         assert_eq!(pass["order_id"], "01A2-7F-1");

@@ -49,18 +49,39 @@ mod tests {
     fn every_busy_port_is_named_in_one_message() {
         let a = TcpListener::bind("127.0.0.1:0").unwrap();
         let b = TcpListener::bind("127.0.0.1:0").unwrap();
-        let free = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let free = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
         let wanted = [
-            Wanted { addr: a.local_addr().unwrap(), what: "--a".into() },
-            Wanted { addr: free, what: "--free".into() },
-            Wanted { addr: b.local_addr().unwrap(), what: "--b".into() },
+            Wanted {
+                addr: a.local_addr().unwrap(),
+                what: "--a".into(),
+            },
+            Wanted {
+                addr: free,
+                what: "--free".into(),
+            },
+            Wanted {
+                addr: b.local_addr().unwrap(),
+                what: "--b".into(),
+            },
         ];
         let message = check_free(&wanted).unwrap_err().to_string();
-        assert!(message.contains("--a") && message.contains("--b"), "{message}");
+        assert!(
+            message.contains("--a") && message.contains("--b"),
+            "{message}"
+        );
         assert!(!message.contains("--free"), "{message}");
         let twice = [
-            Wanted { addr: free, what: "--x".into() },
-            Wanted { addr: free, what: "--y".into() },
+            Wanted {
+                addr: free,
+                what: "--x".into(),
+            },
+            Wanted {
+                addr: free,
+                what: "--y".into(),
+            },
         ];
         assert!(check_free(&twice).unwrap_err().to_string().contains("both"));
     }

@@ -31,7 +31,10 @@ pub async fn cloud(args: CloudArgs) -> anyhow::Result<()> {
             .config
             .as_deref()
             .map_or_else(|| "the defaults".into(), |p| p.display().to_string());
-        println!("{origin}: valid (gRPC {}, HTTP {})", config.grpc_listen, config.http_listen);
+        println!(
+            "{origin}: valid (gRPC {}, HTTP {})",
+            config.grpc_listen, config.http_listen
+        );
         return Ok(());
     }
     let _lock = crate::data_lock::DataLock::sqlite_url(&config.database_url)?;

@@ -296,7 +296,9 @@ pub async fn shopper(args: ShopperArgs) -> anyhow::Result<()> {
             top_up_id,
             cloud,
             token_file,
-        } => crate::funding::fund_command(&wallet, amount_fen, top_up_id, &cloud, &token_file).await,
+        } => {
+            crate::funding::fund_command(&wallet, amount_fen, top_up_id, &cloud, &token_file).await
+        }
         ShopperAction::Funding {
             after,
             cloud,

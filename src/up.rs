@@ -231,7 +231,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             let products = products.clone();
             let every = Duration::from_secs(args.demo_every_secs.max(1));
             let funding_token = funding_token.clone();
-            tasks.spawn(async move {
+            tasks.spawn(crate::up_guard::or_stop(shutdown.clone(), async move {
                 demo::run_shopper(
                     lane,
                     products,
@@ -245,7 +245,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
                     shutdown,
                 )
                 .await;
-            });
+            }));
         }
     } else {
         // Keep the simulators alive while the edge runs.

@@ -67,9 +67,24 @@ fn refused_by_both(path: &str, env: &[(&str, &str)]) -> [String; 2] {
 fn validate_refuses_the_listen_address_broker_and_cloud_urls_start_refuses() {
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&str, &str, &str, &str); 3] = [
-        ("http_listen", "http_listen = \"127.0.0.1:", "http_listen = \"localhost\"\n#", "http_listen"),
-        ("mqtt_url", "url = \"mqtt://127.0.0.1:1883\"", "url = \"htp:/oops\"", "mqtt.url"),
-        ("cloud_url", "cloud_url = \"http://127.0.0.1:50051\"", "cloud_url = \"127.0.0.1:50051\"", "cloud_url"),
+        (
+            "http_listen",
+            "http_listen = \"127.0.0.1:",
+            "http_listen = \"localhost\"\n#",
+            "http_listen",
+        ),
+        (
+            "mqtt_url",
+            "url = \"mqtt://127.0.0.1:1883\"",
+            "url = \"htp:/oops\"",
+            "mqtt.url",
+        ),
+        (
+            "cloud_url",
+            "cloud_url = \"http://127.0.0.1:50051\"",
+            "cloud_url = \"127.0.0.1:50051\"",
+            "cloud_url",
+        ),
     ];
     for (name, from, to, key) in cases {
         let path = config(dir.path(), name, |t| {
@@ -129,9 +144,16 @@ fn omo_cloud_check_judges_as_start_does_and_names_the_variable() {
     let path = path.to_str().unwrap();
     let (code, text) = omo(&["cloud", "--check", "--config", path], &[]);
     assert_eq!(code, 64, "{text}");
-    assert_eq!(text.matches("cert_file").count(), 2, "key and field, once each: {text}");
+    assert_eq!(
+        text.matches("cert_file").count(),
+        2,
+        "key and field, once each: {text}"
+    );
     assert!(!text.contains("tls.cert_file.cert_file"), "{text}");
-    assert!(text.contains("`client_ca`"), "expected the [tls] keys: {text}");
+    assert!(
+        text.contains("`client_ca`"),
+        "expected the [tls] keys: {text}"
+    );
 
     let ok = dir.path().join("ok.toml");
     std::fs::write(&ok, "pending_timeout_secs = 30\n").unwrap();

@@ -70,7 +70,10 @@ async fn logs_are_plain_text_when_not_on_a_terminal() {
     let _ = broker.wait();
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(!text.trim().is_empty(), "omo broker logged nothing");
-    assert!(!text.contains('\u{1b}'), "ANSI codes in a log file:\n{text:?}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "ANSI codes in a log file:\n{text:?}"
+    );
 }
 
 #[test]

@@ -323,7 +323,10 @@ mod tests {
         assert_eq!(read.lane_id, "2");
         assert_eq!(read.order_id, "O-1");
         assert_eq!(read.issued_at, at(0));
-        assert_eq!(read_unverified("OMOX2:K1:A:1:B:1:"), Err(PassError::Malformed));
+        assert_eq!(
+            read_unverified("OMOX2:K1:A:1:B:1:"),
+            Err(PassError::Malformed)
+        );
         assert_eq!(read_unverified("4006381333931"), Err(PassError::NotAPass));
     }
 

@@ -56,7 +56,9 @@ mod tests {
             allowed,
             "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
         );
-        for bad in [' ', '#', '$', '@', '[', '\\', ']', '^', '`', '{', '|', '}', '~', 'é', '批'] {
+        for bad in [
+            ' ', '#', '$', '@', '[', '\\', ']', '^', '`', '{', '|', '}', '~', 'é', '批',
+        ] {
             assert!(!is_cset82(bad), "{bad:?}");
         }
     }

@@ -64,10 +64,22 @@ mod tests {
 
     #[test]
     fn listen_addresses_need_a_host_and_a_port() {
-        for ok in ["127.0.0.1:8080", "[::1]:8080", "localhost:8080", "0.0.0.0:0"] {
+        for ok in [
+            "127.0.0.1:8080",
+            "[::1]:8080",
+            "localhost:8080",
+            "0.0.0.0:0",
+        ] {
             assert!(check_listen(ok).is_ok(), "{ok}");
         }
-        for bad in ["localhost", ":8080", "127.0.0.1:", "127.0.0.1:99999", "a b:1", ""] {
+        for bad in [
+            "localhost",
+            ":8080",
+            "127.0.0.1:",
+            "127.0.0.1:99999",
+            "a b:1",
+            "",
+        ] {
             let e = check_listen(bad).unwrap_err();
             assert_eq!(e.matches("http_listen").count(), 1, "{e}");
         }
@@ -75,10 +87,20 @@ mod tests {
 
     #[test]
     fn the_cloud_url_needs_a_scheme_and_a_host() {
-        for ok in ["http://127.0.0.1:50051", "https://cloud.omo.example", "http://h:1/"] {
+        for ok in [
+            "http://127.0.0.1:50051",
+            "https://cloud.omo.example",
+            "http://h:1/",
+        ] {
             assert!(check_cloud_url(ok).is_ok(), "{ok}");
         }
-        for bad in ["127.0.0.1:50051", "cloud:50051", "http://", "https://:1/x", "ftp://h"] {
+        for bad in [
+            "127.0.0.1:50051",
+            "cloud:50051",
+            "http://",
+            "https://:1/x",
+            "ftp://h",
+        ] {
             assert!(check_cloud_url(bad).is_err(), "{bad}");
         }
     }

@@ -20,7 +20,10 @@ pub(super) fn env_source(key: &str) -> Option<String> {
 
 /// The key a `validate` message is about (`key \`store_id\`: ...` → `store_id`).
 pub(super) fn key_of(message: &str) -> Option<&str> {
-    message.strip_prefix("key `")?.split_once('`').map(|(k, _)| k)
+    message
+        .strip_prefix("key `")?
+        .split_once('`')
+        .map(|(k, _)| k)
 }
 
 /// A figment path (`["lane", "0", "scanner", "baud"]`) as a key and the place it is in:
@@ -75,7 +78,11 @@ pub(super) fn describe(error: &figment::Error, table: &toml::Table) -> String {
             );
         }
         Kind::MissingField(field) => {
-            if !key.rsplit('.').next().is_some_and(|last| last == field.as_ref()) {
+            if !key
+                .rsplit('.')
+                .next()
+                .is_some_and(|last| last == field.as_ref())
+            {
                 key = if key.is_empty() {
                     field.to_string()
                 } else {
@@ -86,7 +93,10 @@ pub(super) fn describe(error: &figment::Error, table: &toml::Table) -> String {
             return format!("missing key `{key}`{place}");
         }
         Kind::UnknownVariant(found, expected) => {
-            format!("unknown value {found:?} (expected one of: {})", expected.join(", "))
+            format!(
+                "unknown value {found:?} (expected one of: {})",
+                expected.join(", ")
+            )
         }
         kind => kind.to_string(),
     };
@@ -95,7 +105,10 @@ pub(super) fn describe(error: &figment::Error, table: &toml::Table) -> String {
         .as_ref()
         .is_some_and(|m| m.name.contains("environment"));
     let source = match from_env {
-        true => format!(" (from {})", env_source(&key).unwrap_or_else(|| env_var(&key))),
+        true => format!(
+            " (from {})",
+            env_source(&key).unwrap_or_else(|| env_var(&key))
+        ),
         false => String::new(),
     };
     let place = place.map(|p| format!("{p}: ")).unwrap_or_default();
@@ -121,7 +134,10 @@ mod tests {
         );
         assert_eq!(
             key_and_place(&path("exit.0.gate"), &table),
-            ("exit.gate".into(), Some("exit number 1 (it has no id)".into()))
+            (
+                "exit.gate".into(),
+                Some("exit number 1 (it has no id)".into())
+            )
         );
         assert_eq!(
             key_and_place(&path("delivery_radius_m"), &table),
