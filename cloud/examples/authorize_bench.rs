@@ -95,11 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             // The bench acts as the funding authority in-process (the gRPC check is not here).
             cloud
                 .wallets()
-                .top_up(
-                    &e.wallet.wallet_id,
-                    1_000_000_00,
-                    &format!("bench-{}", e.wallet.wallet_id),
-                )
+                .top_up(&e.wallet.wallet_id, 1_000_000_00, &format!("bench-{}", e.wallet.wallet_id))
                 .await?;
             wallets.push((
                 e.wallet.wallet_id,

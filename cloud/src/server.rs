@@ -22,11 +22,11 @@ use crate::context::Context;
 use crate::coupons::Coupons;
 use crate::delivery::{Deliveries, Directory};
 use crate::error::CloudError;
-use crate::funding::FundingAuth;
 use crate::grpc::catalog::CatalogApi;
 use crate::grpc::payment::PaymentApi;
 use crate::grpc::shopper::ShopperApi;
 use crate::grpc::store::StoreDirectoryApi;
+use crate::funding::FundingAuth;
 use crate::identity::{AdminAuth, StoreAuth};
 use crate::metrics::Metrics;
 use crate::payments::Payments;
@@ -377,10 +377,7 @@ mod tests {
         assert!(check_listen(&config, false).is_ok(), "loopback is fine");
         config.grpc_listen = "0.0.0.0:50051".parse().unwrap();
         let err = check_listen(&config, false).unwrap_err().to_string();
-        assert!(
-            err.contains("0.0.0.0:50051") && err.contains("--insecure-dev"),
-            "{err}"
-        );
+        assert!(err.contains("0.0.0.0:50051") && err.contains("--insecure-dev"), "{err}");
         assert!(check_listen(&config, true).is_ok());
         config.grpc_listen = "[::]:50051".parse().unwrap();
         assert!(check_listen(&config, false).is_err());

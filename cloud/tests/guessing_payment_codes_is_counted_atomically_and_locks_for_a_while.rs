@@ -5,8 +5,8 @@
 mod common;
 
 use common::{Db, Shopper, TestCloud, assert_status};
-use omo_proto::payment::payment_service_client::PaymentServiceClient;
 use omo_proto::payment::{AuthorizeRequest, DeclineReason, Payment, PaymentStatus};
+use omo_proto::payment::payment_service_client::PaymentServiceClient;
 use tonic::transport::Channel;
 
 const LIMIT: u32 = 5;
@@ -84,11 +84,7 @@ async fn concurrent_wrong_guesses_each_count(db: Db) {
             .filter(|p| p.decline_reason == reason as i32)
             .count()
     };
-    assert!(
-        answers
-            .iter()
-            .all(|p| p.status == PaymentStatus::Declined as i32)
-    );
+    assert!(answers.iter().all(|p| p.status == PaymentStatus::Declined as i32));
     assert_eq!(
         reasons(DeclineReason::CodeInvalid),
         LIMIT as usize,
@@ -160,28 +156,18 @@ async fn a_lock_by_guessing_ends_and_cannot_be_extended(db: Db) {
             .unwrap();
         assert_status(&p, PaymentStatus::Declined, DeclineReason::RateLimited);
     }
-    assert_eq!(
-        bad_codes(&c, &alice.wallet_id).await,
-        3,
-        "locked guesses do not count"
-    );
+    assert_eq!(bad_codes(&c, &alice.wallet_id).await, 3, "locked guesses do not count");
     let good = c.code(&alice);
     let p = c.authorize("SH-001", "locked", 1_00, &good).await.unwrap();
     assert_status(&p, PaymentStatus::Declined, DeclineReason::RateLimited);
     // 300 s after the first wrong code the lock is over, whatever was tried meanwhile.
     c.clock.advance(chrono::Duration::seconds(31));
     let wrong = wrong_code(&c, &alice);
-    let p = c
-        .authorize("SH-001", "one-more", 1_00, &wrong)
-        .await
-        .unwrap();
+    let p = c.authorize("SH-001", "one-more", 1_00, &wrong).await.unwrap();
     assert_status(&p, PaymentStatus::Declined, DeclineReason::CodeInvalid);
     assert_eq!(bad_codes(&c, &alice.wallet_id).await, 1, "a new window");
     let good = c.code(&alice);
-    let p = c
-        .authorize("SH-001", "unlocked", 1_00, &good)
-        .await
-        .unwrap();
+    let p = c.authorize("SH-001", "unlocked", 1_00, &good).await.unwrap();
     assert_status(&p, PaymentStatus::Succeeded, DeclineReason::Unspecified);
     c.stop().await;
 }

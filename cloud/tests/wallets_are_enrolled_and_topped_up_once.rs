@@ -175,25 +175,13 @@ async fn a_top_up_counts_once_per_id(db: Db) {
     let seen: Vec<(String, String, String, i64)> = audit
         .movements
         .iter()
-        .map(|m| {
-            (
-                m.kind.clone(),
-                m.ref_id.clone(),
-                m.counter_account.clone(),
-                m.amount_fen,
-            )
-        })
+        .map(|m| (m.kind.clone(), m.ref_id.clone(), m.counter_account.clone(), m.amount_fen))
         .collect();
     let to = format!("wallet:{}", alice.wallet_id);
     assert_eq!(
         seen,
         vec![
-            (
-                "top_up".into(),
-                format!("fixture-{}", alice.wallet_id),
-                to.clone(),
-                10_00
-            ),
+            ("top_up".into(), format!("fixture-{}", alice.wallet_id), to.clone(), 10_00),
             ("top_up".into(), "bank-1".into(), to.clone(), 5_00),
             ("top_up".into(), "bank-2".into(), to, 1_00),
         ]
