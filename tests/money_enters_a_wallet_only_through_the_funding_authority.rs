@@ -56,16 +56,7 @@ async fn money_enters_a_wallet_only_through_the_funding_authority() {
     // The attack as a newcomer tried it: refused, by the cloud, with a pointer to the way in.
     let attack = omo(
         d,
-        &[
-            "shopper",
-            "enroll",
-            "--balance-fen",
-            "90000000000",
-            "--cloud",
-            &url,
-            "--wallets",
-            wallets,
-        ],
+        &["shopper", "enroll", "--balance-fen", "90000000000", "--cloud", &url, "--wallets", wallets],
     );
     assert_eq!(attack.status.code(), Some(64), "{attack:?}");
     let said = String::from_utf8_lossy(&attack.stderr);
@@ -85,31 +76,12 @@ async fn money_enters_a_wallet_only_through_the_funding_authority() {
     // An honest enrolment opens an empty wallet.
     let enrolled = json_of(&omo(
         d,
-        &[
-            "shopper",
-            "enroll",
-            "--name",
-            "Li",
-            "--cloud",
-            &url,
-            "--wallets",
-            wallets,
-        ],
+        &["shopper", "enroll", "--name", "Li", "--cloud", &url, "--wallets", wallets],
     ));
     let wallet = enrolled["wallet_id"].as_str().unwrap().to_string();
     let balance = |d: &Path| {
-        json_of(&omo(
-            d,
-            &[
-                "shopper",
-                "balance",
-                &wallet,
-                "--cloud",
-                &url,
-                "--wallets",
-                wallets,
-            ],
-        ))["balance_fen"]
+        json_of(&omo(d, &["shopper", "balance", &wallet, "--cloud", &url, "--wallets", wallets]))
+            ["balance_fen"]
             .as_i64()
             .unwrap()
     };
@@ -137,17 +109,7 @@ async fn money_enters_a_wallet_only_through_the_funding_authority() {
     std::fs::write(d.join("wrong.token"), "guessed\n").unwrap();
     let wrong = omo(
         d,
-        &[
-            "shopper",
-            "fund",
-            &wallet,
-            "--amount-fen",
-            "100",
-            "--cloud",
-            &url,
-            "--token-file",
-            "wrong.token",
-        ],
+        &["shopper", "fund", &wallet, "--amount-fen", "100", "--cloud", &url, "--token-file", "wrong.token"],
     );
     assert!(!wrong.status.success(), "{wrong:?}");
     assert_eq!(balance(d), 0);
@@ -158,17 +120,8 @@ async fn money_enters_a_wallet_only_through_the_funding_authority() {
         let funded = json_of(&omo(
             d,
             &[
-                "shopper",
-                "fund",
-                &wallet,
-                "--amount-fen",
-                "5000",
-                "--top-up-id",
-                "bank-1",
-                "--cloud",
-                &url,
-                "--token-file",
-                "funding.token",
+                "shopper", "fund", &wallet, "--amount-fen", "5000", "--top-up-id", "bank-1",
+                "--cloud", &url, "--token-file", "funding.token",
             ],
         ));
         assert_eq!(funded["balance_fen"], 5000);
@@ -178,14 +131,7 @@ async fn money_enters_a_wallet_only_through_the_funding_authority() {
     // The funding account's movements are the audit of what entered the system.
     let audit = json_of(&omo(
         d,
-        &[
-            "shopper",
-            "funding",
-            "--cloud",
-            &url,
-            "--token-file",
-            "funding.token",
-        ],
+        &["shopper", "funding", "--cloud", &url, "--token-file", "funding.token"],
     ));
     assert_eq!(audit["total_fen"], 5000, "{audit}");
     let movements = audit["movements"].as_array().unwrap();
@@ -194,14 +140,7 @@ async fn money_enters_a_wallet_only_through_the_funding_authority() {
     assert_eq!(movements[0]["to"], format!("wallet:{wallet}"));
     let refused = omo(
         d,
-        &[
-            "shopper",
-            "funding",
-            "--cloud",
-            &url,
-            "--token-file",
-            "wrong.token",
-        ],
+        &["shopper", "funding", "--cloud", &url, "--token-file", "wrong.token"],
     );
     assert!(!refused.status.success(), "{refused:?}");
 }

@@ -43,15 +43,11 @@ async fn the_cloud_refuses_to_listen_beyond_loopback_without_store_authenticatio
     assert_eq!(exit_code(&mut refused), Some(64), "{}", refused.log());
     let said = refused.log();
     assert!(
-        said.contains(&format!("0.0.0.0:{grpc}"))
-            && said.contains("store_token_sha256")
-            && said.contains("--insecure-dev"),
+        said.contains(&format!("0.0.0.0:{grpc}")) && said.contains("store_token_sha256") && said.contains("--insecure-dev"),
         "{said}"
     );
     assert!(
-        tokio::net::TcpStream::connect(("127.0.0.1", grpc))
-            .await
-            .is_err(),
+        tokio::net::TcpStream::connect(("127.0.0.1", grpc)).await.is_err(),
         "nothing listens"
     );
 
@@ -78,25 +74,15 @@ async fn absurd_cloud_config_values_are_refused_by_key_name() {
     let d = dir.path();
     for (toml, key) in [
         ("pending_timeout_secs = 0\n", "pending_timeout_secs"),
-        (
-            "wrong_code_window_secs = 9223372036854775807\n",
-            "wrong_code_window_secs",
-        ),
+        ("wrong_code_window_secs = 9223372036854775807\n", "wrong_code_window_secs"),
         ("sweep_interval_secs = -3\n", "sweep_interval_secs"),
         ("wrong_code_limit = 0\n", "wrong_code_limit"),
     ] {
-        let path = config(
-            d,
-            "absurd.toml",
-            &format!("grpc_listen = \"127.0.0.1:{}\"\n{toml}", free_port()),
-        );
+        let path = config(d, "absurd.toml", &format!("grpc_listen = \"127.0.0.1:{}\"\n{toml}", free_port()));
         let mut cloud = Process::omo("absurd", &["cloud", "--config", &path], d);
         assert_eq!(exit_code(&mut cloud), Some(64), "{toml}: {}", cloud.log());
         let said = cloud.log();
-        assert!(
-            said.contains(key) && said.contains("absurd.toml"),
-            "{toml}: {said}"
-        );
+        assert!(said.contains(key) && said.contains("absurd.toml"), "{toml}: {said}");
         assert!(!said.contains("panicked"), "{said}");
     }
 }
