@@ -212,14 +212,8 @@ impl CloudConfig {
             message,
         };
         let hashes = [
-            (
-                "admin_token_sha256".to_owned(),
-                self.admin_token_sha256.as_deref(),
-            ),
-            (
-                "funding_token_sha256".to_owned(),
-                self.funding_token_sha256.as_deref(),
-            ),
+            ("admin_token_sha256".to_owned(), self.admin_token_sha256.as_deref()),
+            ("funding_token_sha256".to_owned(), self.funding_token_sha256.as_deref()),
         ];
         let stores = self
             .store_token_sha256
@@ -263,61 +257,16 @@ impl CloudConfig {
     fn ranges(&self) -> [(&'static str, i128, i128, i128); 10] {
         const DAY: i128 = 86_400;
         [
-            (
-                "database_max_connections",
-                self.database_max_connections.into(),
-                1,
-                1_000,
-            ),
-            (
-                "no_confirm_limit_fen",
-                self.no_confirm_limit_fen.into(),
-                0,
-                crate::context::MAX_AMOUNT_FEN.into(),
-            ),
-            (
-                "pending_timeout_secs",
-                self.pending_timeout_secs.into(),
-                1,
-                DAY,
-            ),
-            (
-                "delivery_answer_timeout_secs",
-                self.delivery_answer_timeout_secs.into(),
-                1,
-                7 * DAY,
-            ),
-            (
-                "cancel_window_secs",
-                self.cancel_window_secs.into(),
-                1,
-                30 * DAY,
-            ),
+            ("database_max_connections", self.database_max_connections.into(), 1, 1_000),
+            ("no_confirm_limit_fen", self.no_confirm_limit_fen.into(), 0, crate::context::MAX_AMOUNT_FEN.into()),
+            ("pending_timeout_secs", self.pending_timeout_secs.into(), 1, DAY),
+            ("delivery_answer_timeout_secs", self.delivery_answer_timeout_secs.into(), 1, 7 * DAY),
+            ("cancel_window_secs", self.cancel_window_secs.into(), 1, 30 * DAY),
             ("wrong_code_limit", self.wrong_code_limit.into(), 1, 1_000),
-            (
-                "wrong_code_window_secs",
-                self.wrong_code_window_secs.into(),
-                1,
-                DAY,
-            ),
-            (
-                "catalog_page_limit",
-                self.catalog_page_limit.into(),
-                1,
-                100_000,
-            ),
-            (
-                "sweep_interval_secs",
-                self.sweep_interval_secs.into(),
-                1,
-                3_600,
-            ),
-            (
-                "shutdown_grace_secs",
-                self.shutdown_grace_secs.into(),
-                0,
-                3_600,
-            ),
+            ("wrong_code_window_secs", self.wrong_code_window_secs.into(), 1, DAY),
+            ("catalog_page_limit", self.catalog_page_limit.into(), 1, 100_000),
+            ("sweep_interval_secs", self.sweep_interval_secs.into(), 1, 3_600),
+            ("shutdown_grace_secs", self.shutdown_grace_secs.into(), 0, 3_600),
         ]
     }
 
@@ -430,37 +379,22 @@ mod tests {
     fn absurd_durations_and_sizes_are_refused_by_name() {
         for (toml, key) in [
             ("pending_timeout_secs = 0", "pending_timeout_secs"),
-            (
-                "pending_timeout_secs = 9223372036854775807",
-                "pending_timeout_secs",
-            ),
+            ("pending_timeout_secs = 9223372036854775807", "pending_timeout_secs"),
             ("pending_timeout_secs = -1", "pending_timeout_secs"),
             ("wrong_code_window_secs = 0", "wrong_code_window_secs"),
-            (
-                "wrong_code_window_secs = 9999999999",
-                "wrong_code_window_secs",
-            ),
+            ("wrong_code_window_secs = 9999999999", "wrong_code_window_secs"),
             ("wrong_code_limit = 0", "wrong_code_limit"),
             ("cancel_window_secs = 0", "cancel_window_secs"),
-            (
-                "delivery_answer_timeout_secs = 99999999999",
-                "delivery_answer_timeout_secs",
-            ),
+            ("delivery_answer_timeout_secs = 99999999999", "delivery_answer_timeout_secs"),
             ("sweep_interval_secs = 0", "sweep_interval_secs"),
             ("shutdown_grace_secs = 86400000", "shutdown_grace_secs"),
             ("catalog_page_limit = 0", "catalog_page_limit"),
             ("database_max_connections = 0", "database_max_connections"),
             ("no_confirm_limit_fen = -5", "no_confirm_limit_fen"),
-            (
-                "no_confirm_limit_fen = 9223372036854775807",
-                "no_confirm_limit_fen",
-            ),
+            ("no_confirm_limit_fen = 9223372036854775807", "no_confirm_limit_fen"),
             ("mqtt_client_id = \"\"", "mqtt_client_id"),
             ("funding_token_sha256 = \"abc\"", "funding_token_sha256"),
-            (
-                "[store_token_sha256]\n\"SH-1\" = \"abc\"",
-                "store_token_sha256.SH-1",
-            ),
+            ("[store_token_sha256]\n\"SH-1\" = \"abc\"", "store_token_sha256.SH-1"),
         ] {
             let err = CloudConfig::from_toml_str(toml)
                 .expect_err(toml)
