@@ -52,7 +52,11 @@ fn check_cloud_url(url: &str) -> Result<(), String> {
             )
         })?;
     let authority = rest.split('/').next().unwrap_or_default();
-    if authority.is_empty() || authority.ends_with(':') {
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    if host.is_empty() || authority.ends_with(':') {
         return Err(format!("key `cloud_url`: {url:?} names no host"));
     }
     Ok(())
