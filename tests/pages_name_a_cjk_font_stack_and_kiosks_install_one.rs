@@ -30,13 +30,23 @@ fn has_stack_in_order(css: &str, page: &str) {
                 .unwrap_or_else(|| panic!("{page}: no {f} in {families:?}"))
         })
         .collect();
-    assert!(at.windows(2).all(|w| w[0] < w[1]), "{page}: order {families:?}");
-    assert_eq!(families.last().map(String::as_str), Some("sans-serif"), "{page}");
+    assert!(
+        at.windows(2).all(|w| w[0] < w[1]),
+        "{page}: order {families:?}"
+    );
+    assert_eq!(
+        families.last().map(String::as_str),
+        Some("sans-serif"),
+        "{page}"
+    );
 }
 
 #[test]
 fn the_edge_pages_and_the_resolver_page_name_the_cjk_stack() {
-    has_stack_in_order(include_str!("../edge/web/common.css"), "edge/web/common.css");
+    has_stack_in_order(
+        include_str!("../edge/web/common.css"),
+        "edge/web/common.css",
+    );
     has_stack_in_order(
         &include_str!("../cloud/src/trace/page.rs").replace("{{", "{"),
         "cloud/src/trace/page.rs",
@@ -44,10 +54,16 @@ fn the_edge_pages_and_the_resolver_page_name_the_cjk_stack() {
     // Every edge page links the shared sheet.
     for (page, html) in [
         ("dashboard.html", include_str!("../edge/web/dashboard.html")),
-        ("lane-screen.html", include_str!("../edge/web/lane-screen.html")),
+        (
+            "lane-screen.html",
+            include_str!("../edge/web/lane-screen.html"),
+        ),
         ("login.html", include_str!("../edge/web/login.html")),
     ] {
-        assert!(html.contains("common.css"), "{page} does not use common.css");
+        assert!(
+            html.contains("common.css"),
+            "{page} does not use common.css"
+        );
     }
 }
 

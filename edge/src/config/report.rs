@@ -64,7 +64,7 @@ pub(super) fn describe(error: &figment::Error, table: &toml::Table) -> String {
     let what = match &error.kind {
         Kind::UnknownField(field, expected) => {
             // The path may or may not already end with the field.
-            if !key.rsplit('.').next().is_some_and(|last| last == field) {
+            if key.rsplit('.').next() != Some(field.as_str()) {
                 key = if key.is_empty() {
                     field.clone()
                 } else {
@@ -78,11 +78,7 @@ pub(super) fn describe(error: &figment::Error, table: &toml::Table) -> String {
             );
         }
         Kind::MissingField(field) => {
-            if !key
-                .rsplit('.')
-                .next()
-                .is_some_and(|last| last == field.as_ref())
-            {
+            if key.rsplit('.').next() != Some(field.as_ref()) {
                 key = if key.is_empty() {
                     field.to_string()
                 } else {
