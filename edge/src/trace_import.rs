@@ -59,7 +59,12 @@ pub fn events_from_file(
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     let events: Vec<Value> = if trimmed.starts_with('{') || trimmed.starts_with('[') {
         let document: Value = serde_json::from_str(trimmed)?;
-        document::events_of(&document)?
+        let events = document::events_of(&document)?;
+        for (n, event) in events.iter().enumerate() {
+            check_event_lots(event)
+                .map_err(|e| ImportError::Argument(format!("event {}: {e}", n + 1)))?;
+        }
+        events
             .into_iter()
             .map(|event| {
                 let has_id = event
@@ -227,6 +232,32 @@ pub fn normalize_gtin(gtin: &str) -> Result<String, String> {
     Ok(format!("{gtin:0>14}"))
 }
 
+/// The lots and serials an EPCIS event names (its EPC lists and quantity lists' classes), each
+/// checked against GS1 character set 82.
+fn check_event_lots(event: &Value) -> Result<(), String> {
+    let lists = ["epcList", "childEPCs", "inputEPCList", "outputEPCList"];
+    let quantities = [
+        "quantityList",
+        "childQuantityList",
+        "inputQuantityList",
+        "outputQuantityList",
+    ];
+    let epcs = lists
+        .iter()
+        .filter_map(|k| event.get(k).and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str);
+    let classes = quantities
+        .iter()
+        .filter_map(|k| event.get(k).and_then(Value::as_array))
+        .flatten()
+        .filter_map(|q| q.get("epcClass").and_then(Value::as_str));
+    for id in epcs.chain(classes) {
+        omo_devices::barcode::cset82::check_identifier(id).map_err(|e| format!("{id}: {e}"))?;
+    }
+    Ok(())
+}
+
 /// A lot (GS1 AI 10): 1 to 20 characters of GS1 character set 82.
 fn check_lot(lot: &str) -> Result<(), String> {
     omo_devices::barcode::cset82::check_lot_or_serial("lot", lot).map_err(|e| e.to_string())
@@ -386,6 +417,31 @@ mod tests {
         assert_eq!(events[0]["eventID"], "urn:uuid:1");
         assert!(events[1]["eventID"].as_str().unwrap().starts_with("ni:"));
         assert!(events[1]["@context"].is_array());
+    }
+
+    #[test]
+    fn a_json_ld_event_with_a_lot_outside_character_set_82_is_refused() {
+        let doc = |class: &str| {
+            serde_json::json!({
+                "type": "EPCISDocument",
+                "epcisBody": { "eventList": [{
+                    "type": "ObjectEvent", "action": "ADD", "bizStep": "receiving",
+                    "eventTime": "2026-12-01T08:00:00Z", "eventTimeZoneOffset": "+08:00",
+                    "quantityList": [{ "epcClass": class, "quantity": 1 }]
+                }]}
+            })
+            .to_string()
+        };
+        let ok = doc("https://id.gs1.org/01/02000420000008/10/L-7");
+        assert!(events_from_file(&ok, "SH-001", now()).is_ok());
+        let bad = doc("https://id.gs1.org/01/02000420000008/10/L%207");
+        let err = events_from_file(&bad, "SH-001", now())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("event 1") && err.contains("character set 82"),
+            "{err}"
+        );
     }
 
     #[test]

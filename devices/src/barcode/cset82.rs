@@ -40,6 +40,38 @@ pub fn check_lot_or_serial(what: &str, value: &str) -> Result<(), BarcodeError> 
     check(what, value, LOT_SERIAL_MAX)
 }
 
+/// Checks the lot and serial an EPCIS identifier carries: a GS1 Digital Link's `/10/` and `/21/`
+/// values (percent-decoded), or the last part of an `lgtin` / `sgtin` EPC URN (URN-escaped).
+/// Identifiers without a lot or serial pass.
+pub fn check_identifier(id: &str) -> Result<(), BarcodeError> {
+    if let Some(rest) = id
+        .strip_prefix("urn:epc:class:lgtin:")
+        .or_else(|| id.strip_prefix("urn:epc:id:sgtin:"))
+    {
+        let what = if id.contains(":lgtin:") {
+            "lot in an lgtin URN"
+        } else {
+            "serial in an sgtin URN"
+        };
+        let value = rest.rsplit('.').next().unwrap_or_default();
+        return check_lot_or_serial(what, &super::digital_link::percent_decode(value)?);
+    }
+    if !(id.starts_with("https://") || id.starts_with("http://")) {
+        return Ok(());
+    }
+    let path = id.split(['?', '#']).next().unwrap_or_default();
+    let segments: Vec<&str> = path.split('/').collect();
+    for pair in segments.windows(2) {
+        let what = match pair[0] {
+            "10" => "Digital Link lot (10)",
+            "21" => "Digital Link serial (21)",
+            _ => continue,
+        };
+        check_lot_or_serial(what, &super::digital_link::percent_decode(pair[1])?)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +109,26 @@ mod tests {
         assert!(check_lot_or_serial("lot", "").is_err());
         assert!(check_lot_or_serial("lot", &"A".repeat(21)).is_err());
         assert!(check_lot_or_serial("lot", &"A".repeat(20)).is_ok());
+    }
+
+    #[test]
+    fn identifiers_are_checked_by_their_lot_or_serial() {
+        for ok in [
+            "https://id.gs1.org/01/09520123456788/10/ABC%2F1",
+            "urn:epc:class:lgtin:4012345.012345.998877",
+            "urn:epc:id:sgtin:0614141.107346.2017",
+            "urn:epc:id:sscc:0614141.1234567890",
+            "https://id.gs1.org/414/9520123456788",
+        ] {
+            assert!(check_identifier(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "https://id.gs1.org/01/09520123456788/10/A%20B",
+            "urn:epc:class:lgtin:4012345.012345.L%207",
+            "urn:epc:id:sgtin:0614141.107346.S~1",
+        ] {
+            assert!(check_identifier(bad).is_err(), "{bad}");
+        }
     }
 
     proptest! {
