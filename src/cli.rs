@@ -100,6 +100,10 @@ pub struct CloudArgs {
     /// Print a commented default config and exit.
     #[arg(long)]
     pub print_config: bool,
+    /// Check the config as start would (keys, values, listen addresses) and exit: 0 if valid,
+    /// 64 if not.
+    #[arg(long)]
+    pub check: bool,
     /// Allow a non-loopback grpc_listen without store authentication (development only: any
     /// caller that reaches the port may then act for any store). Without it that is refused
     /// with exit status 64.

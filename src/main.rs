@@ -4,8 +4,10 @@
 //! | --- | --- |
 //! | [`cli`] | the command line itself (clap) |
 //! | [`up`] | `omo up`: a whole store on this machine |
+//! | [`up_guard`] | `omo up`'s data lock, port check and bounded stop |
 //! | [`demo`] | the simulated shoppers `omo up` runs |
 //! | [`broker`] | `omo broker` and its bound flags, over the `omo-broker` crate (also used by `omo up`) |
+//! | [`data_lock`] | one running process per data folder (`omo.lock`) |
 //! | [`services`] | `omo cloud`, `omo edge` |
 //! | [`tools`] | `omo catalog`, `omo barcode`, `omo scan`, `omo weigh`, `omo shopper` |
 //! | [`funding`] | `omo shopper fund`, `omo shopper funding`: the funding authority's commands |
@@ -15,12 +17,15 @@
 //! | [`shopper_app`] | `omo shopper confirm\|reject\|delivery` |
 //! | [`rider`] | `omo rider`: a delivery rider's client |
 //! | [`trace_cli`] | `omo trace`, `omo label`: product origins and their QR codes |
+//! | [`own_codes`] | `omo barcode`'s reading of exit passes and app coupons |
+//! | [`ports`] | every listening port checked up front, in one message |
 //! | [`gate_watchdog`] | `omo gate-watchdog` (hidden): the relay watchdog `omo edge` starts |
 //!
 //! Exit status: 0 on success, 64 for a bad config or bad arguments, 1 for any other failure.
 
 mod broker;
 mod cli;
+mod data_lock;
 mod demo;
 mod funding;
 mod gate_watchdog;
@@ -28,12 +33,15 @@ mod lane_cli;
 mod manual;
 mod manual_socket;
 mod manual_up;
+mod own_codes;
+mod ports;
 mod rider;
 mod services;
 mod shopper_app;
 mod tools;
 mod trace_cli;
 mod up;
+mod up_guard;
 
 use std::process::ExitCode;
 
@@ -48,7 +56,10 @@ use crate::cli::{Cli, Command};
 pub struct UsageError(pub String);
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_exit(&error),
+    };
     init_logging(cli.verbose, &cli.command);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -73,6 +84,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// What a command line clap refuses exits with: 0 for `--help` and `--version` (printed to
+/// stdout), 64 (EX_USAGE) for every usage error, never clap's own 2.
+fn usage_exit(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let _ = error.print();
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+        _ => ExitCode::from(64),
+    }
+}
+
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Up(args) => up::run(args).await,
@@ -92,7 +114,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// Logs go to stderr; `RUST_LOG` wins over `-v`. Commands whose stdout is data log only warnings.
+/// Logs go to stderr, coloured only on a terminal; `RUST_LOG` wins over `-v`. Commands whose stdout is data log only warnings.
 fn init_logging(verbose: u8, command: &Command) {
     let quiet = matches!(
         command,
@@ -116,7 +138,17 @@ fn init_logging(verbose: u8, command: &Command) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour_logs())
         .with_target(false)
         .compact()
         .init();
+}
+
+/// Colours only when both stdout and stderr are terminals and `NO_COLOR` is unset: logs piped
+/// to a file, journald or `2>&1 | tee` are plain text.
+fn colour_logs() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal()
+        && std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

@@ -26,6 +26,18 @@ pub async fn cloud(args: CloudArgs) -> anyhow::Result<()> {
         CloudConfig::load(args.config.as_deref()).map_err(|e| UsageError(e.to_string()))?;
     omo_cloud::server::check_listen(&config, args.insecure_dev)
         .map_err(|e| UsageError(e.to_string()))?;
+    if args.check {
+        let origin = args
+            .config
+            .as_deref()
+            .map_or_else(|| "the defaults".into(), |p| p.display().to_string());
+        println!(
+            "{origin}: valid (gRPC {}, HTTP {})",
+            config.grpc_listen, config.http_listen
+        );
+        return Ok(());
+    }
+    let _lock = crate::data_lock::DataLock::sqlite_url(&config.database_url)?;
     let grpc = bind(&config.grpc_listen.to_string()).await?;
     let http = bind(&config.http_listen.to_string()).await?;
     info!(grpc = %config.grpc_listen, http = %config.http_listen, "cloud starting");
@@ -56,6 +68,7 @@ pub async fn edge(args: EdgeArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    let _lock = crate::data_lock::DataLock::folder(&config.data_dir)?;
     let lanes = lane_devices(&config)?;
     let exits = exit_devices(&config)?;
     let http = bind(&config.http_listen).await?;

@@ -187,6 +187,10 @@ pub async fn upsert_offers(
 /// `omo barcode DATA`.
 pub fn barcode(args: BarcodeArgs) -> anyhow::Result<()> {
     let data = args.data.replace("<GS>", "\u{1d}");
+    if let Some(own) = crate::own_codes::parse(&data) {
+        println!("{}", serde_json::to_string_pretty(&own?)?);
+        return Ok(());
+    }
     let formats = omo_devices::barcode::VariableMeasureFormats::default();
     match omo_devices::barcode::parse(&data, &formats) {
         Ok(parsed) => {

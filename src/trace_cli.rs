@@ -282,11 +282,8 @@ pub fn journey_text(key: &LotKey, events: &[Value]) -> String {
 pub async fn label(args: LabelArgs) -> anyhow::Result<()> {
     let gtin =
         omo_cloud::gtin::normalize(&args.gtin).map_err(|e| UsageError(format!("GTIN: {e}")))?;
-    if args.lot.is_empty() || args.lot.len() > 20 || args.lot.chars().any(char::is_control) {
-        bail!(UsageError(
-            "a lot (GS1 AI 10) is 1 to 20 printable characters".into()
-        ));
-    }
+    omo_devices::barcode::cset82::check_lot_or_serial("lot (GS1 AI 10)", &args.lot)
+        .map_err(|e| UsageError(e.to_string()))?;
     let key = LotKey {
         gtin,
         lot: args.lot.clone(),

@@ -35,6 +35,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let data = args.data.clone();
     std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
     let data = data.canonicalize().unwrap_or(data);
+    let _locks = crate::up_guard::lock_store(&data, args.database_url.as_deref())?;
+    crate::up_guard::check_ports(&args)?;
     let shutdown = shutdown_on_signal();
     let tasks = TaskTracker::new();
 
@@ -246,7 +248,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             let products = products.clone();
             let every = Duration::from_secs(args.demo_every_secs.max(1));
             let funding_token = funding_token.clone();
-            tasks.spawn(async move {
+            tasks.spawn(crate::up_guard::or_stop(shutdown.clone(), async move {
                 demo::run_shopper(
                     lane,
                     products,
@@ -260,7 +262,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
                     shutdown,
                 )
                 .await;
-            });
+            }));
         }
     } else {
         // Keep the simulators alive while the edge runs.
@@ -269,15 +271,15 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
 
     tasks.close();
     shutdown.cancelled().await;
-    if tokio::time::timeout(Duration::from_secs(10), tasks.wait())
-        .await
-        .is_err()
-    {
-        info!("some tasks did not finish within 10 s; exiting anyway");
-    }
+    crate::up_guard::stop(&tasks).await;
+    // The broker last, once its clients here have ended; its connections close at once.
     broker_shutdown.cancel();
-    if let Some(broker) = broker {
-        broker.stopped().await;
+    if let Some(broker) = broker
+        && tokio::time::timeout(Duration::from_millis(400), broker.stopped())
+            .await
+            .is_err()
+    {
+        tracing::warn!("the embedded broker did not stop within 400 ms");
     }
     println!("Omo stopped.");
     Ok(())

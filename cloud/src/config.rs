@@ -179,9 +179,13 @@ impl CloudConfig {
             figment = figment.merge(Toml::file_exact(path));
         }
         // `OMO_CLOUD_<KEY>` beats `OMO_<KEY>`, for a machine that runs an edge beside the cloud.
+        // Variable names are compared without case (figment hands them over as written).
+        let known = |k: &figment::value::UncasedStr| {
+            KEYS.iter().any(|key| k.as_str().eq_ignore_ascii_case(key))
+        };
         figment = figment
-            .merge(Env::prefixed("OMO_").filter(|k| KEYS.contains(&k.as_str())))
-            .merge(Env::prefixed("OMO_CLOUD_").filter(|k| KEYS.contains(&k.as_str())));
+            .merge(Env::prefixed("OMO_").filter(known))
+            .merge(Env::prefixed("OMO_CLOUD_").filter(known));
         let config: CloudConfig = figment.extract().map_err(|e| invalid(e, path))?;
         config.validate(path)?;
         Ok(config)
@@ -201,7 +205,9 @@ impl CloudConfig {
     /// and sizes outside what the cloud can honour (0, or absurdly large), each named by key.
     fn validate(&self, path: Option<&Path>) -> Result<(), ConfigError> {
         let fail = |key: &str, message: String| ConfigError::Invalid {
-            origin: path.map_or_else(|| "configuration".to_owned(), |p| p.display().to_string()),
+            origin: env_source(key).unwrap_or_else(|| {
+                path.map_or_else(|| "configuration".to_owned(), |p| p.display().to_string())
+            }),
             key: key.to_owned(),
             message,
         };
@@ -234,6 +240,18 @@ impl CloudConfig {
                     format!("{value} is out of range: must be between {min} and {max}"),
                 ));
             }
+        }
+        if !["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|scheme| self.database_url.starts_with(scheme))
+        {
+            return Err(fail(
+                "database_url",
+                format!(
+                    "{:?} is neither sqlite://PATH nor postgres://USER@HOST:PORT/DB",
+                    self.database_url
+                ),
+            ));
         }
         if self.mqtt_client_id.is_empty() || self.mqtt_client_id.len() > 64 {
             return Err(fail("mqtt_client_id", "must be 1 to 64 bytes".into()));
@@ -309,6 +327,17 @@ impl CloudConfig {
     }
 }
 
+/// The environment variable that set top-level `key` (`OMO_CLOUD_<KEY>` wins over
+/// `OMO_<KEY>`, as in [`CloudConfig::load`]), named as the origin of a bad value.
+fn env_source(key: &str) -> Option<String> {
+    let top = key.split('.').next().unwrap_or(key).to_ascii_uppercase();
+    ["OMO_CLOUD_", "OMO_"]
+        .iter()
+        .map(|prefix| format!("{prefix}{top}"))
+        .find(|var| std::env::var_os(var).is_some())
+        .map(|var| format!("the environment variable {var}"))
+}
+
 fn invalid(error: figment::Error, path: Option<&Path>) -> ConfigError {
     let origin = error
         .metadata
@@ -322,16 +351,20 @@ fn invalid(error: figment::Error, path: Option<&Path>) -> ConfigError {
         .unwrap_or_else(|| "configuration".to_owned());
     let key = match &error.kind {
         figment::error::Kind::UnknownField(field, _) => {
+            // figment's path may already end with the unknown field: name it once.
             let mut parts = error.path.clone();
-            parts.push(field.clone());
+            if parts.last() != Some(field) {
+                parts.push(field.clone());
+            }
             parts.join(".")
         }
         _ => error.path.join("."),
     };
     let message = match &error.kind {
-        figment::error::Kind::UnknownField(field, _) => format!(
+        figment::error::Kind::UnknownField(field, expected) => format!(
             "unknown field `{field}`, expected one of {}",
-            KEYS.iter()
+            expected
+                .iter()
                 .map(|k| format!("`{k}`"))
                 .collect::<Vec<_>>()
                 .join(", ")

@@ -75,6 +75,13 @@ pub fn coupon_code(campaign_id: &str, coupon_id: &str) -> String {
     format!("{CODE_PREFIX}{campaign_id}:{coupon_id}")
 }
 
+/// A scanned `OMOC1:{campaign_id}:{coupon_id}` code as (campaign id, coupon id); `None` for
+/// anything else (no prefix, or an empty part).
+pub fn parse_coupon_code(text: &str) -> Option<(&str, &str)> {
+    let (campaign, coupon) = text.trim().strip_prefix(CODE_PREFIX)?.rsplit_once(':')?;
+    (!campaign.is_empty() && !coupon.is_empty()).then_some((campaign, coupon))
+}
+
 /// A coupon id from what a lane sends: the id itself, or the scanned `OMOC1:` code.
 pub fn coupon_id_of(text: &str) -> &str {
     match text.strip_prefix(CODE_PREFIX) {
@@ -526,6 +533,13 @@ mod tests {
     fn a_scanned_code_names_its_coupon() {
         let code = coupon_code("demo-50-minus-10", "0193-abc");
         assert_eq!(code, "OMOC1:demo-50-minus-10:0193-abc");
+        assert_eq!(
+            parse_coupon_code(&code),
+            Some(("demo-50-minus-10", "0193-abc"))
+        );
+        for bad in ["OMOC1:", "OMOC1:x", "OMOC1::a", "OMOC1:x:", "4006381333931"] {
+            assert_eq!(parse_coupon_code(bad), None, "{bad}");
+        }
         assert_eq!(coupon_id_of(&code), "0193-abc");
         assert_eq!(coupon_id_of("0193-abc"), "0193-abc");
     }

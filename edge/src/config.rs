@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::lane::WeightRules;
 
+mod endpoints;
 mod limits;
+mod report;
 #[cfg(test)]
 mod tests;
 
@@ -246,6 +248,13 @@ pub enum ConfigError {
     },
     #[error("invalid config in {path}: {message}")]
     Invalid { path: PathBuf, message: String },
+    /// The bad value came from an environment variable, not from the file.
+    #[error("invalid setting in the environment variable {var} (over {path}): {message}")]
+    Env {
+        var: String,
+        path: PathBuf,
+        message: String,
+    },
 }
 
 impl EdgeConfig {
@@ -265,19 +274,29 @@ impl EdgeConfig {
             message,
         };
         // Parse with `toml` first: its errors carry line and column.
-        toml::from_str::<toml::Table>(text).map_err(|e| invalid(e.to_string()))?;
+        let table = toml::from_str::<toml::Table>(text).map_err(|e| invalid(e.to_string()))?;
         let figment = Figment::new()
             .merge(Toml::string(text))
             .merge(Env::prefixed("OMO_").split("__").only(ENV_KEYS));
         let config: EdgeConfig = figment.extract().map_err(|e| {
             invalid(
                 e.into_iter()
-                    .map(|e| describe(&e))
+                    .map(|e| report::describe(&e, &table))
                     .collect::<Vec<_>>()
                     .join("; "),
             )
         })?;
-        config.validate().map_err(invalid)?;
+        config.validate().map_err(|message| {
+            // A value set by OMO_* is blamed on its variable, not on the file.
+            match report::key_of(&message).and_then(report::env_source) {
+                Some(var) => ConfigError::Env {
+                    var,
+                    path: path.to_path_buf(),
+                    message,
+                },
+                None => invalid(message),
+            }
+        })?;
         Ok(config)
     }
 
@@ -303,6 +322,7 @@ impl EdgeConfig {
             ));
         }
         limits::check(self)?;
+        endpoints::check(self)?;
         let mut seen = std::collections::HashSet::new();
         for lane in &self.lanes {
             if lane.id.is_empty()
@@ -356,47 +376,6 @@ impl EdgeConfig {
             .client_id
             .clone()
             .unwrap_or_else(|| format!("omo-edge-{}", self.store_id))
-    }
-}
-
-/// One figment error as "key `a.b`: what is wrong".
-fn describe(error: &figment::Error) -> String {
-    let key = error.path.join(".");
-    let what = match &error.kind {
-        figment::error::Kind::UnknownField(field, expected) => {
-            let key = if key.is_empty() {
-                field.clone()
-            } else {
-                format!("{key}.{field}")
-            };
-            return format!(
-                "unknown key `{key}` (expected one of: {})",
-                expected.join(", ")
-            );
-        }
-        figment::error::Kind::MissingField(field) => {
-            let key = if key.is_empty() {
-                field.to_string()
-            } else {
-                format!("{key}.{field}")
-            };
-            return format!("missing key `{key}`");
-        }
-        kind => kind.to_string(),
-    };
-    let from_env = error
-        .metadata
-        .as_ref()
-        .is_some_and(|m| m.name.contains("environment"));
-    let source = if from_env {
-        " (from the environment)"
-    } else {
-        ""
-    };
-    if key.is_empty() {
-        format!("{what}{source}")
-    } else {
-        format!("key `{key}`: {what}{source}")
     }
 }
 

@@ -100,19 +100,15 @@ pub fn verify<'k>(
     expect: &Expect<'_>,
     text: &str,
 ) -> Result<ExitPass, PassError> {
-    if !looks_like_pass(text) {
-        return Err(PassError::NotAPass);
-    }
-    let text = text.trim();
-    let (body, sig) = text.rsplit_once(':').ok_or(PassError::Malformed)?;
-    let parts: Vec<&str> = body.split(':').collect();
-    let [prefix, kid, store, lane, order, issued] = parts[..] else {
-        return Err(PassError::Malformed);
-    };
-    if prefix != PREFIX || [kid, store, lane, order].iter().any(|p| p.is_empty()) {
-        return Err(PassError::Malformed);
-    }
-    let issued: i64 = issued.parse().map_err(|_| PassError::Malformed)?;
+    let Fields {
+        body,
+        sig,
+        kid,
+        store,
+        lane,
+        order,
+        issued,
+    } = fields(text)?;
     let secret = key(kid).ok_or_else(|| PassError::UnknownKey(kid.to_string()))?;
     let expected = signature(secret, body);
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), sig.as_bytes()) {
@@ -135,6 +131,55 @@ pub fn verify<'k>(
         lane_id: lane.to_string(),
         order_id: order.to_string(),
         issued_at,
+    })
+}
+
+/// The parts of a pass, split but not checked against any key.
+struct Fields<'t> {
+    body: &'t str,
+    sig: &'t str,
+    kid: &'t str,
+    store: &'t str,
+    lane: &'t str,
+    order: &'t str,
+    issued: i64,
+}
+
+fn fields(text: &str) -> Result<Fields<'_>, PassError> {
+    if !looks_like_pass(text) {
+        return Err(PassError::NotAPass);
+    }
+    let text = text.trim();
+    let (body, sig) = text.rsplit_once(':').ok_or(PassError::Malformed)?;
+    let parts: Vec<&str> = body.split(':').collect();
+    let [prefix, kid, store, lane, order, issued] = parts[..] else {
+        return Err(PassError::Malformed);
+    };
+    if prefix != PREFIX || [kid, store, lane, order, sig].iter().any(|p| p.is_empty()) {
+        return Err(PassError::Malformed);
+    }
+    let issued: i64 = issued.parse().map_err(|_| PassError::Malformed)?;
+    Ok(Fields {
+        body,
+        sig,
+        kid,
+        store,
+        lane,
+        order,
+        issued,
+    })
+}
+
+/// Reads a pass's fields WITHOUT checking its signature, for tools that show what a code says
+/// (`omo barcode`); only [`verify`] may admit anyone.
+pub fn read_unverified(text: &str) -> Result<ExitPass, PassError> {
+    let f = fields(text)?;
+    Ok(ExitPass {
+        key_id: f.kid.to_string(),
+        store_id: f.store.to_string(),
+        lane_id: f.lane.to_string(),
+        order_id: f.order.to_string(),
+        issued_at: DateTime::from_timestamp(f.issued, 0).ok_or(PassError::Malformed)?,
     })
 }
 
@@ -271,6 +316,21 @@ mod tests {
     }
 
     #[test]
+    fn a_pass_reads_unverified_for_tools_but_malformed_ones_do_not() {
+        let pass = issue(KEY, "SH-001", "2", "O-1", at(0));
+        let read = read_unverified(&pass).unwrap();
+        assert_eq!(read.store_id, "SH-001");
+        assert_eq!(read.lane_id, "2");
+        assert_eq!(read.order_id, "O-1");
+        assert_eq!(read.issued_at, at(0));
+        assert_eq!(
+            read_unverified("OMOX2:K1:A:1:B:1:"),
+            Err(PassError::Malformed)
+        );
+        assert_eq!(read_unverified("4006381333931"), Err(PassError::NotAPass));
+    }
+
+    #[test]
     fn arbitrary_text_never_panics() {
         for text in [
             "OMOX2:::::::",
@@ -278,6 +338,7 @@ mod tests {
             "OMOX2:K1:a:b:c:-99999999999999:Z",
         ] {
             let _ = verify(only_k1, &expect("SH-001", &[], 0), text);
+            let _ = read_unverified(text);
         }
     }
 }

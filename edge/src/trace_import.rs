@@ -59,7 +59,12 @@ pub fn events_from_file(
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     let events: Vec<Value> = if trimmed.starts_with('{') || trimmed.starts_with('[') {
         let document: Value = serde_json::from_str(trimmed)?;
-        document::events_of(&document)?
+        let events = document::events_of(&document)?;
+        for (n, event) in events.iter().enumerate() {
+            check_event_lots(event)
+                .map_err(|e| ImportError::Argument(format!("event {}: {e}", n + 1)))?;
+        }
+        events
             .into_iter()
             .map(|event| {
                 let has_id = event
@@ -125,6 +130,7 @@ pub fn parse_csv(text: &str, now: DateTime<Utc>) -> Result<Vec<Receipt>, ImportE
         let lot = get("lot")
             .ok_or_else(|| bad("empty lot".into()))?
             .to_string();
+        check_lot(&lot).map_err(bad)?;
         let received_at = match get("received_at") {
             Some(t) => parse_time(t).map_err(|e| bad(format!("received_at: {e}")))?,
             None => now,
@@ -218,6 +224,37 @@ pub fn normalize_gtin(gtin: &str) -> Result<String, String> {
     omo_contract::gs1::normalize_gtin(gtin).map_err(|e| e.to_string())
 }
 
+/// The lots and serials an EPCIS event names (its EPC lists and quantity lists' classes), each
+/// checked against GS1 character set 82.
+fn check_event_lots(event: &Value) -> Result<(), String> {
+    let lists = ["epcList", "childEPCs", "inputEPCList", "outputEPCList"];
+    let quantities = [
+        "quantityList",
+        "childQuantityList",
+        "inputQuantityList",
+        "outputQuantityList",
+    ];
+    let epcs = lists
+        .iter()
+        .filter_map(|k| event.get(k).and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str);
+    let classes = quantities
+        .iter()
+        .filter_map(|k| event.get(k).and_then(Value::as_array))
+        .flatten()
+        .filter_map(|q| q.get("epcClass").and_then(Value::as_str));
+    for id in epcs.chain(classes) {
+        omo_devices::barcode::cset82::check_identifier(id).map_err(|e| format!("{id}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// A lot (GS1 AI 10): 1 to 20 characters of GS1 character set 82.
+fn check_lot(lot: &str) -> Result<(), String> {
+    omo_devices::barcode::cset82::check_lot_or_serial("lot", lot).map_err(|e| e.to_string())
+}
+
 /// `GTIN,LOT[,QUANTITY[,UOM]]` (as `omo trace transform --input/--output` take it).
 pub fn parse_lot_quantity(text: &str) -> Result<LotQuantity, ImportError> {
     let parts: Vec<&str> = text.split(',').map(str::trim).collect();
@@ -230,6 +267,7 @@ pub fn parse_lot_quantity(text: &str) -> Result<LotQuantity, ImportError> {
         return Err(bad("needs a GTIN and a lot"));
     }
     let gtin = normalize_gtin(parts[0]).map_err(ImportError::Argument)?;
+    check_lot(parts[1]).map_err(|e| ImportError::Argument(format!("{text:?}: {e}")))?;
     let quantity = match parts.get(2) {
         Some(q) if !q.is_empty() => Some(
             q.parse::<f64>()
@@ -338,6 +376,13 @@ mod tests {
             err.contains("line 2") && err.contains("check digit"),
             "{err}"
         );
+        let err = parse_csv("gtin,lot,farm\n2000420000008,L 7,F\n", now())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2") && err.contains("character set 82"),
+            "{err}"
+        );
         assert!(matches!(
             parse_csv("gtin,lot\n", now()),
             Err(ImportError::MissingColumn("farm"))
@@ -367,6 +412,31 @@ mod tests {
     }
 
     #[test]
+    fn a_json_ld_event_with_a_lot_outside_character_set_82_is_refused() {
+        let doc = |class: &str| {
+            serde_json::json!({
+                "type": "EPCISDocument",
+                "epcisBody": { "eventList": [{
+                    "type": "ObjectEvent", "action": "ADD", "bizStep": "receiving",
+                    "eventTime": "2026-12-01T08:00:00Z", "eventTimeZoneOffset": "+08:00",
+                    "quantityList": [{ "epcClass": class, "quantity": 1 }]
+                }]}
+            })
+            .to_string()
+        };
+        let ok = doc("https://id.gs1.org/01/02000420000008/10/L-7");
+        assert!(events_from_file(&ok, "SH-001", now()).is_ok());
+        let bad = doc("https://id.gs1.org/01/02000420000008/10/L%207");
+        let err = events_from_file(&bad, "SH-001", now())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("event 1") && err.contains("character set 82"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn lot_quantities_parse() {
         let q = parse_lot_quantity("2000420000008,P-1,0.532,kgm").unwrap();
         assert_eq!(
@@ -380,6 +450,7 @@ mod tests {
         );
         assert!(parse_lot_quantity("2000420000008").is_err());
         assert!(parse_lot_quantity("123,L").is_err());
+        assert!(parse_lot_quantity("2000420000008,P 1").is_err());
     }
 
     #[tokio::test]

@@ -17,7 +17,7 @@ fn layout(title: &str, body: &str) -> String {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
-body{{font-family:system-ui,-apple-system,"PingFang SC","Noto Sans CJK SC",sans-serif;margin:0;padding:1rem;max-width:40rem;margin:auto;color:#1d1d1f;line-height:1.45}}
+body{{font-family:system-ui,-apple-system,"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;margin:0;padding:1rem;max-width:40rem;margin:auto;color:#1d1d1f;line-height:1.45}}
 h1{{font-size:1.4rem;margin:.2rem 0}} .muted{{color:#666;font-size:.9rem}}
 .origin{{background:#eef7ee;border-radius:.6rem;padding:.8rem;margin:1rem 0}}
 ol.journey{{list-style:none;padding:0;border-left:3px solid #2a7;margin-left:.5rem}}

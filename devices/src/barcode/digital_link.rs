@@ -95,8 +95,14 @@ pub fn parse(uri: &str) -> Result<DigitalLinkParts, BarcodeError> {
             )));
         }
         match *key {
-            "10" | "lot" => parts.lot = Some(value),
-            "21" | "ser" => parts.serial = Some(value),
+            "10" | "lot" => {
+                super::cset82::check_lot_or_serial("Digital Link lot (10)", &value)?;
+                parts.lot = Some(value);
+            }
+            "21" | "ser" => {
+                super::cset82::check_lot_or_serial("Digital Link serial (21)", &value)?;
+                parts.serial = Some(value);
+            }
             "22" | "cpv" | "235" => {}
             other => return Err(bad(format!("unknown path qualifier {other:?}"))),
         }
@@ -118,9 +124,23 @@ mod tests {
 
     #[test]
     fn any_host_path_prefix_alias_and_percent_decoding() {
-        let p = parse("HTTPS://trace.example.cn/shop/gtin/9520123456788/lot/A%2FB%20C").unwrap();
+        let p = parse("HTTPS://trace.example.cn/shop/gtin/9520123456788/lot/A%2FB%25C").unwrap();
         assert_eq!(p.gtin, "09520123456788");
-        assert_eq!(p.lot.as_deref(), Some("A/B C"));
+        assert_eq!(p.lot.as_deref(), Some("A/B%C"));
+    }
+
+    #[test]
+    fn a_lot_or_serial_outside_gs1_character_set_82_is_refused() {
+        for uri in [
+            "https://id.gs1.org/01/09520123456788/10/A%20B",
+            "https://id.gs1.org/01/09520123456788/10/A%23B",
+            "https://id.gs1.org/01/09520123456788/10/AB/21/S~1",
+        ] {
+            assert!(
+                matches!(parse(uri), Err(BarcodeError::InvalidCharacter { .. })),
+                "{uri}"
+            );
+        }
     }
 
     #[test]

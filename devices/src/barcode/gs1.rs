@@ -22,7 +22,7 @@ pub struct Element {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Chars {
     Numeric,
-    /// GS1 character set 82 (printable ASCII without space, broadly).
+    /// GS1 character set 82 ([`super::cset82`]).
     Alnum,
 }
 
@@ -248,11 +248,7 @@ fn validate(spec: &AiSpec, ai: &str, value: &str) -> Result<(), BarcodeError> {
         Chars::Numeric if !all_digits(value) => {
             return Err(BarcodeError::not_numeric(&what, value));
         }
-        Chars::Alnum => {
-            if let Some(ch) = value.chars().find(|c| !c.is_ascii_graphic()) {
-                return Err(BarcodeError::InvalidCharacter { what, ch });
-            }
-        }
+        Chars::Alnum => super::cset82::check(&what, value, spec.max)?,
         _ => {}
     }
     if spec.check {

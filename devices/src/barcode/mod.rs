@@ -6,6 +6,7 @@
 //! `]Q3`, `]d2`, a leading GS/FNC1, or in the bracketed form `(01)...`) and GS1 Digital Link URIs.
 //! A GS may also be written as the text `<GS>` (handy on a command line).
 
+pub mod cset82;
 mod digital_link;
 mod error;
 pub mod gs1;

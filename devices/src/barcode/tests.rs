@@ -186,7 +186,7 @@ fn gs1_errors_have_reasons() {
 
 #[test]
 fn digital_link_in_a_qr_code() {
-    let parsed = p("]Q1https://trace.omo.example/01/09501101020917/10/ABCD%201234").unwrap();
+    let parsed = p("]Q1https://trace.omo.example/01/09501101020917/10/ABCD%2F1234").unwrap();
     assert_eq!(parsed.symbology.as_deref(), Some("QR Code"));
     match parsed.barcode {
         Barcode::DigitalLink {
@@ -196,7 +196,7 @@ fn digital_link_in_a_qr_code() {
             uri,
         } => {
             assert_eq!(gtin, "09501101020917");
-            assert_eq!(lot.as_deref(), Some("ABCD 1234"));
+            assert_eq!(lot.as_deref(), Some("ABCD/1234"));
             assert_eq!(serial, None);
             assert!(uri.starts_with("https://"));
         }

@@ -11,5 +11,6 @@ mod pty;
 mod scale;
 mod scanner;
 
+pub use pty::remove_leftover_links;
 pub use scale::{ScaleSim, ScaleSimState};
 pub use scanner::ScannerSim;

@@ -116,8 +116,29 @@ pub(crate) fn read_some(master: &mut TTYPort, buf: &mut [u8]) -> io::Result<usiz
     }
 }
 
+impl Pty {
+    /// Removes the symlink (idempotent); the pty itself lives on until dropped.
+    pub(crate) fn remove_link(&self) {
+        let _ = std::fs::remove_file(&self.link);
+    }
+}
+
 impl Drop for Pty {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.link);
+        self.remove_link();
+    }
+}
+
+/// Removes the links this process's simulators made in the temporary folder that are still
+/// there (when a simulator was never dropped, e.g. a task that outlived the stop grace).
+pub fn remove_leftover_links() {
+    let prefix = format!("omo-sim-{}-", std::process::id());
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }

@@ -133,6 +133,9 @@ impl ScaleSim {
 impl Drop for ScaleSim {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        // The worker thread holds the pty until its next poll; the path goes now, so a process
+        // that exits right after dropping its simulators leaves no link behind.
+        self.pty.remove_link();
     }
 }
 
