@@ -4,7 +4,7 @@
 //! set 82 (§7.11, figure 7.11-1), 1 to 20 characters.
 
 /// The longest lot (AI 10) or serial (AI 21).
-pub const MAX_LOT_LEN: usize = 20;
+pub const LOT_SERIAL_MAX: usize = 20;
 
 /// Why a GTIN was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,19 +22,6 @@ pub enum GtinError {
         /// What the other digits call for.
         expected: u8,
     },
-}
-
-/// Why a lot or serial was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LotError {
-    #[error("is empty")]
-    Empty,
-    #[error("has {0} characters; GS1 allows at most 20")]
-    TooLong(usize),
-    #[error(
-        "holds {0:?}, which GS1's character set 82 does not allow (letters, digits and !\"%&'()*+,-./:;<=>?_ only)"
-    )]
-    Character(char),
 }
 
 /// True when every byte is an ASCII digit (and there is at least one).
@@ -95,21 +82,6 @@ pub fn is_cset82(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!\"%&'()*+,-./:;<=>?_".contains(c)
 }
 
-/// Checks a lot (AI 10) or serial (AI 21): 1 to 20 characters of set 82.
-pub fn check_lot(value: &str) -> Result<(), LotError> {
-    if value.is_empty() {
-        return Err(LotError::Empty);
-    }
-    if let Some(c) = value.chars().find(|c| !is_cset82(*c)) {
-        return Err(LotError::Character(c));
-    }
-    let len = value.chars().count();
-    if len > MAX_LOT_LEN {
-        return Err(LotError::TooLong(len));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,20 +118,14 @@ mod tests {
     }
 
     #[test]
-    fn lots_are_set_82_up_to_20_characters() {
-        for good in [
-            "L2026-11",
-            "A/B.C_1",
-            "%&'()*+,-./:;<=>?!\"",
-            "x".repeat(20).as_str(),
-        ] {
-            assert_eq!(check_lot(good), Ok(()), "{good}");
-        }
-        assert_eq!(check_lot("L 7"), Err(LotError::Character(' ')));
-        assert_eq!(check_lot("批次1"), Err(LotError::Character('批')));
-        assert_eq!(check_lot("L#1"), Err(LotError::Character('#')));
-        assert_eq!(check_lot(&"x".repeat(21)), Err(LotError::TooLong(21)));
-        assert_eq!(check_lot(""), Err(LotError::Empty));
+    fn set_82_is_printable_ascii_without_space_and_nine_others() {
+        let allowed: String = (' '..='~').filter(|c| is_cset82(*c)).collect();
+        assert_eq!(
+            allowed,
+            "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+        );
+        assert_eq!(allowed.len(), 82);
+        assert!(!is_cset82('批'));
     }
 
     proptest::proptest! {
@@ -174,7 +140,6 @@ mod tests {
         #[test]
         fn nothing_panics_on_any_text(text in "\\PC{0,30}") {
             let _ = normalize_gtin(&text);
-            let _ = check_lot(&text);
             let _ = check_digit(&text);
         }
     }

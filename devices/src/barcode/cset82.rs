@@ -7,13 +7,7 @@
 
 use super::BarcodeError;
 
-/// The longest lot (AI 10) or serial (AI 21).
-pub const LOT_SERIAL_MAX: usize = 20;
-
-/// Whether `c` is in GS1's character set 82.
-pub fn is_cset82(c: char) -> bool {
-    matches!(c, '!' | '"' | '%'..='?' | 'A'..='Z' | '_' | 'a'..='z')
-}
+pub use omo_contract::gs1::{LOT_SERIAL_MAX, is_cset82};
 
 /// Checks an alphanumeric AI value: 1 to `max` characters, each in character set 82.
 /// `what` names the value in the error ("GS1 element (10)", "lot").

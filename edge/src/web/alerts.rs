@@ -36,6 +36,8 @@ pub struct QueuedAlert {
     pub item: Option<String>,
     pub raised_at: String,
     pub age_s: i64,
+    /// How many times the same cause on the same line came again while it was open.
+    pub repeats: u32,
 }
 
 /// Every open alert of `lanes`, oldest first (ties by lane, then id).
@@ -57,8 +59,9 @@ pub fn queue(lanes: &[LaneView], now: chrono::DateTime<Utc>) -> Vec<QueuedAlert>
                         detail: i.detail.clone(),
                         line: i.line,
                         item: item.map(|it| it.name.clone()),
-                        raised_at: i.raised_at.to_rfc3339(),
+                        raised_at: omo_contract::time::wire(i.raised_at),
                         age_s: (now - i.raised_at).num_seconds().max(0),
+                        repeats: i.repeats,
                     },
                 )
             })
@@ -183,6 +186,7 @@ mod tests {
             detail: String::new(),
             line: None,
             raised_at: now - Duration::seconds(secs),
+            repeats: 0,
         };
         let mut lane10 = Lane::new("10", now);
         lane10.interventions = vec![alert(1, InterventionKind::WeightMismatch, 30)];
