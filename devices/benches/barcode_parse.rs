@@ -24,7 +24,7 @@ fn mix() -> Vec<(&'static str, String)> {
         ),
         (
             "digital_link",
-            "]Q1https://trace.omo.example/01/09501101020917/10/ABCD%201234".to_owned(),
+            "]Q1https://trace.omo.example/01/09501101020917/10/ABCD%2F1234".to_owned(),
         ),
         ("variable_price", with_check("210004201234")),
         ("variable_weight", with_check("220004200750")),
