@@ -4,6 +4,11 @@
 //!
 //! The lock is the operating system's (`flock`), so it is released when the process ends, even
 //! when it is killed; the file itself stays (removing it would race with a starting process).
+//!
+//! A data folder holds secrets (the edge's exit-pass key and lane-screen secret, the cloud's
+//! wallet secrets, the funding token), so it is private: created with mode 0700, refused when
+//! another user owns it, and made 0700 again when it is open to others. The lock file is opened
+//! without following a symbolic link, so nobody can point it at another file to clobber.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
@@ -31,6 +36,12 @@ pub enum LockError {
         path: PathBuf,
         pid: String,
     },
+    #[error(
+        "{} belongs to user {owner}, not to this process's user {me}: a data folder holds secrets, \
+         so it must be this user's own (give another folder, or chown it)",
+        path.display()
+    )]
+    Foreign { path: PathBuf, owner: u32, me: u32 },
     #[error("cannot lock {}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -38,13 +49,50 @@ pub enum LockError {
     },
 }
 
-impl DataLock {
-    /// Locks the data folder `dir` (created if missing) through `dir/omo.lock`.
-    pub fn folder(dir: &Path) -> Result<DataLock, LockError> {
-        std::fs::create_dir_all(dir).map_err(|source| LockError::Io {
+/// This process's effective user id.
+pub fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Makes `dir` a private data folder: created with mode 0700 if missing; refused when another
+/// user owns it; its mode set to 0700 when group or others may enter it.
+pub fn private_folder(dir: &Path) -> Result<(), LockError> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    let io = |source| LockError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io)?;
+    let meta = std::fs::metadata(dir).map_err(io)?;
+    let me = effective_uid();
+    if meta.uid() != me {
+        return Err(LockError::Foreign {
             path: dir.to_path_buf(),
-            source,
-        })?;
+            owner: meta.uid(),
+            me,
+        });
+    }
+    if meta.mode() & 0o077 != 0 {
+        tracing::warn!(
+            folder = %dir.display(),
+            mode = format!("{:o}", meta.mode() & 0o777),
+            "the data folder was open to other users; it is now 0700"
+        );
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
+    }
+    Ok(())
+}
+
+impl DataLock {
+    /// Locks the data folder `dir` (created private if missing, see [`private_folder`]) through
+    /// `dir/omo.lock`.
+    pub fn folder(dir: &Path) -> Result<DataLock, LockError> {
+        private_folder(dir)?;
         Self::acquire(dir, &dir.join(LOCK_FILE))
     }
 
@@ -70,11 +118,14 @@ impl DataLock {
             path: path.to_path_buf(),
             source,
         };
+        use std::os::unix::fs::OpenOptionsExt;
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(path)
             .map_err(io)?;
         match file.try_lock() {
@@ -126,6 +177,48 @@ mod tests {
         );
         drop(first);
         DataLock::folder(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn a_data_folder_is_private_and_its_lock_never_follows_a_link() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let root = tempfile::tempdir().unwrap();
+        let fresh = root.path().join("fresh/data");
+        let lock = DataLock::folder(&fresh).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().mode() & 0o777;
+        assert_eq!(mode(&fresh), 0o700);
+        assert_eq!(mode(&fresh.join(LOCK_FILE)), 0o600);
+        drop(lock);
+
+        // A folder open to others is closed again.
+        let open = root.path().join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        drop(DataLock::folder(&open).unwrap());
+        assert_eq!(mode(&open), 0o700);
+
+        // A lock file planted as a link to someone's file: refused, the file untouched.
+        let planted = root.path().join("planted");
+        std::fs::create_dir(&planted).unwrap();
+        let victim = root.path().join("victim.txt");
+        std::fs::write(&victim, "precious\n").unwrap();
+        std::os::unix::fs::symlink(&victim, planted.join(LOCK_FILE)).unwrap();
+        assert!(DataLock::folder(&planted).is_err());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+
+        // Another user's folder is refused (only root can make one to try).
+        if effective_uid() == 0 {
+            let foreign = root.path().join("foreign");
+            std::fs::create_dir(&foreign).unwrap();
+            std::os::unix::fs::chown(&foreign, Some(12345), None).unwrap();
+            let error = DataLock::folder(&foreign).unwrap_err();
+            assert!(
+                matches!(error, LockError::Foreign { owner: 12345, .. }),
+                "{error}"
+            );
+            assert!(std::fs::metadata(foreign.join(LOCK_FILE)).is_err());
+            let _ = std::fs::metadata(&foreign).map(|m| m.uid());
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
@@ -22,21 +22,34 @@ pub async fn serve(lanes: ManualLanes, data: PathBuf, stop: CancellationToken) {
             return;
         }
     };
-    let owner = std::fs::metadata(&path).map(|m| std::os::unix::fs::MetadataExt::uid(&m));
+    // The caller must be this process's own user (not whoever owns the socket's path now).
+    let me = crate::data_lock::effective_uid();
+    let callers = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CALLERS));
     loop {
         let accepted = tokio::select! {
             _ = stop.cancelled() => break,
             accepted = listener.accept() => accepted,
         };
-        let Ok((stream, _)) = accepted else { continue };
-        let same_user = match (stream.peer_cred(), &owner) {
-            (Ok(peer), Ok(owner)) => peer.uid() == *owner,
-            _ => false,
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                // Out of file descriptors, say: wait a moment rather than spin.
+                debug!(%error, "manual lanes' socket cannot accept");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
         };
-        if !same_user {
+        if !stream.peer_cred().is_ok_and(|peer| peer.uid() == me) {
             warn!("a caller of another user was refused on the manual lanes' socket");
             continue;
         }
+        let Ok(permit) = callers.clone().try_acquire_owned() else {
+            warn!(
+                max = MAX_CALLERS,
+                "too many callers on the manual lanes' socket"
+            );
+            continue;
+        };
         let lanes = lanes.clone();
         let stop = stop.clone();
         tokio::spawn(async move {
@@ -44,6 +57,7 @@ pub async fn serve(lanes: ManualLanes, data: PathBuf, stop: CancellationToken) {
                 _ = stop.cancelled() => {}
                 _ = answer(lanes, stream) => {}
             }
+            drop(permit);
         });
     }
     let _ = std::fs::remove_file(&path);
@@ -62,11 +76,33 @@ fn bind_private(path: &Path) -> std::io::Result<UnixListener> {
     Ok(listener)
 }
 
-/// Answers one connection: a reply per request line.
+/// Callers served at once.
+const MAX_CALLERS: usize = 16;
+/// The longest request line; a longer one ends the connection.
+const MAX_LINE: u64 = 64 * 1024;
+
+/// Answers one connection: a reply per request line (each at most [`MAX_LINE`] bytes).
 async fn answer(lanes: ManualLanes, stream: UnixStream) {
     let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
+    let mut read = BufReader::new(read);
+    loop {
+        let mut raw = Vec::new();
+        match (&mut read)
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut raw)
+            .await
+        {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        if raw.len() as u64 > MAX_LINE {
+            let _ = write
+                .write_all(b"{\"ok\":false,\"lane\":\"\",\"message\":\"request too long\"}\n")
+                .await;
+            break;
+        }
+        let line = String::from_utf8_lossy(&raw);
+        let line = line.trim_end();
         let reply = match serde_json::from_str::<Request>(&line) {
             Ok(request) => serde_json::to_value(lanes.act(&request.lane, request.action).await)
                 .unwrap_or(Value::Null),

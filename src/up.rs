@@ -33,7 +33,8 @@ const DEMO_PROMOTIONS: &str = include_str!("../cloud/data/demo-promotions.json")
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     crate::manual_up::check(args.lanes, args.manual_lanes)?;
     let data = args.data.clone();
-    std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
+    // Private from the start: it will hold the store's secrets (see `data_lock`).
+    crate::data_lock::private_folder(&data)?;
     let data = data.canonicalize().unwrap_or(data);
     let _locks = crate::up_guard::lock_store(&data, args.database_url.as_deref())?;
     crate::up_guard::check_ports(&args)?;

@@ -146,6 +146,14 @@ async fn operators_look_up_and_refund_lane_sales_by_role() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["payment"]["refunded_fen"], 150, "{body}");
     assert_eq!(store.balance(&wallet).await, 100_000 - 200);
+    // The same key for another amount is refused, and a refund needs a key at all.
+    let reused = json!({"reason": "pen was dry", "amount_fen": 100, "refund_id": "r-pen-1"});
+    let (status, body) = call("POST", &refund_url, Some(&manager), reused).await;
+    assert_eq!(status, 409, "{body}");
+    let keyless = json!({"reason": "pen was dry", "amount_fen": 100});
+    let (status, body) = call("POST", &refund_url, Some(&manager), keyless).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(store.balance(&wallet).await, 100_000 - 200);
 
     // On the dashboard the sale shows its payment, member and discounts; the manager refunds
     // the rest there.

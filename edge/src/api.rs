@@ -165,10 +165,11 @@ async fn lane_action(
     if ctx.board.lane(&id).is_none() {
         return error(StatusCode::NOT_FOUND, format!("no lane {id:?}"));
     }
-    if request.reason.trim().is_empty() {
+    let max = crate::web::alerts::MAX_REASON_BYTES;
+    if request.reason.trim().is_empty() || request.reason.trim().len() > max {
         return error(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "say why: `reason` is required",
+            format!("say why: `reason` is required (at most {max} bytes)"),
         );
     }
     let action = OperatorAction {

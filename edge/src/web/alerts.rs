@@ -22,6 +22,10 @@ use crate::web::Operator;
 /// The most alerts one `POST /api/alerts/clear` may name.
 pub const MAX_CLEAR: usize = 100;
 
+/// The longest reason an operator may give (for a lane command, an alert cleared, a refund):
+/// enough to explain, too little to flood the audit trail.
+pub const MAX_REASON_BYTES: usize = 200;
+
 /// One open alert in the queue.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct QueuedAlert {
@@ -119,10 +123,10 @@ pub async fn clear(
     Json(request): Json<ClearRequest>,
 ) -> Response {
     let reason = request.reason.trim().to_string();
-    if reason.is_empty() {
+    if reason.is_empty() || reason.len() > MAX_REASON_BYTES {
         return refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "say why: `reason` is required",
+            format!("say why: `reason` is required (at most {MAX_REASON_BYTES} bytes)"),
         );
     }
     if request.alerts.is_empty() || request.alerts.len() > MAX_CLEAR {

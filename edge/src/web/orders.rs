@@ -140,14 +140,14 @@ pub async fn lookup(
     Json(json!({ "orders": orders, "refund": "available" })).into_response()
 }
 
-/// `POST /api/orders/{id}/refund`: `{"reason", "amount_fen"?, "refund_id"?}`.
+/// `POST /api/orders/{id}/refund`: `{"reason", "amount_fen"?, "refund_id"}`.
 #[derive(Debug, Deserialize)]
 pub struct RefundRequest {
     #[serde(default)]
     pub reason: String,
     /// Default: what is left of the sale.
     pub amount_fen: Option<i64>,
-    /// Default: `{order_id}-refund-{amount_fen}`, so a repeated click refunds once.
+    /// Required: the refund's idempotency key (a repeated click refunds once).
     pub refund_id: Option<String>,
 }
 
@@ -164,10 +164,11 @@ pub async fn refund(
         return bad(StatusCode::FORBIDDEN, "a refund needs a manager");
     }
     let reason = request.reason.trim();
-    if reason.is_empty() || reason.len() > 200 {
+    let max = super::alerts::MAX_REASON_BYTES;
+    if reason.is_empty() || reason.len() > max {
         return bad(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "say why: `reason` is required (at most 200 bytes)",
+            format!("say why: `reason` is required (at most {max} bytes)"),
         );
     }
     let sale = match ctx.store.sale(&order_id).await {
@@ -183,18 +184,39 @@ pub async fn refund(
         .amount_fen
         .unwrap_or(sale.total_fen - refunded)
         .max(0);
-    let refund_id = request
+    // The caller's idempotency key: the same key again refunds nothing more; a key already used
+    // for another order or amount is refused rather than silently answered.
+    let Some(refund_id) = request
         .refund_id
         .map(|id| id.trim().to_string())
-        .filter(|id| !id.is_empty())
-        .unwrap_or_else(|| format!("{order_id}-refund-{amount}"));
-    let already =
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sale_refunds WHERE refund_id = $1")
+        .filter(|id| !id.is_empty() && id.len() <= 128)
+    else {
+        return bad(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "`refund_id` is required (1 to 128 bytes): the refund's idempotency key",
+        );
+    };
+    let earlier: Option<(String, i64)> =
+        match sqlx::query_as("SELECT order_id, amount_fen FROM sale_refunds WHERE refund_id = $1")
             .bind(&refund_id)
-            .fetch_one(ctx.store.pool())
+            .fetch_optional(ctx.store.pool())
             .await
-            .unwrap_or(0)
-            > 0;
+        {
+            Ok(row) => row,
+            Err(error) => return bad(StatusCode::SERVICE_UNAVAILABLE, error.to_string()),
+        };
+    let (already, amount) = match earlier {
+        None => (false, amount),
+        Some((order, fen)) if order == order_id && request.amount_fen.is_none_or(|a| a == fen) => {
+            (true, fen)
+        }
+        Some(_) => {
+            return bad(
+                StatusCode::CONFLICT,
+                format!("refund {refund_id:?} was already made for another order or amount"),
+            );
+        }
+    };
     if !already && (amount <= 0 || amount > sale.total_fen - refunded) {
         return bad(
             StatusCode::UNPROCESSABLE_ENTITY,
