@@ -11,7 +11,7 @@ mod support;
 use std::time::Duration;
 
 use browser::Browser;
-use support::{Process, eventually, free_port, wait_for_port};
+use support::{OmoUp, eventually};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -25,30 +25,11 @@ fn setup_path(log: &str, lane: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_checks_out_with_the_lane_screens_devices_panel_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
-    let (mqtt, grpc, cloud_http, http) = (free_port(), free_port(), free_port(), free_port());
-    let data = dir.path().join("omo-data");
-    let mut up = Process::omo(
-        "up",
-        &[
-            "up",
-            "--lanes",
-            "2",
-            "--manual-lanes",
-            "1",
-            "--data",
-            data.to_str().unwrap(),
-            "--mqtt-port",
-            &mqtt.to_string(),
-            "--grpc-port",
-            &grpc.to_string(),
-            "--cloud-http-port",
-            &cloud_http.to_string(),
-            "--http-port",
-            &http.to_string(),
-        ],
-        dir.path(),
-    );
-    wait_for_port(http, "the edge of omo up", Some(&up)).await;
+    let OmoUp {
+        process: mut up,
+        http,
+        ..
+    } = OmoUp::start(dir.path(), &["--lanes", "2", "--manual-lanes", "1"]).await;
     let base = format!("http://127.0.0.1:{http}");
     eventually(WAIT, "the banner", || async {
         up.log().contains("Devices (demo)").then_some(())

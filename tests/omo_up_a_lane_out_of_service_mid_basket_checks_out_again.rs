@@ -9,7 +9,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Process, eventually, free_port, get_json, wait_for_port};
+use support::{OmoUp, eventually, get_json};
 
 async fn lane(http: u16) -> Value {
     get_json(&format!("http://127.0.0.1:{http}/api/lanes/1")).await
@@ -18,30 +18,9 @@ async fn lane(http: u16) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn omo_up_a_lane_out_of_service_mid_basket_checks_out_again() {
     let dir = tempfile::tempdir().unwrap();
-    let (mqtt, grpc, cloud_http, http) = (free_port(), free_port(), free_port(), free_port());
-    let data = dir.path().join("omo-data");
-    let up = Process::omo(
-        "up",
-        &[
-            "up",
-            "--lanes",
-            "1",
-            "--data",
-            data.to_str().unwrap(),
-            "--demo-every-secs",
-            "1",
-            "--mqtt-port",
-            &mqtt.to_string(),
-            "--grpc-port",
-            &grpc.to_string(),
-            "--cloud-http-port",
-            &cloud_http.to_string(),
-            "--http-port",
-            &http.to_string(),
-        ],
-        dir.path(),
-    );
-    wait_for_port(http, "the edge of omo up", Some(&up)).await;
+    let OmoUp {
+        process: up, http, ..
+    } = OmoUp::start(dir.path(), &["--lanes", "1", "--demo-every-secs", "1"]).await;
     let base = format!("http://127.0.0.1:{http}");
     let token = support::login(&base, "manager", "manager").await;
     let client = reqwest::Client::new();

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{Process, eventually, free_port, get_json, wait_for_port};
+use support::{OmoUp, eventually, get_json};
 
 const WATER: &str = "6921168509256"; // 2.00 yuan, 570 g
 const RICE: &str = "6928571010225"; // 89.90 yuan, 5020 g
@@ -84,32 +84,24 @@ async fn gate_open(data: &Path) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn omo_up_a_person_checks_out_at_a_manual_lane() {
     let dir = tempfile::tempdir().unwrap();
-    let (mqtt, grpc, cloud_http, http) = (free_port(), free_port(), free_port(), free_port());
-    let data = dir.path().join("omo-data");
-    let mut up = Process::omo(
-        "up",
+    let OmoUp {
+        process: mut up,
+        data,
+        grpc,
+        http,
+        ..
+    } = OmoUp::start(
+        dir.path(),
         &[
-            "up",
             "--lanes",
             "2",
             "--manual-lanes",
             "1",
-            "--data",
-            data.to_str().unwrap(),
             "--demo-every-secs",
             "1",
-            "--mqtt-port",
-            &mqtt.to_string(),
-            "--grpc-port",
-            &grpc.to_string(),
-            "--cloud-http-port",
-            &cloud_http.to_string(),
-            "--http-port",
-            &http.to_string(),
         ],
-        dir.path(),
-    );
-    wait_for_port(http, "the edge of omo up", Some(&up)).await;
+    )
+    .await;
     let cloud = format!("http://127.0.0.1:{grpc}");
     let wallets = data.join("shopper").join("wallets.json");
     let socket = data.join("manual-lanes.sock");

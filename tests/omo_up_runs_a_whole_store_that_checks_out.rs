@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{Listener, Process, eventually, free_port, get_json, wait_for_port};
+use support::{Listener, OmoUp, eventually, get_json};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -15,30 +15,14 @@ use tonic_health::pb::health_client::HealthClient;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn omo_up_serves_every_port_and_completes_checkouts() {
     let dir = tempfile::tempdir().unwrap();
-    let (mqtt, grpc, cloud_http, http) = (free_port(), free_port(), free_port(), free_port());
-    let data = dir.path().join("omo-data");
-    let mut up = Process::omo(
-        "up",
-        &[
-            "up",
-            "--lanes",
-            "2",
-            "--data",
-            data.to_str().unwrap(),
-            "--demo-every-secs",
-            "1",
-            "--mqtt-port",
-            &mqtt.to_string(),
-            "--grpc-port",
-            &grpc.to_string(),
-            "--cloud-http-port",
-            &cloud_http.to_string(),
-            "--http-port",
-            &http.to_string(),
-        ],
-        dir.path(),
-    );
-    wait_for_port(http, "the edge of omo up", Some(&up)).await;
+    let OmoUp {
+        process: mut up,
+        mqtt,
+        grpc,
+        cloud_http,
+        http,
+        ..
+    } = OmoUp::start(dir.path(), &["--lanes", "2", "--demo-every-secs", "1"]).await;
 
     // MQTT: a client of our own connects and sees the store's sales.
     let mut trace = Listener::subscribe(mqtt, "omo/v1/stores/SH-001/trace").await;

@@ -10,7 +10,7 @@ mod support;
 use std::time::Duration;
 
 use delivery::{Client, password};
-use support::{Process, free_port, wait_for_port};
+use support::OmoUp;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn omo_up_with_passwords_and_the_shipped_acl_connects_its_own_clients() {
@@ -38,34 +38,19 @@ async fn omo_up_with_passwords_and_the_shipped_acl_connects_its_own_clients() {
     )
     .unwrap();
 
-    let (mqtt, grpc, cloud_http, http) = (free_port(), free_port(), free_port(), free_port());
-    let data = dir.path().join("omo-data");
-    let up = Process::omo(
-        "up",
-        &[
-            "up",
-            "--lanes",
-            "2",
-            "--data",
-            data.to_str().unwrap(),
-            "--demo-every-secs",
-            "1",
-            "--mqtt-port",
-            &mqtt.to_string(),
-            "--mqtt-passwords",
-            passwd.to_str().unwrap(),
-            "--mqtt-acl",
-            acl.to_str().unwrap(),
-            "--grpc-port",
-            &grpc.to_string(),
-            "--cloud-http-port",
-            &cloud_http.to_string(),
-            "--http-port",
-            &http.to_string(),
-        ],
-        dir.path(),
-    );
-    wait_for_port(http, "the edge of omo up", Some(&up)).await;
+    let flags = [
+        "--lanes",
+        "2",
+        "--demo-every-secs",
+        "1",
+        "--mqtt-passwords",
+        passwd.to_str().unwrap(),
+        "--mqtt-acl",
+        acl.to_str().unwrap(),
+    ];
+    let OmoUp {
+        process: up, mqtt, ..
+    } = OmoUp::start(dir.path(), &flags).await;
     let mut observer = Client::connect(mqtt, "observer", &["omo/v1/#"]).await;
     let wait = Duration::from_secs(90);
 

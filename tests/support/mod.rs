@@ -77,6 +77,49 @@ pub async fn wait_for_port(port: u16, what: &str, process: Option<&Process>) {
     panic!("{what} did not listen on port {port} within 60 s");
 }
 
+/// `omo up` as a newcomer runs it, on free ports, its data in `{dir}/omo-data`.
+pub struct OmoUp {
+    pub process: Process,
+    pub data: PathBuf,
+    pub mqtt: u16,
+    pub grpc: u16,
+    pub cloud_http: u16,
+    pub http: u16,
+}
+
+impl OmoUp {
+    /// Starts `omo up` with `flags` (`--lanes 2`, ...) on four free ports and returns once its
+    /// edge accepts connections.
+    pub async fn start(dir: &Path, flags: &[&str]) -> OmoUp {
+        let (mqtt, grpc, cloud_http, http) = (free_port(), free_port(), free_port(), free_port());
+        let data = dir.join("omo-data");
+        let ports = [mqtt, grpc, cloud_http, http].map(|p| p.to_string());
+        let mut args = vec!["up", "--data", data.to_str().unwrap()];
+        args.extend_from_slice(flags);
+        for (flag, port) in [
+            "--mqtt-port",
+            "--grpc-port",
+            "--cloud-http-port",
+            "--http-port",
+        ]
+        .iter()
+        .zip(&ports)
+        {
+            args.extend([*flag, port.as_str()]);
+        }
+        let process = Process::omo("up", &args, dir);
+        wait_for_port(http, "the edge of omo up", Some(&process)).await;
+        OmoUp {
+            process,
+            data,
+            mqtt,
+            grpc,
+            cloud_http,
+            http,
+        }
+    }
+}
+
 /// A child process, killed when dropped; its output goes to a log file shown on failure.
 pub struct Process {
     pub name: String,
