@@ -112,6 +112,22 @@ async fn omo_up_a_person_checks_out_at_a_manual_lane() {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "only this user may drive the lanes");
+    // Another user cannot drive them (only root can run a command as another user to try).
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        use std::os::unix::process::CommandExt;
+        let other = std::process::Command::new(env!("CARGO_BIN_EXE_omo"))
+            .args(["lane", "status", "2", "--data", data.to_str().unwrap()])
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&other.stderr);
+        assert!(
+            !other.status.success() && said.contains("cannot reach"),
+            "another user drove a manual lane (or omo did not run): {said}"
+        );
+    }
     // `omo up` enrolled and funded a wallet for the person.
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&wallets).unwrap()).unwrap();
     let person = saved.as_object().unwrap().keys().next().unwrap().clone();
