@@ -279,6 +279,10 @@ pub struct Lane {
     pub prompt: Prompt,
     /// The last stable weight on the bagging scale, in grams.
     pub scale_g: Option<i64>,
+    /// The bagging scale's weight when the lane was last seen empty (the lowest stable reading,
+    /// or the start weight of its first basket); goods above it are left behind, not tare.
+    #[serde(default)]
+    pub empty_g: Option<i64>,
     /// Open interventions and alerts, oldest first.
     #[serde(default)]
     pub interventions: Vec<Intervention>,
@@ -303,6 +307,7 @@ impl Lane {
             session: None,
             prompt: welcome(),
             scale_g: None,
+            empty_g: None,
             interventions: Vec::new(),
             next_intervention_id: 1,
             seq: 0,
@@ -413,7 +418,9 @@ impl Lane {
                 } else {
                     LaneState::Idle
                 };
-                if self.prompt.code == "attendant_coming" {
+                if self.session.is_none() {
+                    self.prompt = welcome();
+                } else if self.prompt.code == "attendant_coming" {
                     self.prompt = Prompt::new("continue", "Thank you. Please continue scanning.");
                 }
             }
@@ -437,6 +444,7 @@ fn same_apart_from_version(a: &Lane, b: &Lane) -> bool {
         && a.session == b.session
         && a.prompt == b.prompt
         && a.scale_g == b.scale_g
+        && a.empty_g == b.empty_g
         && a.interventions == b.interventions
         && a.completed == b.completed
 }

@@ -37,6 +37,9 @@ pub struct WeightRules {
     pub default_tolerance_g: i64,
     /// Learned weights replace the catalog's once a product has this many observations.
     pub learn_after: u32,
+    /// Weight above the lane's empty bagging area (in grams) that counts as goods left behind
+    /// when a basket opens or the lane comes back to idle.
+    pub empty_tolerance_g: i64,
 }
 
 impl Default for WeightRules {
@@ -49,6 +52,7 @@ impl Default for WeightRules {
             own_bag_max_g: 300,
             default_tolerance_g: 10,
             learn_after: 10,
+            empty_tolerance_g: 20,
         }
     }
 }
