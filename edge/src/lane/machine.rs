@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use super::basket::Basket;
 use super::intervention::{Intervention, InterventionKind, OperatorAction};
 use super::pricing::PresentedCoupon;
+pub(super) use super::prompt::welcome;
+pub use super::prompt::{Prompt, fen};
 use super::weight::{BaggingArea, WeightRules, WeightStats};
 use crate::catalog::Catalog;
 
@@ -226,22 +228,6 @@ impl Session {
     }
 }
 
-/// What the shopper's screen says now: a stable code for screens and tests, and the text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Prompt {
-    pub code: String,
-    pub text: String,
-}
-
-impl Prompt {
-    pub(super) fn new(code: &str, text: impl Into<String>) -> Prompt {
-        Prompt {
-            code: code.into(),
-            text: text.into(),
-        }
-    }
-}
-
 /// Learned weights per GTIN.
 pub type WeightBook = HashMap<String, WeightStats>;
 
@@ -447,15 +433,4 @@ fn same_apart_from_version(a: &Lane, b: &Lane) -> bool {
         && a.empty_g == b.empty_g
         && a.interventions == b.interventions
         && a.completed == b.completed
-}
-
-pub(super) fn welcome() -> Prompt {
-    Prompt::new("welcome", "Welcome! Scan your first item.")
-}
-
-/// Yuan with two decimals, for prompts: `¥12.90`.
-pub fn fen(amount: i64) -> String {
-    let sign = if amount < 0 { "-" } else { "" };
-    let amount = amount.unsigned_abs();
-    format!("{sign}¥{}.{:02}", amount / 100, amount % 100)
 }

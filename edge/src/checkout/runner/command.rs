@@ -8,7 +8,7 @@ use tracing::{error, info};
 
 use super::Runner;
 use crate::board::LaneView;
-use crate::lane::handles::LaneCommand;
+use crate::checkout::handles::LaneCommand;
 use crate::lane::{Lane, LaneEvent};
 use crate::store::AuditBasket;
 
