@@ -124,7 +124,7 @@ impl LatencyHistogram {
 }
 
 /// Every alert reason, so each has a series from the start.
-const ALERT_REASONS: [InterventionKind; 9] = [
+const ALERT_REASONS: [InterventionKind; 10] = [
     InterventionKind::AgeRestricted,
     InterventionKind::UnexpectedItem,
     InterventionKind::ItemNotBagged,
@@ -134,6 +134,7 @@ const ALERT_REASONS: [InterventionKind; 9] = [
     InterventionKind::ForcedPassage,
     InterventionKind::GateFault,
     InterventionKind::PriceNotBelieved,
+    InterventionKind::BaggingAreaNotEmpty,
 ];
 
 /// An alert reason as metrics and JSON spell it (`unexpected_item`).

@@ -7,9 +7,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::board::Board;
 use crate::catalog::Catalog;
+use crate::checkout::handles::LaneHandles;
 use crate::config::EdgeConfig;
 use crate::lane::WeightBook;
-use crate::lane::handles::LaneHandles;
 use crate::outbox::OutboxSignal;
 use crate::payment::PaymentClient;
 use crate::store::Store;

@@ -20,10 +20,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::board::Counters;
+use crate::checkout::runner::publish_health;
 use crate::context::EdgeContext;
 use crate::exit_pass::{self, PassError};
 use crate::lane::InterventionKind;
-use crate::lane::runner::publish_health;
 
 /// What operators see of an exit.
 #[derive(Debug, Clone, Default, Serialize)]

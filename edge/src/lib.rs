@@ -26,6 +26,7 @@ pub mod announce;
 pub mod api;
 pub mod board;
 pub mod catalog;
+pub mod checkout;
 pub mod cloud;
 pub mod config;
 pub mod context;
@@ -53,9 +54,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
+pub use checkout::runner::LaneDevices;
 pub use cloud::CloudChannel;
 pub use config::EdgeConfig;
-pub use lane::runner::LaneDevices;
 
 use crate::context::EdgeContext;
 use crate::outbox::OutboxSignal;
@@ -161,7 +162,8 @@ pub async fn run_with(
         let ctx = ctx.clone();
         let cancel = cancel.clone();
         tasks.spawn(async move {
-            if let Err(error) = lane::runner::run_lane(ctx, lane_id.clone(), devices, cancel).await
+            if let Err(error) =
+                checkout::runner::run_lane(ctx, lane_id.clone(), devices, cancel).await
             {
                 error!(lane = %lane_id, %error, "lane stopped");
             }

@@ -42,6 +42,7 @@ const OmoText = (() => {
     item_removed: ["item removed", "物品被取走"], tailgating: ["tailgating", "尾随通过"],
     forced_passage: ["forced passage", "强行通过"], gate_fault: ["gate fault", "闸门故障"],
     price_not_believed: ["price not believed", "价格存疑"],
+    bagging_area_not_empty: ["bagging area not empty", "装袋区有遗留物品"],
   };
   const DELIVERY = {
     waiting: ["waiting for a rider", "等待骑手"], offered: ["offered to a rider", "已派给骑手"],

@@ -159,6 +159,14 @@ pub(super) fn check(config: &EdgeConfig) -> Result<(), String> {
         " g",
     )?;
     within(
+        "weight_security.empty_tolerance_g",
+        "",
+        w.empty_tolerance_g,
+        0,
+        10_000,
+        " g",
+    )?;
+    within(
         "weight_security.learn_after",
         "",
         w.learn_after,

@@ -72,6 +72,9 @@ impl Lane {
                 {
                     // The attendant checked the bagging area: it is right as it stands.
                     session.bagging.resync();
+                } else if intervention.kind == InterventionKind::BaggingAreaNotEmpty {
+                    // No basket: what the attendant left on the scale is the empty lane.
+                    self.empty_g = self.scale_g.or(self.empty_g);
                 }
                 Ok("intervention cleared")
             }

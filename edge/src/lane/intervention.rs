@@ -28,6 +28,10 @@ pub enum InterventionKind {
     /// A code carried a price for a product that is not sold by label: the price was not
     /// believed and the item was not added.
     PriceNotBelieved,
+    /// A basket opened (or the lane came back to idle after a cancel, reset or return to
+    /// service) with weight on the bagging scale above the lane's empty weight: goods left
+    /// behind, which must not become the next shopper's tare.
+    BaggingAreaNotEmpty,
 }
 
 impl InterventionKind {
@@ -45,7 +49,11 @@ impl InterventionKind {
     pub fn is_weight(self) -> bool {
         matches!(
             self,
-            Self::UnexpectedItem | Self::ItemNotBagged | Self::WeightMismatch | Self::ItemRemoved
+            Self::UnexpectedItem
+                | Self::ItemNotBagged
+                | Self::WeightMismatch
+                | Self::ItemRemoved
+                | Self::BaggingAreaNotEmpty
         )
     }
 }
@@ -179,5 +187,7 @@ mod tests {
         assert!(InterventionKind::UnexpectedItem.blocks());
         assert!(InterventionKind::ItemRemoved.is_weight());
         assert!(!InterventionKind::AgeRestricted.is_weight());
+        assert!(InterventionKind::BaggingAreaNotEmpty.blocks());
+        assert!(InterventionKind::BaggingAreaNotEmpty.is_weight());
     }
 }

@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use super::basket::Basket;
 use super::intervention::{Intervention, InterventionKind, OperatorAction};
 use super::pricing::PresentedCoupon;
+pub(super) use super::prompt::welcome;
+pub use super::prompt::{Prompt, fen};
 use super::weight::{BaggingArea, WeightRules, WeightStats};
 use crate::catalog::Catalog;
 
@@ -226,22 +228,6 @@ impl Session {
     }
 }
 
-/// What the shopper's screen says now: a stable code for screens and tests, and the text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Prompt {
-    pub code: String,
-    pub text: String,
-}
-
-impl Prompt {
-    pub(super) fn new(code: &str, text: impl Into<String>) -> Prompt {
-        Prompt {
-            code: code.into(),
-            text: text.into(),
-        }
-    }
-}
-
 /// Learned weights per GTIN.
 pub type WeightBook = HashMap<String, WeightStats>;
 
@@ -279,6 +265,10 @@ pub struct Lane {
     pub prompt: Prompt,
     /// The last stable weight on the bagging scale, in grams.
     pub scale_g: Option<i64>,
+    /// The bagging scale's weight when the lane was last seen empty (the lowest stable reading,
+    /// or the start weight of its first basket); goods above it are left behind, not tare.
+    #[serde(default)]
+    pub empty_g: Option<i64>,
     /// Open interventions and alerts, oldest first.
     #[serde(default)]
     pub interventions: Vec<Intervention>,
@@ -303,6 +293,7 @@ impl Lane {
             session: None,
             prompt: welcome(),
             scale_g: None,
+            empty_g: None,
             interventions: Vec::new(),
             next_intervention_id: 1,
             seq: 0,
@@ -413,7 +404,9 @@ impl Lane {
                 } else {
                     LaneState::Idle
                 };
-                if self.prompt.code == "attendant_coming" {
+                if self.session.is_none() {
+                    self.prompt = welcome();
+                } else if self.prompt.code == "attendant_coming" {
                     self.prompt = Prompt::new("continue", "Thank you. Please continue scanning.");
                 }
             }
@@ -437,17 +430,7 @@ fn same_apart_from_version(a: &Lane, b: &Lane) -> bool {
         && a.session == b.session
         && a.prompt == b.prompt
         && a.scale_g == b.scale_g
+        && a.empty_g == b.empty_g
         && a.interventions == b.interventions
         && a.completed == b.completed
-}
-
-pub(super) fn welcome() -> Prompt {
-    Prompt::new("welcome", "Welcome! Scan your first item.")
-}
-
-/// Yuan with two decimals, for prompts: `¥12.90`.
-pub fn fen(amount: i64) -> String {
-    let sign = if amount < 0 { "-" } else { "" };
-    let amount = amount.unsigned_abs();
-    format!("{sign}¥{}.{:02}", amount / 100, amount % 100)
 }

@@ -1,18 +1,17 @@
-//! Checkout lanes: the pure state machine ([`machine`], with its rules in `scanning`, `paying`
-//! and `attending`), the basket and its pricing ([`basket`]), weight security ([`weight`]),
-//! interventions and operator commands ([`intervention`]), bringing a lane back to idle
-//! ([`recovery`]), and the runner that connects one lane
-//! to its devices, the store and the cloud ([`runner`]).
+//! Checkout lanes' pure rules (no IO): the state machine ([`machine`], with its rules in
+//! `scanning`, `paying` and `attending`), the basket and its pricing ([`basket`]), weight
+//! security ([`weight`]), interventions and operator commands ([`intervention`]), and bringing a
+//! lane back to idle ([`recovery`]). The runner that connects a lane to its devices, the store
+//! and the cloud is [`crate::checkout`].
 
 mod attending;
 pub mod basket;
-pub mod handles;
 pub mod intervention;
 pub mod machine;
 mod paying;
 pub mod pricing;
+mod prompt;
 pub mod recovery;
-pub mod runner;
 mod scanning;
 #[cfg(test)]
 mod tests;

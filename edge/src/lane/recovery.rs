@@ -4,15 +4,20 @@
 //! session id) in the same commit as the lane's new snapshot. Nothing here drops a basket whose
 //! payment is in flight: the money's answer must come first.
 //!
-//! The next shopper's basket starts from the scale's weight as it is then (the lane's
-//! `scale_g`, kept current in every state), so whatever the last shopper left on the bagging
-//! area is the new tare and nobody is blamed for it.
+//! Goods left on the bagging area never become the next shopper's tare: the lane knows its
+//! empty weight (`empty_g`: the lowest stable reading seen, or the start weight of its first
+//! basket), and when a basket opens or the lane comes back to idle with the scale above it by
+//! more than `empty_tolerance_g`, the lane stops with [`InterventionKind::BaggingAreaNotEmpty`]
+//! until the scale returns near empty (or to what the basket accounts for) or an attendant
+//! clears it. A basket opened so accounts from the empty weight, not from the leftovers.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::basket::Basket;
-use super::machine::{Action, AttemptStatus, Cause, Context, Lane, LaneState, welcome};
+use super::intervention::InterventionKind;
+use super::machine::{Action, AttemptStatus, Cause, Context, Lane, LaneState, Prompt, welcome};
+use super::weight::WeightRules;
 
 /// Why a basket was dropped without a sale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +45,9 @@ pub struct AbandonedBasket {
     pub abandoned_at: DateTime<Utc>,
     /// The last payment attempt's order id, if one was made (it was declined or cancelled).
     pub last_order_id: Option<String>,
+    /// The bagging scale's last stable weight when the basket was dropped, in grams.
+    #[serde(default)]
+    pub scale_g: Option<i64>,
 }
 
 impl Lane {
@@ -88,12 +96,89 @@ impl Lane {
                 basket: session.basket,
                 started_at: session.started_at,
                 abandoned_at: ctx.now,
+                scale_g: self.scale_g,
             }));
         }
         self.interventions.retain(|i| !i.kind.blocks());
-        if !matches!(self.state, LaneState::OutOfService | LaneState::Closed) {
+        if matches!(self.state, LaneState::OutOfService | LaneState::Closed) {
+            return;
+        }
+        if reason == AbandonReason::Emptied {
+            // The attendant who voided the lines is taking them away; a next basket opened
+            // before they are gone stops on them anyway.
             self.state = LaneState::Idle;
             self.prompt = welcome();
+        } else {
+            self.back_to_idle(ctx);
+        }
+    }
+
+    /// Idle and welcoming, unless goods are left on the bagging area: then the lane stops until
+    /// they are taken off or an attendant clears it.
+    fn back_to_idle(&mut self, ctx: &Context<'_>) {
+        self.state = LaneState::Idle;
+        self.prompt = welcome();
+        if self.session.is_none() && self.raise_if_not_empty(ctx) {
+            self.state = LaneState::NeedsAttendant;
+        }
+    }
+
+    /// Grams on the bagging scale above the lane's empty weight, when more than the tolerance.
+    pub(super) fn left_behind_g(&self, rules: &WeightRules) -> Option<i64> {
+        if !rules.enabled {
+            return None;
+        }
+        let extra = self.scale_g? - self.empty_g?;
+        (extra > rules.empty_tolerance_g).then_some(extra)
+    }
+
+    /// Raises [`InterventionKind::BaggingAreaNotEmpty`] if goods are left on the bagging area;
+    /// returns whether it did.
+    pub(super) fn raise_if_not_empty(&mut self, ctx: &Context<'_>) -> bool {
+        let Some(extra) = self.left_behind_g(ctx.rules) else {
+            return false;
+        };
+        self.raise(
+            InterventionKind::BaggingAreaNotEmpty,
+            format!("{extra} g was left on the bagging area before this basket"),
+            None,
+            ctx.now,
+        );
+        self.prompt = Prompt::new(
+            "bagging_area_not_empty",
+            "Please take everything off the bagging area. An attendant is coming.",
+        );
+        true
+    }
+
+    /// A stable reading: the empty weight follows the scale down, and goods left behind are
+    /// cleared once the scale is back near empty (or near what the basket accounts for).
+    pub(super) fn track_empty(&mut self, grams: i64, rules: &WeightRules) {
+        if !rules.enabled {
+            return;
+        }
+        if self.empty_g.is_none_or(|empty| grams < empty) {
+            self.empty_g = Some(grams);
+        }
+        let reference = match &self.session {
+            Some(session) => session.bagging.accounted_g,
+            None => self.empty_g.unwrap_or(grams),
+        };
+        if grams - reference <= rules.empty_tolerance_g {
+            self.interventions
+                .retain(|i| i.kind != InterventionKind::BaggingAreaNotEmpty);
+        }
+    }
+
+    /// Where a new basket's bagging area starts: the scale as it is, or the empty weight when
+    /// goods are left behind (so they are not the new shopper's tare).
+    pub(super) fn basket_start_g(&mut self, rules: &WeightRules) -> i64 {
+        let scale = self.scale_g.unwrap_or(0);
+        let empty = *self.empty_g.get_or_insert(scale);
+        if self.left_behind_g(rules).is_some() {
+            empty
+        } else {
+            scale
         }
     }
 
@@ -126,8 +211,7 @@ impl Lane {
             self.abandon(AbandonReason::LaneReset, ctx, actions);
         }
         self.interventions.clear();
-        self.state = LaneState::Idle;
-        self.prompt = welcome();
+        self.back_to_idle(ctx);
         Ok("lane reset")
     }
 
@@ -142,8 +226,7 @@ impl Lane {
             return Err("the lane is in service".into());
         }
         self.abandon(AbandonReason::ReturnedToService, ctx, actions);
-        self.state = LaneState::Idle;
-        self.prompt = welcome();
+        self.back_to_idle(ctx);
         Ok("back in service")
     }
 

@@ -51,7 +51,7 @@ impl Lane {
             Resolved::PriceNotBelieved(product, price_fen) => {
                 // A price printed into a code is the code-maker's word: believed only for goods
                 // the store itself labels. Anyone can print `3922…` or `21…` onto a sticker.
-                open_session(&mut self.session, self.scale_g, ctx);
+                let opening = self.open_session(ctx);
                 let detail = format!(
                     "{}: the code {raw} carries a price of {} but this product is not sold by \
                      label; scan its own barcode or check the label",
@@ -60,10 +60,16 @@ impl Lane {
                 );
                 // The lane then stops and tells the shopper an attendant is coming.
                 self.raise(InterventionKind::PriceNotBelieved, detail, None, ctx.now);
+                if opening {
+                    self.raise_if_not_empty(ctx);
+                }
                 return Ok("price on the code refused");
             }
         };
-        let session = open_session(&mut self.session, self.scale_g, ctx);
+        let opening = self.open_session(ctx);
+        let Some(session) = self.session.as_mut() else {
+            return Ok("scan ignored");
+        };
         let item = session.basket.add(product, measure.clone(), lot);
         let (line, name, price) = (item.line, item.name.clone(), item.price_fen);
         session.reprice(ctx);
@@ -99,7 +105,32 @@ impl Lane {
             let detail = format!("{name}: check the shopper is at least {}", product.min_age);
             self.raise(InterventionKind::AgeRestricted, detail, Some(line), ctx.now);
         }
+        if opening {
+            self.raise_if_not_empty(ctx);
+        }
         Ok("item scanned")
+    }
+
+    /// Opens the session in front of the lane if there is none yet; returns whether it did. A
+    /// new basket's bagging area starts from the scale's weight, or from the lane's empty
+    /// weight when goods are left behind on it.
+    fn open_session(&mut self, ctx: &Context<'_>) -> bool {
+        if self.session.is_some() {
+            return false;
+        }
+        let mut bagging = BaggingArea::start(self.basket_start_g(ctx.rules));
+        bagging.stable_g = self.scale_g.unwrap_or(bagging.stable_g);
+        self.session = Some(Session {
+            id: ctx.new_id.clone(),
+            started_at: ctx.now,
+            basket: Basket::default(),
+            attempts: 0,
+            payment: None,
+            bagging,
+            member: false,
+            coupons: Vec::new(),
+        });
+        true
     }
 
     pub(super) fn on_coupon(&mut self, coupon: PresentedCoupon, ctx: &Context<'_>) -> Cause {
@@ -150,19 +181,17 @@ impl Lane {
             return Ok("weight unstable");
         };
         self.scale_g = Some(grams);
-        if !ctx.rules.enabled
-            || !matches!(
+        if ctx.rules.enabled
+            && matches!(
                 self.state,
                 LaneState::Shopping | LaneState::NeedsAttendant | LaneState::Paying
             )
+            && let Some(session) = self.session.as_mut()
         {
-            return Ok("weight");
+            let verdicts = session.bagging.on_stable(grams, ctx.now, ctx.rules);
+            self.apply_verdicts(verdicts, ctx, actions);
         }
-        let Some(session) = self.session.as_mut() else {
-            return Ok("weight");
-        };
-        let verdicts = session.bagging.on_stable(grams, ctx.now, ctx.rules);
-        self.apply_verdicts(verdicts, ctx, actions);
+        self.track_empty(grams, ctx.rules);
         Ok("weight")
     }
 
@@ -258,24 +287,6 @@ impl Lane {
             }
         }
     }
-}
-
-/// The session in front of the lane, started by this scan if there is none yet.
-fn open_session<'s>(
-    session: &'s mut Option<Session>,
-    scale_g: Option<i64>,
-    ctx: &Context<'_>,
-) -> &'s mut Session {
-    session.get_or_insert_with(|| Session {
-        id: ctx.new_id.clone(),
-        started_at: ctx.now,
-        basket: Basket::default(),
-        attempts: 0,
-        payment: None,
-        bagging: BaggingArea::start(scale_g.unwrap_or(0)),
-        member: false,
-        coupons: Vec::new(),
-    })
 }
 
 /// What the bagging scale should see for one scan: expected grams and tolerance, or None when

@@ -628,5 +628,6 @@ fn coupons_claimed_in_the_app_are_fetched_before_the_amount_is_fixed() {
 }
 
 mod label;
+mod left_behind;
 mod recovery;
 mod walk;

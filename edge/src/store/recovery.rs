@@ -14,8 +14,8 @@ pub(crate) async fn insert_abandoned(
     basket: &AbandonedBasket,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO abandoned_baskets (session_id, lane_id, reason, total_fen, item_count, basket, last_order_id, started_at, abandoned_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (session_id) DO NOTHING",
+        "INSERT INTO abandoned_baskets (session_id, lane_id, reason, total_fen, item_count, basket, last_order_id, started_at, abandoned_at, scale_g)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (session_id) DO NOTHING",
     )
     .bind(&basket.session_id)
     .bind(&basket.lane_id)
@@ -31,6 +31,7 @@ pub(crate) async fn insert_abandoned(
     .bind(&basket.last_order_id)
     .bind(basket.started_at.to_rfc3339())
     .bind(basket.abandoned_at.to_rfc3339())
+    .bind(basket.scale_g)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -77,7 +78,7 @@ impl Store {
     /// The baskets abandoned most recently, newest first.
     pub async fn abandoned_baskets(&self, limit: i64) -> Result<Vec<AbandonedBasket>, StoreError> {
         let rows = sqlx::query(
-            "SELECT session_id, lane_id, reason, total_fen, basket, last_order_id, started_at, abandoned_at
+            "SELECT session_id, lane_id, reason, total_fen, basket, last_order_id, started_at, abandoned_at, scale_g
              FROM abandoned_baskets ORDER BY abandoned_at DESC, session_id LIMIT $1",
         )
         .bind(limit)
@@ -99,6 +100,7 @@ impl Store {
                     last_order_id: row.get(5),
                     started_at: time(6),
                     abandoned_at: time(7),
+                    scale_g: row.get(8),
                 })
             })
             .collect()
@@ -125,6 +127,7 @@ mod tests {
             started_at: now,
             abandoned_at: now,
             last_order_id: None,
+            scale_g: Some(1030),
         };
         // A step retried after a crash commits the same abandoned basket again: one row.
         for _ in 0..2 {
@@ -137,6 +140,7 @@ mod tests {
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].reason, AbandonReason::ReturnedToService);
         assert_eq!(stored[0].session_id, "s-1");
+        assert_eq!(stored[0].scale_g, Some(1030));
 
         let action = OperatorAction {
             operator: "boss".into(),

@@ -28,10 +28,14 @@ fn an_attendant_cancels_a_basket_and_it_is_recorded_as_abandoned() {
     h.scan(MILK);
     h.weigh(400); // a mismatch: the lane needs an attendant
     assert_eq!(h.lane.state, LaneState::NeedsAttendant);
+    // The attendant takes the 400 g back off first (goods left on the bagging area would stop
+    // the idle lane: see `left_behind`).
+    h.weigh(0);
     let step = h.operator(Role::Attendant, OperatorCommand::CancelBasket);
     assert_eq!(step.refused, None);
     let dropped = abandoned(&step);
     assert_eq!(dropped.len(), 1);
+    assert_eq!(dropped[0].scale_g, Some(0));
     assert_eq!(dropped[0].reason, AbandonReason::Cancelled);
     assert_eq!(dropped[0].session_id, "session-1");
     assert_eq!(dropped[0].total_fen, 350 + 1290);
@@ -127,11 +131,24 @@ fn a_lane_back_in_service_starts_clean_with_the_scale_as_its_tare() {
     assert_eq!(dropped.len(), 1);
     assert_eq!(dropped[0].reason, AbandonReason::ReturnedToService);
     assert_eq!(dropped[0].basket.item_count(), 2);
-    idle_and_empty(&h);
+    assert_eq!(dropped[0].scale_g, Some(1030));
+    // The milk left behind is not the next shopper's tare: the lane stops until it is gone.
+    assert_eq!(h.open(), vec![InterventionKind::BaggingAreaNotEmpty]);
+    assert_eq!(h.lane.state, LaneState::NeedsAttendant);
+    assert!(h.lane.session.is_none());
     // The stale basket does not come back from the stored snapshot.
     let stored: Lane = serde_json::from_str(&serde_json::to_string(&h.lane).unwrap()).unwrap();
     assert!(stored.session.is_none());
-    // The next shopper: the milk left behind is the tare, their own milk is bagged.
+    // An attendant clears it with a reason (the milk stays, checked): the lane is idle and
+    // what is on the scale is its empty weight from now on.
+    let id = h.lane.interventions[0].id;
+    h.operator(
+        Role::Attendant,
+        OperatorCommand::ClearIntervention { id, approve: true },
+    );
+    idle_and_empty(&h);
+    assert_eq!(h.lane.empty_g, Some(1030));
+    // The next shopper: their own milk is bagged on top.
     h.later(1000);
     h.scan(MILK);
     assert_eq!(h.total(), 1290);

@@ -2,7 +2,8 @@
 //! cloud and operator events reaches, an operator brings the lane back to idle with an empty
 //! basket using operator commands only. The exceptions are the ones the rules demand: a payment
 //! in flight is answered by the cloud first (no one may drop a basket whose money may be
-//! moving), and a paid basket leaves through the gate. Along the walk: no "shopping with 0
+//! moving), a paid basket leaves through the gate, and what is left on the bagging area goes
+//! back to the shelf (it is never the next basket's tare). Along the walk: no "shopping with 0
 //! items", and at most one intervention per cause and line.
 
 use proptest::prelude::*;
@@ -158,6 +159,8 @@ fn recover_as_manager(h: &mut Harness) {
     }
     let step = h.operator(Role::Manager, OperatorCommand::ResetLane);
     assert_eq!(step.refused, None, "{:?}", h.lane);
+    // Whatever is left on the bagging area goes back to the shelf.
+    h.weigh(0);
 }
 
 /// The same with an attendant's commands only: the normal exit for a paid basket, clear every
@@ -191,6 +194,7 @@ fn recover_as_attendant(h: &mut Harness) -> bool {
         let step = h.operator(Role::Attendant, OperatorCommand::CancelBasket);
         assert_eq!(step.refused, None, "{:?}", h.lane);
     }
+    h.weigh(0);
     true
 }
 

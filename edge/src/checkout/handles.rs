@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::OperatorAction;
 use crate::board::LaneView;
+use crate::lane::OperatorAction;
 
 /// An operator's command for a lane, with where to send the outcome.
 pub struct LaneCommand {

@@ -8,7 +8,7 @@ use tracing::{error, info};
 
 use super::Runner;
 use crate::board::LaneView;
-use crate::lane::handles::LaneCommand;
+use crate::checkout::handles::LaneCommand;
 use crate::lane::{Lane, LaneEvent};
 use crate::store::AuditBasket;
 
@@ -64,6 +64,7 @@ fn dropped(before: &Lane, after: &Lane) -> Option<Value> {
         dropped["session_id"] = json!(session.id);
         dropped["item_count"] = json!(session.basket.item_count());
         dropped["total_fen"] = json!(session.basket.total_fen());
+        dropped["scale_g"] = json!(after.scale_g);
         dropped["paid"] = json!(session.payment.as_ref().is_some_and(
             |p| p.exit_pass.is_some() || p.status == crate::lane::AttemptStatus::Succeeded
         ));

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use omo_devices::barcode::{self, Barcode};
-use omo_devices::gate::{Gate, GateEvent};
+use omo_devices::gate::Gate;
 use omo_devices::health::DeviceHealth;
 use omo_devices::scale::{ScaleConfig, ScaleEvent, spawn_scale};
 use omo_devices::scanner::{ScannerConfig, ScannerEvent, spawn_scanner};
@@ -23,17 +23,20 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use super::handles::LaneCommand;
-use super::{Action, Context, InterventionKind, Lane, LaneEvent, Sale};
 use crate::board::{Counters, LaneView};
 use crate::context::EdgeContext;
 use crate::epcis::{self, Place};
 use crate::lane::machine::fen;
+use crate::lane::{AbandonedBasket, Action, Context, Lane, LaneEvent, Sale, Transition};
 use crate::payment::Order;
 use crate::store::{OutboxMessage, StoreError};
 use crate::topics;
 
 mod command;
+mod gate_events;
 mod resume;
+
+use gate_events::gate_event;
 
 /// The devices of one lane, chosen by the binary (real or simulated).
 pub struct LaneDevices {
@@ -125,29 +128,6 @@ pub async fn run_lane(
         runner.step(event).await;
     }
     Ok(())
-}
-
-fn gate_event(event: GateEvent) -> Option<LaneEvent> {
-    let alert = |kind, detail: String| Some(LaneEvent::GateAlert { kind, detail });
-    match event {
-        GateEvent::Opened => Some(LaneEvent::GateOpened),
-        GateEvent::PassageDetected { .. } => Some(LaneEvent::GatePassage),
-        GateEvent::Closed => Some(LaneEvent::GateClosed),
-        GateEvent::Tailgating { passages } => alert(
-            InterventionKind::Tailgating,
-            format!("{passages} people passed on one opening"),
-        ),
-        GateEvent::ForcedPassage => alert(
-            InterventionKind::ForcedPassage,
-            "someone passed the closed gate".into(),
-        ),
-        GateEvent::HeldOpenTooLong { open_ms } => alert(
-            InterventionKind::GateFault,
-            format!("the gate was held open for {} s", open_ms / 1000),
-        ),
-        GateEvent::Fault { reason } => alert(InterventionKind::GateFault, reason),
-        GateEvent::FireAlarm { .. } => None,
-    }
 }
 
 struct Runner {
@@ -327,9 +307,9 @@ impl Runner {
     /// Commits the lane's snapshot with its published state (and a sale with its EPCIS event).
     async fn commit(
         &mut self,
-        transition: Option<&super::Transition>,
+        transition: Option<&Transition>,
         sale: Option<&Sale>,
-        abandoned: Option<&super::AbandonedBasket>,
+        abandoned: Option<&AbandonedBasket>,
     ) -> Result<(), StoreError> {
         let store_id = &self.ctx.config.store_id;
         let view = LaneView::new(store_id, &self.lane);

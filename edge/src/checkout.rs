@@ -1,0 +1,6 @@
+//! The checkout's IO: the runner that connects one lane's pure rules ([`crate::lane`]) to its
+//! devices, the store and the cloud ([`runner`]), and the command inboxes through which the API
+//! reaches a running lane ([`handles`]). The rules never call in here.
+
+pub mod handles;
+pub mod runner;
