@@ -27,36 +27,6 @@ mod tests;
 /// The commented default configuration, printed by `omo edge generate-config`.
 pub const EXAMPLE_TOML: &str = include_str!("../edge.example.toml");
 
-/// Environment variables that may override file settings (`OMO_STORE_ID`, `OMO_MQTT__URL`, ...).
-const ENV_KEYS: &[&str] = &[
-    "store_id",
-    "store_name",
-    "lat",
-    "lon",
-    "delivery_radius_m",
-    "cloud_url",
-    "cloud_token",
-    "cloud_token_file",
-    "cloud_tls.ca",
-    "cloud_tls.cert",
-    "cloud_tls.key",
-    "cloud_tls.domain",
-    "resolver_url",
-    "data_dir",
-    "http_listen",
-    "mqtt.url",
-    "mqtt.username",
-    "mqtt.password",
-    "mqtt.client_id",
-    "delivery.rider_speed_mps",
-    "delivery.rider_capacity",
-    "delivery.accept_timeout_secs",
-    "delivery.batch_angle_deg",
-    "delivery.warn_margin_secs",
-    "delivery.rider_stale_secs",
-    "delivery.tick_ms",
-];
-
 /// A store's edge.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -298,7 +268,7 @@ impl EdgeConfig {
         let table = toml::from_str::<toml::Table>(text).map_err(|e| invalid(e.to_string()))?;
         let figment = Figment::new()
             .merge(Toml::string(text))
-            .merge(Env::prefixed("OMO_").split("__").only(ENV_KEYS));
+            .merge(Env::prefixed("OMO_").split("__").only(report::ENV_KEYS));
         let config: EdgeConfig = figment.extract().map_err(|e| {
             invalid(
                 e.into_iter()
