@@ -99,7 +99,9 @@ fn hash_password() -> anyhow::Result<()> {
 
 /// Loads an edge config; any problem is a usage error naming the file and key.
 pub fn load_edge_config(path: &Path) -> Result<EdgeConfig, UsageError> {
-    EdgeConfig::load(path).map_err(|e| UsageError(e.to_string()))
+    let config = EdgeConfig::load(path).map_err(|e| UsageError(e.to_string()))?;
+    omo_edge::preflight::check_file(&config, path).map_err(|e| UsageError(e.to_string()))?;
+    Ok(config)
 }
 
 /// The devices each configured lane has.

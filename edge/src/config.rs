@@ -15,7 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::lane::WeightRules;
 
+pub use exit::ExitConfig;
+
 mod endpoints;
+mod exit;
 mod limits;
 mod report;
 #[cfg(test)]
@@ -23,36 +26,6 @@ mod tests;
 
 /// The commented default configuration, printed by `omo edge generate-config`.
 pub const EXAMPLE_TOML: &str = include_str!("../edge.example.toml");
-
-/// Environment variables that may override file settings (`OMO_STORE_ID`, `OMO_MQTT__URL`, ...).
-const ENV_KEYS: &[&str] = &[
-    "store_id",
-    "store_name",
-    "lat",
-    "lon",
-    "delivery_radius_m",
-    "cloud_url",
-    "cloud_token",
-    "cloud_token_file",
-    "cloud_tls.ca",
-    "cloud_tls.cert",
-    "cloud_tls.key",
-    "cloud_tls.domain",
-    "resolver_url",
-    "data_dir",
-    "http_listen",
-    "mqtt.url",
-    "mqtt.username",
-    "mqtt.password",
-    "mqtt.client_id",
-    "delivery.rider_speed_mps",
-    "delivery.rider_capacity",
-    "delivery.accept_timeout_secs",
-    "delivery.batch_angle_deg",
-    "delivery.warn_margin_secs",
-    "delivery.rider_stale_secs",
-    "delivery.tick_ms",
-];
 
 /// A store's edge.
 #[derive(Debug, Clone, Deserialize)]
@@ -115,7 +88,7 @@ pub struct EdgeConfig {
     pub lanes: Vec<LaneConfig>,
     /// Store exits whose gates open for a paid basket's exit pass (`[[exit]]`).
     #[serde(default, rename = "exit")]
-    pub exits: Vec<crate::exit::ExitConfig>,
+    pub exits: Vec<ExitConfig>,
     /// The keys exit passes are signed with, and their rotation (`[exit_pass]`).
     #[serde(default)]
     pub exit_pass: crate::exit_keys::ExitPassConfig,
@@ -257,6 +230,24 @@ pub enum ConfigError {
     },
 }
 
+impl ConfigError {
+    /// A check's message about the config loaded from `path`: a value set by `OMO_*` is blamed
+    /// on its variable, not on the file.
+    pub fn refused(message: String, path: &Path) -> ConfigError {
+        match report::key_of(&message).and_then(report::env_source) {
+            Some(var) => ConfigError::Env {
+                var,
+                path: path.to_path_buf(),
+                message,
+            },
+            None => ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message,
+            },
+        }
+    }
+}
+
 impl EdgeConfig {
     /// Loads `path`, then applies `OMO_*` environment overrides (`OMO_MQTT__URL` for `mqtt.url`).
     pub fn load(path: &Path) -> Result<EdgeConfig, ConfigError> {
@@ -277,7 +268,7 @@ impl EdgeConfig {
         let table = toml::from_str::<toml::Table>(text).map_err(|e| invalid(e.to_string()))?;
         let figment = Figment::new()
             .merge(Toml::string(text))
-            .merge(Env::prefixed("OMO_").split("__").only(ENV_KEYS));
+            .merge(Env::prefixed("OMO_").split("__").only(report::ENV_KEYS));
         let config: EdgeConfig = figment.extract().map_err(|e| {
             invalid(
                 e.into_iter()
@@ -286,23 +277,16 @@ impl EdgeConfig {
                     .join("; "),
             )
         })?;
-        config.validate().map_err(|message| {
-            // A value set by OMO_* is blamed on its variable, not on the file.
-            match report::key_of(&message).and_then(report::env_source) {
-                Some(var) => ConfigError::Env {
-                    var,
-                    path: path.to_path_buf(),
-                    message,
-                },
-                None => invalid(message),
-            }
-        })?;
+        config
+            .validate()
+            .map_err(|message| ConfigError::refused(message, path))?;
         Ok(config)
     }
 
-    /// Checks what serde cannot: unique lane ids, a usable store id, sane coordinates, every
-    /// duration, size and count within its bounds (`limits`), and a connection to the cloud
-    /// that can be made (its URL, TLS files and token; no network). Never panics.
+    /// Checks what serde cannot, on the data alone: unique lane ids, a usable store id, sane
+    /// coordinates, every duration, size and count within its bounds (`limits`), exits naming
+    /// configured lanes, unique operators. What needs files (TLS, certificates) or hashing
+    /// (password hashes) is [`crate::preflight`]'s. Never panics.
     pub fn validate(&self) -> Result<(), String> {
         if self.store_id.is_empty()
             || !self
@@ -346,9 +330,8 @@ impl EdgeConfig {
                 ));
             }
         }
-        crate::cloud::prepare(self).map_err(|e| e.to_string())?;
         self.exit_pass.validate()?;
-        crate::exit::validate(&self.exits, &self.lanes)?;
+        exit::validate(&self.exits, &self.lanes)?;
         let mut names = std::collections::HashSet::new();
         for operator in &self.operators {
             if operator.name.trim().is_empty() {
@@ -360,12 +343,6 @@ impl EdgeConfig {
                     operator.name
                 ));
             }
-            crate::web::auth::check_password_hash(&operator.password_hash).map_err(|e| {
-                format!(
-                    "key `operator.password_hash`: operator {:?}: {e} (make one with `omo edge hash-password`)",
-                    operator.name
-                )
-            })?;
         }
         Ok(())
     }

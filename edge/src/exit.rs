@@ -13,7 +13,7 @@ use std::sync::RwLock;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -22,6 +22,7 @@ use tracing::{info, warn};
 use crate::board::Counters;
 use crate::checkout::runner::publish_health;
 use crate::context::EdgeContext;
+use crate::device_health::publish_health;
 use crate::exit_pass::{self, PassError};
 use crate::lane::InterventionKind;
 
@@ -77,55 +78,7 @@ pub fn routes() -> Router<Arc<EdgeContext>> {
     )
 }
 
-/// One exit of the store, as configured (`[[exit]]`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExitConfig {
-    /// The exit's id, unique in the store.
-    pub id: String,
-    /// The scanner that reads exit passes.
-    pub scanner: ScannerConfig,
-    /// The exit gate.
-    #[serde(default)]
-    pub gate: crate::config::GateConfig,
-    /// A camera that reads the exit pass from the lane screen or the shopper's phone.
-    #[serde(default)]
-    pub camera: Option<omo_devices::camera::CameraConfig>,
-    /// How long after payment a pass opens the gate, in seconds (10 to 3600; default 120).
-    #[serde(default = "default_pass_ttl_secs")]
-    pub pass_ttl_secs: i64,
-    /// The lanes whose passes this exit admits (their shoppers leave through it); empty: every
-    /// lane of the store.
-    #[serde(default)]
-    pub lanes: Vec<String>,
-}
-
-fn default_pass_ttl_secs() -> i64 {
-    120
-}
-
-/// Checks the exits' pass lifetimes and lanes (called by the config's validation).
-pub fn validate(exits: &[ExitConfig], lanes: &[crate::config::LaneConfig]) -> Result<(), String> {
-    for exit in exits {
-        if !(10..=3600).contains(&exit.pass_ttl_secs) {
-            return Err(format!(
-                "key `exit.pass_ttl_secs`: {} for exit {:?} must be 10 to 3600 seconds",
-                exit.pass_ttl_secs, exit.id
-            ));
-        }
-        if let Some(unknown) = exit
-            .lanes
-            .iter()
-            .find(|l| !lanes.iter().any(|c| &c.id == *l))
-        {
-            return Err(format!(
-                "key `exit.lanes`: exit {:?} names lane {unknown:?}, which is not configured",
-                exit.id
-            ));
-        }
-    }
-    Ok(())
-}
+pub use crate::config::ExitConfig;
 
 /// The devices of one exit, chosen by the binary.
 pub struct ExitDevices {

@@ -5,6 +5,7 @@
 //! | [`config`] | the store's TOML config, `OMO_` overrides, validation with key and file in errors |
 //! | [`lane`] | the lane state machine (pure), the basket, and the runner that wires a lane to IO |
 //! | [`catalog`] / [`replica`] | the product catalog and its replication from the cloud |
+//! | [`preflight`] | what a config needs from the world before a run: TLS files, certificates, password hashes |
 //! | [`cloud`] | the one gRPC channel to the cloud, and how the store proves who it is (TLS, token) |
 //! | [`payment`] | barcode pay from the lane's side: authorize, query, cancel, poll PENDING |
 //! | [`pass_attach`] | each paid basket's exit pass handed to the cloud for the paying wallet's app |
@@ -13,6 +14,7 @@
 //! | [`exit`] / [`exit_pass`] | store exits that let a signed, single-use exit pass through |
 //! | [`epcis`] / [`topics`] | GS1 EPCIS 2.0 events, and the MQTT topic names |
 //! | [`trace_import`] | a supplier's receiving file and transformations into EPCIS events in the outbox |
+//! | [`device_health`] | each device's health on the board and, retained, on MQTT |
 //! | [`board`] / [`api`] | the live view of lanes and devices, served over HTTP under `/api/` |
 //! | [`context`] | what the parts of a running edge share |
 //! | [`announce`] | telling the cloud where the store is and how far it delivers |
@@ -32,6 +34,7 @@ pub mod config;
 pub mod context;
 pub mod delivery;
 pub mod demo_devices;
+pub mod device_health;
 pub mod epcis;
 pub mod exit;
 pub mod exit_keys;
@@ -40,6 +43,7 @@ pub mod lane;
 pub mod outbox;
 pub mod pass_attach;
 pub mod payment;
+pub mod preflight;
 pub mod replica;
 pub mod store;
 pub mod topics;
@@ -75,6 +79,9 @@ pub enum EdgeError {
     Http(std::io::Error),
     #[error("{0}")]
     ExitKeys(String),
+    /// The config failed its [`preflight`] (TLS files, certificates, password hashes).
+    #[error("{0}")]
+    Preflight(String),
 }
 
 /// Runs the edge until `cancel`: every lane in `lanes` (by id, with its devices), the outbox
@@ -99,6 +106,7 @@ pub async fn run_with(
     demo_devices: Option<Arc<dyn demo_devices::DemoDevices>>,
     cancel: CancellationToken,
 ) -> Result<(), EdgeError> {
+    preflight::check(&config).map_err(EdgeError::Preflight)?;
     let store = store::Store::open(&config.data_dir).await?;
     let weights = store.load_weights().await?;
     let exit_keys = exit_keys::ExitKeys::load(&config.exit_pass, store.exit_key().await?)

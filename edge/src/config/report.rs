@@ -4,6 +4,36 @@
 
 use figment::error::Kind;
 
+/// Environment variables that may override file settings (`OMO_STORE_ID`, `OMO_MQTT__URL`, ...).
+pub(super) const ENV_KEYS: &[&str] = &[
+    "store_id",
+    "store_name",
+    "lat",
+    "lon",
+    "delivery_radius_m",
+    "cloud_url",
+    "cloud_token",
+    "cloud_token_file",
+    "cloud_tls.ca",
+    "cloud_tls.cert",
+    "cloud_tls.key",
+    "cloud_tls.domain",
+    "resolver_url",
+    "data_dir",
+    "http_listen",
+    "mqtt.url",
+    "mqtt.username",
+    "mqtt.password",
+    "mqtt.client_id",
+    "delivery.rider_speed_mps",
+    "delivery.rider_capacity",
+    "delivery.accept_timeout_secs",
+    "delivery.batch_angle_deg",
+    "delivery.warn_margin_secs",
+    "delivery.rider_stale_secs",
+    "delivery.tick_ms",
+];
+
 /// The environment variable that overrides `key` (`mqtt.url` → `OMO_MQTT__URL`).
 pub(super) fn env_var(key: &str) -> String {
     format!("OMO_{}", key.to_ascii_uppercase().replace('.', "__"))

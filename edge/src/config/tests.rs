@@ -42,7 +42,7 @@ fn an_operator_without_a_real_password_hash_is_refused() {
     let text = format!(
         "{EXAMPLE_TOML}\n[[operator]]\nname = \"li\"\nrole = \"attendant\"\npassword_hash = \"secret\"\n"
     );
-    let message = EdgeConfig::from_toml_str(&text, Path::new("edge.toml"))
+    let message = load_and_preflight(&text, Path::new("edge.toml"))
         .unwrap_err()
         .to_string();
     assert!(message.contains("operator.password_hash"), "{message}");
@@ -78,7 +78,7 @@ fn a_missing_cloud_tls_file_names_the_key_and_both_files() {
             "# ca = \"/etc/omo/cloud-ca.pem\"",
             "ca = \"/nonexistent/ca.pem\"",
         );
-    let message = EdgeConfig::from_toml_str(&text, Path::new("/etc/omo/edge.toml"))
+    let message = load_and_preflight(&text, Path::new("/etc/omo/edge.toml"))
         .unwrap_err()
         .to_string();
     assert!(message.contains("/etc/omo/edge.toml"), "{message}");
@@ -331,4 +331,11 @@ proptest::proptest! {
             let _ = chrono::Duration::milliseconds(config.weight_security.grace_ms);
         }
     }
+}
+
+/// Loading as `omo edge validate` does: the structure, then the preflight.
+fn load_and_preflight(text: &str, path: &Path) -> Result<EdgeConfig, ConfigError> {
+    let config = EdgeConfig::from_toml_str(text, path)?;
+    crate::preflight::check_file(&config, path)?;
+    Ok(config)
 }
