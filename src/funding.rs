@@ -5,11 +5,12 @@
 use std::path::Path;
 
 use anyhow::Context as _;
-use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
-use omo_proto::shopper::{ListFundingMovementsRequest, TopUpRequest, Wallet};
+use omo_app_client::AppClient;
+use omo_proto::shopper::Wallet;
 use serde_json::json;
 
 use crate::UsageError;
+use crate::tools::shopper::refused;
 
 /// The file `omo up` keeps its funding authority's token in, under its data directory.
 pub const TOKEN_FILE: &str = "funding.token";
@@ -64,22 +65,11 @@ pub async fn fund(
     amount_fen: i64,
     top_up_id: &str,
 ) -> anyhow::Result<Wallet> {
-    let mut client = ShopperServiceClient::connect(cloud.to_string())
+    let mut client = AppClient::connect(cloud).await?;
+    client
+        .top_up(token, wallet_id, amount_fen, top_up_id)
         .await
-        .with_context(|| format!("cannot reach the cloud at {cloud}"))?;
-    let response = client
-        .top_up(omo_cloud::identity::with_bearer(
-            TopUpRequest {
-                wallet_id: wallet_id.to_string(),
-                amount_fen,
-                top_up_id: top_up_id.to_string(),
-            },
-            token,
-        ))
-        .await
-        .map_err(|s| anyhow::anyhow!("top-up refused: {}", s.message()))?
-        .into_inner();
-    response.wallet.context("the cloud returned no wallet")
+        .map_err(|e| refused("top-up refused: ", e))
 }
 
 /// `omo shopper fund WALLET --amount-fen N [--top-up-id ID] [--cloud URL] [--token-file F]`.
@@ -104,20 +94,11 @@ pub async fn fund_command(
 /// movements as JSON.
 pub async fn list_command(after_seq: i64, cloud: &str, token_file: &Path) -> anyhow::Result<()> {
     let token = read_token(token_file)?;
-    let mut client = ShopperServiceClient::connect(cloud.to_string())
-        .await
-        .with_context(|| format!("cannot reach the cloud at {cloud}"))?;
+    let mut client = AppClient::connect(cloud).await?;
     let response = client
-        .list_funding_movements(omo_cloud::identity::with_bearer(
-            ListFundingMovementsRequest {
-                after_seq,
-                limit: 1000,
-            },
-            &token,
-        ))
+        .funding_movements(&token, after_seq, 1000)
         .await
-        .map_err(|s| anyhow::anyhow!("the cloud refused: {}", s.message()))?
-        .into_inner();
+        .map_err(|e| refused("the cloud refused: ", e))?;
     println!(
         "{}",
         json!({

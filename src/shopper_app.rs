@@ -6,19 +6,11 @@
 
 use std::path::Path;
 
-use anyhow::Context as _;
-use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
-use omo_proto::shopper::{ConfirmPaymentRequest, GetDeliveryOrderRequest, ListReceiptsRequest};
+use omo_app_client::{AppClient, AppWallet};
 use serde_json::json;
-use tonic::transport::Channel;
 
-use crate::tools::{AppWallet, saved_wallet};
-
-async fn connect(cloud: &str) -> anyhow::Result<ShopperServiceClient<Channel>> {
-    ShopperServiceClient::connect(cloud.to_string())
-        .await
-        .with_context(|| format!("cannot reach the cloud at {cloud}"))
-}
+use crate::tools::saved_wallet;
+use crate::tools::shopper::refused;
 
 /// `omo shopper confirm|reject WALLET [PAYMENT_ID]`.
 pub async fn answer(
@@ -29,20 +21,14 @@ pub async fn answer(
     cloud: &str,
 ) -> anyhow::Result<()> {
     let entry = saved_wallet(wallets, wallet)?;
-    let mut client = connect(cloud).await?;
+    let mut client = AppClient::connect(cloud).await?;
     let Some(payment_id) = payment_id else {
         return list_pending(&mut client, &entry).await;
     };
     let status = client
-        .confirm_payment(entry.request(ConfirmPaymentRequest {
-            wallet_id: entry.wallet_id.clone(),
-            payment_id: payment_id.clone(),
-            approve,
-        })?)
+        .confirm(&entry, &payment_id, approve)
         .await
-        .map_err(|s| anyhow::anyhow!("the cloud refused: {}", s.message()))?
-        .into_inner()
-        .status;
+        .map_err(|e| refused("the cloud refused: ", e))?;
     println!(
         "{}",
         json!({ "wallet_id": entry.wallet_id, "payment_id": payment_id,
@@ -52,18 +38,8 @@ pub async fn answer(
 }
 
 /// Prints the wallet's PENDING payments, one JSON line each (nothing when none is pending).
-async fn list_pending(
-    client: &mut ShopperServiceClient<Channel>,
-    wallet: &AppWallet,
-) -> anyhow::Result<()> {
-    let receipts = client
-        .list_receipts(wallet.request(ListReceiptsRequest {
-            wallet_id: wallet.wallet_id.clone(),
-        })?)
-        .await
-        .map_err(|s| anyhow::anyhow!("{}", s.message()))?
-        .into_inner()
-        .receipts;
+async fn list_pending(client: &mut AppClient, wallet: &AppWallet) -> anyhow::Result<()> {
+    let receipts = client.receipts(wallet).await.map_err(|e| refused("", e))?;
     let pending: Vec<_> = receipts
         .into_iter()
         .filter(|r| r.status == "PENDING")
@@ -94,15 +70,11 @@ pub async fn delivery(
     cloud: &str,
 ) -> anyhow::Result<()> {
     let entry = saved_wallet(wallets, wallet)?;
-    let mut client = connect(cloud).await?;
+    let mut client = AppClient::connect(cloud).await?;
     let order = client
-        .get_delivery_order(entry.request(GetDeliveryOrderRequest {
-            wallet_id: entry.wallet_id.clone(),
-            order_id: order_id.to_string(),
-        })?)
+        .delivery_order(&entry, order_id)
         .await
-        .map_err(|s| anyhow::anyhow!("{}", s.message()))?
-        .into_inner();
+        .map_err(|e| refused("", e))?;
     println!(
         "{}",
         json!({ "order_id": order.order_id, "store_id": order.store_id, "status": order.status,

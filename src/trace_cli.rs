@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use omo_cloud::trace::link::{self, LotKey};
-use omo_cloud::trace::{Journey, journey::place_words};
+use omo_cloud::trace::text;
 use serde_json::Value;
 
 use crate::UsageError;
@@ -227,55 +227,8 @@ async fn look_up(url: &str, resolver: Option<&str>, json: bool) -> anyhow::Resul
         println!("{}", serde_json::to_string_pretty(&body)?);
         return Ok(());
     }
-    let events: Vec<Value> = body
-        .pointer("/epcisBody/queryResults/resultsBody/eventList")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    print!("{}", journey_text(&key, &events));
+    print!("{}", text::query_text(&key, &body));
     Ok(())
-}
-
-/// The journey of `key` as plain text (what `omo trace URL` prints).
-pub fn journey_text(key: &LotKey, events: &[Value]) -> String {
-    let journey = Journey::from_events(key, events);
-    let mut out = format!("GTIN {}", journey.gtin);
-    if !journey.lot.is_empty() {
-        out.push_str(&format!(", lot {}", journey.lot));
-    }
-    out.push('\n');
-    if let Some(origin) = &journey.origin {
-        out.push_str(&format!("origin: {}", origin.farm));
-        if let Some(country) = &origin.country {
-            out.push_str(&format!(", {country}"));
-        }
-        if let Some(date) = origin.harvest_date {
-            out.push_str(&format!(", harvested {date}"));
-        }
-        if !origin.certificates.is_empty() {
-            out.push_str(&format!(", certified {}", origin.certificates.join(", ")));
-        }
-        out.push('\n');
-    }
-    if journey.steps.is_empty() {
-        out.push_str("no events recorded\n");
-    }
-    for step in &journey.steps {
-        out.push_str(&format!(
-            "{}  {:<18} {}\n",
-            step.time,
-            step.what,
-            place_words(&step.place)
-        ));
-        for detail in &step.details {
-            out.push_str(&format!(
-                "{:width$}    {detail}\n",
-                "",
-                width = step.time.len()
-            ));
-        }
-    }
-    out
 }
 
 /// Runs `omo label GTIN LOT`.

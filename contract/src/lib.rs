@@ -7,9 +7,11 @@
 //! | [`gs1`] | the GS1 mod-10 check digit, GTINs in their 14-digit form, the AI 10/21 character set |
 //! | [`percent`] | percent-encoding of Digital Link path segments and URN parts |
 //! | [`html`] | text made safe for HTML content and attribute values |
+//! | [`origin`] | a lot's origin as EPCIS ILMD records it, read leniently from any supplier |
 //! | [`time`] | times on the wire (RFC 3339, UTC, milliseconds) and as the cloud stores them |
 
 pub mod gs1;
 pub mod html;
+pub mod origin;
 pub mod percent;
 pub mod time;

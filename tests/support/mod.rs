@@ -34,20 +34,15 @@ pub async fn fund(
     wallet_id: &str,
     amount_fen: i64,
 ) -> i64 {
-    shopper
-        .top_up(omo_cloud::identity::with_bearer(
-            omo_proto::shopper::TopUpRequest {
-                wallet_id: wallet_id.into(),
-                amount_fen,
-                top_up_id: format!("test-{wallet_id}-{amount_fen}"),
-            },
+    omo_app_client::AppClient::from_service(shopper.clone())
+        .top_up(
             FUNDING_TOKEN,
-        ))
+            wallet_id,
+            amount_fen,
+            &format!("test-{wallet_id}-{amount_fen}"),
+        )
         .await
         .expect("the funding authority tops the wallet up")
-        .into_inner()
-        .wallet
-        .expect("wallet")
         .balance_fen
 }
 

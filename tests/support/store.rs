@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use omo_app_client::{AppClient, AppWallet};
 use omo_devices::scale::ScaleProtocol;
 use omo_devices::scanner::Framing;
 use omo_devices::sim::{ScaleSim, ScannerSim};
+use omo_proto::shopper::Receipt;
 use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
-use omo_proto::shopper::{EnrollRequest, GetWalletRequest, ListReceiptsRequest, Receipt};
 use serde_json::Value;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
@@ -44,16 +45,21 @@ pub struct TestWallet {
 impl TestWallet {
     /// The payment code the app shows now.
     pub fn code(&self) -> String {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        omo_cloud::paycode::payment_code(&self.wallet_id, &self.secret, now)
+        omo_app_client::wallet::code_now(&self.wallet_id, &self.secret).unwrap()
     }
 
     /// `message` as the app sends it, with the wallet's app token.
     pub fn request<T>(&self, message: T) -> tonic::Request<T> {
-        omo_cloud::identity::with_bearer(message, &omo_cloud::paycode::app_token(&self.secret))
+        omo_app_client::wallet::with_app_token(&self.secret, message)
+    }
+
+    /// The wallet as the app keeps it.
+    pub fn app(&self) -> AppWallet {
+        AppWallet {
+            wallet_id: self.wallet_id.clone(),
+            secret_base32: data_encoding::BASE32_NOPAD.encode(&self.secret),
+            display_name: "Test shopper".into(),
+        }
     }
 }
 
@@ -349,48 +355,34 @@ impl TestStore {
         ShopperServiceClient::new(endpoint.connect().await.unwrap())
     }
 
+    /// The phone app's client over [`Self::shopper`]'s channel.
+    pub async fn app(&self) -> AppClient {
+        AppClient::from_service(self.shopper().await)
+    }
+
     /// Enroll an (empty) wallet, then fund it with `balance_fen` through the funding authority.
     pub async fn enroll(&self, balance_fen: i64) -> TestWallet {
-        let mut shopper = self.shopper().await;
-        let response = shopper
-            .enroll(EnrollRequest {
-                display_name: "Test shopper".into(),
-                initial_balance_fen: 0,
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        let wallet_id = response.wallet.unwrap().wallet_id;
+        let mut app = self.app().await;
+        let wallet = app.enroll("Test shopper", 0).await.unwrap();
         if balance_fen > 0 {
-            super::fund(&mut shopper, &wallet_id, balance_fen).await;
+            super::fund(app.service(), &wallet.wallet_id, balance_fen).await;
         }
         TestWallet {
-            wallet_id,
-            secret: omo_cloud::paycode::decode_secret(&response.secret_base32).unwrap(),
+            secret: wallet.secret().unwrap(),
+            wallet_id: wallet.wallet_id,
         }
     }
 
     pub async fn balance(&self, wallet: &TestWallet) -> i64 {
-        self.shopper()
+        self.app()
             .await
-            .get_wallet(wallet.request(GetWalletRequest {
-                wallet_id: wallet.wallet_id.clone(),
-            }))
+            .wallet(&wallet.app())
             .await
             .unwrap()
-            .into_inner()
             .balance_fen
     }
 
     pub async fn receipts(&self, wallet: &TestWallet) -> Vec<Receipt> {
-        self.shopper()
-            .await
-            .list_receipts(wallet.request(ListReceiptsRequest {
-                wallet_id: wallet.wallet_id.clone(),
-            }))
-            .await
-            .unwrap()
-            .into_inner()
-            .receipts
+        self.app().await.receipts(&wallet.app()).await.unwrap()
     }
 }

@@ -5,8 +5,9 @@
 
 use sqlx::Row;
 
-use super::orders::{Deliveries, DeliveryOrder, from_row, insert, payment_order_id, status};
+use super::orders::{Deliveries, DeliveryOrder, payment_order_id, status};
 use super::payloads::StoreOrder;
+use super::rows::{from_row, insert};
 use crate::clock::to_rfc3339;
 use crate::error::ServiceError;
 use crate::payments::Payments;

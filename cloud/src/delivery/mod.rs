@@ -4,6 +4,7 @@
 //! | --- | --- |
 //! | [`directory`] | the stores' announced positions and delivery radii; geodesic distance on WGS 84 |
 //! | [`orders`] | [`Deliveries`]: placing (and paying) app orders within a store's radius |
+//! | `rows` | the `delivery_orders` table's rows: insert once by id, read back |
 //! | [`answers`] | the stores' answers (accepted, refused and refunded) and the time-out for none |
 //! | [`progress`] | the rider's progress as the store reports it: picked up, delivered, rider, ETA |
 //! | [`address`] | the delivery address a shopper keeps in the app |
@@ -33,6 +34,7 @@ pub mod orders;
 pub mod payloads;
 pub mod progress;
 pub mod relay;
+mod rows;
 
 pub use directory::{Directory, StoreProfile};
 pub use orders::{Deliveries, DeliveryOrder, PlaceInput};

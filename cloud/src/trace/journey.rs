@@ -56,7 +56,7 @@ impl Journey {
                 e.get("eventID").and_then(Value::as_str).map(str::to_string),
             )
         });
-        let origin = sorted.iter().find_map(|e| origin_of(e));
+        let origin = sorted.iter().find_map(|e| lot_origin(e));
         let mut steps = Vec::new();
         if let Some(origin) = &origin
             && let Some(date) = origin.harvest_date
@@ -258,49 +258,25 @@ pub fn place_words(id: &str) -> String {
     id.to_string()
 }
 
-/// The origin a receiving (or commissioning) event records in its ILMD, read leniently: keys by
-/// their local name, whatever their prefix.
-pub fn origin_of(event: &Value) -> Option<Origin> {
-    let ilmd = event.get("ilmd")?.as_object()?;
-    let find = |want: &[&str]| {
-        ilmd.iter().find_map(|(k, v)| {
-            let name = k.rsplit([':', '/', '#', '}']).next().unwrap_or(k);
-            want.iter()
-                .any(|w| name.eq_ignore_ascii_case(w))
-                .then_some(v)
-        })
-    };
-    let text = |v: &Value| match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Object(o) => o
-            .get("#text")
-            .or_else(|| o.get("@value"))
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        Value::Null => None,
-        other => Some(other.to_string()),
-    };
-    let origin = Origin {
-        farm: find(&["farm", "farmName", "producer", "vesselName"])
-            .and_then(text)
-            .unwrap_or_default(),
-        farm_id: find(&["farmID", "farmIdentification"]).and_then(text),
-        country: find(&["countryOfOrigin", "countryOfHarvest"]).and_then(text),
-        harvest_date: find(&["harvestStartDate", "harvestDate", "catchStartDate"])
-            .and_then(text)
-            .and_then(|d| NaiveDate::parse_from_str(d.get(..10)?, "%Y-%m-%d").ok()),
-        certificates: match find(&["certificate", "certificates", "certification"]) {
-            Some(Value::Array(values)) => values.iter().filter_map(text).collect(),
-            Some(v) => text(v).into_iter().collect(),
-            None => Vec::new(),
-        },
+/// The origin a receiving (or commissioning) event records in its ILMD, as
+/// [`omo_contract::origin::origin_of`] reads it (the edge reads it the same way), with the lot it
+/// was recorded for. A journey shows an origin only with a farm, a country or a harvest date.
+fn lot_origin(event: &Value) -> Option<Origin> {
+    let read = omo_contract::origin::origin_of(event)?;
+    if read.farm.is_empty() && read.country.is_none() && read.harvest_date.is_none() {
+        return None;
+    }
+    Some(Origin {
+        farm: read.farm,
+        farm_id: read.farm_id,
+        country: read.country,
+        harvest_date: read.harvest_date,
+        certificates: read.certificates,
         lot: super::store::lots_of(event)
             .into_iter()
             .map(|(_, k)| k.lot)
             .find(|l| !l.is_empty()),
-    };
-    let empty = origin.farm.is_empty() && origin.country.is_none() && origin.harvest_date.is_none();
-    (!empty).then_some(origin)
+    })
 }
 
 #[cfg(test)]

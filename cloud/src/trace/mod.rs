@@ -7,6 +7,7 @@
 //! | [`store`] | [`TraceStore`]: events idempotent by `eventID`, lots linked to their input lots |
 //! | [`consumer`] | the MQTT consumer of `omo/v1/stores/+/trace` (persistent session, QoS 1, acked after commit) |
 //! | [`page`] | the HTML pages a shopper reads on a phone |
+//! | [`text`] | the journey as plain text, what `omo trace URL` prints |
 //!
 //! The resolver's routes ([`crate::resolver`]) serve the pages and the events.
 
@@ -15,6 +16,7 @@ pub mod journey;
 pub mod link;
 pub mod page;
 pub mod store;
+pub mod text;
 
 pub use journey::{Journey, Step};
 pub use link::LotKey;

@@ -4,26 +4,13 @@
 //! harvest date, certificates: set once, where a lot's life begins, as EPCIS intends ILMD) and the
 //! cold chain on the way as one sensor element of temperature reports.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{context_with_prefixes, digital_link, percent_encode, rfc3339, store_location};
 
-/// Where and how a lot was grown or caught.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Origin {
-    /// The farm (or vessel, or fishery) by name, as a shopper reads it.
-    pub farm: String,
-    /// The farm's identifier, when the supplier gives one (a GLN Digital Link, a URN).
-    pub farm_id: Option<String>,
-    /// ISO 3166-1 alpha-2 country of origin.
-    pub country: Option<String>,
-    /// When it was harvested (or caught).
-    pub harvest_date: Option<NaiveDate>,
-    /// Certificates the lot carries (`ASC`, `GLOBALG.A.P. 4049928000000`, a URL ...).
-    pub certificates: Vec<String>,
-}
+pub use omo_contract::origin::{Origin, origin_of};
 
 /// One temperature reading of the cold chain.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -136,48 +123,10 @@ fn party(name: &str) -> String {
     }
 }
 
-/// What a receiving event says about a lot's origin (any supplier's ILMD, read leniently: keys
-/// are matched by their local name, whatever their prefix).
-pub fn origin_of(event: &Value) -> Option<Origin> {
-    let ilmd = event.get("ilmd")?.as_object()?;
-    let local = |want: &[&str]| {
-        ilmd.iter().find_map(|(k, v)| {
-            let name = k.rsplit([':', '/', '#', '}']).next().unwrap_or(k);
-            want.iter()
-                .any(|w| name.eq_ignore_ascii_case(w))
-                .then_some(v)
-        })
-    };
-    let text = |v: &Value| match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Object(o) => o
-            .get("#text")
-            .or_else(|| o.get("@value"))
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        other => Some(other.to_string()),
-    };
-    let origin = Origin {
-        farm: local(&["farm", "farmName", "producer", "vesselName"])
-            .and_then(text)
-            .unwrap_or_default(),
-        farm_id: local(&["farmID", "farmIdentification"]).and_then(text),
-        country: local(&["countryOfOrigin", "countryOfHarvest"]).and_then(text),
-        harvest_date: local(&["harvestStartDate", "harvestDate", "catchStartDate"])
-            .and_then(text)
-            .and_then(|d| NaiveDate::parse_from_str(d.get(..10)?, "%Y-%m-%d").ok()),
-        certificates: match local(&["certificate", "certificates", "certification"]) {
-            Some(Value::Array(values)) => values.iter().filter_map(text).collect(),
-            Some(v) => text(v).into_iter().collect(),
-            None => Vec::new(),
-        },
-    };
-    (origin != Origin::default()).then_some(origin)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     pub(crate) fn salmon() -> Receipt {
         Receipt {
