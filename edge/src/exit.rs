@@ -20,7 +20,6 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::board::Counters;
-use crate::checkout::runner::publish_health;
 use crate::context::EdgeContext;
 use crate::device_health::publish_health;
 use crate::exit_pass::{self, PassError};
