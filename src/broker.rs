@@ -4,51 +4,13 @@
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
-use clap::Args;
 use omo_broker::limits::LimitError;
 use omo_broker::{Access, BrokerError, BrokerHandle, Limits, State};
 use tokio_util::sync::CancellationToken;
 
-use crate::UsageError;
 use crate::cli::BrokerArgs;
-
-/// The `omo broker` flags that override [`Limits::default`].
-#[derive(Debug, Clone, Default, Args)]
-pub struct LimitArgs {
-    /// TCP connections at once [default: 256].
-    #[arg(long, value_name = "N")]
-    pub max_connections: Option<usize>,
-    /// Sessions, connected or persistent and offline [default: 4096].
-    #[arg(long, value_name = "N")]
-    pub max_sessions: Option<usize>,
-    /// Subscriptions per session [default: 1000].
-    #[arg(long, value_name = "N")]
-    pub max_subscriptions: Option<usize>,
-    /// Largest packet read or sent, bytes [default: 1048576].
-    #[arg(long, value_name = "BYTES")]
-    pub max_packet_bytes: Option<usize>,
-    /// Unacknowledged QoS 1 messages per client [default: 100].
-    #[arg(long, value_name = "N")]
-    pub max_inflight: Option<usize>,
-    /// QoS 1 messages queued per session [default: 10000].
-    #[arg(long, value_name = "N")]
-    pub max_queued: Option<usize>,
-    /// Bytes of QoS 1 messages held per session [default: 16 MiB].
-    #[arg(long, value_name = "BYTES")]
-    pub max_queued_bytes: Option<usize>,
-    /// Bytes of QoS 1 messages held for all sessions [default: 256 MiB].
-    #[arg(long, value_name = "BYTES")]
-    pub max_queued_bytes_total: Option<usize>,
-    /// Bytes waiting to be written to one client's socket [default: 4 MiB].
-    #[arg(long, value_name = "BYTES")]
-    pub max_outgoing_bytes: Option<usize>,
-    /// Retained messages [default: 10000].
-    #[arg(long, value_name = "N")]
-    pub max_retained: Option<usize>,
-    /// Bytes of all retained messages [default: 64 MiB].
-    #[arg(long, value_name = "BYTES")]
-    pub max_retained_bytes: Option<usize>,
-}
+use crate::cli::LimitArgs;
+use crate::usage::UsageError;
 
 impl LimitArgs {
     /// The defaults with these flags applied, validated.

@@ -9,8 +9,8 @@ use omo_app_client::AppClient;
 use omo_proto::shopper::Wallet;
 use serde_json::json;
 
-use crate::UsageError;
-use crate::tools::shopper::refused;
+use crate::app_wallets::refused;
+use crate::usage::UsageError;
 
 /// The file `omo up` keeps its funding authority's token in, under its data directory.
 pub const TOKEN_FILE: &str = "funding.token";

@@ -4,26 +4,13 @@
 //! or on SIGTERM/SIGINT. Not meant to be run by hand.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use clap::Args;
 use omo_devices::gate::watchdog::{self, FilePin, GpioPin, RelayPin, WatchdogSpec};
 use tokio::io::BufReader;
 
-use crate::UsageError;
-
-#[derive(Debug, Args)]
-pub struct GateWatchdogArgs {
-    /// A simulated relay: the directory of its `value` and `pulses` files.
-    #[arg(long, conflicts_with = "gpio")]
-    pub pin_dir: Option<PathBuf>,
-    /// A GPIO relay: its BCM pin number.
-    #[arg(long)]
-    pub gpio: Option<u8>,
-    /// The GPIO relay is energised by a low level.
-    #[arg(long, requires = "gpio")]
-    pub active_low: bool,
-}
+use crate::cli::GateWatchdogArgs;
+use crate::usage::UsageError;
 
 /// How `omo edge` starts a watchdog for a simulated relay in `dir`.
 pub fn sim_spec(dir: &Path) -> anyhow::Result<WatchdogSpec> {

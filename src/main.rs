@@ -6,6 +6,7 @@
 //! | [`up`] | `omo up`: a whole store on this machine |
 //! | [`up_guard`] | `omo up`'s data lock, port check and bounded stop |
 //! | [`demo`] | the simulated shoppers `omo up` runs |
+//! | [`app_wallets`] | the app's wallet file as the CLI keeps it; the cloud's refusals worded for a person |
 //! | [`broker`] | `omo broker` and its bound flags, over the `omo-broker` crate (also used by `omo up`) |
 //! | [`data_lock`] | one running process per data folder (`omo.lock`) |
 //! | [`services`] | `omo cloud`, `omo edge` |
@@ -19,10 +20,12 @@
 //! | [`trace_cli`] | `omo trace`, `omo label`: product origins and their QR codes |
 //! | [`own_codes`] | `omo barcode`'s reading of exit passes and app coupons |
 //! | [`ports`] | every listening port checked up front, in one message |
+//! | [`usage`] | the error a user fixes (exit status 64) |
 //! | [`gate_watchdog`] | `omo gate-watchdog` (hidden): the relay watchdog `omo edge` starts |
 //!
 //! Exit status: 0 on success, 64 for a bad config or bad arguments, 1 for any other failure.
 
+mod app_wallets;
 mod broker;
 mod cli;
 mod data_lock;
@@ -42,6 +45,7 @@ mod tools;
 mod trace_cli;
 mod up;
 mod up_guard;
+mod usage;
 
 use std::process::ExitCode;
 
@@ -49,11 +53,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command};
-
-/// A failure the user must fix in what they gave us (config, arguments): exit status 64.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
+use crate::usage::UsageError;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

@@ -12,10 +12,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::warn;
 
-use crate::UsageError;
 use crate::demo::DemoLane;
 use crate::manual::ManualLanes;
 use crate::tools::AppWallet;
+use crate::usage::UsageError;
 
 /// What the person's wallet is funded with, in fen (1 000 yuan).
 const PERSON_FUNDING_FEN: i64 = 100_000;

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::UsageError;
+use crate::usage::UsageError;
 
 /// Omo's own codes, which are not GS1: an exit pass (`OMOX2:...`, shown unverified: checking
 /// its signature needs the store's key) and an app coupon (`OMOC1:{campaign}:{coupon}`).

@@ -5,39 +5,12 @@
 //!
 //! The client itself lives in `omo_edge::delivery::rider`; this is its command line.
 
-use clap::Args;
 use omo_edge::delivery::geo::Position;
 use omo_edge::delivery::rider::{RiderOptions, run_rider};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// `omo rider` arguments.
-#[derive(Debug, Args)]
-pub struct RiderArgs {
-    /// The rider's id: its MQTT user name and part of its topics.
-    #[arg(long)]
-    pub id: String,
-    /// The broker (mqtt://host:port).
-    #[arg(long, env = "OMO_RIDER_MQTT", default_value = "mqtt://127.0.0.1:1883")]
-    pub mqtt: String,
-    /// The rider's broker password (user name = --id).
-    #[arg(long, env = "OMO_RIDER_PASSWORD", hide_env_values = true)]
-    pub password: Option<String>,
-    /// Where the rider starts (WGS 84 degrees).
-    #[arg(long, default_value_t = 31.2350, allow_negative_numbers = true)]
-    pub lat: f64,
-    #[arg(long, default_value_t = 121.4700, allow_negative_numbers = true)]
-    pub lon: f64,
-    /// Simulated speed in metres per second.
-    #[arg(long, default_value_t = 6.0)]
-    pub speed: f64,
-    /// Do not ride: accept and report location only.
-    #[arg(long)]
-    pub no_simulate: bool,
-    /// Never accept (a rider who does not answer; for drills and tests).
-    #[arg(long)]
-    pub no_accept: bool,
-}
+use crate::cli::RiderArgs;
 
 /// Runs the rider until Ctrl-C or SIGTERM.
 pub async fn run(args: RiderArgs) -> anyhow::Result<()> {

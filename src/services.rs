@@ -13,8 +13,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-use crate::UsageError;
 use crate::cli::{CloudArgs, EdgeAction, EdgeArgs};
+use crate::usage::UsageError;
 
 /// `omo cloud --config FILE`.
 pub async fn cloud(args: CloudArgs) -> anyhow::Result<()> {

@@ -9,8 +9,7 @@ use std::path::Path;
 use omo_app_client::{AppClient, AppWallet};
 use serde_json::json;
 
-use crate::tools::saved_wallet;
-use crate::tools::shopper::refused;
+use crate::app_wallets::{refused, saved_wallet};
 
 /// `omo shopper confirm|reject WALLET [PAYMENT_ID]`.
 pub async fn answer(

@@ -13,16 +13,15 @@ use std::time::Duration;
 use anyhow::Context as _;
 use serde_json::json;
 
-use crate::UsageError;
 use crate::cli::{BarcodeArgs, ScanArgs, WeighArgs};
+use crate::usage::UsageError;
 
 pub mod catalog_import;
 pub mod shopper;
 
+pub use crate::app_wallets::{AppWallet, current_code, enroll, save_wallet};
 pub use catalog_import::{catalog, upsert_catalog, upsert_offers};
-pub use omo_app_client::AppWallet;
-pub(crate) use shopper::saved_wallet;
-pub use shopper::{current_code, enroll, save_wallet, shopper};
+pub use shopper::shopper;
 
 /// `omo barcode DATA`.
 pub fn barcode(args: BarcodeArgs) -> anyhow::Result<()> {

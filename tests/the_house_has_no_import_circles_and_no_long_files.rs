@@ -89,43 +89,6 @@ const CIRCLES_ALLOWED: &[(&[&str], &str)] = &[
         &["edge/src/lane/machine.rs", "edge/src/lane/recovery.rs"],
         "the lane machine and its recovery rules refer to each other; owned by the lane split (h13lane)",
     ),
-    (
-        &[
-            "cloud/src/config.rs",
-            "cloud/src/context.rs",
-            "cloud/src/error.rs",
-        ],
-        "the cloud's config, context and error refer to each other; cloud owned by h13src",
-    ),
-    (
-        &[
-            "cloud/src/delivery/address.rs",
-            "cloud/src/delivery/orders.rs",
-            "cloud/src/delivery/payloads.rs",
-            "cloud/src/delivery/progress.rs",
-            "cloud/src/delivery/rows.rs",
-        ],
-        "delivery orders and their payloads refer to each other; cloud owned by h13src",
-    ),
-    (
-        &[
-            "src/broker.rs",
-            "src/cli.rs",
-            "src/demo.rs",
-            "src/funding.rs",
-            "src/gate_watchdog.rs",
-            "src/lane_cli.rs",
-            "src/main.rs",
-            "src/manual.rs",
-            "src/manual_socket.rs",
-            "src/own_codes.rs",
-            "src/shopper_app.rs",
-            "src/tools.rs",
-            "src/tools/shopper.rs",
-            "src/trace_cli.rs",
-        ],
-        "the binary's commands share main.rs and cli.rs helpers both ways; src/ down to glue (h13src, lead)",
-    ),
 ];
 
 /// Crate roots that do not yet open with a `//!` map.

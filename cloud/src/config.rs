@@ -10,6 +10,10 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
 
+/// The largest amount (fen) one request may move or one config value may name: one billion
+/// yuan, a sanity bound far above any basket.
+pub const MAX_AMOUNT_FEN: i64 = 100_000_000_000;
+
 /// Everything the cloud can be told. All keys are optional; see [`CloudConfig::default_toml`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -273,7 +277,7 @@ impl CloudConfig {
                 "no_confirm_limit_fen",
                 self.no_confirm_limit_fen.into(),
                 0,
-                crate::context::MAX_AMOUNT_FEN.into(),
+                MAX_AMOUNT_FEN.into(),
             ),
             (
                 "pending_timeout_secs",

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::clock::Clock;
 use crate::config::CloudConfig;
+pub use crate::config::MAX_AMOUNT_FEN;
 use crate::error::ServiceError;
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -63,6 +64,3 @@ pub fn require_amount(field: &'static str, amount_fen: i64) -> Result<(), Servic
     }
     Ok(())
 }
-
-/// The largest amount one request may move.
-pub const MAX_AMOUNT_FEN: i64 = 100_000_000_000;

@@ -14,8 +14,8 @@ use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
-use crate::UsageError;
 use crate::cli::{CatalogAction, CatalogArgs};
+use crate::usage::UsageError;
 
 /// `omo catalog import FILE.csv [--cloud URL] [--token TOKEN] [--ca FILE]`.
 pub async fn catalog(args: CatalogArgs) -> anyhow::Result<()> {

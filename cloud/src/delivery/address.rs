@@ -4,7 +4,7 @@
 use sqlx::Row;
 
 use super::directory::valid_position;
-use super::orders::Deliveries;
+use super::order::Deliveries;
 use crate::clock::to_rfc3339;
 use crate::context::require_id;
 use crate::error::ServiceError;

@@ -5,7 +5,7 @@
 
 use sqlx::Row;
 
-use super::orders::{Deliveries, DeliveryOrder, payment_order_id, status};
+use super::order::{Deliveries, DeliveryOrder, payment_order_id, status};
 use super::payloads::StoreOrder;
 use super::rows::{from_row, insert};
 use crate::clock::to_rfc3339;

@@ -3,6 +3,7 @@
 //! | module | holds |
 //! | --- | --- |
 //! | [`directory`] | the stores' announced positions and delivery radii; geodesic distance on WGS 84 |
+//! | [`order`] | a delivery order, its lines, statuses and progress; the [`Deliveries`] handle (types only) |
 //! | [`orders`] | [`Deliveries`]: placing (and paying) app orders within a store's radius |
 //! | `rows` | the `delivery_orders` table's rows: insert once by id, read back |
 //! | [`answers`] | the stores' answers (accepted, refused and refunded) and the time-out for none |
@@ -30,6 +31,7 @@ macro_rules! select_orders {
 pub mod address;
 pub mod answers;
 pub mod directory;
+pub mod order;
 pub mod orders;
 pub mod payloads;
 pub mod progress;
@@ -37,4 +39,4 @@ pub mod relay;
 mod rows;
 
 pub use directory::{Directory, StoreProfile};
-pub use orders::{Deliveries, DeliveryOrder, PlaceInput};
+pub use order::{Deliveries, DeliveryOrder, PlaceInput};

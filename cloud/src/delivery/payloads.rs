@@ -11,23 +11,10 @@
 //! Every message carries an `id`; a request is sent again (with the same id) until the store
 //! answers, and the edge places each `order_id` once.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::orders::DeliveryOrder;
-
-/// One line of a delivery order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Line {
-    pub gtin: String,
-    #[serde(default)]
-    pub name: String,
-    pub quantity: u32,
-    #[serde(default)]
-    pub unit_price_fen: i64,
-    #[serde(default)]
-    pub amount_fen: i64,
-}
+use super::order::DeliveryOrder;
+pub use super::order::Line;
 
 /// What a store's `delivery/orders` message says.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,23 +7,13 @@
 //! PICKED_UP → DELIVERED), so a repeated or late message (a `picked_up` after `delivered`)
 //! changes nothing, and two cloud processes agree.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::orders::{Deliveries, status};
+pub use super::order::Progress;
+use super::order::{Deliveries, status};
 use super::payloads::PayloadError;
 use crate::clock::to_rfc3339;
 use crate::error::ServiceError;
-
-/// Who has an order and where it stands on the road (empty strings until known).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Progress {
-    pub rider_id: String,
-    /// When the store's dispatcher expects it at the door, RFC 3339 UTC.
-    pub eta: String,
-    pub picked_up_at: String,
-    pub delivered_at: String,
-}
 
 /// What the store says happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

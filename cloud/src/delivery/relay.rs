@@ -17,7 +17,7 @@ use rumqttc::{AsyncClient, Publish, QoS};
 use tokio_util::sync::CancellationToken;
 
 use super::answers::Acceptance;
-use super::orders::Deliveries;
+use super::order::Deliveries;
 use super::payloads::{self, StoreTopic};
 use crate::clock::to_rfc3339;
 use crate::mqtt::Session;

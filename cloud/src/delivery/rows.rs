@@ -3,8 +3,7 @@
 
 use sqlx::Row;
 
-use super::orders::DeliveryOrder;
-use super::progress::Progress;
+use super::order::{DeliveryOrder, Progress};
 use crate::error::ServiceError;
 
 pub(super) async fn insert(
