@@ -8,6 +8,7 @@
 //! | [`percent`] | percent-encoding of Digital Link path segments and URN parts |
 //! | [`html`] | text made safe for HTML content and attribute values |
 //! | [`origin`] | a lot's origin as EPCIS ILMD records it, read leniently from any supplier |
+//! | [`topics`] | the MQTT topics: builders, subscription filters, and which topic a received one is |
 //! | [`time`] | times on the wire (RFC 3339, UTC, milliseconds) and as the cloud stores them |
 
 pub mod gs1;
@@ -15,3 +16,4 @@ pub mod html;
 pub mod origin;
 pub mod percent;
 pub mod time;
+pub mod topics;

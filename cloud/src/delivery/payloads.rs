@@ -9,7 +9,8 @@
 //! | `omo/v1/stores/{store}/delivery/cancellations` | cloud → edge | [`cancellation_payload`]: an order the store accepted after the cloud refused and refunded it; the edge cancels its dispatch |
 //!
 //! Every message carries an `id`; a request is sent again (with the same id) until the store
-//! answers, and the edge places each `order_id` once.
+//! answers, and the edge places each `order_id` once. The topics themselves are built and read
+//! in [`omo_contract::topics`].
 
 use serde_json::{Value, json};
 
@@ -48,27 +49,6 @@ pub enum PayloadError {
     OtherStore { payload: String, topic: String },
 }
 
-/// The kinds of delivery topic a store publishes, with the store they name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoreTopic<'a> {
-    /// `omo/v1/stores/{store}/delivery/orders`
-    Orders(&'a str),
-    /// `omo/v1/stores/{store}/delivery/refusals`
-    Refusals(&'a str),
-    /// `omo/v1/stores/{store}/delivery/progress`
-    Progress(&'a str),
-}
-
-/// The topic the cloud sends a store its app orders on.
-pub fn requests_topic(store_id: &str) -> String {
-    format!("omo/v1/stores/{store_id}/delivery/requests")
-}
-
-/// The topic the cloud cancels a store's late acceptances on (QoS 1).
-pub fn cancellations_topic(store_id: &str) -> String {
-    format!("omo/v1/stores/{store_id}/delivery/cancellations")
-}
-
 /// The cancellation of `order_id`, accepted by its store after it was refused and refunded.
 /// Its id is `cancel-{order_id}`: sent again for every repeated late acceptance, one id.
 pub fn cancellation_payload(store_id: &str, order_id: &str, refusal: &str) -> Value {
@@ -79,28 +59,6 @@ pub fn cancellation_payload(store_id: &str, order_id: &str, refusal: &str) -> Va
         "store_id": store_id,
         "reason": format!("the order was refused and refunded before the store accepted it: {refusal}"),
     })
-}
-
-/// The filters the cloud subscribes to.
-pub const STORE_FILTERS: [&str; 3] = [
-    "omo/v1/stores/+/delivery/orders",
-    "omo/v1/stores/+/delivery/refusals",
-    "omo/v1/stores/+/delivery/progress",
-];
-
-/// Which store delivery topic `topic` is, if any.
-pub fn store_topic(topic: &str) -> Option<StoreTopic<'_>> {
-    let rest = topic.strip_prefix("omo/v1/stores/")?;
-    let (store, kind) = rest.split_once('/')?;
-    if store.is_empty() {
-        return None;
-    }
-    match kind {
-        "delivery/orders" => Some(StoreTopic::Orders(store)),
-        "delivery/refusals" => Some(StoreTopic::Refusals(store)),
-        "delivery/progress" => Some(StoreTopic::Progress(store)),
-        _ => None,
-    }
 }
 
 /// The message forwarding `order` to its store.
@@ -202,25 +160,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn topics_name_their_store() {
-        assert_eq!(
-            store_topic("omo/v1/stores/SH-1/delivery/orders"),
-            Some(StoreTopic::Orders("SH-1"))
-        );
-        assert_eq!(
-            store_topic("omo/v1/stores/SH-1/delivery/refusals"),
-            Some(StoreTopic::Refusals("SH-1"))
-        );
-        assert_eq!(store_topic("omo/v1/stores//delivery/orders"), None);
-        assert_eq!(store_topic("omo/v1/stores/SH-1/trace"), None);
-        assert_eq!(
-            requests_topic("SH-1"),
-            "omo/v1/stores/SH-1/delivery/requests"
-        );
-        assert_eq!(
-            cancellations_topic("SH-1"),
-            "omo/v1/stores/SH-1/delivery/cancellations"
-        );
+    fn a_cancellation_is_idempotent_by_its_order() {
         let cancel = cancellation_payload("SH-1", "A1", "no answer");
         assert_eq!(cancel["id"], "cancel-A1");
         assert_eq!(cancel["type"], "cancelled");

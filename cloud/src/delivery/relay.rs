@@ -18,7 +18,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::answers::Acceptance;
 use super::order::Deliveries;
-use super::payloads::{self, StoreTopic};
+use omo_contract::topics::{self, Topic};
+
+use super::payloads;
 use crate::clock::to_rfc3339;
 use crate::mqtt::Session;
 
@@ -40,7 +42,7 @@ pub async fn run_configured(
         &ctx.config,
         &url,
         "delivery",
-        &payloads::STORE_FILTERS,
+        &topics::EVERY_STORE_DELIVERY,
         stop.clone(),
     ) {
         Ok(session) => session,
@@ -88,7 +90,7 @@ async fn forward(ctx: &crate::context::Context, deliveries: &Deliveries, client:
     let mut sent = Vec::with_capacity(due.len());
     for order in due {
         let payload = payloads::request_payload(&order).to_string();
-        let topic = payloads::requests_topic(&order.store_id);
+        let topic = topics::delivery_requests(&order.store_id);
         if let Err(error) = client.try_publish(&topic, QoS::AtLeastOnce, false, payload) {
             tracing::debug!(%error, "the relay's queue is full; forwarding the rest later");
             break;
@@ -107,7 +109,7 @@ async fn forward(ctx: &crate::context::Context, deliveries: &Deliveries, client:
 /// that repeat publishes the cancellation again (same id).
 async fn cancel(client: &AsyncClient, store: &str, order_id: &str, refusal: &str) {
     let payload = payloads::cancellation_payload(store, order_id, refusal).to_string();
-    let topic = payloads::cancellations_topic(store);
+    let topic = topics::delivery_cancellations(store);
     match client
         .publish(&topic, QoS::AtLeastOnce, false, payload)
         .await
@@ -131,8 +133,8 @@ async fn apply(
     stop: &CancellationToken,
 ) -> bool {
     loop {
-        let result = match payloads::store_topic(&publish.topic) {
-            Some(StoreTopic::Orders(store)) => {
+        let result = match topics::parse(&publish.topic) {
+            Some(Topic::DeliveryOrders { store }) => {
                 match payloads::parse_store_order(&publish.payload, store) {
                     Ok(order) => match deliveries.store_accepted(store, &order).await {
                         Ok(Acceptance::Late { refusal }) => {
@@ -147,7 +149,7 @@ async fn apply(
                     }
                 }
             }
-            Some(StoreTopic::Refusals(store)) => {
+            Some(Topic::DeliveryRefusals { store }) => {
                 match payloads::parse_refusal(&publish.payload, store) {
                     Ok(refusal) => deliveries
                         .store_refused(store, &refusal.order_id, &refusal.reason)
@@ -159,7 +161,7 @@ async fn apply(
                     }
                 }
             }
-            Some(StoreTopic::Progress(store)) => {
+            Some(Topic::DeliveryProgress { store }) => {
                 match super::progress::parse_progress(&publish.payload, store) {
                     Ok(report) => deliveries.store_progress(store, &report).await.map(|_| ()),
                     Err(error) => {
@@ -168,7 +170,7 @@ async fn apply(
                     }
                 }
             }
-            None => {
+            _ => {
                 tracing::warn!(topic = %publish.topic, "message on an unexpected topic dropped");
                 return true;
             }

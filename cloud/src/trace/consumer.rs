@@ -8,21 +8,19 @@
 
 use std::time::Duration;
 
+use omo_contract::topics::{self, Topic};
 use rumqttc::Publish;
 use tokio_util::sync::CancellationToken;
 
 use super::store::{TraceError, TraceStore};
 use crate::mqtt::Session;
 
-/// The topic filter of every store's trace.
-pub const TRACE_FILTER: &str = "omo/v1/stores/+/trace";
-
 /// The store a trace topic belongs to (`omo/v1/stores/{store}/trace`).
-pub fn store_of(topic: &str) -> Option<&str> {
-    topic
-        .strip_prefix("omo/v1/stores/")?
-        .strip_suffix("/trace")
-        .filter(|s| !s.is_empty() && !s.contains('/'))
+fn store_of(topic: &str) -> Option<&str> {
+    match topics::parse(topic)? {
+        Topic::Trace { store } => Some(store),
+        _ => None,
+    }
 }
 
 /// The consumer the cloud's config asks for (`mqtt_url`), until `stop`; returns at once when the
@@ -32,14 +30,19 @@ pub async fn run_configured(ctx: crate::context::Context, stop: CancellationToke
         tracing::info!("no mqtt_url configured: the trace consumer does not run");
         return;
     };
-    let mut session =
-        match Session::start(&ctx.config, &url, "trace", &[TRACE_FILTER], stop.clone()) {
-            Ok(session) => session,
-            Err(error) => {
-                tracing::error!(%error, "the trace consumer cannot run");
-                return;
-            }
-        };
+    let mut session = match Session::start(
+        &ctx.config,
+        &url,
+        "trace",
+        &[topics::EVERY_TRACE],
+        stop.clone(),
+    ) {
+        Ok(session) => session,
+        Err(error) => {
+            tracing::error!(%error, "the trace consumer cannot run");
+            return;
+        }
+    };
     let trace = TraceStore::new(ctx.store.clone());
     loop {
         let publish = tokio::select! {
