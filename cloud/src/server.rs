@@ -120,11 +120,15 @@ impl Cloud {
         health
             .set_serving::<StoreDirectoryServer<StoreDirectoryApi>>()
             .await;
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(omo_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .map_err(|e| CloudError::Io(std::io::Error::other(e.to_string())))?;
+        // Reflection in both versions: grpc.reflection.v1, and v1alpha for the clients that
+        // speak only it (Python's grpcio-reflection, older grpcurl, Postman). Each lists both.
+        let reflection_error = |e: tonic_reflection::server::Error| {
+            CloudError::Io(std::io::Error::other(e.to_string()))
+        };
+        let reflection = reflection_builder().build_v1().map_err(reflection_error)?;
+        let reflection_v1alpha = reflection_builder()
+            .build_v1alpha()
+            .map_err(reflection_error)?;
 
         let deliveries = Deliveries::new(ctx.clone());
         let auth = StoreAuth::from_config(&ctx.config);
@@ -158,6 +162,7 @@ impl Cloud {
         let router = builder
             .add_service(health_service)
             .add_service(reflection)
+            .add_service(reflection_v1alpha)
             .add_service(PaymentServiceServer::new(PaymentApi::new(
                 self.payments(),
                 auth.clone(),
@@ -367,6 +372,16 @@ async fn sweep_pending(payments: Payments, interval_secs: u64, stop: Cancellatio
     }
 }
 
+/// The reflection of every service the cloud serves, its own two versions included.
+fn reflection_builder() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .include_reflection_service(false)
+        .register_encoded_file_descriptor_set(omo_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,3 +405,4 @@ mod tests {
         assert!(check_listen(&config, false).is_ok());
     }
 }
+

@@ -7,7 +7,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
-/// What `grpcurl list` would print: the services reflection reports, sorted.
+/// What `grpcurl list` would print over grpc.reflection.v1: the services reported, sorted.
 async fn reflected_services(channel: tonic::transport::Channel) -> Vec<String> {
     use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
@@ -33,6 +33,50 @@ async fn reflected_services(channel: tonic::transport::Channel) -> Vec<String> {
     let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
     names.sort();
     names
+}
+
+/// What a client that speaks only grpc.reflection.v1alpha (Python's grpcio-reflection, older
+/// grpcurl, Postman) sees: the services listed, and the file that defines `symbol` (its name).
+async fn reflected_v1alpha(
+    channel: tonic::transport::Channel,
+    symbol: &str,
+) -> (Vec<String>, Vec<String>) {
+    use prost::Message as _;
+    use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
+    use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
+    let requests = [
+        MessageRequest::ListServices(String::new()),
+        MessageRequest::FileContainingSymbol(symbol.into()),
+    ]
+    .map(|m| ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(m),
+    });
+    let mut replies = ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream::iter(requests))
+        .await
+        .expect("v1alpha reflection answers")
+        .into_inner();
+    let mut services = Vec::new();
+    let mut files = Vec::new();
+    while let Some(reply) = replies.message().await.unwrap() {
+        match reply.message_response {
+            Some(MessageResponse::ListServicesResponse(list)) => {
+                services = list.service.into_iter().map(|s| s.name).collect();
+            }
+            Some(MessageResponse::FileDescriptorResponse(found)) => {
+                for bytes in found.file_descriptor_proto {
+                    let file = prost_types::FileDescriptorProto::decode(bytes.as_slice()).unwrap();
+                    files.push(file.name.unwrap_or_default());
+                }
+            }
+            other => panic!("unexpected v1alpha reflection reply {other:?}"),
+        }
+    }
+    services.sort();
+    (services, files)
 }
 
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
@@ -69,11 +113,19 @@ async fn every_service_reports_serving_and_http_answers(db: Db) {
         [
             "grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection",
+            "grpc.reflection.v1alpha.ServerReflection",
             "omo.catalog.v1.CatalogService",
             "omo.payment.v1.PaymentService",
             "omo.shopper.v1.ShopperService",
             "omo.store.v1.StoreDirectory",
         ]
+    );
+    let (services, files) =
+        reflected_v1alpha(c.channel.clone(), "omo.payment.v1.PaymentService").await;
+    assert_eq!(services, reflected_services(c.channel.clone()).await);
+    assert!(
+        files.iter().any(|f| f.ends_with("payment.proto")),
+        "the file defining PaymentService: {files:?}"
     );
     let alice = c.enroll(10_00).await;
     let code = c.code(&alice);
