@@ -405,4 +405,3 @@ mod tests {
         assert!(check_listen(&config, false).is_ok());
     }
 }
-

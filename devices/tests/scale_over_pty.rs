@@ -130,6 +130,17 @@ async fn noise_bytes_before_replies_are_skipped() {
     r.stop().await;
 }
 
+/// MT-SICS has no start byte: noise before a reply lands on the reply's own line, and the
+/// reply is still read (issue 16).
+#[tokio::test]
+async fn mt_sics_reply_after_noise_on_its_line_is_read() {
+    let mut r = rig(ScaleProtocol::MtSics);
+    r.sim.set_noise(true);
+    r.sim.set_weight(1234);
+    r.wait_weight(WeightReading::Stable { grams: 1234 }).await;
+    r.stop().await;
+}
+
 #[tokio::test]
 async fn silent_scale_is_marked_faulty_then_recovers() {
     let mut r = rig(ScaleProtocol::Toledo8217);

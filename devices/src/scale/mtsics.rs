@@ -12,6 +12,10 @@
 //! | anything | `ES` syntax error, `ET` transmission error, `EL` logical error |
 //!
 //! Units: `g`, `kg`, `mg`, `lb`, `oz`.
+//!
+//! MT-SICS has no start byte to resynchronise on (unlike Toledo's STX): a reply preceded on its
+//! line by noise (a glitch at power-up or a hot-plug) is read from the first byte where a whole
+//! reply parses, one of the letters a reply begins with ([`parse_noisy_line`]).
 
 use super::ScaleCommand;
 use super::reading::{ReplyError, WeightReading, to_grams};
@@ -70,7 +74,21 @@ pub fn decode(buf: &[u8]) -> Option<(usize, Result<Reply, ReplyError>)> {
     if line.len() > MAX_LINE {
         return Some((lf + 1, Err(ReplyError::TooLong(MAX_LINE))));
     }
-    Some((lf + 1, parse_line(line)))
+    Some((lf + 1, parse_noisy_line(line)))
+}
+
+/// Parses one line that may carry line noise before its reply: the whole line if it parses,
+/// else the longest tail that starts with a reply's first letter (`S`, `Z`, `T`, `E`, `I`) and
+/// parses whole, else the whole line's error.
+pub fn parse_noisy_line(line: &[u8]) -> Result<Reply, ReplyError> {
+    let whole = parse_line(line);
+    if whole.is_ok() {
+        return whole;
+    }
+    (1..line.len())
+        .filter(|&i| matches!(line[i], b'S' | b'Z' | b'T' | b'E' | b'I'))
+        .find_map(|i| parse_line(&line[i..]).ok())
+        .map_or(whole, Ok)
 }
 
 /// Parses one line without its terminator.
@@ -195,6 +213,40 @@ mod tests {
     }
 
     #[test]
+    fn a_reply_after_line_noise_on_its_line_is_still_read() {
+        let read = |bytes: &[u8]| decode(bytes).map(|(n, r)| (n, r.ok()));
+        assert_eq!(
+            read(b"\x00\xff\x1bS S      1.234 kg\r\n"),
+            Some((
+                22,
+                Some(Reply::Reading(WeightReading::Stable { grams: 1234 }))
+            ))
+        );
+        assert_eq!(
+            read(b"#@!S D      0.500 kg\r\n").and_then(|(_, r)| r),
+            Some(Reply::Reading(WeightReading::Motion))
+        );
+        // Noise that is itself letters: the reply is still found after it.
+        assert_eq!(
+            read(b"xSqS S 250 g\r\n").and_then(|(_, r)| r),
+            Some(Reply::Reading(WeightReading::Stable { grams: 250 }))
+        );
+        assert_eq!(
+            read(b"\xfe\xfeZ A\r\n").and_then(|(_, r)| r),
+            Some(Reply::Done)
+        );
+        // Noise alone, or a reply broken inside, is still an error, never a guess.
+        assert!(matches!(
+            decode(b"\x00\x01garbage\r\n"),
+            Some((_, Err(ReplyError::Malformed(_))))
+        ));
+        assert!(matches!(
+            decode(b"S S 1#.234 kg\r\n"),
+            Some((_, Err(ReplyError::Malformed(_))))
+        ));
+    }
+
+    #[test]
     fn encoder_round_trips() {
         assert_eq!(
             line(std::str::from_utf8(&encode_weight(true, 1234)).unwrap()),
@@ -207,6 +259,18 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn a_weight_after_any_non_letter_noise_reads_the_same(
+            noise in proptest::collection::vec(any::<u8>().prop_filter("noise", |b| !b.is_ascii_alphanumeric() && *b != b'\n'), 0..40),
+            grams in 0i64..1_000_000,
+            stable in any::<bool>(),
+        ) {
+            let mut bytes = noise.clone();
+            bytes.extend(encode_weight(stable, grams));
+            let want = if stable { WeightReading::Stable { grams } } else { WeightReading::Motion };
+            prop_assert_eq!(decode(&bytes).map(|(n, r)| (n, r.ok())), Some((bytes.len(), Some(Reply::Reading(want)))));
+        }
+
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..160)) {
             let mut rest: &[u8] = &bytes;
