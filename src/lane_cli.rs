@@ -1,9 +1,9 @@
 //! `omo lane scan|weigh|bag|pass|status LANE`: a person at a manual lane of a running `omo up`
-//! (see [`crate::manual`]). Each prints the lane's reply as one JSON line; a refused action
+//! (see [`crate::up::manual`]). Each prints the lane's reply as one JSON line; a refused action
 //! (an unknown lane, a load beyond the scale, the gate still closed) exits 1.
 
 use crate::cli::{LaneAction, LaneArgs};
-use crate::manual::{Action, Request};
+use crate::up::manual::{Action, Request};
 
 /// Runs one `omo lane` command.
 pub async fn run(args: LaneArgs) -> anyhow::Result<()> {
@@ -14,7 +14,7 @@ pub async fn run(args: LaneArgs) -> anyhow::Result<()> {
         LaneAction::Pass { lane } => (lane, Action::Pass),
         LaneAction::Status { lane } => (lane, Action::Status),
     };
-    let reply = crate::manual_socket::call(&args.data, &Request { lane, action }).await?;
+    let reply = crate::up::manual_socket::call(&args.data, &Request { lane, action }).await?;
     println!("{}", serde_json::to_string(&reply)?);
     if reply.ok {
         Ok(())

@@ -3,23 +3,18 @@
 //! | module | commands |
 //! | --- | --- |
 //! | [`cli`] | the command line itself (clap) |
-//! | [`up`] | `omo up`: a whole store on this machine |
-//! | [`up_guard`] | `omo up`'s data lock, port check and bounded stop |
-//! | [`demo`] | the simulated shoppers `omo up` runs |
+//! | [`up`] | `omo up`: a whole store on this machine (its guard, ports, demo shoppers and manual lanes inside) |
 //! | [`app_wallets`] | the app's wallet file as the CLI keeps it; the cloud's refusals worded for a person |
 //! | [`broker`] | `omo broker` and its bound flags, over the `omo-broker` crate (also used by `omo up`) |
 //! | [`data_lock`] | one running process per data folder (`omo.lock`) |
 //! | [`services`] | `omo cloud`, `omo edge` |
 //! | [`tools`] | `omo catalog`, `omo barcode`, `omo scan`, `omo weigh`, `omo shopper` |
 //! | [`funding`] | `omo shopper fund`, `omo shopper funding`: the funding authority's commands |
-//! | [`manual`] | the manual lanes of `omo up --manual-lanes N`, and their local socket |
-//! | [`manual_socket`] | the manual lanes' 0600 Unix socket (`omo up` serves, `omo lane` calls) |
 //! | [`lane_cli`] | `omo lane scan\|weigh\|bag\|pass\|status`: a person at a manual lane |
 //! | [`shopper_app`] | `omo shopper confirm\|reject\|delivery` |
 //! | [`rider`] | `omo rider`: a delivery rider's client |
 //! | [`trace_cli`] | `omo trace`, `omo label`: product origins and their QR codes |
 //! | [`own_codes`] | `omo barcode`'s reading of exit passes and app coupons |
-//! | [`ports`] | every listening port checked up front, in one message |
 //! | [`usage`] | the error a user fixes (exit status 64) |
 //! | [`gate_watchdog`] | `omo gate-watchdog` (hidden): the relay watchdog `omo edge` starts |
 //!
@@ -29,22 +24,16 @@ mod app_wallets;
 mod broker;
 mod cli;
 mod data_lock;
-mod demo;
 mod funding;
 mod gate_watchdog;
 mod lane_cli;
-mod manual;
-mod manual_socket;
-mod manual_up;
 mod own_codes;
-mod ports;
 mod rider;
 mod services;
 mod shopper_app;
 mod tools;
 mod trace_cli;
 mod up;
-mod up_guard;
 mod usage;
 
 use std::process::ExitCode;

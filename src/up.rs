@@ -1,6 +1,22 @@
 //! `omo up`: a whole store on this machine. An MQTT broker (embedded unless `--mqtt`), the cloud
 //! on SQLite under `--data`, the demo catalog, the edge with a simulated scanner, scale and gate
 //! per lane (real bytes over pseudo-terminals), and simulated shoppers. Ctrl-C stops it cleanly.
+//!
+//! | module | holds |
+//! | --- | --- |
+//! | [`guard`] | the data folder's lock, every port checked up front, the bounded stop |
+//! | [`ports`] | every listening port checked in one message |
+//! | [`demo`] | the simulated shoppers that drive the demo lanes |
+//! | [`manual_lanes`] | `--manual-lanes N`: the last N lanes left to a person |
+//! | [`manual`] | the manual lanes' devices and what a person does at them |
+//! | [`manual_socket`] | the manual lanes' 0600 Unix socket (`omo up` serves, `omo lane` calls) |
+
+pub mod demo;
+pub mod guard;
+pub mod manual;
+pub mod manual_lanes;
+pub mod manual_socket;
+mod ports;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -20,8 +36,8 @@ use tokio_util::task::TaskTracker;
 use tracing::{error, info};
 
 use crate::cli::UpArgs;
-use crate::demo::{self, DemoLane};
 use crate::services::{bind, shutdown_on_signal};
+use demo::DemoLane;
 
 /// The demo store's id.
 const STORE_ID: &str = "SH-001";
@@ -31,13 +47,13 @@ const DEMO_CATALOG: &str = include_str!("../cloud/data/demo-catalog.csv");
 const DEMO_PROMOTIONS: &str = include_str!("../cloud/data/demo-promotions.json");
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
-    crate::manual_up::check(args.lanes, args.manual_lanes)?;
+    manual_lanes::check(args.lanes, args.manual_lanes)?;
     let data = args.data.clone();
     // Private from the start: it will hold the store's secrets (see `data_lock`).
     crate::data_lock::private_folder(&data)?;
     let data = data.canonicalize().unwrap_or(data);
-    let _locks = crate::up_guard::lock_store(&data, args.database_url.as_deref())?;
-    crate::up_guard::check_ports(&args)?;
+    let _locks = guard::lock_store(&data, args.database_url.as_deref())?;
+    guard::check_ports(&args)?;
     let shutdown = shutdown_on_signal();
     let tasks = TaskTracker::new();
 
@@ -210,8 +226,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     edge.validate()
         .map_err(|e| anyhow::anyhow!("demo edge config: {e}"))?;
     let edge_http = bind(&edge.http_listen).await?;
-    let manual = crate::manual_up::take(&mut demo_lanes, args.manual_lanes, &products);
-    let panel = crate::manual_up::panel(&manual);
+    let manual = manual_lanes::take(&mut demo_lanes, args.manual_lanes, &products);
+    let panel = manual_lanes::panel(&manual);
     {
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
@@ -227,7 +243,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
 
     // The last --manual-lanes lanes are left to a person (src/manual.rs).
     let manual_banner =
-        crate::manual_up::start(manual, &cloud_url, &funding_token, &data, &tasks, &shutdown).await;
+        manual_lanes::start(manual, &cloud_url, &funding_token, &data, &tasks, &shutdown).await;
     screen_links.push_str(&manual_banner);
     print_banner(&args, &mqtt_url, &data, &screen_links);
 
@@ -249,7 +265,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             let products = products.clone();
             let every = Duration::from_secs(args.demo_every_secs.max(1));
             let funding_token = funding_token.clone();
-            tasks.spawn(crate::up_guard::or_stop(shutdown.clone(), async move {
+            tasks.spawn(guard::or_stop(shutdown.clone(), async move {
                 demo::run_shopper(
                     lane,
                     products,
@@ -272,7 +288,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
 
     tasks.close();
     shutdown.cancelled().await;
-    crate::up_guard::stop(&tasks).await;
+    guard::stop(&tasks).await;
     // The broker last, once its clients here have ended; its connections close at once.
     broker_shutdown.cancel();
     if let Some(broker) = broker

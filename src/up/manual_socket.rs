@@ -10,7 +10,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
-use crate::manual::{ManualLanes, Reply, Request, socket_path};
+use crate::up::manual::{ManualLanes, Reply, Request, socket_path};
 
 /// Serves the manual lanes on `{data}/manual-lanes.sock` until `stop`, then removes the socket.
 pub async fn serve(lanes: ManualLanes, data: PathBuf, stop: CancellationToken) {

@@ -11,7 +11,7 @@ use tracing::warn;
 
 use crate::cli::UpArgs;
 use crate::data_lock::DataLock;
-use crate::ports::{Wanted, check_free};
+use crate::up::ports::{Wanted, check_free};
 
 /// How long `omo up` waits for its tasks after Ctrl-C or SIGTERM.
 pub const STOP_GRACE: Duration = Duration::from_millis(2_500);

@@ -1,4 +1,4 @@
-//! `omo up --manual-lanes N`'s part of start-up: the last N lanes go to [`crate::manual`]
+//! `omo up --manual-lanes N`'s part of start-up: the last N lanes go to [`crate::up::manual`]
 //! instead of the simulated shoppers, a funded wallet is enrolled for the person (kept where
 //! `omo shopper` looks by default, `{data}/shopper/wallets.json`), the socket is served, and
 //! the banner names the lanes and the commands.
@@ -12,9 +12,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::warn;
 
-use crate::demo::DemoLane;
-use crate::manual::ManualLanes;
 use crate::tools::AppWallet;
+use crate::up::demo::DemoLane;
+use crate::up::manual::ManualLanes;
 use crate::usage::UsageError;
 
 /// What the person's wallet is funded with, in fen (1 000 yuan).
@@ -61,7 +61,7 @@ pub async fn start(
         return String::new();
     };
     let ids = manual_lanes.ids();
-    tasks.spawn(crate::manual_socket::serve(
+    tasks.spawn(crate::up::manual_socket::serve(
         manual_lanes.clone(),
         data.to_path_buf(),
         stop.clone(),
@@ -91,7 +91,7 @@ pub async fn start(
          \n    walk out                   omo lane pass {lane} --data {d}\
          \n    or on its lane screen      the \"Devices (demo)\" panel (scan, bag, weigh, pay, walk out)",
         list = ids.join(", "),
-        sock = crate::manual::socket_path(data).display(),
+        sock = crate::up::manual::socket_path(data).display(),
     )
 }
 

@@ -1,6 +1,6 @@
 //! Lanes left to a person in `omo up --manual-lanes N`: no simulated shopper drives them; their
 //! simulated scanner, bagging scale and gate take input from `omo lane scan|weigh|bag|pass`
-//! (see [`crate::lane_cli`]; the socket is [`crate::manual_socket`]) and from the lane screen's "devices" panel in demo mode.
+//! (see [`crate::lane_cli`]; the socket is [`crate::up::manual_socket`]) and from the lane screen's "devices" panel in demo mode.
 //!
 //! Transport: a Unix stream socket at `{data}/manual-lanes.sock`, created mode 0600 inside the
 //! data folder, and a connecting peer must run under the same user id as `omo up` (checked with
@@ -22,8 +22,8 @@ use omo_proto::catalog::{Product, Unit};
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
-use crate::demo::DemoLane;
 use crate::tools::AppWallet;
+use crate::up::demo::DemoLane;
 
 /// The socket's file name inside the data folder.
 pub const SOCKET_FILE: &str = "manual-lanes.sock";
