@@ -6,9 +6,9 @@
 //! transaction behind `UPDATE ... WHERE status = 'PLACED'`, and exactly one of the two wins.
 //! Concurrent callers on SQLite and on a real PostgreSQL server; the money balances after.
 
-mod common;
+mod support;
 
-use common::{Db, TestCloud};
+use support::{Db, TestCloud};
 use omo_cloud::delivery::Deliveries;
 use omo_cloud::delivery::answers::Acceptance;
 use omo_cloud::delivery::payloads::StoreOrder;

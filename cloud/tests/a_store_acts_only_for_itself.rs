@@ -1,8 +1,8 @@
 //! With store tokens configured, a store's edge may act only for its own store.
 
-mod common;
+mod support;
 
-use common::{Db, TestCloud, assert_status};
+use support::{Db, TestCloud, assert_status};
 use omo_cloud::identity::token_sha256;
 use omo_proto::catalog::GetChangesRequest;
 use omo_proto::payment::{AuthorizeRequest, DeclineReason, PaymentStatus, QueryRequest};

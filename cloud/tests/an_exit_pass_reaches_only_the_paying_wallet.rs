@@ -3,9 +3,9 @@
 //! The attacks: store SH-002 attaching a pass to SH-001's payment (as SH-001, and as itself),
 //! attaching without a store token, and another wallet (or no token) reading the pass.
 
-mod common;
+mod support;
 
-use common::{Db, TestCloud};
+use support::{Db, TestCloud};
 use omo_cloud::identity::{token_sha256, with_bearer};
 use omo_proto::payment::AttachExitPassRequest;
 use omo_proto::shopper::ListReceiptsRequest;
@@ -146,8 +146,8 @@ async fn the_exit_pass_reaches_only_the_paying_wallet(db: Db) {
 /// `reader`'s app asking for `owner`'s receipts.
 async fn list(
     c: &mut TestCloud,
-    reader: &common::Shopper,
-    owner: &common::Shopper,
+    reader: &support::Shopper,
+    owner: &support::Shopper,
 ) -> Result<Vec<omo_proto::shopper::Receipt>, tonic::Status> {
     c.shopper
         .list_receipts(reader.request(ListReceiptsRequest {

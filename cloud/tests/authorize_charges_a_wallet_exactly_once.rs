@@ -1,8 +1,8 @@
 //! Authorize is idempotent by (store_id, order_id): retries and concurrent duplicates charge once.
 
-mod common;
+mod support;
 
-use common::{Db, TestCloud, assert_status};
+use support::{Db, TestCloud, assert_status};
 use omo_proto::payment::{DeclineReason, PaymentStatus};
 use tonic::Code;
 

@@ -3,9 +3,9 @@
 //! is accepted. Once stores authenticate, a cloud without an administrator refuses every change,
 //! saying what to configure. Authentication does not depend on the database: SQLite only.
 
-mod common;
+mod support;
 
-use common::{Db, TestCloud};
+use support::{Db, TestCloud};
 use omo_cloud::identity::token_sha256;
 use omo_proto::catalog::{GetChangesRequest, Product, Unit, UpsertRequest};
 use tonic::{Code, Request};

@@ -1,8 +1,8 @@
 //! The catalog: Upsert stamps each changed product with a new version; GetChanges resumes.
 
-mod common;
+mod support;
 
-use common::{Db, TestCloud};
+use support::{Db, TestCloud};
 use omo_cloud::parse_catalog_csv;
 use omo_proto::catalog::{GetChangesRequest, Product, Unit, UpsertRequest};
 use tonic::Code;

@@ -2,10 +2,10 @@
 //! Authorize in the charge's own transaction, given back when the payment is cancelled or
 //! declined, never redeemed twice by a replay.
 
-mod common;
+mod support;
 
 use chrono::Duration;
-use common::{Db, Shopper, TestCloud, assert_status};
+use support::{Db, Shopper, TestCloud, assert_status};
 use omo_proto::catalog::{CouponCampaign, UpsertRequest};
 use omo_proto::payment::{
     AuthorizeRequest, CancelRequest, CouponShare, DeclineReason, Payment, PaymentStatus,

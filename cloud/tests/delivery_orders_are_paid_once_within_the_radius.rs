@@ -4,9 +4,9 @@
 //! delivered only by the wallet that paid it and only once, and the store's answers applied once
 //! (a refused app order refunded in full, once). The ledger balances after all of it.
 
-mod common;
+mod support;
 
-use common::{Db, Shopper, TestCloud};
+use support::{Db, Shopper, TestCloud};
 use omo_cloud::delivery::Deliveries;
 use omo_cloud::delivery::answers::Acceptance;
 use omo_cloud::delivery::payloads::{Line, StoreOrder};

@@ -2,9 +2,9 @@
 //! PostgreSQL concurrent guesses used to count as one); an unknown wallet answers exactly like a
 //! wrong code; and the lock that guessing causes ends on its own and cannot be extended.
 
-mod common;
+mod support;
 
-use common::{Db, Shopper, TestCloud, assert_status};
+use support::{Db, Shopper, TestCloud, assert_status};
 use omo_proto::payment::payment_service_client::PaymentServiceClient;
 use omo_proto::payment::{AuthorizeRequest, DeclineReason, Payment, PaymentStatus};
 use tonic::transport::Channel;

@@ -1,8 +1,8 @@
 //! Operators' view: gRPC health reports every service SERVING, `/healthz` and `/metrics` answer.
 
-mod common;
+mod support;
 
-use common::{Db, TestCloud};
+use support::{Db, TestCloud};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;

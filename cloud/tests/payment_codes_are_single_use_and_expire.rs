@@ -1,8 +1,8 @@
 //! Payment codes: valid for their step and the one before, once; declines carry their reason.
 
-mod common;
+mod support;
 
-use common::{Db, TestCloud, assert_status};
+use support::{Db, TestCloud, assert_status};
 use omo_proto::payment::{DeclineReason, PaymentStatus};
 
 async fn a_reused_code_is_declined_on_another_order(db: Db) {

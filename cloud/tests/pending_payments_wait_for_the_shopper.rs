@@ -1,10 +1,10 @@
 //! Above the wallet's no-confirm limit a payment is PENDING until the shopper confirms,
 //! rejects, or the time-out closes it.
 
-mod common;
+mod support;
 
 use chrono::Duration;
-use common::{Db, Shopper, TestCloud, assert_status};
+use support::{Db, Shopper, TestCloud, assert_status};
 use omo_proto::payment::{CancelRequest, DeclineReason, PaymentStatus, QueryRequest};
 use omo_proto::shopper::{ConfirmPaymentRequest, ListReceiptsRequest};
 

@@ -1,9 +1,9 @@
 //! Member prices, promotions and coupon campaigns are stored and versioned with the products
 //! (one version sequence), and GetChanges pages through all three together.
 
-mod common;
+mod support;
 
-use common::{Db, TestCloud};
+use support::{Db, TestCloud};
 use omo_cloud::{parse_catalog_csv, parse_promotions_json};
 use omo_proto::catalog::{
     CouponCampaign, GetChangesRequest, GetChangesResponse, Promotion, PromotionKind, UpsertRequest,

@@ -1,9 +1,9 @@
 //! Query tells an edge what happened; Cancel reverses unknown, pending and recent payments.
 
-mod common;
+mod support;
 
 use chrono::Duration;
-use common::{Db, TestCloud, assert_status};
+use support::{Db, TestCloud, assert_status};
 use omo_proto::payment::{CancelRequest, DeclineReason, PaymentStatus, QueryRequest};
 use tonic::Code;
 

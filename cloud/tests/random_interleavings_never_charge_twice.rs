@@ -2,13 +2,13 @@
 //! cancel, refund, confirm, time-out, aborted request and crash-restart steps; after each, no
 //! order was charged twice and the ledger balances. `OMO_SIM_STEPS` sets the number of steps.
 
-mod common;
+mod support;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Duration;
-use common::Db;
+use support::Db;
 use omo_cloud::payments::{AuthorizeInput, PaymentRow};
 use omo_cloud::{Cloud, CloudConfig, ManualClock, ServiceError, paycode};
 use rand::rngs::StdRng;
@@ -44,7 +44,7 @@ async fn simulate(db: Db, seed: u64, steps: usize) {
                 Some(dir),
             )
         }
-        Db::Postgres => (common::postgres::fresh_database().await, None),
+        Db::Postgres => (support::postgres::fresh_database().await, None),
     };
     let config = CloudConfig {
         database_url: url,
@@ -53,7 +53,7 @@ async fn simulate(db: Db, seed: u64, steps: usize) {
         cancel_window_secs: 120,
         ..CloudConfig::default()
     };
-    let clock = ManualClock::at_unix(common::START_UNIX);
+    let clock = ManualClock::at_unix(support::START_UNIX);
     let open = || Cloud::open_with_clock(config.clone(), Arc::new(clock.clone()));
     let mut cloud = open().await.unwrap();
     let mut wallets = Vec::new();

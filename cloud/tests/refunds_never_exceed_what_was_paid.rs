@@ -1,8 +1,8 @@
 //! Refunds: partial or full, idempotent by refund id, never above what was paid.
 
-mod common;
+mod support;
 
-use common::{Db, TestCloud, assert_status};
+use support::{Db, TestCloud, assert_status};
 use omo_proto::payment::{DeclineReason, PaymentStatus, RefundRequest};
 use tonic::Code;
 

@@ -2,12 +2,12 @@
 //! cannot act for store B, and a caller without a certificate is refused. The CA, the cloud's
 //! certificate and two stores' certificates are made at test time (rcgen).
 
-mod common;
+mod support;
 
 use std::path::Path;
 
-use common::test_ca::{Pem, TestCa};
-use common::{Db, TestCloud, assert_status};
+use support::test_ca::{Pem, TestCa};
+use support::{Db, TestCloud, assert_status};
 use omo_cloud::config::TlsConfig;
 use omo_proto::payment::payment_service_client::PaymentServiceClient;
 use omo_proto::payment::{AuthorizeRequest, DeclineReason, PaymentStatus, QueryRequest};
@@ -91,7 +91,7 @@ async fn a_store_certificate_acts_only_for_its_store(db: Db) {
         .unwrap()
         .into_inner();
     let wallet = enrolled.wallet.unwrap();
-    app.top_up(common::funding_request(omo_proto::shopper::TopUpRequest {
+    app.top_up(support::funding_request(omo_proto::shopper::TopUpRequest {
         wallet_id: wallet.wallet_id.clone(),
         amount_fen: 50_00,
         top_up_id: "tls-alice".into(),

@@ -1,9 +1,9 @@
 //! Two cloud processes on one database serve the same edges: idempotency and single use are
 //! the database's, so the same Authorize or the same code sent to both charges once.
 
-mod common;
+mod support;
 
-use common::{Db, TestCloud, assert_status};
+use support::{Db, TestCloud, assert_status};
 use omo_proto::payment::{DeclineReason, PaymentStatus};
 
 async fn the_same_authorize_and_the_same_code_sent_to_two_clouds_charge_once(db: Db) {

@@ -2,9 +2,9 @@
 //! it; money enters only by a top-up of the funding authority, once per id, each one a movement
 //! of the funding account; every shopper call needs the wallet's app token.
 
-mod common;
+mod support;
 
-use common::{Db, Shopper, TestCloud, funding_request};
+use support::{Db, Shopper, TestCloud, funding_request};
 use omo_cloud::paycode;
 use omo_proto::shopper::{
     EnrollRequest, GetWalletRequest, ListFundingMovementsRequest, TopUpRequest,

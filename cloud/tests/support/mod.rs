@@ -35,7 +35,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name($crate::common::Db::Sqlite).await;
+                    super::$name($crate::support::Db::Sqlite).await;
                 }
             )*
         }
@@ -43,8 +43,8 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    if $crate::common::postgres::available() {
-                        super::$name($crate::common::Db::Postgres).await;
+                    if $crate::support::postgres::available() {
+                        super::$name($crate::support::Db::Postgres).await;
                     }
                 }
             )*
