@@ -7,7 +7,7 @@
 //! Certificates are made at test time (rcgen).
 
 mod support;
-#[path = "../cloud/tests/common/test_ca.rs"]
+#[path = "../cloud/tests/support/test_ca.rs"]
 mod test_ca;
 
 use std::time::Duration;

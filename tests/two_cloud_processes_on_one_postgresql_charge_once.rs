@@ -3,7 +3,7 @@
 //! different orders, one to each process at once, pays only one of them. Idempotency and single
 //! use are the database's, not a process's memory.
 
-#[path = "../cloud/tests/common/postgres.rs"]
+#[path = "../cloud/tests/support/postgres.rs"]
 mod postgres;
 mod support;
 

@@ -187,7 +187,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             row.latencies = latencies;
             row.print();
         }
-        cloud.store().ledger_check().await?;
+        cloud.db().ledger_check().await?;
         shutdown.cancel();
         server.await??;
     }

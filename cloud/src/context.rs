@@ -7,15 +7,15 @@ use chrono::{DateTime, Utc};
 use crate::clock::Clock;
 use crate::config::CloudConfig;
 pub use crate::config::MAX_AMOUNT_FEN;
+use crate::db::Database;
 use crate::error::ServiceError;
 use crate::metrics::Metrics;
-use crate::store::Store;
 
 /// The shared state of the cloud's services; cheap to clone.
 #[derive(Clone)]
 pub struct Context {
     /// The database.
-    pub store: Store,
+    pub db: Database,
     /// The time TOTP codes, time-outs and timestamps use.
     pub clock: Arc<dyn Clock>,
     /// The rules (limits, time-outs).

@@ -136,7 +136,7 @@ impl Coupons {
         require_id("claim_id", claim_id, 128)?;
         let now = self.ctx.now();
         let now_text = to_rfc3339(now);
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         if let Some(first) = by_claim(&mut tx, claim_id).await? {
             tx.rollback().await?;
             return same_claim(first, wallet_id, campaign_id, claim_id, now);
@@ -204,7 +204,7 @@ impl Coupons {
             "WHERE c.wallet_id = $1 ORDER BY c.claimed_at, c.coupon_id LIMIT 500"
         ))
         .bind(wallet_id)
-        .fetch_all(self.ctx.store.pool())
+        .fetch_all(self.ctx.db.pool())
         .await?;
         Ok(rows.into_iter().map(|r| r.view(now)).collect())
     }

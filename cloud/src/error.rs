@@ -4,7 +4,7 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::config::ConfigError;
-use crate::store::StoreError;
+use crate::db::DbError;
 
 /// Why the cloud could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -14,7 +14,7 @@ pub enum CloudError {
     Config(#[from] ConfigError),
     /// The database could not be opened or migrated.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Db(#[from] DbError),
     /// A TLS file named in the config is missing or unreadable.
     #[error("TLS: {0}")]
     Tls(String),
@@ -57,7 +57,7 @@ pub enum ServiceError {
     Aborted(String),
     /// The database failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Db(#[from] DbError),
 }
 
 impl ServiceError {
@@ -72,7 +72,7 @@ impl ServiceError {
 
 impl From<sqlx::Error> for ServiceError {
     fn from(e: sqlx::Error) -> Self {
-        ServiceError::Store(StoreError::Sqlx(e))
+        ServiceError::Db(DbError::Sqlx(e))
     }
 }
 
@@ -94,7 +94,7 @@ impl From<ServiceError> for Status {
             ServiceError::PermissionDenied(m) => Status::new(Code::PermissionDenied, m),
             ServiceError::AlreadyExists(m) => Status::new(Code::AlreadyExists, m),
             ServiceError::Aborted(m) => Status::new(Code::Aborted, m),
-            ServiceError::Store(e) => {
+            ServiceError::Db(e) => {
                 tracing::error!(error = %e, "database failure while serving a request");
                 Status::new(
                     Code::Unavailable,

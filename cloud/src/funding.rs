@@ -16,10 +16,10 @@ use sqlx::Any;
 use tonic::metadata::MetadataMap;
 
 use crate::config::CloudConfig;
+use crate::db::Database;
+use crate::db::ledger::FUNDING_ACCOUNT;
 use crate::error::ServiceError;
 use crate::identity::{bearer, token_sha256};
-use crate::store::Store;
-use crate::store::ledger::FUNDING_ACCOUNT;
 
 /// The funding-authority check; cheap to clone.
 #[derive(Debug, Clone, Default)]
@@ -88,7 +88,7 @@ pub struct FundingMovement {
 /// The funding account's movements after `after_seq`, oldest first, at most `limit` (1..=1000),
 /// and the sum of all its movements (what entered the system, positive).
 pub async fn movements(
-    store: &Store,
+    store: &Database,
     after_seq: i64,
     limit: u32,
 ) -> Result<(Vec<FundingMovement>, i64), ServiceError> {

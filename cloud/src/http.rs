@@ -20,7 +20,7 @@ pub fn router(ctx: Context) -> Router {
 
 /// 200 `ok` when the database answers, 503 otherwise.
 async fn healthz(State(ctx): State<Context>) -> impl IntoResponse {
-    match ctx.store.ping().await {
+    match ctx.db.ping().await {
         Ok(()) => (StatusCode::OK, "ok\n"),
         Err(e) => {
             tracing::warn!(error = %e, "health check: database does not answer");

@@ -8,7 +8,7 @@
 //! | [`catalog_csv`] | the catalog CSV format `omo catalog import` reads (pure) |
 //! | [`config`] | [`CloudConfig`]: TOML + `OMO_` environment, typos named with their file |
 //! | [`clock`] | the [`Clock`] handed in, so tests set the time codes are checked at |
-//! | [`store`] | the database: [`Store`], migrations, the double-entry [`store::ledger`] |
+//! | [`db`] | the database: [`Database`], migrations, the double-entry [`db::ledger`] |
 //! | [`wallets`] | enrolment (empty wallets), top-ups, freezing |
 //! | [`funding`] | the funding authority: who may top up, and the funding account's audit |
 //! | [`payments`] | Authorize / Query / Cancel / Refund / Confirm rules, one transaction each |
@@ -35,6 +35,7 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod coupons;
+pub mod db;
 pub mod delivery;
 pub mod error;
 pub mod funding;
@@ -49,14 +50,13 @@ pub mod payments;
 pub mod promotions_json;
 pub mod resolver;
 pub mod server;
-pub mod store;
 pub mod trace;
 pub mod wallets;
 
 pub use catalog_csv::{CatalogCsvError, parse_catalog_csv};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{CloudConfig, ConfigError};
+pub use db::{Database, DbError, LedgerReport};
 pub use error::{CloudError, ServiceError};
 pub use promotions_json::{PromotionsJsonError, parse_promotions_json};
 pub use server::{Cloud, serve};
-pub use store::{LedgerReport, Store, StoreError};

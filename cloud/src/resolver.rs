@@ -40,7 +40,7 @@ async fn resolve(
         let gtin = rest.split('/').next().unwrap_or_default();
         return not_found(json, &format!("{gtin} is not a valid GTIN."));
     };
-    let trace = TraceStore::new(ctx.store.clone());
+    let trace = TraceStore::new(ctx.db.clone());
     let answer = if key.lot.is_empty() {
         product(&trace, &key.gtin, json).await
     } else {

@@ -20,6 +20,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{CloudConfig, TlsConfig};
 use crate::context::Context;
 use crate::coupons::Coupons;
+use crate::db::Database;
 use crate::delivery::{Deliveries, Directory};
 use crate::error::CloudError;
 use crate::funding::FundingAuth;
@@ -30,7 +31,6 @@ use crate::grpc::store::StoreDirectoryApi;
 use crate::identity::{AdminAuth, StoreAuth};
 use crate::metrics::Metrics;
 use crate::payments::Payments;
-use crate::store::Store;
 use crate::wallets::Wallets;
 
 /// An opened cloud: database migrated, ready to serve.
@@ -50,11 +50,11 @@ impl Cloud {
         config: CloudConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<Cloud, CloudError> {
-        let store = Store::open(&config.database_url, config.database_max_connections).await?;
-        crate::trace::TraceStore::open(store.clone()).await?;
+        let db = Database::open(&config.database_url, config.database_max_connections).await?;
+        crate::trace::TraceStore::open(db.clone()).await?;
         Ok(Cloud {
             ctx: Context {
-                store,
+                db,
                 clock,
                 config: Arc::new(config),
                 metrics: Arc::new(Metrics::default()),
@@ -68,8 +68,8 @@ impl Cloud {
     }
 
     /// The database.
-    pub fn store(&self) -> &Store {
-        &self.ctx.store
+    pub fn db(&self) -> &Database {
+        &self.ctx.db
     }
 
     /// Wallet operations (e.g. freezing a wallet, which has no RPC).
@@ -266,7 +266,7 @@ impl Cloud {
                 task.abort();
             }
         }
-        ctx.store.close().await;
+        ctx.db.close().await;
         tracing::info!("cloud stopped");
         match first_error {
             Some(e) if !shutdown.is_cancelled() => Err(e),

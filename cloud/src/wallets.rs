@@ -9,9 +9,9 @@ use sqlx::AnyConnection;
 
 use crate::clock::to_rfc3339;
 use crate::context::{Context, require_amount, require_id};
+use crate::db::ledger::{self, FUNDING_ACCOUNT, Movement};
 use crate::error::ServiceError;
 use crate::paycode;
-use crate::store::ledger::{self, FUNDING_ACCOUNT, Movement};
 
 /// A wallet as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -82,7 +82,7 @@ impl Wallets {
         rand::rng().fill(&mut secret[..]);
         let secret_base32 = paycode::encode_secret(&secret);
         let now = to_rfc3339(self.ctx.now());
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         let mut wallet_id = None;
         for _ in 0..32 {
             let candidate = format!("{:08}", rand::rng().random_range(0..100_000_000u32));
@@ -127,7 +127,7 @@ impl Wallets {
         require_amount("amount_fen", amount_fen)?;
         require_id("top_up_id", top_up_id, 128)?;
         let now = to_rfc3339(self.ctx.now());
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO top_ups (top_up_id, wallet_id, amount_fen, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (top_up_id) DO NOTHING",
@@ -175,8 +175,8 @@ impl Wallets {
     }
 
     /// The database (the funding account's audit reads it).
-    pub fn store(&self) -> &crate::store::Store {
-        &self.ctx.store
+    pub fn db(&self) -> &crate::db::Database {
+        &self.ctx.db
     }
 
     /// Read a wallet.
@@ -184,7 +184,7 @@ impl Wallets {
         require_id("wallet_id", wallet_id, 8)?;
         sqlx::query_as::<_, WalletRow>(SELECT_WALLET)
             .bind(wallet_id)
-            .fetch_optional(self.ctx.store.pool())
+            .fetch_optional(self.ctx.db.pool())
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no wallet {wallet_id}")))
     }
@@ -206,7 +206,7 @@ impl Wallets {
         let secret: Option<(String,)> =
             sqlx::query_as("SELECT secret_base32 FROM wallets WHERE wallet_id = $1")
                 .bind(wallet_id)
-                .fetch_optional(self.ctx.store.pool())
+                .fetch_optional(self.ctx.db.pool())
                 .await?;
         let known = secret
             .and_then(|(s,)| paycode::decode_secret(&s).ok())
@@ -222,7 +222,7 @@ impl Wallets {
 
     /// Freeze or unfreeze a wallet (an operator's action; payments are declined WALLET_FROZEN).
     pub async fn set_frozen(&self, wallet_id: &str, frozen: bool) -> Result<(), ServiceError> {
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         let done =
             sqlx::query("UPDATE wallets SET frozen = $1, updated_at = $2 WHERE wallet_id = $3")
                 .bind(i64::from(frozen))

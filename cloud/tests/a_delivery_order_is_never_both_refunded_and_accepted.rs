@@ -8,7 +8,6 @@
 
 mod support;
 
-use support::{Db, TestCloud};
 use omo_cloud::delivery::Deliveries;
 use omo_cloud::delivery::answers::Acceptance;
 use omo_cloud::delivery::payloads::StoreOrder;
@@ -17,6 +16,7 @@ use omo_proto::payment::QueryRequest;
 use omo_proto::shopper::{DeliveryLine, Dropoff, PlaceDeliveryOrderRequest};
 use omo_proto::store::StoreProfile;
 use omo_proto::store::store_directory_client::StoreDirectoryClient;
+use support::{Db, TestCloud};
 
 const STORE: &str = "SH-1";
 const MILK: &str = "05901234123457";

@@ -2,10 +2,10 @@
 
 mod support;
 
-use support::{Db, TestCloud, assert_status};
 use omo_cloud::identity::token_sha256;
 use omo_proto::catalog::GetChangesRequest;
 use omo_proto::payment::{AuthorizeRequest, DeclineReason, PaymentStatus, QueryRequest};
+use support::{Db, TestCloud, assert_status};
 use tonic::{Code, Request};
 
 fn as_store<T>(token: &str, message: T) -> Request<T> {

@@ -5,10 +5,10 @@
 
 mod support;
 
-use support::{Db, TestCloud};
 use omo_cloud::identity::{token_sha256, with_bearer};
 use omo_proto::payment::AttachExitPassRequest;
 use omo_proto::shopper::ListReceiptsRequest;
+use support::{Db, TestCloud};
 use tonic::{Code, Request};
 
 const PASS: &str = "omo1.SH-001.order-1.1767225605.c2lnbmF0dXJl";

@@ -2,8 +2,8 @@
 
 mod support;
 
-use support::{Db, TestCloud, assert_status};
 use omo_proto::payment::{DeclineReason, PaymentStatus};
+use support::{Db, TestCloud, assert_status};
 use tonic::Code;
 
 async fn a_valid_code_charges_the_wallet_and_credits_the_store(db: Db) {
@@ -21,7 +21,7 @@ async fn a_valid_code_charges_the_wallet_and_credits_the_store(db: Db) {
     );
     assert!(!p.payment_id.is_empty() && p.created_at.ends_with('Z'));
     assert_eq!(c.balance(&alice).await, 50_00 - 12_34);
-    let report = c.cloud.store().ledger_check().await.unwrap();
+    let report = c.cloud.db().ledger_check().await.unwrap();
     assert_eq!(report.merchant_total_fen, 12_34);
     c.stop().await;
 }

@@ -5,9 +5,9 @@
 
 mod support;
 
-use support::{Db, TestCloud};
 use omo_cloud::identity::token_sha256;
 use omo_proto::catalog::{GetChangesRequest, Product, Unit, UpsertRequest};
+use support::{Db, TestCloud};
 use tonic::{Code, Request};
 
 const STORE_TOKEN: &str = "token-of-sh-001";

@@ -2,9 +2,9 @@
 
 mod support;
 
-use support::{Db, TestCloud};
 use omo_cloud::parse_catalog_csv;
 use omo_proto::catalog::{GetChangesRequest, Product, Unit, UpsertRequest};
+use support::{Db, TestCloud};
 use tonic::Code;
 
 fn since(version: i64, limit: u32) -> GetChangesRequest {

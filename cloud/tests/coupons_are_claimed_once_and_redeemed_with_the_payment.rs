@@ -5,13 +5,13 @@
 mod support;
 
 use chrono::Duration;
-use support::{Db, Shopper, TestCloud, assert_status};
 use omo_proto::catalog::{CouponCampaign, UpsertRequest};
 use omo_proto::payment::{
     AuthorizeRequest, CancelRequest, CouponShare, DeclineReason, Payment, PaymentStatus,
 };
 use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
 use omo_proto::shopper::{ClaimCouponRequest, ConfirmPaymentRequest, Coupon, ListCouponsRequest};
+use support::{Db, Shopper, TestCloud, assert_status};
 use tonic::Code;
 use tonic::transport::Channel;
 

@@ -6,7 +6,6 @@
 
 mod support;
 
-use support::{Db, Shopper, TestCloud};
 use omo_cloud::delivery::Deliveries;
 use omo_cloud::delivery::answers::Acceptance;
 use omo_cloud::delivery::payloads::{Line, StoreOrder};
@@ -19,6 +18,7 @@ use omo_proto::shopper::{
 use omo_proto::store::StoreProfile;
 use omo_proto::store::store_directory_client::StoreDirectoryClient;
 use sha2::{Digest, Sha256};
+use support::{Db, Shopper, TestCloud};
 use tonic::Code;
 
 const STORE: &str = "SH-1";

@@ -4,9 +4,9 @@
 
 mod support;
 
-use support::{Db, Shopper, TestCloud, assert_status};
 use omo_proto::payment::payment_service_client::PaymentServiceClient;
 use omo_proto::payment::{AuthorizeRequest, DeclineReason, Payment, PaymentStatus};
+use support::{Db, Shopper, TestCloud, assert_status};
 use tonic::transport::Channel;
 
 const LIMIT: u32 = 5;
@@ -26,7 +26,7 @@ async fn bad_codes(c: &TestCloud, wallet_id: &str) -> i64 {
     let (n,): (i64,) =
         sqlx::query_as("SELECT CAST(bad_codes AS BIGINT) FROM wallets WHERE wallet_id = $1")
             .bind(wallet_id)
-            .fetch_one(c.cloud.store().pool())
+            .fetch_one(c.cloud.db().pool())
             .await
             .unwrap();
     n

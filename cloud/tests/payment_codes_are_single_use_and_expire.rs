@@ -2,8 +2,8 @@
 
 mod support;
 
-use support::{Db, TestCloud, assert_status};
 use omo_proto::payment::{DeclineReason, PaymentStatus};
+use support::{Db, TestCloud, assert_status};
 
 async fn a_reused_code_is_declined_on_another_order(db: Db) {
     let mut c = TestCloud::start(db).await;

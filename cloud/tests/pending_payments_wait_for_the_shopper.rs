@@ -4,9 +4,9 @@
 mod support;
 
 use chrono::Duration;
-use support::{Db, Shopper, TestCloud, assert_status};
 use omo_proto::payment::{CancelRequest, DeclineReason, PaymentStatus, QueryRequest};
 use omo_proto::shopper::{ConfirmPaymentRequest, ListReceiptsRequest};
+use support::{Db, Shopper, TestCloud, assert_status};
 
 fn query(order: &str) -> QueryRequest {
     QueryRequest {

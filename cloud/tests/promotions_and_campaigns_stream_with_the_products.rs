@@ -3,11 +3,11 @@
 
 mod support;
 
-use support::{Db, TestCloud};
 use omo_cloud::{parse_catalog_csv, parse_promotions_json};
 use omo_proto::catalog::{
     CouponCampaign, GetChangesRequest, GetChangesResponse, Promotion, PromotionKind, UpsertRequest,
 };
+use support::{Db, TestCloud};
 use tonic::Code;
 
 fn since(version: i64, limit: u32) -> GetChangesRequest {

@@ -3,8 +3,8 @@
 mod support;
 
 use chrono::Duration;
-use support::{Db, TestCloud, assert_status};
 use omo_proto::payment::{CancelRequest, DeclineReason, PaymentStatus, QueryRequest};
+use support::{Db, TestCloud, assert_status};
 use tonic::Code;
 
 fn query(store: &str, order: &str) -> QueryRequest {

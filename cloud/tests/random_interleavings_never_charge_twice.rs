@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Duration;
-use support::Db;
 use omo_cloud::payments::{AuthorizeInput, PaymentRow};
 use omo_cloud::{Cloud, CloudConfig, ManualClock, ServiceError, paycode};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use support::Db;
 
 struct Order {
     input: AuthorizeInput,
@@ -214,11 +214,11 @@ async fn simulate(db: Db, seed: u64, steps: usize) {
             Err(e) if allowed(&e) => {}
             Err(e) => panic!("step {step} (op {what}, order {o}, seed {seed}): {e}"),
         }
-        if let Err(e) = cloud.store().ledger_check().await {
+        if let Err(e) = cloud.db().ledger_check().await {
             panic!("step {step} (op {what}, order {o}, seed {seed}): {e}");
         }
     }
-    let report = cloud.store().ledger_check().await.unwrap();
+    let report = cloud.db().ledger_check().await.unwrap();
     assert!(
         report.transactions > 3,
         "the simulation moved money: {report:?}"
@@ -226,7 +226,7 @@ async fn simulate(db: Db, seed: u64, steps: usize) {
     let statuses: Vec<(String, i64)> = sqlx::query_as(
         "SELECT status, CAST(COUNT(*) AS BIGINT) FROM payments GROUP BY status ORDER BY status",
     )
-    .fetch_all(cloud.store().pool())
+    .fetch_all(cloud.db().pool())
     .await
     .unwrap();
     eprintln!("{db:?} seed {seed}: {steps} steps, {report:?}, payments by status {statuses:?}");

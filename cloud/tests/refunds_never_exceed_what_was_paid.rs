@@ -2,8 +2,8 @@
 
 mod support;
 
-use support::{Db, TestCloud, assert_status};
 use omo_proto::payment::{DeclineReason, PaymentStatus, RefundRequest};
+use support::{Db, TestCloud, assert_status};
 use tonic::Code;
 
 fn refund(order: &str, refund_id: &str, amount_fen: i64) -> RefundRequest {

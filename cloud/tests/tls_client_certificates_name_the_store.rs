@@ -6,14 +6,14 @@ mod support;
 
 use std::path::Path;
 
-use support::test_ca::{Pem, TestCa};
-use support::{Db, TestCloud, assert_status};
 use omo_cloud::config::TlsConfig;
 use omo_proto::payment::payment_service_client::PaymentServiceClient;
 use omo_proto::payment::{AuthorizeRequest, DeclineReason, PaymentStatus, QueryRequest};
 use omo_proto::shopper::EnrollRequest;
 use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
 use rcgen::ExtendedKeyUsagePurpose;
+use support::test_ca::{Pem, TestCa};
+use support::{Db, TestCloud, assert_status};
 use tonic::Code;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 

@@ -3,8 +3,8 @@
 
 mod support;
 
-use support::{Db, TestCloud, assert_status};
 use omo_proto::payment::{DeclineReason, PaymentStatus};
+use support::{Db, TestCloud, assert_status};
 
 async fn the_same_authorize_and_the_same_code_sent_to_two_clouds_charge_once(db: Db) {
     let mut a = TestCloud::start(db).await;

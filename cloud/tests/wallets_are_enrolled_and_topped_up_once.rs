@@ -4,11 +4,11 @@
 
 mod support;
 
-use support::{Db, Shopper, TestCloud, funding_request};
 use omo_cloud::paycode;
 use omo_proto::shopper::{
     EnrollRequest, GetWalletRequest, ListFundingMovementsRequest, TopUpRequest,
 };
+use support::{Db, Shopper, TestCloud, funding_request};
 use tonic::Code;
 
 fn top_up(who: &Shopper, amount_fen: i64, id: &str) -> tonic::Request<TopUpRequest> {
@@ -94,7 +94,7 @@ async fn money_cannot_be_made_by_enrolling_or_by_the_wallets_own_app(db: Db) {
         .unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated, "{err:?}");
     assert_eq!(c.balance(&mallory).await, 0);
-    let report = c.cloud.store().ledger_check().await.unwrap();
+    let report = c.cloud.db().ledger_check().await.unwrap();
     assert_eq!(report.wallet_total_fen, 0, "{report:?}");
     c.stop().await;
 }

@@ -208,7 +208,7 @@ impl Catalog {
             .enumerate()
             .map(|(i, c)| offers::validate_campaign(c, i))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         let mut changed = 0u32;
         for p in &products {
             let existing: Option<ProductRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -354,7 +354,7 @@ impl Catalog {
         let page = self.ctx.config.catalog_page_limit.max(1);
         let limit = if limit == 0 { page } else { limit.min(page) };
         let limit_i = i64::from(limit);
-        let mut conn = self.ctx.store.pool().acquire().await?;
+        let mut conn = self.ctx.db.pool().acquire().await?;
         // Read before the rows: upserts take versions under the counter's row lock and commit
         // with it, so every change up to `latest` is committed and visible below; rows above it
         // are left for the next call.

@@ -20,7 +20,7 @@ impl Deliveries {
     ) -> Result<(), ServiceError> {
         require_id("wallet_id", wallet_id, 8)?;
         check_dropoff(lat, lon, address)?;
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         sqlx::query(
             "INSERT INTO wallet_addresses (wallet_id, lat, lon, address, updated_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (wallet_id) DO UPDATE SET lat = excluded.lat, \
@@ -45,7 +45,7 @@ impl Deliveries {
         let row =
             sqlx::query("SELECT lat, lon, address FROM wallet_addresses WHERE wallet_id = $1")
                 .bind(wallet_id)
-                .fetch_optional(self.ctx.store.pool())
+                .fetch_optional(self.ctx.db.pool())
                 .await?;
         Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
     }

@@ -41,7 +41,7 @@ impl Deliveries {
         ))
         .bind(status::PLACED)
         .bind(resend_before)
-        .fetch_all(self.ctx.store.pool())
+        .fetch_all(self.ctx.db.pool())
         .await?;
         rows.iter().map(from_row).collect()
     }
@@ -51,7 +51,7 @@ impl Deliveries {
         if order_ids.is_empty() {
             return Ok(());
         }
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         for order_id in order_ids {
             sqlx::query("UPDATE delivery_orders SET forwarded_at = $1 WHERE order_id = $2")
                 .bind(at)
@@ -73,7 +73,7 @@ impl Deliveries {
         accepted: &StoreOrder,
     ) -> Result<Acceptance, ServiceError> {
         let now = to_rfc3339(self.ctx.now());
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         let lines = serde_json::to_string(&accepted.lines).unwrap_or_else(|_| "[]".into());
         let done = sqlx::query(
             "UPDATE delivery_orders SET status = $1, promised_by = $2, distance_m = $3, \
@@ -158,7 +158,7 @@ impl Deliveries {
         reason: &str,
     ) -> Result<bool, ServiceError> {
         let now = to_rfc3339(self.ctx.now());
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         let refused: Option<(i64,)> = sqlx::query_as(
             "UPDATE delivery_orders SET status = $1, refusal = $2, updated_at = $3 \
              WHERE order_id = $4 AND store_id = $5 AND status = $6 RETURNING amount_fen",
@@ -221,7 +221,7 @@ impl Deliveries {
         )
         .bind(status::PLACED)
         .bind(placed_before)
-        .fetch_all(self.ctx.store.pool())
+        .fetch_all(self.ctx.db.pool())
         .await?;
         let mut expired = 0;
         for row in rows {

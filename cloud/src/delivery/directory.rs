@@ -77,7 +77,7 @@ impl Directory {
             ));
         }
         profile.announced_at = crate::clock::to_rfc3339(self.ctx.now());
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         sqlx::query(
             "INSERT INTO stores (store_id, name, lat, lon, delivery_radius_m, announced_at) \
              VALUES ($1, $2, $3, $4, $5, $6) \
@@ -105,7 +105,7 @@ impl Directory {
             "SELECT store_id, name, lat, lon, delivery_radius_m, announced_at FROM stores WHERE store_id = $1",
         )
         .bind(store_id)
-        .fetch_optional(self.ctx.store.pool())
+        .fetch_optional(self.ctx.db.pool())
         .await?;
         Ok(row.map(|r| from_row(&r)))
     }
@@ -126,7 +126,7 @@ impl Directory {
         let rows = sqlx::query(
             "SELECT store_id, name, lat, lon, delivery_radius_m, announced_at FROM stores",
         )
-        .fetch_all(self.ctx.store.pool())
+        .fetch_all(self.ctx.db.pool())
         .await?;
         let mut stores: Vec<(StoreProfile, f64)> = rows
             .iter()

@@ -16,9 +16,9 @@ pub use super::order::{
 use super::rows::{from_row, insert};
 use crate::clock::to_rfc3339;
 use crate::context::{Context, require_id};
+use crate::db::ledger::{self, Movement};
 use crate::error::ServiceError;
 use crate::payments::{by_order, status as pay};
-use crate::store::ledger::{self, Movement};
 use crate::wallets;
 
 impl Deliveries {
@@ -108,7 +108,7 @@ impl Deliveries {
             crate::context::require_amount("amount", order.amount_fen)?;
         }
 
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         if lane {
             let purchase = by_order(&mut tx, &input.store_id, &input.purchase_order_id).await?;
             match purchase {
@@ -185,7 +185,7 @@ impl Deliveries {
     pub async fn get_any(&self, order_id: &str) -> Result<Option<DeliveryOrder>, ServiceError> {
         let row = sqlx::query(select_orders!("WHERE order_id = $1"))
             .bind(order_id)
-            .fetch_optional(self.ctx.store.pool())
+            .fetch_optional(self.ctx.db.pool())
             .await?;
         row.map(|r| from_row(&r)).transpose()
     }
@@ -212,7 +212,7 @@ impl Deliveries {
                 "SELECT name, price_fen, member_price_fen, unit, withdrawn FROM products WHERE gtin = $1",
             )
             .bind(&gtin)
-            .fetch_optional(self.ctx.store.pool())
+            .fetch_optional(self.ctx.db.pool())
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no product {gtin} in the catalog")))?;
             if row.get::<i64, _>(4) != 0 {
@@ -247,7 +247,7 @@ impl Deliveries {
     /// payment `delivery-{order}` (so it shows in receipts and can be refunded).
     async fn charge(
         &self,
-        tx: &mut crate::store::WriteTx,
+        tx: &mut crate::db::WriteTx,
         order: &DeliveryOrder,
         now: &str,
     ) -> Result<String, ServiceError> {

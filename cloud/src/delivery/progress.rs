@@ -130,7 +130,7 @@ impl Deliveries {
             .bind(status::ACCEPTED)
             .bind(status::PICKED_UP),
         };
-        let changed = query.execute(self.ctx.store.pool()).await?.rows_affected() == 1;
+        let changed = query.execute(self.ctx.db.pool()).await?.rows_affected() == 1;
         if changed {
             tracing::info!(store = store_id, order = %report.order_id, step = ?report.step,
                 rider = %report.rider_id, eta = %report.eta, "delivery progress from the store");

@@ -177,7 +177,7 @@ async fn apply(
         };
         match result {
             Ok(()) => return true,
-            Err(crate::error::ServiceError::Store(error)) => {
+            Err(crate::error::ServiceError::Db(error)) => {
                 tracing::warn!(%error, "cannot record a store's delivery answer; retrying");
                 tokio::select! {
                     _ = stop.cancelled() => return false,

@@ -160,8 +160,7 @@ impl ShopperService for ShopperApi {
     ) -> Result<Response<ListFundingMovementsResponse>, Status> {
         self.funding.check(request.metadata())?;
         let r = request.into_inner();
-        let (rows, total_fen) =
-            funding::movements(self.wallets.store(), r.after_seq, r.limit).await?;
+        let (rows, total_fen) = funding::movements(self.wallets.db(), r.after_seq, r.limit).await?;
         Ok(Response::new(ListFundingMovementsResponse {
             movements: rows
                 .into_iter()

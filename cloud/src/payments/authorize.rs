@@ -21,9 +21,9 @@ use super::{PaymentRow, Payments, by_order, code_hash, reason_name, status};
 use crate::clock::{to_rfc3339, unix_secs};
 use crate::context::{require_amount, require_id};
 use crate::coupons;
+use crate::db::ledger::{self, Movement};
 use crate::error::ServiceError;
 use crate::paycode::{self, Verdict};
-use crate::store::ledger::{self, Movement};
 use crate::wallets;
 
 /// What the lane asks.
@@ -103,7 +103,7 @@ impl Payments {
         let hash = code_hash(&input.payment_code);
         let payment_id = uuid::Uuid::now_v7().to_string();
 
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO payments (payment_id, store_id, order_id, amount_fen, code_hash, wallet_id, \
              status, decline_reason, captured_fen, refunded_fen, description, created_at, updated_at, expires_at, coupon_ids) \

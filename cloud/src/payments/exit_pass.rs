@@ -40,7 +40,7 @@ impl Payments {
             ));
         }
         let now = to_rfc3339(self.ctx.now());
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         let row = by_order(&mut tx, store_id, order_id)
             .await?
             .ok_or_else(|| {
@@ -80,7 +80,7 @@ impl Payments {
         let rows =
             sqlx::query("SELECT payment_id, exit_pass FROM exit_passes WHERE wallet_id = $1")
                 .bind(wallet_id)
-                .fetch_all(self.ctx.store.pool())
+                .fetch_all(self.ctx.db.pool())
                 .await?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }

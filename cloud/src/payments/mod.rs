@@ -101,7 +101,7 @@ impl Payments {
     pub async fn query(&self, store_id: &str, order_id: &str) -> Result<PaymentRow, ServiceError> {
         require_id("store_id", store_id, 64)?;
         require_id("order_id", order_id, 128)?;
-        let mut conn = self.ctx.store.pool().acquire().await?;
+        let mut conn = self.ctx.db.pool().acquire().await?;
         let row = by_order(&mut conn, store_id, order_id)
             .await?
             .ok_or_else(|| {
@@ -119,14 +119,14 @@ impl Payments {
         let sql = select_payments!("WHERE wallet_id = $1 ORDER BY created_at DESC LIMIT 200");
         Ok(sqlx::query_as::<_, PaymentRow>(sql)
             .bind(wallet_id)
-            .fetch_all(self.ctx.store.pool())
+            .fetch_all(self.ctx.db.pool())
             .await?)
     }
 
     /// Close every pending payment whose time-out has passed; returns how many.
     pub async fn sweep_expired(&self) -> Result<u64, ServiceError> {
         let now = to_rfc3339(self.ctx.now());
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         let closed: Vec<(String, String, String, i64)> = sqlx::query_as(
             "UPDATE payments SET status = 'DECLINED', decline_reason = $1, updated_at = $2 \
              WHERE status = 'PENDING' AND expires_at <= $2 \
@@ -161,7 +161,7 @@ impl Payments {
             return Ok(row);
         }
         let now = to_rfc3339(self.ctx.now());
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         let closed = close_overdue(&mut tx, &row.payment_id, &now).await?;
         let row = by_id(&mut tx, &row.payment_id).await?.unwrap_or(row);
         tx.commit().await?;

@@ -13,8 +13,8 @@ use super::{
 use crate::clock::to_rfc3339;
 use crate::context::{require_amount, require_id};
 use crate::coupons;
+use crate::db::ledger::{self, Movement};
 use crate::error::ServiceError;
-use crate::store::ledger::{self, Movement};
 use crate::wallets;
 
 /// A refund as stored.
@@ -42,7 +42,7 @@ impl Payments {
         require_id("order_id", order_id, 128)?;
         let now = self.ctx.now();
         let now_text = to_rfc3339(now);
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO payments (payment_id, store_id, order_id, amount_fen, code_hash, wallet_id, \
              status, decline_reason, captured_fen, refunded_fen, description, created_at, updated_at, expires_at) \
@@ -144,7 +144,7 @@ impl Payments {
             return Err(ServiceError::invalid("reason", "longer than 256 bytes"));
         }
         let now_text = to_rfc3339(self.ctx.now());
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         let (row, refund, new) = self
             .refund_in(
                 &mut tx, store_id, order_id, refund_id, amount_fen, reason, &now_text,
@@ -249,7 +249,7 @@ impl Payments {
         require_id("payment_id", payment_id, 64)?;
         let now = self.ctx.now();
         let now_text = to_rfc3339(now);
-        let mut tx = self.ctx.store.begin().await?;
+        let mut tx = self.ctx.db.begin().await?;
         let row = by_id(&mut tx, payment_id)
             .await?
             .filter(|p| p.wallet_id == wallet_id)

@@ -43,7 +43,7 @@ pub async fn run_configured(ctx: crate::context::Context, stop: CancellationToke
             return;
         }
     };
-    let trace = TraceStore::new(ctx.store.clone());
+    let trace = TraceStore::new(ctx.db.clone());
     loop {
         let publish = tokio::select! {
             _ = stop.cancelled() => break,

@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::Row;
 
 use super::link::{self, LotKey};
-use crate::store::{Backend, Store, StoreError};
+use crate::db::{Backend, Database, DbError};
 
 /// How far back through input lots a journey goes (a guard against cycles and runaway data).
 const MAX_LOTS: usize = 200;
@@ -17,7 +17,7 @@ const MAX_LOTS: usize = 200;
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Db(#[from] DbError),
     #[error("trace database: {0}")]
     Sqlx(#[from] sqlx::Error),
     #[error("not an EPCIS event: {0}")]
@@ -35,27 +35,27 @@ pub struct ProductInfo {
 /// The trace store over the cloud's database; cheap to clone.
 #[derive(Clone)]
 pub struct TraceStore {
-    store: Store,
+    db: Database,
 }
 
 impl TraceStore {
-    /// The trace store over `store`, whose tables exist (see [`TraceStore::open`]).
-    pub fn new(store: Store) -> TraceStore {
-        TraceStore { store }
+    /// The trace store over `db`, whose tables exist (see [`TraceStore::open`]).
+    pub fn new(db: Database) -> TraceStore {
+        TraceStore { db }
     }
 
     /// The trace store, its tables created if missing (the same SQL as the migration files).
-    pub async fn open(store: Store) -> Result<TraceStore, StoreError> {
-        let sql = match store.backend() {
+    pub async fn open(db: Database) -> Result<TraceStore, DbError> {
+        let sql = match db.backend() {
             Backend::Sqlite => include_str!("../../migrations/sqlite/20261123200000_trace.sql"),
             Backend::Postgres => {
                 include_str!("../../migrations/postgres/20261123200000_trace.sql")
             }
         };
-        let mut tx = store.begin().await?;
+        let mut tx = db.begin().await?;
         sqlx::raw_sql(sql).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(TraceStore { store })
+        Ok(TraceStore { db })
     }
 
     /// Stores `event` from `store_id` once: true if it was new, false for a repeat of an
@@ -75,7 +75,7 @@ impl TraceStore {
             .and_then(Value::as_str)
             .ok_or(TraceError::NotAnEvent("no eventTime"))?;
         let biz_step = event.get("bizStep").and_then(Value::as_str).unwrap_or("");
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.db.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO trace_events (event_id, store_id, event_type, event_time, biz_step, body, received_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING",
@@ -140,7 +140,7 @@ impl TraceStore {
             )
             .bind(&next.gtin)
             .bind(&next.lot)
-            .fetch_all(self.store.pool())
+            .fetch_all(self.db.pool())
             .await?;
             for row in rows {
                 let input = LotKey {
@@ -165,7 +165,7 @@ impl TraceStore {
             )
             .bind(&lot.gtin)
             .bind(&lot.lot)
-            .fetch_all(self.store.pool())
+            .fetch_all(self.db.pool())
             .await?;
             ids.extend(rows.into_iter().map(|row| row.get::<String, _>(0)));
         }
@@ -173,7 +173,7 @@ impl TraceStore {
         for id in ids {
             let row = sqlx::query("SELECT body FROM trace_events WHERE event_id = $1")
                 .bind(&id)
-                .fetch_optional(self.store.pool())
+                .fetch_optional(self.db.pool())
                 .await?;
             if let Some(row) = row
                 && let Ok(event) = serde_json::from_str::<Value>(&row.get::<String, _>(0))
@@ -202,7 +202,7 @@ impl TraceStore {
         )
         .bind(gtin)
         .bind(limit)
-        .fetch_all(self.store.pool())
+        .fetch_all(self.db.pool())
         .await?;
         Ok(rows.into_iter().map(|row| row.get(0)).collect())
     }
@@ -213,7 +213,7 @@ impl TraceStore {
             sqlx::query("SELECT 1 FROM trace_lot_events WHERE gtin = $1 AND lot = $2 LIMIT 1")
                 .bind(&lot.gtin)
                 .bind(&lot.lot)
-                .fetch_optional(self.store.pool())
+                .fetch_optional(self.db.pool())
                 .await?;
         Ok(row.is_some())
     }
@@ -222,7 +222,7 @@ impl TraceStore {
     pub async fn product(&self, gtin: &str) -> Result<Option<ProductInfo>, TraceError> {
         let row = sqlx::query("SELECT gtin, name, origin FROM products WHERE gtin = $1")
             .bind(gtin)
-            .fetch_optional(self.store.pool())
+            .fetch_optional(self.db.pool())
             .await?;
         Ok(row.map(|row| ProductInfo {
             gtin: row.get(0),
@@ -234,7 +234,7 @@ impl TraceStore {
     /// How many events are stored (for tests and metrics).
     pub async fn count(&self) -> Result<i64, TraceError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM trace_events")
-            .fetch_one(self.store.pool())
+            .fetch_one(self.db.pool())
             .await?)
     }
 }
@@ -286,7 +286,7 @@ mod tests {
     async fn store() -> (tempfile::TempDir, TraceStore) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("cloud.db").display());
-        let store = Store::open(&url, 2).await.unwrap();
+        let store = Database::open(&url, 2).await.unwrap();
         (dir, TraceStore::open(store).await.unwrap())
     }
 

@@ -273,7 +273,7 @@ impl TestCloud {
     pub async fn stop(self) {
         let report = self
             .cloud
-            .store()
+            .db()
             .ledger_check()
             .await
             .expect("ledger balances");
@@ -293,7 +293,7 @@ impl TestCloud {
 /// The funding account's balance (negative: what entered the system).
 async fn funding(cloud: &Cloud) -> i64 {
     let (sum,): (i64,) = sqlx::query_as("SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM ledger_entries WHERE account = 'funding'")
-        .fetch_one(cloud.store().pool())
+        .fetch_one(cloud.db().pool())
         .await
         .unwrap();
     sum

@@ -5,7 +5,7 @@
 
 use sqlx::{Any, AnyConnection, AnyPool};
 
-use super::StoreError;
+use super::DbError;
 
 /// The account of a shopper's wallet.
 pub fn wallet_account(wallet_id: &str) -> String {
@@ -38,7 +38,7 @@ pub struct Movement<'a> {
 }
 
 /// Write a movement as two rows, inside the caller's transaction.
-pub async fn post(conn: &mut AnyConnection, m: &Movement<'_>) -> Result<(), StoreError> {
+pub async fn post(conn: &mut AnyConnection, m: &Movement<'_>) -> Result<(), DbError> {
     let txn_id = uuid::Uuid::now_v7().to_string();
     for (account, amount) in [(m.from, -m.amount_fen), (m.to, m.amount_fen)] {
         sqlx::query(
@@ -75,7 +75,7 @@ pub struct LedgerReport {
 /// Prove the books: every transaction is two rows summing to zero, every wallet's balance
 /// equals its ledger account and is not negative, and every payment moved exactly what it
 /// captured minus what it refunded (so no order was ever charged twice).
-pub async fn ledger_check(pool: &AnyPool) -> Result<LedgerReport, StoreError> {
+pub async fn ledger_check(pool: &AnyPool) -> Result<LedgerReport, DbError> {
     let bad_txns: Vec<(String, i64, i64)> = sqlx::query_as::<Any, (String, i64, i64)>(
         "SELECT txn_id, CAST(SUM(amount_fen) AS BIGINT), CAST(COUNT(*) AS BIGINT) \
          FROM ledger_entries GROUP BY txn_id HAVING SUM(amount_fen) <> 0 OR COUNT(*) <> 2",
@@ -83,7 +83,7 @@ pub async fn ledger_check(pool: &AnyPool) -> Result<LedgerReport, StoreError> {
     .fetch_all(pool)
     .await?;
     if let Some((txn, sum, rows)) = bad_txns.first() {
-        return Err(StoreError::Unbalanced(format!(
+        return Err(DbError::Unbalanced(format!(
             "{} unbalanced transaction(s), e.g. {txn}: {rows} rows summing to {sum}",
             bad_txns.len()
         )));
@@ -97,7 +97,7 @@ pub async fn ledger_check(pool: &AnyPool) -> Result<LedgerReport, StoreError> {
     .fetch_all(pool)
     .await?;
     if let Some((wallet, balance, booked)) = bad_wallets.first() {
-        return Err(StoreError::Unbalanced(format!(
+        return Err(DbError::Unbalanced(format!(
             "{} wallet(s) disagree with the ledger, e.g. {wallet}: balance {balance}, ledger {booked}",
             bad_wallets.len()
         )));
@@ -113,7 +113,7 @@ pub async fn ledger_check(pool: &AnyPool) -> Result<LedgerReport, StoreError> {
     .fetch_all(pool)
     .await?;
     if let Some((payment, captured, refunded, booked)) = bad_payments.first() {
-        return Err(StoreError::Unbalanced(format!(
+        return Err(DbError::Unbalanced(format!(
             "{} payment(s) disagree with the ledger, e.g. {payment}: captured {captured}, \
              refunded {refunded}, wallet moved {booked}",
             bad_payments.len()

@@ -1,4 +1,4 @@
-//! The database: one [`Store`] over SQLite or PostgreSQL through the same SQL.
+//! The database: one [`Database`] over SQLite or PostgreSQL through the same SQL.
 //!
 //! Queries use `$N` placeholders, integers and TEXT timestamps only, which both backends accept,
 //! through `sqlx::AnyPool`. Each backend has its own migration directory
@@ -21,7 +21,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use ledger::{LedgerReport, ledger_check};
 
-/// Which database engine a [`Store`] talks to.
+/// Which database engine a [`Database`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     /// SQLite (a file, WAL journal).
@@ -32,7 +32,7 @@ pub enum Backend {
 
 /// Why the database could not serve.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub enum DbError {
     /// The URL is neither `sqlite:` nor `postgres:`.
     #[error("unsupported database URL (expected sqlite://PATH or postgres://...): {0}")]
     UnsupportedUrl(String),
@@ -57,7 +57,7 @@ pub enum StoreError {
 
 /// A handle on the database; cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Store {
+pub struct Database {
     pool: AnyPool,
     backend: Backend,
     /// SQLite admits one writer: this process's writers queue here (fairly, without SQLite's
@@ -96,9 +96,9 @@ impl DerefMut for WriteTx {
     }
 }
 
-impl Store {
+impl Database {
     /// Open (and for SQLite create, with its directory) the database at `url` and migrate it.
-    pub async fn open(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+    pub async fn open(url: &str, max_connections: u32) -> Result<Database, DbError> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             prepare_sqlite(url).await?;
@@ -106,13 +106,13 @@ impl Store {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
         } else {
-            return Err(StoreError::UnsupportedUrl(redact(url)));
+            return Err(DbError::UnsupportedUrl(redact(url)));
         };
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
             .connect(url)
             .await?;
-        let store = Store {
+        let store = Database {
             pool,
             backend,
             write_gate: Arc::new(Mutex::new(())),
@@ -134,7 +134,7 @@ impl Store {
 
     /// Begin a write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`)
     /// so that concurrent writers queue on the busy timeout instead of failing to upgrade.
-    pub async fn begin(&self) -> Result<WriteTx, StoreError> {
+    pub async fn begin(&self) -> Result<WriteTx, DbError> {
         Ok(match self.backend {
             Backend::Sqlite => {
                 let gate = self.write_gate.clone().lock_owned().await;
@@ -151,13 +151,13 @@ impl Store {
     }
 
     /// Whether the database answers a trivial query.
-    pub async fn ping(&self) -> Result<(), StoreError> {
+    pub async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 
     /// Prove the ledger balances (see [`ledger_check`]).
-    pub async fn ledger_check(&self) -> Result<LedgerReport, StoreError> {
+    pub async fn ledger_check(&self) -> Result<LedgerReport, DbError> {
         ledger_check(&self.pool).await
     }
 
@@ -166,7 +166,7 @@ impl Store {
         self.pool.close().await;
     }
 
-    async fn migrate(&self) -> Result<(), StoreError> {
+    async fn migrate(&self) -> Result<(), DbError> {
         let list = match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS,
             Backend::Postgres => POSTGRES_MIGRATIONS,
@@ -272,7 +272,7 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
 ];
 
 /// Create the SQLite file (and its directory) in WAL mode before the pool opens it.
-async fn prepare_sqlite(url: &str) -> Result<(), StoreError> {
+async fn prepare_sqlite(url: &str) -> Result<(), DbError> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
@@ -280,7 +280,7 @@ async fn prepare_sqlite(url: &str) -> Result<(), StoreError> {
         .next()
         .unwrap_or_default();
     if path.is_empty() || path == ":memory:" {
-        return Err(StoreError::UnsupportedUrl(format!(
+        return Err(DbError::UnsupportedUrl(format!(
             "{url} (an in-memory database is not shared between connections; give a file)"
         )));
     }
@@ -288,7 +288,7 @@ async fn prepare_sqlite(url: &str) -> Result<(), StoreError> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
     {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+        std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
             path: dir.display().to_string(),
             source,
         })?;
@@ -340,7 +340,7 @@ mod tests {
     async fn sqlite_file_and_directory_are_created_in_wal_mode() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested/cloud.db");
-        let store = Store::open(&format!("sqlite://{}", path.display()), 2)
+        let store = Database::open(&format!("sqlite://{}", path.display()), 2)
             .await
             .unwrap();
         assert!(path.exists());
@@ -351,7 +351,7 @@ mod tests {
         assert_eq!(mode, "wal");
         store.ping().await.unwrap();
         // Opening again runs no migration twice.
-        Store::open(&format!("sqlite://{}", path.display()), 2)
+        Database::open(&format!("sqlite://{}", path.display()), 2)
             .await
             .unwrap();
     }
