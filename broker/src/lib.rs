@@ -15,7 +15,7 @@
 //! | [`passwd`] | mosquitto password files (`$7$` PBKDF2-SHA512, `$6$`) |
 //! | [`limits`] | the bounds on connections, sessions, packets, queues, retained messages |
 //! | [`error`] | why the broker cannot start |
-//! | `link` | a connection's bounded outbox, as the router sees it |
+//! | `link` | a connection's bounded outbox, which the server fills with what the router returns |
 //! | `session` | one client's session: owner, subscriptions, QoS 1 window and queue |
 //! | `router` | sessions and who owns them, subscriptions, retained messages, queues (no IO) |
 //! | [`persist`] | the state file that lets persistent sessions and retained messages outlive a restart |

@@ -1,5 +1,6 @@
-//! A live connection as the router sees it: a bounded outbox of packets that the connection's
-//! writer task sends to the socket, and the token that closes the connection.
+//! A live connection's bounded outbox: the packets the router's [`crate::router::Output`] and the
+//! connection's reader queue for its writer task to send to the socket, and the token that
+//! closes the connection.
 //!
 //! The outbox counts the bytes it holds (see [`cost`]) against `max_outgoing_bytes`: a QoS 0
 //! message that would fill more than half of it is dropped (counted and logged); any other
@@ -31,7 +32,8 @@ pub fn publish_cost(publish: &Publish) -> usize {
 
 const OVERHEAD: usize = 64;
 
-/// The sending side: cloneable, held by the router (in [`Link`]) and the connection's reader.
+/// The sending side: cloneable, held by the server's table of live connections and the
+/// connection's reader.
 #[derive(Clone)]
 pub struct Outbox {
     tx: UnboundedSender<Packet>,
@@ -122,22 +124,6 @@ impl Inbox {
         let packet = self.rx.try_recv().ok()?;
         self.bytes.fetch_sub(cost(&packet), Ordering::AcqRel);
         Some(packet)
-    }
-}
-
-/// A connection as the router holds it.
-pub struct Link {
-    pub id: u64,
-    pub out: Outbox,
-}
-
-impl Link {
-    pub fn send(&self, packet: Packet) -> bool {
-        self.out.send(packet)
-    }
-
-    pub fn close(&self) {
-        self.out.close().cancel();
     }
 }
 

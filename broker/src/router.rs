@@ -1,6 +1,8 @@
 //! The broker's state: sessions, subscriptions, retained messages and the queues of QoS 1
-//! messages, with the ACL applied and the [`Limits`] kept. It does no IO: packets for a client go
-//! on that client's bounded outbox ([`Link`]), which its connection task writes to the socket.
+//! messages, with the ACL applied and the [`Limits`] kept. It does no IO: each call returns what
+//! to do ([`Output`]: a packet to send on a connection, a connection to close), as rumqttc's
+//! `state.rs` does, and the server ([`super::server`]) puts each packet on that connection's
+//! bounded outbox.
 //!
 //! Semantics (MQTT 3.1.1, with mosquitto's choices where the spec leaves room):
 //! - QoS 2 is accepted from publishers (exactly once on the way in) and delivered as QoS 1, and
@@ -29,10 +31,28 @@ use rumqttc::mqttbytes::v4::{
 
 use crate::acl::{Acl, Want};
 pub use crate::limits::Limits;
-pub use crate::link::Link;
 use crate::persist::{SavedMessage, SavedSession, Snapshot};
 use crate::session::Session;
 use crate::topic::{matches, valid_filter};
+
+/// What a router call asks its caller to do, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Send `packet` on connection `link`.
+    Send { link: u64, packet: Packet },
+    /// Close connection `link`: a newer connection took its client id over.
+    Close { link: u64 },
+}
+
+impl Output {
+    pub(crate) fn send(link: u64, packet: Packet) -> Output {
+        Output::Send { link, packet }
+    }
+}
+
+/// A publish the ACL does not allow: the message is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Denied;
 
 /// All sessions and retained messages of the broker.
 pub struct Router {
@@ -128,7 +148,15 @@ impl Router {
                 .collect();
             for m in saved.messages {
                 let publish = Publish::new(&m.topic, qos_of(m.qos), m.bytes());
-                session.enqueue(&self.limits, &mut self.held, &saved.client_id, publish);
+                // Offline until its client connects: nothing is sent now.
+                let mut nothing = Vec::new();
+                session.enqueue(
+                    &self.limits,
+                    &mut self.held,
+                    &saved.client_id,
+                    publish,
+                    &mut nothing,
+                );
             }
             self.sessions.insert(saved.client_id, session);
         }
@@ -173,8 +201,8 @@ impl Router {
         username: Option<String>,
         clean: bool,
         will: Option<LastWill>,
-        link: Link,
-    ) -> Result<(), ConnectReturnCode> {
+        link: u64,
+    ) -> Result<Vec<Output>, ConnectReturnCode> {
         match self.sessions.get(client_id) {
             Some(session) if session.username != username => {
                 tracing::warn!(
@@ -196,6 +224,7 @@ impl Router {
             _ => {}
         }
         self.changes += 1;
+        let mut out = Vec::new();
         if let Some(session) = self.sessions.get_mut(client_id)
             && let Some(old) = session.link.take()
         {
@@ -203,10 +232,10 @@ impl Router {
                 client_id,
                 "MQTT client id reconnected: closing its older connection"
             );
-            old.close();
+            out.push(Output::Close { link: old });
             let (owner, will) = (session.username.clone(), session.will.take());
             if let Some(will) = will {
-                self.publish_will(client_id, owner.as_deref(), will);
+                self.publish_will(client_id, owner.as_deref(), will, &mut out);
             }
         }
         let resumable = self
@@ -224,27 +253,28 @@ impl Router {
         let session = self.sessions.get_mut(client_id).expect("just inserted");
         session.clean = clean;
         session.will = will;
-        link.send(Packet::ConnAck(ConnAck::new(
-            ConnectReturnCode::Success,
-            resumable,
-        )));
+        out.push(Output::send(
+            link,
+            Packet::ConnAck(ConnAck::new(ConnectReturnCode::Success, resumable)),
+        ));
         for (publish, _) in &mut session.inflight {
             publish.dup = true;
-            link.send(Packet::Publish(publish.clone()));
+            out.push(Output::send(link, Packet::Publish(publish.clone())));
         }
         session.link = Some(link);
-        session.fill(&self.limits);
-        Ok(())
+        session.fill(&self.limits, &mut out);
+        Ok(out)
     }
 
     /// The connection `link_id` of `client_id` ended; `graceful` if by DISCONNECT.
-    pub fn disconnected(&mut self, client_id: &str, link_id: u64, graceful: bool) {
+    pub fn disconnected(&mut self, client_id: &str, link_id: u64, graceful: bool) -> Vec<Output> {
         self.changes += 1;
+        let mut out = Vec::new();
         let Some(session) = self.sessions.get_mut(client_id) else {
-            return;
+            return out;
         };
-        if session.link.as_ref().map(|l| l.id) != Some(link_id) {
-            return; // taken over by a newer connection
+        if session.link != Some(link_id) {
+            return out; // taken over by a newer connection
         }
         session.link = None;
         let will = session.will.take();
@@ -255,25 +285,41 @@ impl Router {
             self.held -= gone.bytes;
         }
         if let (false, Some(will)) = (graceful, will) {
-            self.publish_will(client_id, owner.as_deref(), will);
+            self.publish_will(client_id, owner.as_deref(), will, &mut out);
+        }
+        out
+    }
+
+    fn publish_will(
+        &mut self,
+        client_id: &str,
+        username: Option<&str>,
+        will: LastWill,
+        out: &mut Vec<Output>,
+    ) {
+        let mut publish = Publish::from_bytes(will.topic, will.qos, will.message);
+        publish.retain = will.retain;
+        if let Ok(sent) = self.publish(client_id, username, publish) {
+            out.extend(sent);
         }
     }
 
-    fn publish_will(&mut self, client_id: &str, username: Option<&str>, will: LastWill) {
-        let mut publish = Publish::from_bytes(will.topic, will.qos, will.message);
-        publish.retain = will.retain;
-        self.publish(client_id, username, publish);
-    }
-
-    /// A client publishes. Returns false if the ACL denies it (the message is dropped).
-    pub fn publish(&mut self, client_id: &str, username: Option<&str>, publish: Publish) -> bool {
+    /// A client publishes: the deliveries to every subscriber who may read it, or [`Denied`]
+    /// if the ACL does not let the client write there (the message is dropped).
+    pub fn publish(
+        &mut self,
+        client_id: &str,
+        username: Option<&str>,
+        publish: Publish,
+    ) -> Result<Vec<Output>, Denied> {
         self.changes += 1;
         if let Some(acl) = &self.acl
             && !acl.allows(username, client_id, &publish.topic, Want::Write)
         {
             tracing::debug!(client_id, topic = %publish.topic, "MQTT publish denied by the ACL");
-            return false;
+            return Err(Denied);
         }
+        let mut sent = Vec::new();
         if publish.retain {
             self.retain(&publish.topic, publish.payload.clone(), publish.qos);
         }
@@ -303,14 +349,15 @@ impl Router {
                 publish.payload.clone(),
             );
             out.retain = false;
-            session.enqueue(limits, held, id, out);
+            session.enqueue(limits, held, id, out, &mut sent);
         }
-        true
+        Ok(sent)
     }
 
     /// A client acknowledges a QoS 1 message.
-    pub fn puback(&mut self, client_id: &str, pkid: u16) {
+    pub fn puback(&mut self, client_id: &str, pkid: u16) -> Vec<Output> {
         self.changes += 1;
+        let mut out = Vec::new();
         if let Some(session) = self.sessions.get_mut(client_id)
             && session.inflight_ids.remove(&pkid)
         {
@@ -321,17 +368,19 @@ impl Router {
                 session.bytes -= cost;
                 self.held -= cost;
             }
-            session.fill(&self.limits);
+            session.fill(&self.limits, &mut out);
         }
+        out
     }
 
     /// A client subscribes: SUBACK (0x80 for a filter that is invalid, that the ACL gives
     /// nothing to read under, or beyond the session's subscription limit), then the retained
     /// messages it may read.
-    pub fn subscribe(&mut self, client_id: &str, subscribe: Subscribe) {
+    pub fn subscribe(&mut self, client_id: &str, subscribe: Subscribe) -> Vec<Output> {
         self.changes += 1;
+        let mut sent = Vec::new();
         let Some(session) = self.sessions.get_mut(client_id) else {
-            return;
+            return sent;
         };
         let mut codes = Vec::with_capacity(subscribe.filters.len());
         let mut granted = Vec::new();
@@ -353,8 +402,11 @@ impl Router {
             codes.push(SubscribeReasonCode::Success(qos));
             granted.push((filter.path, qos));
         }
-        if let Some(link) = &session.link {
-            link.send(Packet::SubAck(SubAck::new(subscribe.pkid, codes)));
+        if let Some(link) = session.link {
+            sent.push(Output::send(
+                link,
+                Packet::SubAck(SubAck::new(subscribe.pkid, codes)),
+            ));
         }
         for (filter, qos) in granted {
             for (topic, (payload, retained_qos)) in &self.retained {
@@ -372,21 +424,27 @@ impl Router {
                     payload.clone(),
                 );
                 out.retain = true;
-                session.enqueue(&self.limits, &mut self.held, client_id, out);
+                session.enqueue(&self.limits, &mut self.held, client_id, out, &mut sent);
             }
         }
+        sent
     }
 
-    pub fn unsubscribe(&mut self, client_id: &str, unsubscribe: Unsubscribe) {
+    pub fn unsubscribe(&mut self, client_id: &str, unsubscribe: Unsubscribe) -> Vec<Output> {
         self.changes += 1;
+        let mut out = Vec::new();
         if let Some(session) = self.sessions.get_mut(client_id) {
             session
                 .subscriptions
                 .retain(|(f, _)| !unsubscribe.topics.contains(f));
-            if let Some(link) = &session.link {
-                link.send(Packet::UnsubAck(UnsubAck::new(unsubscribe.pkid)));
+            if let Some(link) = session.link {
+                out.push(Output::send(
+                    link,
+                    Packet::UnsubAck(UnsubAck::new(unsubscribe.pkid)),
+                ));
             }
         }
+        out
     }
 }
 

@@ -1,16 +1,95 @@
-//! The router's rules, without sockets.
+//! The router's rules, without sockets: each call's [`Output`] is collected per connection, as
+//! the server would queue it.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::{Deref, DerefMut};
 
 use super::*;
-use crate::link::{Inbox, outbox};
-use tokio_util::sync::CancellationToken;
 
-fn link(id: u64) -> (Link, Inbox) {
-    let (out, inbox) = outbox(64 << 20, CancellationToken::new());
-    (Link { id, out }, inbox)
+/// A router and what it asked to send on each connection, and to close.
+struct Wires {
+    router: Router,
+    sent: HashMap<u64, Vec<Packet>>,
+    closed: HashSet<u64>,
 }
 
-fn drain(rx: &mut Inbox) -> Vec<Packet> {
-    std::iter::from_fn(|| rx.try_recv()).collect()
+impl Deref for Wires {
+    type Target = Router;
+    fn deref(&self) -> &Router {
+        &self.router
+    }
+}
+
+impl DerefMut for Wires {
+    fn deref_mut(&mut self) -> &mut Router {
+        &mut self.router
+    }
+}
+
+impl Wires {
+    fn new(acl: Option<Acl>, limits: Limits) -> Wires {
+        Wires {
+            router: Router::new(acl, limits),
+            sent: HashMap::new(),
+            closed: HashSet::new(),
+        }
+    }
+
+    fn feed(&mut self, outputs: Vec<Output>) {
+        for output in outputs {
+            match output {
+                Output::Send { link, packet } => self.sent.entry(link).or_default().push(packet),
+                Output::Close { link } => {
+                    self.closed.insert(link);
+                }
+            }
+        }
+    }
+
+    fn connect(
+        &mut self,
+        client_id: &str,
+        username: Option<String>,
+        clean: bool,
+        will: Option<LastWill>,
+        link: u64,
+    ) -> Result<(), ConnectReturnCode> {
+        let outputs = self
+            .router
+            .connect(client_id, username, clean, will, link)?;
+        self.feed(outputs);
+        Ok(())
+    }
+
+    fn disconnected(&mut self, client_id: &str, link: u64, graceful: bool) {
+        let outputs = self.router.disconnected(client_id, link, graceful);
+        self.feed(outputs);
+    }
+
+    fn publish(&mut self, client_id: &str, username: Option<&str>, publish: Publish) -> bool {
+        match self.router.publish(client_id, username, publish) {
+            Ok(outputs) => {
+                self.feed(outputs);
+                true
+            }
+            Err(Denied) => false,
+        }
+    }
+
+    fn puback(&mut self, client_id: &str, pkid: u16) {
+        let outputs = self.router.puback(client_id, pkid);
+        self.feed(outputs);
+    }
+
+    fn subscribe(&mut self, client_id: &str, subscribe: Subscribe) {
+        let outputs = self.router.subscribe(client_id, subscribe);
+        self.feed(outputs);
+    }
+
+    /// What was sent on `link` since the last call.
+    fn drain(&mut self, link: u64) -> Vec<Packet> {
+        self.sent.remove(&link).unwrap_or_default()
+    }
 }
 
 fn publishes(packets: &[Packet]) -> Vec<&Publish> {
@@ -31,14 +110,12 @@ fn publish(topic: &str, qos: QoS, retain: bool, payload: &str) -> Publish {
 
 #[test]
 fn a_restored_router_delivers_what_the_old_one_held() {
-    let mut router = Router::new(None, Limits::default());
-    let (l1, mut rx1) = link(1);
+    let mut router = Wires::new(None, Limits::default());
     router
-        .connect("cloud", Some("cloud".into()), false, None, l1)
+        .connect("cloud", Some("cloud".into()), false, None, 1)
         .unwrap();
     router.subscribe("cloud", Subscribe::new("t/#", QoS::AtLeastOnce));
-    let (l2, _rx2) = link(2);
-    router.connect("passer-by", None, true, None, l2).unwrap();
+    router.connect("passer-by", None, true, None, 2).unwrap();
     router.publish("p", None, publish("t/1", QoS::AtLeastOnce, false, "sent"));
     router.disconnected("cloud", 1, false);
     router.publish("p", None, publish("t/2", QoS::AtLeastOnce, false, "queued"));
@@ -47,19 +124,18 @@ fn a_restored_router_delivers_what_the_old_one_held() {
         None,
         publish("s/state", QoS::AtLeastOnce, true, "online"),
     );
-    drain(&mut rx1);
+    router.drain(1);
     let before = router.changes();
     let snapshot = router.snapshot();
     assert_eq!(router.changes(), before, "a snapshot changes nothing");
     assert_eq!(snapshot.sessions.len(), 1, "clean sessions are not kept");
 
-    let mut restored = Router::new(None, Limits::default());
+    let mut restored = Wires::new(None, Limits::default());
     restored.restore(snapshot);
-    let (l3, mut rx3) = link(3);
     restored
-        .connect("cloud", Some("cloud".into()), false, None, l3)
+        .connect("cloud", Some("cloud".into()), false, None, 3)
         .unwrap();
-    let got = drain(&mut rx3);
+    let got = restored.drain(3);
     assert!(matches!(
         got[0],
         Packet::ConnAck(ConnAck {
@@ -75,22 +151,20 @@ fn a_restored_router_delivers_what_the_old_one_held() {
     );
     // The subscription came back too, and retained messages with it.
     restored.publish("p", None, publish("t/3", QoS::AtLeastOnce, false, "later"));
-    assert_eq!(publishes(&drain(&mut rx3)).len(), 1);
-    let (l4, mut rx4) = link(4);
-    restored.connect("monitor", None, true, None, l4).unwrap();
+    assert_eq!(publishes(&restored.drain(3)).len(), 1);
+    restored.connect("monitor", None, true, None, 4).unwrap();
     restored.subscribe("monitor", Subscribe::new("s/#", QoS::AtLeastOnce));
-    let retained = drain(&mut rx4);
+    let retained = restored.drain(4);
     assert_eq!(publishes(&retained)[0].payload, &b"online"[..]);
 }
 
 #[test]
 fn a_persistent_session_queues_while_offline_and_resends_unacked_with_dup() {
-    let mut router = Router::new(None, Limits::default());
-    let (l1, mut rx1) = link(1);
-    router.connect("edge", None, false, None, l1).unwrap();
+    let mut router = Wires::new(None, Limits::default());
+    router.connect("edge", None, false, None, 1).unwrap();
     router.subscribe("edge", Subscribe::new("a/#", QoS::AtLeastOnce));
     router.publish("p", None, publish("a/1", QoS::AtLeastOnce, false, "one"));
-    let got = drain(&mut rx1);
+    let got = router.drain(1);
     assert!(matches!(
         got[0],
         Packet::ConnAck(ConnAck {
@@ -103,9 +177,8 @@ fn a_persistent_session_queues_while_offline_and_resends_unacked_with_dup() {
     router.publish("p", None, publish("a/2", QoS::AtLeastOnce, false, "two"));
     router.publish("p", None, publish("a/3", QoS::AtMostOnce, false, "lost"));
 
-    let (l2, mut rx2) = link(2);
-    router.connect("edge", None, false, None, l2).unwrap();
-    let got = drain(&mut rx2);
+    router.connect("edge", None, false, None, 2).unwrap();
+    let got = router.drain(2);
     assert!(matches!(
         got[0],
         Packet::ConnAck(ConnAck {
@@ -121,15 +194,13 @@ fn a_persistent_session_queues_while_offline_and_resends_unacked_with_dup() {
 
 #[test]
 fn a_clean_session_forgets_everything() {
-    let mut router = Router::new(None, Limits::default());
-    let (l1, _rx1) = link(1);
-    router.connect("c", None, false, None, l1).unwrap();
+    let mut router = Wires::new(None, Limits::default());
+    router.connect("c", None, false, None, 1).unwrap();
     router.subscribe("c", Subscribe::new("a", QoS::AtLeastOnce));
     router.disconnected("c", 1, true);
-    let (l2, mut rx2) = link(2);
-    router.connect("c", None, true, None, l2).unwrap();
+    router.connect("c", None, true, None, 2).unwrap();
     router.publish("p", None, publish("a", QoS::AtLeastOnce, false, "x"));
-    let got = drain(&mut rx2);
+    let got = router.drain(2);
     assert!(matches!(
         got[0],
         Packet::ConnAck(ConnAck {
@@ -142,15 +213,14 @@ fn a_clean_session_forgets_everything() {
 
 #[test]
 fn retained_messages_are_replaced_cleared_and_sent_on_subscribe() {
-    let mut router = Router::new(None, Limits::default());
+    let mut router = Wires::new(None, Limits::default());
     router.publish("p", None, publish("s/1", QoS::AtLeastOnce, true, "old"));
     router.publish("p", None, publish("s/1", QoS::AtLeastOnce, true, "new"));
     router.publish("p", None, publish("s/2", QoS::AtLeastOnce, true, "gone"));
     router.publish("p", None, publish("s/2", QoS::AtLeastOnce, true, ""));
-    let (l, mut rx) = link(1);
-    router.connect("c", None, true, None, l).unwrap();
+    router.connect("c", None, true, None, 1).unwrap();
     router.subscribe("c", Subscribe::new("s/+", QoS::AtMostOnce));
-    let got = drain(&mut rx);
+    let got = router.drain(1);
     let p = publishes(&got);
     assert_eq!(p.len(), 1, "{got:?}");
     assert_eq!(
@@ -161,20 +231,17 @@ fn retained_messages_are_replaced_cleared_and_sent_on_subscribe() {
 
 #[test]
 fn the_will_is_published_on_abnormal_disconnect_only() {
-    let mut router = Router::new(None, Limits::default());
-    let (lw, mut watcher) = link(9);
-    router.connect("w", None, true, None, lw).unwrap();
+    let mut router = Wires::new(None, Limits::default());
+    router.connect("w", None, true, None, 9).unwrap();
     router.subscribe("w", Subscribe::new("state", QoS::AtLeastOnce));
     let will = LastWill::new("state", "offline", QoS::AtLeastOnce, true);
-    let (l1, _rx) = link(1);
     router
-        .connect("edge", None, true, Some(will.clone()), l1)
+        .connect("edge", None, true, Some(will.clone()), 1)
         .unwrap();
     router.disconnected("edge", 1, true);
-    let (l2, _rx) = link(2);
-    router.connect("edge", None, true, Some(will), l2).unwrap();
+    router.connect("edge", None, true, Some(will), 2).unwrap();
     router.disconnected("edge", 2, false);
-    let got = drain(&mut watcher);
+    let got = router.drain(9);
     let p = publishes(&got);
     assert_eq!(p.len(), 1, "{got:?}");
     assert_eq!(&p[0].payload[..], b"offline");
@@ -183,10 +250,9 @@ fn the_will_is_published_on_abnormal_disconnect_only() {
 #[test]
 fn the_acl_filters_subscriptions_publishes_and_delivery() {
     let acl = Acl::parse(include_str!("../../deploy/mosquitto/acl")).unwrap();
-    let mut router = Router::new(Some(acl), Limits::default());
-    let (la, mut a) = link(1);
+    let mut router = Wires::new(Some(acl), Limits::default());
     router
-        .connect("a", Some("rider-a".into()), true, None, la)
+        .connect("a", Some("rider-a".into()), true, None, 1)
         .unwrap();
     let mut subscribe = Subscribe::new("omo/v1/riders/+/dispatch", QoS::AtLeastOnce);
     subscribe.add("omo/v1/riders/rider-b/dispatch".into(), QoS::AtLeastOnce);
@@ -217,7 +283,7 @@ fn the_acl_filters_subscriptions_publishes_and_delivery() {
         edge,
         publish("omo/v1/stores/SH-002/x", QoS::AtLeastOnce, false, "x")
     ));
-    let got = drain(&mut a);
+    let got = router.drain(1);
     let Packet::SubAck(ack) = &got[1] else {
         panic!("{got:?}")
     };
@@ -240,9 +306,8 @@ fn a_slow_client_gets_a_bounded_window_and_a_bounded_queue() {
         max_queued: 3,
         ..Limits::default()
     };
-    let mut router = Router::new(None, limits);
-    let (l, mut rx) = link(1);
-    router.connect("c", None, true, None, l).unwrap();
+    let mut router = Wires::new(None, limits);
+    router.connect("c", None, true, None, 1).unwrap();
     router.subscribe("c", Subscribe::new("t", QoS::AtLeastOnce));
     for i in 0..10 {
         router.publish(
@@ -251,12 +316,12 @@ fn a_slow_client_gets_a_bounded_window_and_a_bounded_queue() {
             publish("t", QoS::AtLeastOnce, false, &i.to_string()),
         );
     }
-    let got = drain(&mut rx);
+    let got = router.drain(1);
     let p = publishes(&got);
     assert_eq!(p.len(), 2);
     let first = p[0].pkid;
     router.puback("c", first);
-    let got = drain(&mut rx);
+    let got = router.drain(1);
     let p = publishes(&got);
     assert_eq!(p.len(), 1);
     assert_eq!(&p[0].payload[..], b"2");
@@ -264,17 +329,15 @@ fn a_slow_client_gets_a_bounded_window_and_a_bounded_queue() {
 
 #[test]
 fn a_client_id_stays_with_the_user_whose_session_it_is() {
-    let mut router = Router::new(None, Limits::default());
-    let (l1, mut rx1) = link(1);
+    let mut router = Wires::new(None, Limits::default());
     router
-        .connect("omo-cloud", Some("cloud".into()), false, None, l1)
+        .connect("omo-cloud", Some("cloud".into()), false, None, 1)
         .unwrap();
     router.subscribe("omo-cloud", Subscribe::new("t/#", QoS::AtLeastOnce));
     // Connected: another user, or nobody, cannot take the id over.
     for user in [Some("rider-a".to_string()), None] {
-        let (l, _rx) = link(2);
         assert_eq!(
-            router.connect("omo-cloud", user, true, None, l),
+            router.connect("omo-cloud", user, true, None, 2),
             Err(ConnectReturnCode::NotAuthorized)
         );
     }
@@ -283,23 +346,20 @@ fn a_client_id_stays_with_the_user_whose_session_it_is() {
         None,
         publish("t/1", QoS::AtLeastOnce, false, "still here"),
     );
-    assert_eq!(publishes(&drain(&mut rx1)).len(), 1);
+    assert_eq!(publishes(&router.drain(1)).len(), 1);
     // Offline, and after a restart: still bound, and the session is left alone.
     router.disconnected("omo-cloud", 1, false);
-    let mut restored = Router::new(None, Limits::default());
+    let mut restored = Wires::new(None, Limits::default());
     restored.restore(router.snapshot());
-    let (l3, _rx3) = link(3);
     assert_eq!(
-        restored.connect("omo-cloud", Some("rider-a".into()), true, None, l3),
+        restored.connect("omo-cloud", Some("rider-a".into()), true, None, 3),
         Err(ConnectReturnCode::NotAuthorized)
     );
     // The owner takes over (twice: the second connection closes the first).
-    let (l4, mut rx4) = link(4);
-    let close4 = l4.out.close().clone();
     restored
-        .connect("omo-cloud", Some("cloud".into()), false, None, l4)
+        .connect("omo-cloud", Some("cloud".into()), false, None, 4)
         .unwrap();
-    let got = drain(&mut rx4);
+    let got = restored.drain(4);
     assert!(matches!(
         got[0],
         Packet::ConnAck(ConnAck {
@@ -307,11 +367,10 @@ fn a_client_id_stays_with_the_user_whose_session_it_is() {
             ..
         })
     ));
-    let (l5, _rx5) = link(5);
     restored
-        .connect("omo-cloud", Some("cloud".into()), false, None, l5)
+        .connect("omo-cloud", Some("cloud".into()), false, None, 5)
         .unwrap();
-    assert!(close4.is_cancelled());
+    assert!(restored.closed.contains(&4));
 }
 
 #[test]
@@ -325,14 +384,11 @@ fn sessions_retained_messages_and_held_bytes_are_bounded() {
         max_subscriptions: 2,
         ..Limits::default()
     };
-    let mut router = Router::new(None, limits);
-    let (a, mut rx_a) = link(1);
-    router.connect("a", None, false, None, a).unwrap();
-    let (b, _rx_b) = link(2);
-    router.connect("b", None, false, None, b).unwrap();
-    let (c, _rx_c) = link(3);
+    let mut router = Wires::new(None, limits);
+    router.connect("a", None, false, None, 1).unwrap();
+    router.connect("b", None, false, None, 2).unwrap();
     assert_eq!(
-        router.connect("c", None, true, None, c),
+        router.connect("c", None, true, None, 3),
         Err(ConnectReturnCode::ServiceUnavailable)
     );
 
@@ -341,7 +397,7 @@ fn sessions_retained_messages_and_held_bytes_are_bounded() {
     subscribe.add("s/#".into(), QoS::AtMostOnce);
     router.subscribe("a", subscribe);
     router.subscribe("b", Subscribe::new("q/#", QoS::AtLeastOnce));
-    let got = drain(&mut rx_a);
+    let got = router.drain(1);
     let Some(Packet::SubAck(ack)) = got.get(1) else {
         panic!("{got:?}")
     };

@@ -3,6 +3,7 @@
 //! [`Limits::max_packet_bytes`], check credentials, keep-alive, hand packets to the router) and a
 //! writer (encode what the router and reader put in the client's bounded outbox).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,10 +24,10 @@ use std::path::PathBuf;
 
 use tokio_util::task::TaskTracker;
 
-use crate::link::{Inbox, Link, Outbox, outbox};
+use crate::link::{Inbox, Outbox, outbox};
 use crate::passwd::Passwords;
 use crate::persist;
-use crate::router::{Limits, Router};
+use crate::router::{Limits, Output, Router};
 use crate::topic::valid_topic;
 use crate::{Access, State};
 
@@ -36,17 +37,52 @@ const REFUSALS: usize = 64;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 struct Shared {
-    router: Mutex<Router>,
+    core: Mutex<Core>,
     passwords: Option<Passwords>,
     limits: Limits,
     next_link: AtomicU64,
 }
 
+/// The router and the outboxes of the live connections, under one lock, so that what one router
+/// call asks to send is queued before the next call's.
+struct Core {
+    router: Router,
+    links: HashMap<u64, Outbox>,
+}
+
+impl Core {
+    /// Does what the router asked: queues each packet on its connection's outbox, closes
+    /// the connections it names.
+    fn apply(&self, outputs: Vec<Output>) {
+        for output in outputs {
+            match output {
+                Output::Send { link, packet } => {
+                    if let Some(outbox) = self.links.get(&link) {
+                        outbox.send(packet);
+                    }
+                }
+                Output::Close { link } => {
+                    if let Some(outbox) = self.links.get(&link) {
+                        outbox.close().cancel();
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl Shared {
-    fn router(&self) -> std::sync::MutexGuard<'_, Router> {
-        self.router
+    fn core(&self) -> std::sync::MutexGuard<'_, Core> {
+        self.core
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Calls the router and does what it returns, under the lock.
+    fn route(&self, call: impl FnOnce(&mut Router) -> Vec<Output>) {
+        let mut core = self.core();
+        let outputs = call(&mut core.router);
+        core.apply(outputs);
     }
 }
 
@@ -63,7 +99,10 @@ pub async fn serve(
     let mut router = Router::new(access.acl, limits);
     router.restore(state.snapshot);
     let shared = Arc::new(Shared {
-        router: Mutex::new(router),
+        core: Mutex::new(Core {
+            router,
+            links: HashMap::new(),
+        }),
         passwords: access.passwords,
         limits,
         next_link: AtomicU64::new(1),
@@ -113,7 +152,7 @@ pub async fn serve(
     if let (Some(saving), Some(path)) = (saving, state_file) {
         let _ = saving.await;
         // The last word: every connection has recorded its end.
-        let snapshot = shared.router().snapshot();
+        let snapshot = shared.core().router.snapshot();
         let target = path.clone();
         match tokio::task::spawn_blocking(move || persist::save(&target, &snapshot)).await {
             Ok(Ok(())) => {}
@@ -126,7 +165,7 @@ pub async fn serve(
 
 /// Writes the state within [`persist::AUTOSAVE`] of every change, until `shutdown`.
 async fn autosave(shared: Arc<Shared>, path: PathBuf, shutdown: CancellationToken) {
-    let mut saved = shared.router().changes();
+    let mut saved = shared.core().router.changes();
     let mut failing = false;
     loop {
         tokio::select! {
@@ -134,7 +173,8 @@ async fn autosave(shared: Arc<Shared>, path: PathBuf, shutdown: CancellationToke
             _ = tokio::time::sleep(persist::AUTOSAVE) => {}
         }
         let (changes, snapshot) = {
-            let router = shared.router();
+            let core = shared.core();
+            let router = &core.router;
             if router.changes() == saved {
                 continue;
             }
@@ -280,16 +320,27 @@ async fn connection(
 
     let (tx, inbox) = outbox(shared.limits.max_outgoing_bytes, close.clone());
     let writing = tokio::spawn(write_loop(writer, inbox, close.clone(), max_packet));
-    let connected = shared.router().connect(
-        &client_id,
-        username.clone(),
-        connect.clean_session,
-        connect.last_will.clone(),
-        Link {
-            id: link_id,
-            out: tx.clone(),
-        },
-    );
+    let connected = {
+        let mut core = shared.core();
+        core.links.insert(link_id, tx.clone());
+        let connected = core.router.connect(
+            &client_id,
+            username.clone(),
+            connect.clean_session,
+            connect.last_will.clone(),
+            link_id,
+        );
+        match connected {
+            Ok(outputs) => {
+                core.apply(outputs);
+                Ok(())
+            }
+            Err(code) => {
+                core.links.remove(&link_id);
+                Err(code)
+            }
+        }
+    };
     if let Err(code) = connected {
         tracing::warn!(%peer, user = username.as_deref(), %client_id, ?code, "MQTT connection refused");
         tx.send(Packet::ConnAck(ConnAck::new(code, false)));
@@ -334,9 +385,11 @@ async fn connection(
                 // A QoS 2 message is routed once, on its first PUBLISH (until PUBREL).
                 let route = qos != QoS::ExactlyOnce || qos2_pending.insert(pkid);
                 if route {
-                    shared
-                        .router()
-                        .publish(&client_id, username.as_deref(), publish);
+                    shared.route(|router| {
+                        router
+                            .publish(&client_id, username.as_deref(), publish)
+                            .unwrap_or_default()
+                    });
                 }
                 match qos {
                     QoS::AtMostOnce => {}
@@ -352,10 +405,12 @@ async fn connection(
                 qos2_pending.remove(&rel.pkid);
                 tx.send(Packet::PubComp(PubComp::new(rel.pkid)));
             }
-            Packet::PubAck(ack) => shared.router().puback(&client_id, ack.pkid),
-            Packet::Subscribe(subscribe) => shared.router().subscribe(&client_id, subscribe),
+            Packet::PubAck(ack) => shared.route(|router| router.puback(&client_id, ack.pkid)),
+            Packet::Subscribe(subscribe) => {
+                shared.route(|router| router.subscribe(&client_id, subscribe))
+            }
             Packet::Unsubscribe(unsubscribe) => {
-                shared.router().unsubscribe(&client_id, unsubscribe)
+                shared.route(|router| router.unsubscribe(&client_id, unsubscribe))
             }
             Packet::PingReq => {
                 tx.send(Packet::PingResp);
@@ -369,12 +424,18 @@ async fn connection(
             _ => {}
         }
     };
-    shared.router().disconnected(&client_id, link_id, graceful);
+    {
+        let mut core = shared.core();
+        let outputs = core.router.disconnected(&client_id, link_id, graceful);
+        core.apply(outputs);
+        // The router forgets this connection; the writer ends once `tx` is dropped too.
+        core.links.remove(&link_id);
+    }
     tracing::debug!(%client_id, graceful, "MQTT client disconnected");
     finish(tx, writing, close).await;
 }
 
-/// The router dropped its sender: the writer sends what is queued (for 5 s at most), then ends.
+/// The connection left the links: the writer sends what is queued (for 5 s at most), then ends.
 async fn finish(tx: Outbox, writing: tokio::task::JoinHandle<()>, close: CancellationToken) {
     drop(tx);
     if tokio::time::timeout(Duration::from_secs(5), writing)

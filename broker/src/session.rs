@@ -7,14 +7,15 @@ use rumqttc::mqttbytes::QoS;
 use rumqttc::mqttbytes::v4::{LastWill, Packet, Publish};
 
 use crate::limits::Limits;
-use crate::link::Link;
 use crate::link::publish_cost as held_cost;
+use crate::router::Output;
 
 pub(super) struct Session {
     pub(super) username: Option<String>,
     pub(super) clean: bool,
     pub(super) subscriptions: Vec<(String, QoS)>,
-    pub(super) link: Option<Link>,
+    /// The connection the client is on now, if any.
+    pub(super) link: Option<u64>,
     pub(super) will: Option<LastWill>,
     pub(super) inflight: VecDeque<(Publish, usize)>,
     pub(super) inflight_ids: HashSet<u16>,
@@ -62,10 +63,11 @@ impl Session {
         held: &mut usize,
         client_id: &str,
         publish: Publish,
+        out: &mut Vec<Output>,
     ) {
         if publish.qos == QoS::AtMostOnce {
-            if let Some(link) = &self.link {
-                link.send(Packet::Publish(publish));
+            if let Some(link) = self.link {
+                out.push(Output::send(link, Packet::Publish(publish)));
             }
             return;
         }
@@ -75,7 +77,7 @@ impl Session {
         if fits && self.queue.is_empty() && self.window_has_room(limits, cost) {
             self.bytes += cost;
             *held += cost;
-            self.send_inflight(publish, cost);
+            self.send_inflight(publish, cost, out);
         } else if fits && self.queue.len() < limits.max_queued {
             self.bytes += cost;
             *held += cost;
@@ -95,7 +97,7 @@ impl Session {
         }
     }
 
-    fn send_inflight(&mut self, mut publish: Publish, cost: usize) {
+    fn send_inflight(&mut self, mut publish: Publish, cost: usize, out: &mut Vec<Output>) {
         let pkid = loop {
             self.next_pkid = self.next_pkid.wrapping_add(1);
             if self.next_pkid != 0 && !self.inflight_ids.contains(&self.next_pkid) {
@@ -107,18 +109,18 @@ impl Session {
         self.inflight_ids.insert(pkid);
         self.inflight_bytes += cost;
         self.inflight.push_back((publish.clone(), cost));
-        if let Some(link) = &self.link {
-            link.send(Packet::Publish(publish));
+        if let Some(link) = self.link {
+            out.push(Output::send(link, Packet::Publish(publish)));
         }
     }
 
     /// Moves queued messages in flight while there is room.
-    pub(super) fn fill(&mut self, limits: &Limits) {
+    pub(super) fn fill(&mut self, limits: &Limits, out: &mut Vec<Output>) {
         while let Some((_, cost)) = self.queue.front()
             && self.window_has_room(limits, *cost)
         {
             let (publish, cost) = self.queue.pop_front().expect("just seen");
-            self.send_inflight(publish, cost);
+            self.send_inflight(publish, cost, out);
         }
     }
 }
