@@ -11,10 +11,7 @@ use sha1::Sha1;
 pub const STEP_SECS: u64 = 30;
 /// Digits of the one-time password.
 pub const OTP_DIGITS: usize = 8;
-/// The two-digit prefix that marks a payment code.
-pub const CODE_PREFIX: &str = "28";
-/// Length of a payment code.
-pub const CODE_LEN: usize = 18;
+pub use omo_contract::paycode::{LEN as CODE_LEN, PREFIX as CODE_PREFIX};
 /// How many steps back an old code is still recognised as "expired" rather than "invalid".
 pub const EXPIRED_LOOKBACK_STEPS: u64 = 20;
 
@@ -85,13 +82,7 @@ pub fn encode_secret(secret: &[u8]) -> String {
 
 /// Split a payment code into its wallet number and one-time password.
 pub fn split_code(code: &str) -> Result<(&str, &str), PaycodeError> {
-    if code.len() != CODE_LEN
-        || !code.bytes().all(|b| b.is_ascii_digit())
-        || !code.starts_with(CODE_PREFIX)
-    {
-        return Err(PaycodeError::BadShape);
-    }
-    Ok((&code[2..10], &code[10..]))
+    omo_contract::paycode::split(code).ok_or(PaycodeError::BadShape)
 }
 
 /// Whether a string has the shape of a payment code (how a lane tells it from a product).

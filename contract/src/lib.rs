@@ -9,11 +9,13 @@
 //! | [`html`] | text made safe for HTML content and attribute values |
 //! | [`origin`] | a lot's origin as EPCIS ILMD records it, read leniently from any supplier |
 //! | [`topics`] | the MQTT topics: builders, subscription filters, and which topic a received one is |
+//! | [`paycode`] | a payment code's shape: `28`, the wallet number, the one-time password |
 //! | [`time`] | times on the wire (RFC 3339, UTC, milliseconds) and as the cloud stores them |
 
 pub mod gs1;
 pub mod html;
 pub mod origin;
+pub mod paycode;
 pub mod percent;
 pub mod time;
 pub mod topics;

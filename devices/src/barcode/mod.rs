@@ -182,10 +182,12 @@ fn parse_body(
         });
     }
     match body.len() {
-        18 if body.starts_with("28") => Ok(Barcode::PaymentCode {
-            wallet: body[2..10].to_owned(),
-            code: body[10..18].to_owned(),
-        }),
+        18 if let Some((wallet, code)) = omo_contract::paycode::split(body) => {
+            Ok(Barcode::PaymentCode {
+                wallet: wallet.to_owned(),
+                code: code.to_owned(),
+            })
+        }
         13 => ean13(body, formats),
         12 => product(body, GtinFormat::UpcA),
         14 => product(body, GtinFormat::Gtin14),
