@@ -18,8 +18,10 @@
 //! | `link` | a connection's bounded outbox, which the server fills with what the router returns |
 //! | `session` | one client's session: owner, subscriptions, QoS 1 window and queue |
 //! | `router` | sessions and who owns them, subscriptions, retained messages, queues (no IO) |
+//! | `output` | what a router call returns: packets to send per connection, connections to close |
 //! | [`persist`] | the state file that lets persistent sessions and retained messages outlive a restart |
 //! | `server` | TCP, the packet codec (rumqttc's `mqttbytes::v4`), keep-alive, shutdown |
+//! | `writer` | a connection's writer task, its bounded end, refused connections' answers |
 //!
 //! Without a password file any client may connect (under the user name it gives); without an
 //! ACL file every client may read and write every topic. An ACL without a password file is
@@ -32,12 +34,14 @@ pub mod acl;
 pub mod error;
 pub mod limits;
 mod link;
+mod output;
 pub mod passwd;
 pub mod persist;
 mod router;
 mod server;
 mod session;
 pub mod topic;
+mod writer;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -31,28 +31,10 @@ use rumqttc::mqttbytes::v4::{
 
 use crate::acl::{Acl, Want};
 pub use crate::limits::Limits;
+pub use crate::output::{Denied, Output};
 use crate::persist::{SavedMessage, SavedSession, Snapshot};
 use crate::session::Session;
 use crate::topic::{matches, valid_filter};
-
-/// What a router call asks its caller to do, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Output {
-    /// Send `packet` on connection `link`.
-    Send { link: u64, packet: Packet },
-    /// Close connection `link`: a newer connection took its client id over.
-    Close { link: u64 },
-}
-
-impl Output {
-    pub(crate) fn send(link: u64, packet: Packet) -> Output {
-        Output::Send { link, packet }
-    }
-}
-
-/// A publish the ACL does not allow: the message is dropped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Denied;
 
 /// All sessions and retained messages of the broker.
 pub struct Router {

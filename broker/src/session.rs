@@ -8,7 +8,7 @@ use rumqttc::mqttbytes::v4::{LastWill, Packet, Publish};
 
 use crate::limits::Limits;
 use crate::link::publish_cost as held_cost;
-use crate::router::Output;
+use crate::output::Output;
 
 pub(super) struct Session {
     pub(super) username: Option<String>,

@@ -168,7 +168,7 @@ impl Store {
             .bind(&now)
             .bind(serde_json::to_string(&t.from)?)
             .bind(serde_json::to_string(&t.to)?)
-            .bind(&t.cause)
+            .bind(t.cause.as_str())
             .execute(&mut *tx)
             .await?;
         }

@@ -27,7 +27,7 @@ use crate::board::{Counters, LaneView};
 use crate::context::EdgeContext;
 use crate::epcis::{self, Place};
 use crate::lane::machine::fen;
-use crate::lane::{AbandonedBasket, Action, Context, Lane, LaneEvent, Sale, Transition};
+use crate::lane::{AbandonedBasket, Action, Cause, Context, Lane, LaneEvent, Sale, Transition};
 use crate::payment::Order;
 use crate::store::{OutboxMessage, StoreError};
 use crate::topics;
@@ -212,9 +212,9 @@ impl Runner {
         let scan_at = self.scan_at.take();
         if let Some(transition) = &step.transition {
             let counters = &self.ctx.board.counters;
-            match transition.cause.as_str() {
-                "payment declined" => Counters::bump(&counters.payments_declined),
-                "payment cancelled" => Counters::bump(&counters.payments_cancelled),
+            match transition.cause {
+                Cause::PaymentDeclined => Counters::bump(&counters.payments_declined),
+                Cause::PaymentCancelled => Counters::bump(&counters.payments_cancelled),
                 _ => {}
             }
         }
@@ -251,24 +251,17 @@ impl Runner {
                     amount_fen,
                     payment_code,
                     coupon_ids,
-                } => {
-                    // The basket as this step priced it: what the coupons' shares come from.
-                    let (pre_coupon_fen, coupon_shares) = self
-                        .lane
-                        .session
-                        .as_ref()
-                        .map(|s| crate::lane::pricing::coupon_shares(&s.basket))
-                        .unwrap_or_default();
-                    self.settle(Order {
-                        order_id,
-                        amount_fen,
-                        payment_code: Some(payment_code),
-                        description: self.description(),
-                        coupon_ids,
-                        pre_coupon_fen,
-                        coupon_shares,
-                    })
-                }
+                    pre_coupon_fen,
+                    coupon_shares,
+                } => self.settle(Order {
+                    order_id,
+                    amount_fen,
+                    payment_code: Some(payment_code),
+                    description: self.description(),
+                    coupon_ids,
+                    pre_coupon_fen,
+                    coupon_shares,
+                }),
                 Action::FetchWalletCoupons {
                     order_id,
                     wallet_id,

@@ -5,8 +5,9 @@
 
 use chrono::{DateTime, Utc};
 
+use super::cause::Cause;
 use super::intervention::{Intervention, InterventionKind, OperatorAction, OperatorCommand};
-use super::machine::{Action, Cause, Context, Lane, LaneState, Prompt, fen};
+use super::machine::{Action, Context, Handled, Lane, LaneState, Prompt, fen};
 
 impl Lane {
     /// Opens an intervention: one per cause and line at a time. The same cause on the same line
@@ -44,7 +45,7 @@ impl Lane {
         action: OperatorAction,
         ctx: &Context<'_>,
         actions: &mut Vec<Action>,
-    ) -> Cause {
+    ) -> Handled {
         if action.role < action.command.required_role() {
             return Err(format!(
                 "{:?} needs the {:?} role",
@@ -76,14 +77,14 @@ impl Lane {
                     // No basket: what the attendant left on the scale is the empty lane.
                     self.empty_g = self.scale_g.or(self.empty_g);
                 }
-                Ok("intervention cleared")
+                Ok(Cause::InterventionCleared)
             }
             OperatorCommand::VoidItem { line } => {
                 if !matches!(self.state, LaneState::Shopping | LaneState::NeedsAttendant) {
                     return Err(format!("cannot void while the lane is {:?}", self.state));
                 }
                 self.void_line(line, ctx)?;
-                Ok("item voided")
+                Ok(Cause::ItemVoided)
             }
             OperatorCommand::OverridePrice { line, price_fen } => {
                 if !matches!(self.state, LaneState::Shopping | LaneState::NeedsAttendant) {
@@ -111,11 +112,11 @@ impl Lane {
                     session.reprice(ctx);
                 }
                 self.prompt = Prompt::new("price_changed", text);
-                Ok("price overridden")
+                Ok(Cause::PriceOverridden)
             }
             OperatorCommand::OpenGate => {
                 actions.push(Action::OpenGate);
-                Ok("gate opened by hand")
+                Ok(Cause::GateOpenedByHand)
             }
             OperatorCommand::OutOfService => {
                 if matches!(
@@ -127,7 +128,7 @@ impl Lane {
                 self.state = LaneState::OutOfService;
                 self.prompt =
                     Prompt::new("closed", "This lane is closed. Please use another lane.");
-                Ok("out of service")
+                Ok(Cause::OutOfService)
             }
             OperatorCommand::ReturnToService => self.return_to_service(ctx, actions),
             OperatorCommand::CancelBasket => self.cancel_basket(ctx, actions),
@@ -136,7 +137,7 @@ impl Lane {
                 if let Some(session) = self.session.as_mut() {
                     session.bagging.own_bag_allowed = true;
                 }
-                Ok("own bag allowed")
+                Ok(Cause::OwnBagAllowed)
             }
         }
     }

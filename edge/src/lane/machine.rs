@@ -16,6 +16,7 @@ use omo_devices::scale::WeightReading;
 use serde::{Deserialize, Serialize};
 
 use super::basket::Basket;
+pub use super::cause::Cause;
 use super::intervention::{Intervention, InterventionKind, OperatorAction};
 use super::pricing::PresentedCoupon;
 pub(super) use super::prompt::welcome;
@@ -125,6 +126,10 @@ pub enum Action {
         payment_code: String,
         /// Coupons applied to the amount, redeemed with the charge.
         coupon_ids: Vec<String>,
+        /// The basket before coupons, and each coupon's (id, base, discount) as this step
+        /// priced them: what the cloud checks the coupons' arithmetic against.
+        pre_coupon_fen: i64,
+        coupon_shares: Vec<(String, i64, i64)>,
     },
     /// Fetch the coupons the shopper claimed in the app (answered by
     /// [`LaneEvent::WalletCoupons`], with none if the cloud cannot be asked).
@@ -164,7 +169,7 @@ pub struct Sale {
 pub struct Transition {
     pub from: LaneState,
     pub to: LaneState,
-    pub cause: String,
+    pub cause: Cause,
 }
 
 /// The status of the current payment attempt.
@@ -281,8 +286,8 @@ pub struct Lane {
     pub updated_at: DateTime<Utc>,
 }
 
-/// What a handler reports: the cause of the step, and a refusal for operator commands.
-pub(super) type Cause = Result<&'static str, String>;
+/// What a handler reports: the cause of the step, or why an operator command was refused.
+pub(super) type Handled = Result<Cause, String>;
 
 impl Lane {
     /// A new idle lane.
@@ -329,7 +334,7 @@ impl Lane {
                     "unreadable",
                     format!("That code could not be read: {reason}"),
                 );
-                Ok("bad scan")
+                Ok(Cause::BadScan)
             }
             LaneEvent::Weight(reading) => self.on_weight(reading, ctx, &mut actions),
             LaneEvent::Tick => self.on_tick(ctx),
@@ -341,17 +346,17 @@ impl Lane {
                     self.state = LaneState::Exiting;
                     self.prompt = Prompt::new("exit", "Thank you! The gate is open.");
                 }
-                Ok("gate opened")
+                Ok(Cause::GateOpened)
             }
             LaneEvent::GatePassage | LaneEvent::GateClosed => {
                 if matches!(self.state, LaneState::Exiting | LaneState::Paid) {
                     self.finish_session();
                 }
-                Ok("gate passage")
+                Ok(Cause::GatePassage)
             }
             LaneEvent::GateAlert { kind, detail } => {
                 self.raise(kind, detail, None, ctx.now);
-                Ok("gate alert")
+                Ok(Cause::GateAlert)
             }
             LaneEvent::Operator(action) => self.on_operator(action, ctx, &mut actions),
             LaneEvent::Coupon(coupon) => self.on_coupon(coupon, ctx),
@@ -365,13 +370,13 @@ impl Lane {
                     session.bagging.own_bag_allowed = true;
                     self.prompt = Prompt::new("place_bag", "Place your bag on the scale.");
                 }
-                Ok("own bag")
+                Ok(Cause::OwnBag)
             }
         };
         self.settle_state();
         self.drop_empty_basket(ctx, &mut actions);
         let refused = cause.as_ref().err().cloned();
-        let cause = cause.unwrap_or("operator command refused");
+        let cause = cause.unwrap_or(Cause::OperatorCommandRefused);
         let changed = !same_apart_from_version(&before, self);
         if changed {
             self.seq += 1;
@@ -380,7 +385,7 @@ impl Lane {
         let transition = (before.state != self.state).then(|| Transition {
             from: before.state,
             to: self.state,
-            cause: cause.to_string(),
+            cause,
         });
         Step {
             actions,

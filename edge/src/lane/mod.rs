@@ -1,11 +1,13 @@
 //! Checkout lanes' pure rules (no IO): the state machine ([`machine`], with its rules in
 //! `scanning`, `paying` and `attending`), the basket and its pricing ([`basket`]), weight
-//! security ([`weight`]), interventions and operator commands ([`intervention`]), and bringing a
+//! security ([`weight`]), interventions and operator commands ([`intervention`]), why a lane
+//! stepped (`cause`: the [`Cause`] enum), and bringing a
 //! lane back to idle ([`recovery`]). The runner that connects a lane to its devices, the store
 //! and the cloud is [`crate::checkout`].
 
 mod attending;
 pub mod basket;
+mod cause;
 pub mod intervention;
 pub mod machine;
 mod paying;
@@ -18,6 +20,7 @@ mod tests;
 pub mod weight;
 
 pub use basket::{Basket, BasketItem, Measure};
+pub use cause::Cause;
 pub use intervention::{Intervention, InterventionKind, OperatorAction, OperatorCommand, Role};
 pub use machine::{
     Action, AttemptStatus, Context, Lane, LaneEvent, LaneState, PaymentAttempt, PaymentOutcome,

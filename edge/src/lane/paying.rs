@@ -1,11 +1,13 @@
 //! Paying rules: a payment code starts an attempt (never with an open intervention), and only a
 //! payment the cloud confirmed SUCCEEDED records the sale and opens the gate.
 
+use super::cause::Cause;
 use super::machine::{
-    Action, AttemptStatus, Cause, Context, Lane, LaneState, PaymentAttempt, PaymentOutcome, Prompt,
-    Sale, fen,
+    Action, AttemptStatus, Context, Handled, Lane, LaneState, PaymentAttempt, PaymentOutcome,
+    Prompt, Sale, fen,
 };
 use super::pricing::PresentedCoupon;
+use super::pricing::coupon_shares;
 
 impl Lane {
     pub(super) fn start_payment(
@@ -13,27 +15,27 @@ impl Lane {
         code: String,
         ctx: &Context<'_>,
         actions: &mut Vec<Action>,
-    ) -> Cause {
+    ) -> Handled {
         if self.blocked() {
             self.prompt = Prompt::new(
                 "attendant_coming",
                 "An attendant is coming to help you before you pay.",
             );
-            return Ok("payment code while blocked");
+            return Ok(Cause::PaymentCodeWhileBlocked);
         }
         let Some(session) = self.session.as_mut().filter(|s| !s.basket.items.is_empty()) else {
             self.prompt = Prompt::new(
                 "basket_empty",
                 "Scan your items first, then your payment code.",
             );
-            return Ok("payment code with empty basket");
+            return Ok(Cause::PaymentCodeWithEmptyBasket);
         };
         if ctx.rules.enabled && !session.bagging.awaited.is_empty() {
             self.prompt = Prompt::new(
                 "place_item",
                 "Place your last item in the bag, then scan your payment code.",
             );
-            return Ok("payment code before bagging");
+            return Ok(Cause::PaymentCodeBeforeBagging);
         }
         // The payment code identifies an Omo member: member prices apply, and the coupons the
         // shopper claimed in the app are fetched before the amount is fixed.
@@ -59,7 +61,7 @@ impl Lane {
             wallet_id,
             payment_code: code,
         });
-        Ok("payment code scanned")
+        Ok(Cause::PaymentCodeScanned)
     }
 
     /// The wallet's coupons are known (or could not be fetched: then none): fix the amount and
@@ -71,19 +73,19 @@ impl Lane {
         payment_code: String,
         ctx: &Context<'_>,
         actions: &mut Vec<Action>,
-    ) -> Cause {
+    ) -> Handled {
         if self.state != LaneState::Paying {
-            return Ok("stale wallet coupons");
+            return Ok(Cause::StaleWalletCoupons);
         }
         let Some(session) = self.session.as_mut() else {
-            return Ok("stale wallet coupons");
+            return Ok(Cause::StaleWalletCoupons);
         };
         let pricing = session
             .payment
             .as_ref()
             .is_some_and(|p| p.order_id == order_id && p.status == AttemptStatus::Pricing);
         if !pricing {
-            return Ok("stale wallet coupons");
+            return Ok(Cause::StaleWalletCoupons);
         }
         for coupon in coupons {
             if !session
@@ -101,13 +103,16 @@ impl Lane {
             attempt.status = AttemptStatus::Authorizing;
         }
         self.prompt = Prompt::new("paying", format!("Paying {}…", fen(amount_fen)));
+        let (pre_coupon_fen, coupon_shares) = coupon_shares(&session.basket);
         actions.push(Action::Authorize {
             order_id: order_id.to_string(),
             amount_fen,
             payment_code,
             coupon_ids,
+            pre_coupon_fen,
+            coupon_shares,
         });
-        Ok("amount fixed")
+        Ok(Cause::AmountFixed)
     }
 
     pub(super) fn on_payment(
@@ -116,16 +121,16 @@ impl Lane {
         outcome: PaymentOutcome,
         ctx: &Context<'_>,
         actions: &mut Vec<Action>,
-    ) -> Cause {
+    ) -> Handled {
         let lane_id = self.id.clone();
         if self.state != LaneState::Paying {
-            return Ok("stale payment answer");
+            return Ok(Cause::StalePaymentAnswer);
         }
         let Some(session) = self.session.as_mut() else {
-            return Ok("stale payment answer");
+            return Ok(Cause::StalePaymentAnswer);
         };
         let Some(attempt) = session.payment.as_mut().filter(|p| p.order_id == order_id) else {
-            return Ok("stale payment answer");
+            return Ok(Cause::StalePaymentAnswer);
         };
         let mut drop_coupons = false;
         let (state, prompt, cause) = match outcome {
@@ -160,14 +165,14 @@ impl Lane {
                     "paid",
                     format!("Paid {}. The gate is opening.", fen(attempt.amount_fen)),
                 );
-                (LaneState::Paid, prompt, "payment succeeded")
+                (LaneState::Paid, prompt, Cause::PaymentSucceeded)
             }
             PaymentOutcome::Pending { payment_id } => {
                 attempt.status = AttemptStatus::Pending;
                 attempt.payment_id = Some(payment_id);
                 let prompt =
                     Prompt::new("confirm_in_app", "Please confirm the payment in your app.");
-                (LaneState::Paying, prompt, "payment pending")
+                (LaneState::Paying, prompt, Cause::PaymentPending)
             }
             PaymentOutcome::Unreachable { message } => {
                 attempt.status = AttemptStatus::Unknown;
@@ -175,7 +180,7 @@ impl Lane {
                     "payment_unknown",
                     format!("Checking your payment, please wait ({message})."),
                 );
-                (LaneState::Paying, prompt, "payment unknown")
+                (LaneState::Paying, prompt, Cause::PaymentUnknown)
             }
             PaymentOutcome::Declined { reason } => {
                 attempt.status = AttemptStatus::Declined;
@@ -185,7 +190,7 @@ impl Lane {
                     "declined",
                     format!("Payment declined: {reason}. Scan a new payment code."),
                 );
-                (LaneState::Shopping, prompt, "payment declined")
+                (LaneState::Shopping, prompt, Cause::PaymentDeclined)
             }
             PaymentOutcome::Cancelled { reason } => {
                 attempt.status = AttemptStatus::Cancelled;
@@ -193,7 +198,7 @@ impl Lane {
                     "payment_cancelled",
                     format!("Payment not taken ({reason}). Scan a new payment code."),
                 );
-                (LaneState::Shopping, prompt, "payment cancelled")
+                (LaneState::Shopping, prompt, Cause::PaymentCancelled)
             }
         };
         if drop_coupons {

@@ -15,8 +15,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::basket::Basket;
+use super::cause::Cause;
 use super::intervention::InterventionKind;
-use super::machine::{Action, AttemptStatus, Cause, Context, Lane, LaneState, Prompt, welcome};
+use super::machine::{Action, AttemptStatus, Context, Handled, Lane, LaneState, Prompt, welcome};
 use super::weight::WeightRules;
 
 /// Why a basket was dropped without a sale.
@@ -183,7 +184,11 @@ impl Lane {
     }
 
     /// `cancel_basket`: the shopper's unpaid basket is dropped.
-    pub(super) fn cancel_basket(&mut self, ctx: &Context<'_>, actions: &mut Vec<Action>) -> Cause {
+    pub(super) fn cancel_basket(
+        &mut self,
+        ctx: &Context<'_>,
+        actions: &mut Vec<Action>,
+    ) -> Handled {
         if let Some(why) = self.payment_in_flight() {
             return Err(why);
         }
@@ -196,12 +201,12 @@ impl Lane {
             return Err(format!("there is no basket on lane {}", self.id));
         }
         self.abandon(AbandonReason::Cancelled, ctx, actions);
-        Ok("basket cancelled")
+        Ok(Cause::BasketCancelled)
     }
 
     /// `reset_lane`: idle, in service, no interventions, from any state but a payment in flight.
     /// A paid basket is finished as a completed checkout (its sale is recorded already).
-    pub(super) fn reset(&mut self, ctx: &Context<'_>, actions: &mut Vec<Action>) -> Cause {
+    pub(super) fn reset(&mut self, ctx: &Context<'_>, actions: &mut Vec<Action>) -> Handled {
         if let Some(why) = self.payment_in_flight() {
             return Err(why);
         }
@@ -212,7 +217,7 @@ impl Lane {
         }
         self.interventions.clear();
         self.back_to_idle(ctx);
-        Ok("lane reset")
+        Ok(Cause::LaneReset)
     }
 
     /// `return_to_service`: the lane starts clean; the basket left when it went out of service
@@ -221,13 +226,13 @@ impl Lane {
         &mut self,
         ctx: &Context<'_>,
         actions: &mut Vec<Action>,
-    ) -> Cause {
+    ) -> Handled {
         if self.state != LaneState::OutOfService && self.state != LaneState::Closed {
             return Err("the lane is in service".into());
         }
         self.abandon(AbandonReason::ReturnedToService, ctx, actions);
         self.back_to_idle(ctx);
-        Ok("back in service")
+        Ok(Cause::BackInService)
     }
 
     /// A shopping lane whose basket is empty (every line voided, the only item refused) has no

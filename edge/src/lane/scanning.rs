@@ -7,8 +7,9 @@ use omo_devices::scale::WeightReading;
 use omo_proto::catalog::Product;
 
 use super::basket::{Basket, Measure};
+use super::cause::Cause;
 use super::intervention::InterventionKind;
-use super::machine::{Action, Cause, Context, Lane, LaneState, Prompt, Session, fen};
+use super::machine::{Action, Context, Handled, Lane, LaneState, Prompt, Session, fen};
 use super::pricing::PresentedCoupon;
 use super::weight::{Awaited, BaggingArea, Verdict};
 use crate::catalog::{Catalog, is_by_weight};
@@ -20,20 +21,20 @@ impl Lane {
         parsed: Parsed,
         ctx: &Context<'_>,
         actions: &mut Vec<Action>,
-    ) -> Cause {
+    ) -> Handled {
         match self.state {
             LaneState::Idle | LaneState::Shopping => {}
             LaneState::Paying => {
                 self.prompt = Prompt::new("paying", "Payment in progress, please wait.");
-                return Ok("scan ignored");
+                return Ok(Cause::ScanIgnored);
             }
             LaneState::NeedsAttendant => {
                 self.prompt =
                     Prompt::new("attendant_coming", "An attendant is coming to help you.");
-                return Ok("scan ignored");
+                return Ok(Cause::ScanIgnored);
             }
             LaneState::Paid | LaneState::Exiting | LaneState::Closed | LaneState::OutOfService => {
-                return Ok("scan ignored");
+                return Ok(Cause::ScanIgnored);
             }
         }
         if let Barcode::PaymentCode { .. } = parsed.barcode {
@@ -46,7 +47,7 @@ impl Lane {
                     "unknown_product",
                     format!("Unknown product {raw}: please ask an attendant."),
                 );
-                return Ok("unknown product");
+                return Ok(Cause::UnknownProduct);
             }
             Resolved::PriceNotBelieved(product, price_fen) => {
                 // A price printed into a code is the code-maker's word: believed only for goods
@@ -63,12 +64,12 @@ impl Lane {
                 if opening {
                     self.raise_if_not_empty(ctx);
                 }
-                return Ok("price on the code refused");
+                return Ok(Cause::PriceOnTheCodeRefused);
             }
         };
         let opening = self.open_session(ctx);
         let Some(session) = self.session.as_mut() else {
-            return Ok("scan ignored");
+            return Ok(Cause::ScanIgnored);
         };
         let item = session.basket.add(product, measure.clone(), lot);
         let (line, name, price) = (item.line, item.name.clone(), item.price_fen);
@@ -108,7 +109,7 @@ impl Lane {
         if opening {
             self.raise_if_not_empty(ctx);
         }
-        Ok("item scanned")
+        Ok(Cause::ItemScanned)
     }
 
     /// Opens the session in front of the lane if there is none yet; returns whether it did. A
@@ -133,17 +134,17 @@ impl Lane {
         true
     }
 
-    pub(super) fn on_coupon(&mut self, coupon: PresentedCoupon, ctx: &Context<'_>) -> Cause {
+    pub(super) fn on_coupon(&mut self, coupon: PresentedCoupon, ctx: &Context<'_>) -> Handled {
         if !matches!(self.state, LaneState::Shopping) {
             self.prompt = Prompt::new("coupon_later", "Scan your items first, then your coupon.");
-            return Ok("coupon ignored");
+            return Ok(Cause::CouponIgnored);
         }
         let Some(session) = self.session.as_mut() else {
-            return Ok("coupon ignored");
+            return Ok(Cause::CouponIgnored);
         };
         let Some(campaign) = ctx.catalog.campaign(&coupon.campaign_id) else {
             self.prompt = Prompt::new("coupon_invalid", "This coupon is not valid in this store.");
-            return Ok("unknown coupon");
+            return Ok(Cause::UnknownCoupon);
         };
         let name = campaign.name.clone();
         if session
@@ -152,7 +153,7 @@ impl Lane {
             .any(|c| c.coupon_id == coupon.coupon_id || c.campaign_id == coupon.campaign_id)
         {
             self.prompt = Prompt::new("coupon_duplicate", format!("{name}: already applied."));
-            return Ok("coupon repeated");
+            return Ok(Cause::CouponRepeated);
         }
         session.coupons.push(coupon.clone());
         let applied = session.reprice(ctx);
@@ -168,7 +169,7 @@ impl Lane {
                 format!("{name}: kept, it applies once the basket qualifies."),
             )
         };
-        Ok("coupon scanned")
+        Ok(Cause::CouponScanned)
     }
 
     pub(super) fn on_weight(
@@ -176,9 +177,9 @@ impl Lane {
         reading: WeightReading,
         ctx: &Context<'_>,
         actions: &mut Vec<Action>,
-    ) -> Cause {
+    ) -> Handled {
         let WeightReading::Stable { grams } = reading else {
-            return Ok("weight unstable");
+            return Ok(Cause::WeightUnstable);
         };
         self.scale_g = Some(grams);
         if ctx.rules.enabled
@@ -192,22 +193,22 @@ impl Lane {
             self.apply_verdicts(verdicts, ctx, actions);
         }
         self.track_empty(grams, ctx.rules);
-        Ok("weight")
+        Ok(Cause::Weight)
     }
 
-    pub(super) fn on_tick(&mut self, ctx: &Context<'_>) -> Cause {
+    pub(super) fn on_tick(&mut self, ctx: &Context<'_>) -> Handled {
         if !ctx.rules.enabled
             || !matches!(self.state, LaneState::Shopping | LaneState::NeedsAttendant)
         {
-            return Ok("tick");
+            return Ok(Cause::Tick);
         }
         let Some(session) = self.session.as_mut() else {
-            return Ok("tick");
+            return Ok(Cause::Tick);
         };
         let verdicts = session.bagging.on_tick(ctx.now, ctx.rules);
         let mut actions = Vec::new();
         self.apply_verdicts(verdicts, ctx, &mut actions);
-        Ok("time-out")
+        Ok(Cause::TimeOut)
     }
 
     /// Turns the scale's verdicts into alerts, cleared alerts and learning.

@@ -189,7 +189,7 @@ fn a_first_scan_starts_a_session_and_totals_are_exact() {
     assert_eq!(h.lane.state, LaneState::Idle);
     let step = h.scan("4006381333931");
     assert_eq!(h.lane.state, LaneState::Shopping);
-    assert_eq!(step.transition.unwrap().cause, "item scanned");
+    assert_eq!(step.transition.unwrap().cause, Cause::ItemScanned);
     h.scan("5901234123457");
     h.scan("4006381333931");
     assert_eq!(h.total(), 350 * 2 + 1290);
@@ -550,11 +550,21 @@ fn a_scanned_coupon_is_applied_and_redeemed_with_the_payment() {
             Action::Authorize {
                 amount_fen,
                 coupon_ids,
+                pre_coupon_fen,
+                coupon_shares,
                 ..
             },
         ] => {
             assert_eq!(*amount_fen, 2300 - 300);
             assert_eq!(coupon_ids, &vec!["c-1".to_string()]);
+            // The step carries what the cloud checks the coupon against: the basket before
+            // coupons, and the coupon's base and discount.
+            assert_eq!(*pre_coupon_fen, 2300);
+            assert_eq!(coupon_shares.len(), 1, "{coupon_shares:?}");
+            assert_eq!(
+                (coupon_shares[0].0.as_str(), coupon_shares[0].2),
+                ("c-1", 300)
+            );
         }
         other => panic!("{other:?}"),
     }

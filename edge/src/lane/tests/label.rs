@@ -34,7 +34,7 @@ fn a_price_label_for_a_product_not_sold_by_label_is_refused_and_calls_an_attenda
     assert!(h.lane.session.as_ref().unwrap().basket.items.is_empty());
     assert_eq!(h.open(), vec![InterventionKind::PriceNotBelieved]);
     assert_eq!(h.lane.state, LaneState::NeedsAttendant);
-    assert_eq!(step.transition.unwrap().cause, "price on the code refused");
+    assert_eq!(step.transition.unwrap().cause, Cause::PriceOnTheCodeRefused);
     let detail = &h.lane.interventions[0].detail;
     assert!(
         detail.contains("not sold by label") && detail.contains("¥0.01"),

@@ -39,7 +39,7 @@ fn an_attendant_cancels_a_basket_and_it_is_recorded_as_abandoned() {
     assert_eq!(dropped[0].reason, AbandonReason::Cancelled);
     assert_eq!(dropped[0].session_id, "session-1");
     assert_eq!(dropped[0].total_fen, 350 + 1290);
-    assert_eq!(step.transition.unwrap().cause, "basket cancelled");
+    assert_eq!(step.transition.unwrap().cause, Cause::BasketCancelled);
     idle_and_empty(&h);
     // Nothing to cancel on an idle lane.
     assert!(
