@@ -53,13 +53,6 @@ const LONG_FILES_ALLOWED: &[(&str, &str)] = &[
 const CIRCLES_ALLOWED: &[(&[&str], &str)] = &[
     (
         &[
-            "devices/src/barcode/cset82.rs",
-            "devices/src/barcode/digital_link.rs",
-        ],
-        "character set 82 and the Digital Link parser share helpers both ways; moves to omo-contract",
-    ),
-    (
-        &[
             "edge/src/context.rs",
             "edge/src/demo_devices.rs",
             "edge/src/device_health.rs",
