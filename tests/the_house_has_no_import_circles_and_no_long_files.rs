@@ -75,14 +75,6 @@ const CIRCLES_ALLOWED: &[(&[&str], &str)] = &[
         "the dispatch service and its handlers call each other; split pending with service.rs",
     ),
     (
-        &["edge/src/lane/basket.rs", "edge/src/lane/pricing.rs"],
-        "the basket and its pricing refer to each other; owned by the lane split (h13lane)",
-    ),
-    (
-        &["edge/src/lane/machine.rs", "edge/src/lane/recovery.rs"],
-        "the lane machine and its recovery rules refer to each other; owned by the lane split (h13lane)",
-    ),
-    (
         &[
             "cloud/src/config.rs",
             "cloud/src/context.rs",
