@@ -63,10 +63,6 @@ const CIRCLES_ALLOWED: &[(&[&str], &str)] = &[
         "the shared context holds the exit board, sessions and demo devices whose modules use it",
     ),
     (
-        &["edge/src/web/auth.rs", "edge/src/web/pages.rs"],
-        "the login handlers render the login page, whose page chrome asks auth for the session",
-    ),
-    (
         &[
             "edge/src/delivery/cancellation.rs",
             "edge/src/delivery/inbox.rs",
