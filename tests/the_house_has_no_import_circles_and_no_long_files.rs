@@ -53,17 +53,6 @@ const LONG_FILES_ALLOWED: &[(&str, &str)] = &[
 const CIRCLES_ALLOWED: &[(&[&str], &str)] = &[
     (
         &[
-            "edge/src/context.rs",
-            "edge/src/demo_devices.rs",
-            "edge/src/device_health.rs",
-            "edge/src/exit.rs",
-            "edge/src/web/mod.rs",
-            "edge/src/web/screen.rs",
-        ],
-        "the shared context holds the exit board, sessions and demo devices whose modules use it",
-    ),
-    (
-        &[
             "edge/src/delivery/cancellation.rs",
             "edge/src/delivery/inbox.rs",
             "edge/src/delivery/service.rs",
