@@ -18,7 +18,9 @@ use super::DeliveryHost;
 use super::cancellation::Cancellation;
 use super::dispatch::{Dispatcher, RiderEvent};
 use super::request::{DeliveryRequest, basket_items, refusal_payload};
-use super::service::{PlaceError, apply_event, load_order, place};
+use super::service::apply::{apply_cancellation, apply_event};
+use super::service::place::{PlaceError, place};
+use super::service::records::load_order;
 use crate::config::EdgeConfig;
 use crate::store::{OutboxMessage, StoreError, insert_messages};
 
@@ -47,7 +49,7 @@ pub(super) async fn apply_incoming<H: DeliveryHost>(
             Incoming::Rider(event) => apply_event(host, dispatcher, event.clone()).await,
             Incoming::Request(request) => take_request(host, request).await,
             Incoming::Cancellation(cancellation) => {
-                super::cancellation::apply(host, dispatcher, cancellation).await
+                apply_cancellation(host, dispatcher, cancellation).await
             }
             Incoming::Dropped => Ok(()),
         };
