@@ -31,14 +31,6 @@ const CRATES: &[&str] = &[
 
 /// Files still over `MAX_LINES` (path from the workspace root, reason).
 const LONG_FILES_ALLOWED: &[(&str, &str)] = &[
-    (
-        "edge/src/epcis/hash.rs",
-        "the EPCIS event hash's canonical form and its field orders in one file; split pending (h13edge)",
-    ),
-    (
-        "edge/src/store.rs",
-        "the edge database handle; owned by the lead's security fixes",
-    ),
 ];
 
 /// Import circles still present: the files of each circle, sorted, with a reason.
