@@ -30,8 +30,7 @@ const CRATES: &[&str] = &[
 ];
 
 /// Files still over `MAX_LINES` (path from the workspace root, reason).
-const LONG_FILES_ALLOWED: &[(&str, &str)] = &[
-];
+const LONG_FILES_ALLOWED: &[(&str, &str)] = &[];
 
 /// Import circles still present: the files of each circle, sorted, with a reason.
 const CIRCLES_ALLOWED: &[(&[&str], &str)] = &[
