@@ -9,15 +9,16 @@ use crate::board::Board;
 use crate::catalog::Catalog;
 use crate::checkout::handles::LaneHandles;
 use crate::config::EdgeConfig;
+use crate::db::Db;
 use crate::lane::WeightBook;
 use crate::outbox::OutboxSignal;
 use crate::payment::PaymentClient;
-use crate::store::Store;
 
 /// The shared state of one edge.
 pub struct EdgeContext {
     pub config: EdgeConfig,
-    pub store: Store,
+    /// The edge's database.
+    pub db: Db,
     pub outbox: OutboxSignal,
     pub catalog: RwLock<Catalog>,
     pub payments: PaymentClient,

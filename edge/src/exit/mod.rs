@@ -130,7 +130,7 @@ pub async fn admit(
         ttl,
     };
     let pass = exit_pass::verify(|kid| ctx.exit_keys.verifying(kid, now), &expect, text)?;
-    match ctx.store.use_exit_pass(&pass.order_id, exit_id).await {
+    match ctx.db.use_exit_pass(&pass.order_id, exit_id).await {
         Ok(true) => Ok(pass.order_id),
         Ok(false) => Err(PassError::AlreadyUsed),
         Err(error) => {

@@ -9,20 +9,20 @@ use tracing::debug;
 use super::commit::commit;
 use super::place::shop;
 use super::records::load_order;
+use crate::db::DbError;
 use crate::delivery::DeliveryHost;
 use crate::delivery::cancellation::Cancellation;
 use crate::delivery::dispatch::{Dispatcher, OrderStatus, RiderEvent};
 use crate::delivery::order::Shop;
-use crate::store::StoreError;
 
 /// New orders from the database, then one dispatcher tick, committed with its messages.
 pub(super) async fn step(
     host: &impl DeliveryHost,
     dispatcher: &mut Dispatcher,
     shop: &Shop,
-) -> Result<(), StoreError> {
+) -> Result<(), DbError> {
     let rows = sqlx::query("SELECT order_id, state FROM delivery_orders WHERE status = 'waiting'")
-        .fetch_all(host.store().pool())
+        .fetch_all(host.db().pool())
         .await?;
     for row in rows {
         let id: String = row.get(0);
@@ -39,10 +39,10 @@ pub(crate) async fn apply_event(
     host: &impl DeliveryHost,
     dispatcher: &mut Dispatcher,
     event: RiderEvent,
-) -> Result<(), StoreError> {
+) -> Result<(), DbError> {
     let seen = sqlx::query("SELECT 1 FROM delivery_seen_events WHERE event_id = $1")
         .bind(&event.id)
-        .fetch_optional(host.store().pool())
+        .fetch_optional(host.db().pool())
         .await?;
     if seen.is_some() {
         debug!(id = %event.id, "repeated rider event dropped");
@@ -59,7 +59,7 @@ pub(crate) async fn apply_cancellation<H: DeliveryHost>(
     host: &H,
     dispatcher: &mut Dispatcher,
     cancellation: &Cancellation,
-) -> Result<(), StoreError> {
+) -> Result<(), DbError> {
     // An order placed since the last tick is in the database but not yet in the dispatcher.
     if !dispatcher.contains(&cancellation.order_id)
         && let Some(open) = load_order(host, &cancellation.order_id).await?

@@ -5,14 +5,14 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::records::{open_orders, riders};
+use crate::db::DbError;
 use crate::delivery::DeliveryHost;
 use crate::delivery::dispatch::OpenOrder;
 use crate::delivery::order::{DeliveryOrder, round_m};
 use crate::epcis::rfc3339;
-use crate::store::StoreError;
 
 /// The delivery board: open orders, late and nearly late first.
-pub async fn board(host: &impl DeliveryHost, now: DateTime<Utc>) -> Result<Value, StoreError> {
+pub async fn board(host: &impl DeliveryHost, now: DateTime<Utc>) -> Result<Value, DbError> {
     let mut orders = open_orders(host).await?;
     orders.sort_by_key(|o| o.order.promised_by);
     let rows: Vec<Value> = orders

@@ -7,6 +7,7 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use super::records::save_order;
+use crate::db::{DbError, OutboxMessage, insert_messages};
 use crate::delivery::DeliveryHost;
 use crate::delivery::cancellation::rider_payload;
 use crate::delivery::dispatch::{Action, Dispatcher, RiderEvent};
@@ -14,7 +15,6 @@ use crate::delivery::order::Shop;
 use crate::delivery::progress;
 use crate::delivery::rider_topics::rider_dispatch;
 use crate::epcis::rfc3339;
-use crate::store::{OutboxMessage, StoreError, insert_messages};
 
 /// Writes what changed (orders, riders, offers and cancellations with their dispatch messages)
 /// in one transaction.
@@ -25,13 +25,13 @@ pub(crate) async fn commit(
     shop: &Shop,
     now: DateTime<Utc>,
     event: Option<&RiderEvent>,
-) -> Result<(), StoreError> {
+) -> Result<(), DbError> {
     let dirty = dispatcher.take_dirty();
     if dirty.is_empty() && event.is_none() && actions.is_empty() {
         return Ok(());
     }
     let mut messages = Vec::new();
-    let mut tx = host.store().pool().begin().await?;
+    let mut tx = host.db().pool().begin().await?;
     for open in &dirty {
         save_order(&mut tx, open, now, false).await?;
     }

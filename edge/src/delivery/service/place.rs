@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use tracing::info;
 
 use super::records::{load_order, save_order};
+use crate::db::{DbError, OutboxMessage, insert_messages};
 use crate::delivery::DeliveryHost;
 use crate::delivery::dispatch::{OpenOrder, OrderStatus};
 use crate::delivery::geo::Position;
 use crate::delivery::order::{OrderRequest, Refusal, Shop};
-use crate::store::{OutboxMessage, StoreError, insert_messages};
 use crate::topics;
 
 /// Why an order could not be placed.
@@ -18,7 +18,7 @@ pub enum PlaceError {
     #[error(transparent)]
     Refused(#[from] Refusal),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Db(#[from] DbError),
 }
 
 /// The store as a shop: id, position, radius.
@@ -55,17 +55,12 @@ pub async fn place(
         payload: open.order.order_payload(&id).to_string().into_bytes(),
         retain: false,
     };
-    let mut tx = host
-        .store()
-        .pool()
-        .begin()
-        .await
-        .map_err(StoreError::from)?;
+    let mut tx = host.db().pool().begin().await.map_err(DbError::from)?;
     let inserted = save_order(&mut tx, &open, now, true).await?;
     if inserted {
         insert_messages(&mut tx, &[message]).await?;
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await.map_err(DbError::from)?;
     host.outbox().wake();
     info!(order = %open.order.order_id, distance_m = open.order.distance_m, "delivery order accepted");
     Ok(open)

@@ -4,31 +4,31 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
+use crate::db::DbError;
 use crate::delivery::DeliveryHost;
 use crate::delivery::dispatch::{OpenOrder, Rider};
 use crate::delivery::geo::Position;
 use crate::epcis::rfc3339;
-use crate::store::StoreError;
 
 /// One order as stored.
 pub async fn load_order(
     host: &impl DeliveryHost,
     order_id: &str,
-) -> Result<Option<OpenOrder>, StoreError> {
+) -> Result<Option<OpenOrder>, DbError> {
     let row = sqlx::query("SELECT state FROM delivery_orders WHERE order_id = $1")
         .bind(order_id)
-        .fetch_optional(host.store().pool())
+        .fetch_optional(host.db().pool())
         .await?;
     row.map(|r| Ok(serde_json::from_str(&r.get::<String, _>(0))?))
         .transpose()
 }
 
 /// Orders not yet delivered.
-pub async fn open_orders(host: &impl DeliveryHost) -> Result<Vec<OpenOrder>, StoreError> {
+pub async fn open_orders(host: &impl DeliveryHost) -> Result<Vec<OpenOrder>, DbError> {
     let rows = sqlx::query(
         "SELECT state FROM delivery_orders WHERE status NOT IN ('delivered', 'cancelled') ORDER BY promised_by",
     )
-    .fetch_all(host.store().pool())
+    .fetch_all(host.db().pool())
     .await?;
     rows.into_iter()
         .map(|r| Ok(serde_json::from_str(&r.get::<String, _>(0))?))
@@ -36,9 +36,9 @@ pub async fn open_orders(host: &impl DeliveryHost) -> Result<Vec<OpenOrder>, Sto
 }
 
 /// Riders as last heard from.
-pub async fn riders(host: &impl DeliveryHost) -> Result<Vec<Rider>, StoreError> {
+pub async fn riders(host: &impl DeliveryHost) -> Result<Vec<Rider>, DbError> {
     let rows = sqlx::query("SELECT rider_id, lat, lon, last_seen FROM delivery_riders")
-        .fetch_all(host.store().pool())
+        .fetch_all(host.db().pool())
         .await?;
     Ok(rows
         .into_iter()
@@ -56,7 +56,7 @@ pub(super) async fn save_order(
     open: &OpenOrder,
     now: DateTime<Utc>,
     only_if_new: bool,
-) -> Result<bool, StoreError> {
+) -> Result<bool, DbError> {
     let state = serde_json::to_string(open)?;
     let sql = if only_if_new {
         "INSERT INTO delivery_orders (order_id, status, rider_id, promised_by, state, created_at, updated_at)

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Db, DbError};
 
 /// A message to publish, stored in the outbox until the broker acknowledges it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,9 +23,9 @@ pub struct OutboxRow {
     pub message: OutboxMessage,
 }
 
-impl Store {
+impl Db {
     /// Queues messages on their own (device health, edge state).
-    pub async fn enqueue(&self, messages: &[OutboxMessage]) -> Result<(), StoreError> {
+    pub async fn enqueue(&self, messages: &[OutboxMessage]) -> Result<(), DbError> {
         let mut tx = self.pool.begin().await?;
         insert_messages(&mut tx, messages).await?;
         tx.commit().await?;
@@ -33,7 +33,7 @@ impl Store {
     }
 
     /// The oldest `limit` messages not yet acknowledged, in commit order.
-    pub async fn outbox_peek(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+    pub async fn outbox_peek(&self, limit: i64) -> Result<Vec<OutboxRow>, DbError> {
         let rows = sqlx::query(
             "SELECT seq, message_id, topic, payload, retain FROM outbox ORDER BY seq LIMIT $1",
         )
@@ -55,7 +55,7 @@ impl Store {
     }
 
     /// Removes a window of messages the broker acknowledged (`first..=last` in commit order).
-    pub async fn outbox_ack_range(&self, first: i64, last: i64) -> Result<(), StoreError> {
+    pub async fn outbox_ack_range(&self, first: i64, last: i64) -> Result<(), DbError> {
         sqlx::query("DELETE FROM outbox WHERE seq >= $1 AND seq <= $2")
             .bind(first)
             .bind(last)
@@ -65,7 +65,7 @@ impl Store {
     }
 
     /// Messages waiting for the broker.
-    pub async fn outbox_depth(&self) -> Result<i64, StoreError> {
+    pub async fn outbox_depth(&self) -> Result<i64, DbError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
             .fetch_one(&self.pool)
             .await?)
@@ -75,7 +75,7 @@ impl Store {
 pub(crate) async fn insert_messages(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     messages: &[OutboxMessage],
-) -> Result<(), StoreError> {
+) -> Result<(), DbError> {
     let now = Utc::now().to_rfc3339();
     for m in messages {
         sqlx::query(

@@ -1,17 +1,17 @@
 //! Secrets the edge makes for itself on first use and keeps in the `meta` table: the exit pass
 //! key and the lane screens' secret.
 
-use super::{Store, StoreError};
+use super::{Db, DbError};
 
-impl Store {
+impl Db {
     /// The key exit passes are signed with: made at random on first use, kept in the database.
-    pub async fn exit_key(&self) -> Result<Vec<u8>, StoreError> {
+    pub async fn exit_key(&self) -> Result<Vec<u8>, DbError> {
         self.secret("exit_key").await
     }
 
     /// A 32-byte secret named `name` (`exit_key`, `screen_secret`): made at random on first use,
     /// kept in the database's `meta` table.
-    pub async fn secret(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+    pub async fn secret(&self, name: &str) -> Result<Vec<u8>, DbError> {
         let existing: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(name)
             .fetch_optional(&self.pool)

@@ -2,12 +2,12 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Db, DbError};
 use crate::lane::{WeightBook, WeightStats};
 
-impl Store {
+impl Db {
     /// Saves what was learned about a product's weight.
-    pub async fn save_weight(&self, gtin: &str, stats: &WeightStats) -> Result<(), StoreError> {
+    pub async fn save_weight(&self, gtin: &str, stats: &WeightStats) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO weight_stats (gtin, n, mean_g, m2) VALUES ($1, $2, $3, $4)
              ON CONFLICT (gtin) DO UPDATE SET n = excluded.n, mean_g = excluded.mean_g, m2 = excluded.m2",
@@ -22,7 +22,7 @@ impl Store {
     }
 
     /// Everything learned about weights.
-    pub async fn load_weights(&self) -> Result<WeightBook, StoreError> {
+    pub async fn load_weights(&self) -> Result<WeightBook, DbError> {
         let rows = sqlx::query("SELECT gtin, n, mean_g, m2 FROM weight_stats")
             .fetch_all(&self.pool)
             .await?;

@@ -5,9 +5,9 @@ use omo_proto::catalog::{CouponCampaign, Product, Promotion};
 use prost::Message as _;
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Db, DbError};
 
-impl Store {
+impl Db {
     /// Stores changed catalog products, promotions and campaigns, and the version they bring the
     /// cache to, in one transaction.
     pub async fn save_catalog(
@@ -16,7 +16,7 @@ impl Store {
         promotions: &[Promotion],
         campaigns: &[CouponCampaign],
         version: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let mut tx = self.pool.begin().await?;
         let extras = promotions
             .iter()
@@ -71,9 +71,7 @@ impl Store {
     }
 
     /// The cached promotions and coupon campaigns.
-    pub async fn load_promotions(
-        &self,
-    ) -> Result<(Vec<Promotion>, Vec<CouponCampaign>), StoreError> {
+    pub async fn load_promotions(&self) -> Result<(Vec<Promotion>, Vec<CouponCampaign>), DbError> {
         let rows = sqlx::query("SELECT kind, body FROM catalog_promotions ORDER BY version")
             .fetch_all(&self.pool)
             .await?;
@@ -91,7 +89,7 @@ impl Store {
     }
 
     /// The cached catalog and its version.
-    pub async fn load_catalog(&self) -> Result<(Vec<Product>, i64), StoreError> {
+    pub async fn load_catalog(&self) -> Result<(Vec<Product>, i64), DbError> {
         let rows = sqlx::query("SELECT product FROM catalog_products ORDER BY version")
             .fetch_all(&self.pool)
             .await?;

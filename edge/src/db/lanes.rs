@@ -4,19 +4,19 @@
 use sqlx::Row;
 
 use super::outbox::{OutboxMessage, insert_messages};
-use super::{Store, StoreError, recovery};
+use super::{Db, DbError, recovery};
 use crate::lane::{AbandonedBasket, Lane, Sale, Transition};
 
-impl Store {
+impl Db {
     /// The stored snapshot of a lane, if it ever ran.
-    pub async fn load_lane(&self, lane_id: &str) -> Result<Option<Lane>, StoreError> {
+    pub async fn load_lane(&self, lane_id: &str) -> Result<Option<Lane>, DbError> {
         let row = sqlx::query("SELECT snapshot FROM lanes WHERE lane_id = $1")
             .bind(lane_id)
             .fetch_optional(&self.pool)
             .await?;
         row.map(|row| {
             let text: String = row.get(0);
-            serde_json::from_str(&text).map_err(|source| StoreError::Snapshot {
+            serde_json::from_str(&text).map_err(|source| DbError::Snapshot {
                 lane: lane_id.to_string(),
                 source,
             })
@@ -32,7 +32,7 @@ impl Store {
         sale: Option<&Sale>,
         abandoned: Option<&AbandonedBasket>,
         messages: &[OutboxMessage],
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let snapshot = serde_json::to_string(lane)?;
         let now = lane.updated_at.to_rfc3339();
         let mut tx = self.pool.begin().await?;

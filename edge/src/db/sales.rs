@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Db, DbError};
 use crate::lane::Sale;
 
 /// `SELECT <every sale column> FROM sales <tail>` as one literal.
@@ -20,7 +20,7 @@ macro_rules! select_sales {
 
 /// A sale from its row (as `select_sales!` reads it; [`crate::web::orders`] reads the same
 /// columns in the same order).
-pub(crate) fn sale_of(row: &sqlx::sqlite::SqliteRow) -> Result<Sale, StoreError> {
+pub(crate) fn sale_of(row: &sqlx::sqlite::SqliteRow) -> Result<Sale, DbError> {
     let basket: String = row.get(6);
     let paid_at: String = row.get(7);
     Ok(Sale {
@@ -38,9 +38,9 @@ pub(crate) fn sale_of(row: &sqlx::sqlite::SqliteRow) -> Result<Sale, StoreError>
     })
 }
 
-impl Store {
+impl Db {
     /// Sales recorded, newest first.
-    pub async fn recent_sales(&self, limit: i64) -> Result<Vec<Sale>, StoreError> {
+    pub async fn recent_sales(&self, limit: i64) -> Result<Vec<Sale>, DbError> {
         let rows = sqlx::query(select_sales!("ORDER BY paid_at DESC LIMIT $1"))
             .bind(limit)
             .fetch_all(&self.pool)
@@ -49,7 +49,7 @@ impl Store {
     }
 
     /// The sale of `order_id`, if this edge recorded one.
-    pub async fn sale(&self, order_id: &str) -> Result<Option<Sale>, StoreError> {
+    pub async fn sale(&self, order_id: &str) -> Result<Option<Sale>, DbError> {
         let row = sqlx::query(select_sales!("WHERE order_id = $1"))
             .bind(order_id)
             .fetch_optional(&self.pool)
@@ -62,7 +62,7 @@ impl Store {
         &self,
         lane_id: &str,
         since: DateTime<Utc>,
-    ) -> Result<Option<Sale>, StoreError> {
+    ) -> Result<Option<Sale>, DbError> {
         let row = sqlx::query(select_sales!(
             "WHERE lane_id = $1 AND paid_at >= $2 ORDER BY paid_at DESC LIMIT 1"
         ))
@@ -74,7 +74,7 @@ impl Store {
     }
 
     /// Marks an exit pass used; false if it was used before.
-    pub async fn use_exit_pass(&self, order_id: &str, exit_id: &str) -> Result<bool, StoreError> {
+    pub async fn use_exit_pass(&self, order_id: &str, exit_id: &str) -> Result<bool, DbError> {
         let done = sqlx::query(
             "INSERT INTO used_exit_passes (order_id, exit_id, used_at) VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING",
         )
@@ -88,7 +88,7 @@ impl Store {
 
     /// Records that lane `lane_id`'s gate opens for paid order `order_id`, before the relay is
     /// pulsed; true if this is the first time (the gate may open), false if it already opened.
-    pub async fn claim_gate_open(&self, order_id: &str, lane_id: &str) -> Result<bool, StoreError> {
+    pub async fn claim_gate_open(&self, order_id: &str, lane_id: &str) -> Result<bool, DbError> {
         let done = sqlx::query(
             "INSERT INTO lane_gate_opens (order_id, lane_id, opened_at) VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING",
         )

@@ -1,6 +1,6 @@
-//! The edge's local store: SQLite (WAL) under the data directory.
+//! The edge's database ([`Db`]): SQLite (WAL) under the data directory.
 //!
-//! [`Store::commit_step`] writes a lane's new snapshot, its transition, a sale (or an abandoned
+//! [`Db::commit_step`] writes a lane's new snapshot, its transition, a sale (or an abandoned
 //! basket, see `recovery`) and the outgoing messages in one transaction: either all of a step is
 //! durable or none of it is, and the edge acts only after the commit. The outbox is read back in
 //! commit order by [`crate::outbox`].
@@ -34,7 +34,7 @@ pub(crate) use sales::sale_of;
 
 /// Storage errors.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub enum DbError {
     #[error("edge database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("edge database migration: {0}")]
@@ -55,14 +55,14 @@ pub enum StoreError {
 
 /// The edge's database.
 #[derive(Clone)]
-pub struct Store {
+pub struct Db {
     pool: SqlitePool,
 }
 
-impl Store {
+impl Db {
     /// Opens (creating if needed) `edge.db` under `data_dir` and applies migrations.
-    pub async fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+    pub async fn open(data_dir: &Path) -> Result<Db, DbError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| DbError::DataDir {
             path: data_dir.display().to_string(),
             source,
         })?;
@@ -77,7 +77,7 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Db { pool })
     }
 
     /// The pool, for modules that keep tables of their own (delivery).

@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Db, DbError};
 use crate::lane::OperatorAction;
 
-impl Store {
+impl Db {
     /// Records an operator action and its outcome (`ok` or the refusal).
     pub async fn audit(
         &self,
@@ -15,7 +15,7 @@ impl Store {
         action: &OperatorAction,
         outcome: &str,
         at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let command = serde_json::to_value(&action.command)?;
         sqlx::query(
             "INSERT INTO operator_actions (at, lane_id, operator, role, command, reason, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -33,7 +33,7 @@ impl Store {
     }
 
     /// The most recent operator actions, newest first, as JSON rows.
-    pub async fn recent_actions(&self, limit: i64) -> Result<Vec<serde_json::Value>, StoreError> {
+    pub async fn recent_actions(&self, limit: i64) -> Result<Vec<serde_json::Value>, DbError> {
         let rows = sqlx::query(
             "SELECT id, at, lane_id, operator, role, command, reason, outcome, session_id, dropped FROM operator_actions ORDER BY id DESC LIMIT $1",
         )
