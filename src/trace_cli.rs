@@ -32,9 +32,9 @@ pub async fn trace(args: TraceArgs) -> anyhow::Result<()> {
 
 async fn open_edge(
     config: &std::path::Path,
-) -> anyhow::Result<(omo_edge::EdgeConfig, omo_edge::store::Store)> {
+) -> anyhow::Result<(omo_edge::EdgeConfig, omo_edge::db::Db)> {
     let config = omo_edge::EdgeConfig::load(config).map_err(|e| UsageError(e.to_string()))?;
-    let store = omo_edge::store::Store::open(&config.data_dir)
+    let store = omo_edge::db::Db::open(&config.data_dir)
         .await
         .with_context(|| {
             format!(

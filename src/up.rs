@@ -143,7 +143,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let mut lane_configs = Vec::new();
     let mut demo_lanes = Vec::new();
     // Each lane screen's setup link: the edge derives the same tokens from this secret.
-    let screen_secret = omo_edge::store::Store::open(&data.join("edge"))
+    let screen_secret = omo_edge::db::Db::open(&data.join("edge"))
         .await
         .context("the edge's database")?
         .secret("screen_secret")

@@ -25,9 +25,7 @@ const RECEIVING_CSV: &str = "gtin,lot,farm,country,harvest_date,certificates,tem
 /// edge's outbox (the running edge publishes them).
 async fn queue(store: &TestStore, events: &[Value]) {
     let config = omo_edge::EdgeConfig::load(&store.edge_config).unwrap();
-    let edge_store = omo_edge::store::Store::open(&config.data_dir)
-        .await
-        .unwrap();
+    let edge_store = omo_edge::db::Db::open(&config.data_dir).await.unwrap();
     trace_import::enqueue(&edge_store, STORE, events)
         .await
         .unwrap();

@@ -30,66 +30,10 @@ const CRATES: &[&str] = &[
 ];
 
 /// Files still over `MAX_LINES` (path from the workspace root, reason).
-const LONG_FILES_ALLOWED: &[(&str, &str)] = &[
-    (
-        "edge/src/delivery/dispatch.rs",
-        "offers, batching and rider choice still in one file; split pending (h13edge)",
-    ),
-    (
-        "edge/src/delivery/service.rs",
-        "the dispatch service's loop and its handlers in one file; split pending (h13edge)",
-    ),
-    (
-        "edge/src/epcis/hash.rs",
-        "the EPCIS event hash's canonical form and its field orders in one file; split pending (h13edge)",
-    ),
-    (
-        "edge/src/store.rs",
-        "the edge database handle; owned by the lead's security fixes",
-    ),
-];
+const LONG_FILES_ALLOWED: &[(&str, &str)] = &[];
 
 /// Import circles still present: the files of each circle, sorted, with a reason.
-const CIRCLES_ALLOWED: &[(&[&str], &str)] = &[
-    (
-        &[
-            "devices/src/barcode/cset82.rs",
-            "devices/src/barcode/digital_link.rs",
-        ],
-        "character set 82 and the Digital Link parser share helpers both ways; moves to omo-contract",
-    ),
-    (
-        &[
-            "edge/src/context.rs",
-            "edge/src/demo_devices.rs",
-            "edge/src/device_health.rs",
-            "edge/src/exit.rs",
-            "edge/src/web/mod.rs",
-            "edge/src/web/screen.rs",
-        ],
-        "the shared context holds the exit board, sessions and demo devices whose modules use it",
-    ),
-    (
-        &["edge/src/web/auth.rs", "edge/src/web/pages.rs"],
-        "the login handlers render the login page, whose page chrome asks auth for the session",
-    ),
-    (
-        &[
-            "edge/src/delivery/cancellation.rs",
-            "edge/src/delivery/inbox.rs",
-            "edge/src/delivery/service.rs",
-        ],
-        "the dispatch service and its handlers call each other; split pending with service.rs",
-    ),
-    (
-        &["edge/src/lane/basket.rs", "edge/src/lane/pricing.rs"],
-        "the basket and its pricing refer to each other; owned by the lane split (h13lane)",
-    ),
-    (
-        &["edge/src/lane/machine.rs", "edge/src/lane/recovery.rs"],
-        "the lane machine and its recovery rules refer to each other; owned by the lane split (h13lane)",
-    ),
-];
+const CIRCLES_ALLOWED: &[(&[&str], &str)] = &[];
 
 /// Crate roots that do not yet open with a `//!` map.
 const MAPLESS_ROOTS_ALLOWED: &[(&str, &str)] = &[];

@@ -11,8 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use omo_edge::config::{EXAMPLE_TOML, EdgeConfig};
+use omo_edge::db::{Db, OutboxMessage};
 use omo_edge::outbox::{OutboxSignal, mqtt_options, run_publisher};
-use omo_edge::store::{OutboxMessage, Store};
 use rumqttc::{AsyncClient, Event, MqttOptions, Outgoing, Packet, QoS};
 use tokio_util::sync::CancellationToken;
 
@@ -81,7 +81,7 @@ async fn run() {
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     // 1. The outbox: fill it, then time the publisher draining it.
-    let store = Store::open(&dir.path().join("edge")).await.unwrap();
+    let db = Db::open(&dir.path().join("edge")).await.unwrap();
     for chunk in (0..MESSAGES).collect::<Vec<_>>().chunks(1000) {
         let messages: Vec<OutboxMessage> = chunk
             .iter()
@@ -92,7 +92,7 @@ async fn run() {
                 retain: false,
             })
             .collect();
-        store.enqueue(&messages).await.unwrap();
+        db.enqueue(&messages).await.unwrap();
     }
     let text = EXAMPLE_TOML.replace("mqtt://127.0.0.1:1883", &format!("mqtt://127.0.0.1:{port}"));
     let config = EdgeConfig::from_toml_str(&text, Path::new("bench.toml")).unwrap();
@@ -101,14 +101,14 @@ async fn run() {
     let signal = OutboxSignal::default();
     let started = Instant::now();
     let publisher = tokio::spawn(run_publisher(
-        store.clone(),
+        db.clone(),
         signal.clone(),
         options,
         "SH-B".into(),
         cancel.clone(),
     ));
     loop {
-        if store.outbox_depth().await.unwrap() == 0 {
+        if db.outbox_depth().await.unwrap() == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -47,7 +47,7 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 }
 
 async fn healthz(State(ctx): State<Arc<EdgeContext>>) -> Response {
-    match ctx.store.outbox_depth().await {
+    match ctx.db.outbox_depth().await {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -73,7 +73,7 @@ async fn store(State(ctx): State<Arc<EdgeContext>>) -> Json<serde_json::Value> {
         "catalog_version": catalog.0,
         "catalog_products": catalog.1,
         "mqtt_connected": ctx.outbox.connected(),
-        "outbox_depth": ctx.store.outbox_depth().await.ok(),
+        "outbox_depth": ctx.db.outbox_depth().await.ok(),
     }))
 }
 
@@ -110,7 +110,7 @@ async fn sales(
     Query(query): Query<Limit>,
 ) -> Response {
     let limit = query.limit.unwrap_or(50).clamp(1, 100_000);
-    match ctx.store.recent_sales(limit).await {
+    match ctx.db.recent_sales(limit).await {
         Ok(sales) => {
             let sales: Vec<serde_json::Value> = sales
                 .iter()
@@ -201,7 +201,7 @@ async fn actions(
     Query(query): Query<Limit>,
 ) -> Response {
     match ctx
-        .store
+        .db
         .recent_actions(query.limit.unwrap_or(100).clamp(1, 10_000))
         .await
     {
@@ -237,7 +237,7 @@ async fn events(
 async fn metrics(State(ctx): State<Arc<EdgeContext>>) -> Response {
     let c = &ctx.board.counters;
     let load = |v: &std::sync::atomic::AtomicU64| v.load(Ordering::Relaxed);
-    let depth = ctx.store.outbox_depth().await.unwrap_or(-1);
+    let depth = ctx.db.outbox_depth().await.unwrap_or(-1);
     let mut out = String::new();
     for (name, help, value) in [
         (

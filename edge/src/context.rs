@@ -9,15 +9,16 @@ use crate::board::Board;
 use crate::catalog::Catalog;
 use crate::checkout::handles::LaneHandles;
 use crate::config::EdgeConfig;
+use crate::db::Db;
 use crate::lane::WeightBook;
 use crate::outbox::OutboxSignal;
 use crate::payment::PaymentClient;
-use crate::store::Store;
 
 /// The shared state of one edge.
 pub struct EdgeContext {
     pub config: EdgeConfig,
-    pub store: Store,
+    /// The edge's database.
+    pub db: Db,
     pub outbox: OutboxSignal,
     pub catalog: RwLock<Catalog>,
     pub payments: PaymentClient,
@@ -27,13 +28,13 @@ pub struct EdgeContext {
     /// Where to send operator commands for each lane.
     pub lanes: LaneHandles,
     /// What the store's exits have let through and refused.
-    pub exits: crate::exit::ExitBoard,
+    pub exits: crate::exit::board::ExitBoard,
     /// The keys exit passes are signed and checked with.
     pub exit_keys: crate::exit_keys::ExitKeys,
     /// The secret lane screens' credentials are derived from (see [`crate::web::screen`]).
     pub screen_secret: Vec<u8>,
     /// Operators' sessions and the login rate limit.
-    pub sessions: std::sync::Arc<crate::web::Sessions>,
+    pub sessions: std::sync::Arc<crate::web::auth::Sessions>,
     /// The simulated devices a person may drive from the lane screen (demo mode only; see
     /// [`crate::demo_devices`]).
     pub demo_devices: Option<std::sync::Arc<dyn crate::demo_devices::DemoDevices>>,

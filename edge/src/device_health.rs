@@ -9,7 +9,7 @@ use serde_json::json;
 use tracing::warn;
 
 use crate::context::EdgeContext;
-use crate::store::OutboxMessage;
+use crate::db::OutboxMessage;
 use crate::topics;
 
 /// Records a device's health: on the board and, retained, on its MQTT topic.
@@ -28,7 +28,7 @@ pub async fn publish_health(ctx: &EdgeContext, health: DeviceHealth) {
     ctx.board.set_device(health);
     let mut delay = Duration::from_millis(100);
     for _ in 0..5 {
-        match ctx.store.enqueue(std::slice::from_ref(&message)).await {
+        match ctx.db.enqueue(std::slice::from_ref(&message)).await {
             Ok(()) => {
                 ctx.outbox.wake();
                 return;

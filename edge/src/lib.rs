@@ -9,7 +9,7 @@
 //! | [`cloud`] | the one gRPC channel to the cloud, and how the store proves who it is (TLS, token) |
 //! | [`payment`] | barcode pay from the lane's side: authorize, query, cancel, poll PENDING |
 //! | [`pass_attach`] | each paid basket's exit pass handed to the cloud for the paying wallet's app |
-//! | [`store`] | SQLite: lane snapshots, transitions, sales, the outbox, the catalog cache |
+//! | [`db`] | SQLite ([`db::Db`]): lane snapshots, transitions, sales, the outbox, the catalog cache |
 //! | [`outbox`] | publishes committed messages to MQTT (QoS 1, in order, until acknowledged) |
 //! | [`exit`] / [`exit_pass`] | store exits that let a signed, single-use exit pass through |
 //! | [`epcis`] / [`topics`] | GS1 EPCIS 2.0 events, and the MQTT topic names |
@@ -32,6 +32,7 @@ pub mod checkout;
 pub mod cloud;
 pub mod config;
 pub mod context;
+pub mod db;
 pub mod delivery;
 pub mod demo_devices;
 pub mod device_health;
@@ -45,7 +46,6 @@ pub mod pass_attach;
 pub mod payment;
 pub mod preflight;
 pub mod replica;
-pub mod store;
 pub mod topics;
 pub mod trace_import;
 pub mod web;
@@ -70,7 +70,7 @@ use crate::payment::PaymentClient;
 #[derive(Debug, thiserror::Error)]
 pub enum EdgeError {
     #[error(transparent)]
-    Store(#[from] store::StoreError),
+    Db(#[from] db::DbError),
     #[error("the connection to the cloud: {0}")]
     Cloud(#[from] cloud::CloudLinkError),
     #[error(transparent)]
@@ -107,11 +107,11 @@ pub async fn run_with(
     cancel: CancellationToken,
 ) -> Result<(), EdgeError> {
     preflight::check(&config).map_err(EdgeError::Preflight)?;
-    let store = store::Store::open(&config.data_dir).await?;
-    let weights = store.load_weights().await?;
-    let exit_keys = exit_keys::ExitKeys::load(&config.exit_pass, store.exit_key().await?)
+    let db = db::Db::open(&config.data_dir).await?;
+    let weights = db.load_weights().await?;
+    let exit_keys = exit_keys::ExitKeys::load(&config.exit_pass, db.exit_key().await?)
         .map_err(EdgeError::ExitKeys)?;
-    let screen_secret = store.secret("screen_secret").await?;
+    let screen_secret = db.secret("screen_secret").await?;
     let sessions = Arc::new(web::Sessions::new(config.operators.clone()));
     let channel = cloud::connect(&config)?;
     let mqtt = outbox::mqtt_options(&config)?;
@@ -122,7 +122,7 @@ pub async fn run_with(
     );
     let ctx = Arc::new(EdgeContext {
         config,
-        store,
+        db,
         outbox: OutboxSignal::default(),
         catalog: RwLock::default(),
         payments,
@@ -149,7 +149,7 @@ pub async fn run_with(
 
     let tasks = TaskTracker::new();
     tasks.spawn(outbox::run_publisher(
-        ctx.store.clone(),
+        ctx.db.clone(),
         ctx.outbox.clone(),
         mqtt,
         ctx.config.store_id.clone(),

@@ -22,8 +22,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::config::EdgeConfig;
+use crate::db::{Db, OutboxMessage};
 use crate::epcis::rfc3339;
-use crate::store::{OutboxMessage, Store};
 use crate::topics;
 
 /// Messages published before waiting for their PUBACKs (rumqttc allows 100 in flight).
@@ -40,7 +40,7 @@ pub struct OutboxSignal {
 }
 
 impl OutboxSignal {
-    /// New messages are in the store.
+    /// New messages are in the database.
     pub fn wake(&self) {
         self.notify.notify_one();
     }
@@ -110,7 +110,7 @@ enum Link {
 
 /// Runs the publisher until `cancel`; never returns early on broker trouble (it reconnects).
 pub async fn run_publisher(
-    store: Store,
+    db: Db,
     signal: OutboxSignal,
     options: MqttOptions,
     store_id: String,
@@ -172,7 +172,7 @@ pub async fn run_publisher(
         store_id,
         birth_seq: 0,
     };
-    publisher.run(&store, &cancel).await;
+    publisher.run(&db, &cancel).await;
 
     let offline = json!({ "state": "offline", "store_id": publisher.store_id, "reason": "shutdown", "at": rfc3339(chrono::Utc::now()) });
     if publisher.connected {
@@ -201,7 +201,7 @@ struct Publisher<'a> {
 }
 
 impl Publisher<'_> {
-    async fn run(&mut self, store: &Store, cancel: &CancellationToken) {
+    async fn run(&mut self, db: &Db, cancel: &CancellationToken) {
         while !cancel.is_cancelled() {
             if !self.connected {
                 tokio::select! {
@@ -235,7 +235,7 @@ impl Publisher<'_> {
                 }
                 continue;
             }
-            let rows = match store.outbox_peek(WINDOW).await {
+            let rows = match db.outbox_peek(WINDOW).await {
                 Ok(rows) => rows,
                 Err(error) => {
                     warn!(%error, "cannot read the outbox; retrying");
@@ -255,7 +255,7 @@ impl Publisher<'_> {
             let messages: Vec<&OutboxMessage> = rows.iter().map(|r| &r.message).collect();
             if self.publish_and_wait(&messages, cancel).await {
                 let (first, last) = (rows[0].seq, rows[rows.len() - 1].seq);
-                if let Err(error) = store.outbox_ack_range(first, last).await {
+                if let Err(error) = db.outbox_ack_range(first, last).await {
                     warn!(%error, first, last, "published but cannot delete from the outbox; it will be sent again");
                 }
             }

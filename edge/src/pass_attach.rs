@@ -48,7 +48,7 @@ async fn attach_due(ctx: &EdgeContext) -> Result<(), String> {
         "SELECT order_id, exit_pass FROM sales WHERE pass_attached_at = '' AND exit_pass != '' \
          ORDER BY paid_at LIMIT 50",
     )
-    .fetch_all(ctx.store.pool())
+    .fetch_all(ctx.db.pool())
     .await
     .map_err(|e| e.to_string())?;
     for row in rows {
@@ -67,7 +67,7 @@ async fn attach_due(ctx: &EdgeContext) -> Result<(), String> {
         sqlx::query("UPDATE sales SET pass_attached_at = $1 WHERE order_id = $2")
             .bind(noted)
             .bind(&order_id)
-            .execute(ctx.store.pool())
+            .execute(ctx.db.pool())
             .await
             .map_err(|e| e.to_string())?;
     }

@@ -18,9 +18,9 @@ use crate::context::EdgeContext;
 const PAGE: u32 = 500;
 
 /// Loads the cached catalog from the store into memory.
-pub async fn load_cached(ctx: &EdgeContext) -> Result<usize, crate::store::StoreError> {
-    let (products, version) = ctx.store.load_catalog().await?;
-    let (promotions, campaigns) = ctx.store.load_promotions().await?;
+pub async fn load_cached(ctx: &EdgeContext) -> Result<usize, crate::db::DbError> {
+    let (products, version) = ctx.db.load_catalog().await?;
+    let (promotions, campaigns) = ctx.db.load_promotions().await?;
     let count = products.len();
     if let Ok(mut catalog) = ctx.catalog.write() {
         catalog.apply(products);
@@ -44,7 +44,7 @@ pub enum SyncError {
     Cloud(String),
     /// The changes could not be stored locally.
     #[error("storing the catalog: {0}")]
-    Store(#[from] crate::store::StoreError),
+    Db(#[from] crate::db::DbError),
 }
 
 /// One round of catch-up: fetches every change since the applied version. Returns how many
@@ -80,7 +80,7 @@ pub async fn sync_once(
         // Every change up to `reached_version` is in this answer (a page may stop short of the
         // latest version; the next request resumes from here).
         let reached = response_reached.max(since);
-        ctx.store
+        ctx.db
             .save_catalog(&products, &promotions, &campaigns, reached)
             .await?;
         if let Ok(mut catalog) = ctx.catalog.write() {

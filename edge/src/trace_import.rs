@@ -26,8 +26,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
+use crate::db::{Db, DbError, OutboxMessage};
 use crate::epcis::{self, LotQuantity, Origin, Reading, Receipt, Transformation, document};
-use crate::store::{OutboxMessage, Store, StoreError};
 use crate::topics;
 
 /// Why a file or argument could not be turned into events.
@@ -46,7 +46,7 @@ pub enum ImportError {
     #[error("the file has no events")]
     Empty,
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Db(#[from] DbError),
 }
 
 /// The events of a supplier's file (JSON-LD if it starts with `{` or `[`, CSV otherwise), each
@@ -329,8 +329,8 @@ pub fn outbox_messages(
 
 /// Queues `events` in the edge's outbox, all or none; a running edge publishes them within a
 /// second (its publisher polls the outbox), a stopped one when it starts.
-pub async fn enqueue(store: &Store, store_id: &str, events: &[Value]) -> Result<(), ImportError> {
-    store.enqueue(&outbox_messages(store_id, events)?).await?;
+pub async fn enqueue(db: &Db, store_id: &str, events: &[Value]) -> Result<(), ImportError> {
+    db.enqueue(&outbox_messages(store_id, events)?).await?;
     Ok(())
 }
 
@@ -456,10 +456,10 @@ mod tests {
     #[tokio::test]
     async fn imported_events_wait_in_the_outbox() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
         let events = events_from_file(CSV, "SH-001", now()).unwrap();
-        enqueue(&store, "SH-001", &events).await.unwrap();
-        let rows = store.outbox_peek(10).await.unwrap();
+        enqueue(&db, "SH-001", &events).await.unwrap();
+        let rows = db.outbox_peek(10).await.unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].message.topic, "omo/v1/stores/SH-001/trace");
         assert_eq!(rows[0].message.id, events[0]["eventID"].as_str().unwrap());

@@ -48,7 +48,7 @@ pub fn check_identifier(id: &str) -> Result<(), BarcodeError> {
             "serial in an sgtin URN"
         };
         let value = rest.rsplit('.').next().unwrap_or_default();
-        return check_lot_or_serial(what, &super::digital_link::percent_decode(value)?);
+        return check_lot_or_serial(what, &super::percent::percent_decode(value)?);
     }
     if !(id.starts_with("https://") || id.starts_with("http://")) {
         return Ok(());
@@ -61,7 +61,7 @@ pub fn check_identifier(id: &str) -> Result<(), BarcodeError> {
             "21" => "Digital Link serial (21)",
             _ => continue,
         };
-        check_lot_or_serial(what, &super::digital_link::percent_decode(pair[1])?)?;
+        check_lot_or_serial(what, &super::percent::percent_decode(pair[1])?)?;
     }
     Ok(())
 }

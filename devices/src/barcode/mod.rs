@@ -11,6 +11,7 @@ mod digital_link;
 mod error;
 pub mod gs1;
 pub mod gtin;
+mod percent;
 mod variable;
 
 use serde::Serialize;

@@ -25,11 +25,11 @@ use tracing::{error, info, warn};
 use super::handles::LaneCommand;
 use crate::board::{Counters, LaneView};
 use crate::context::EdgeContext;
+use crate::db::{DbError, OutboxMessage};
 use crate::epcis::{self, Place};
 use crate::lane::machine::fen;
 use crate::lane::{AbandonedBasket, Action, Cause, Context, Lane, LaneEvent, Sale, Transition};
 use crate::payment::Order;
-use crate::store::{OutboxMessage, StoreError};
 use crate::topics;
 
 mod command;
@@ -53,7 +53,7 @@ pub async fn run_lane(
     lane_id: String,
     devices: LaneDevices,
     cancel: CancellationToken,
-) -> Result<(), StoreError> {
+) -> Result<(), DbError> {
     let (scan_tx, mut scans) = mpsc::channel(64);
     let mut scanner = devices.scanner.clone();
     scanner
@@ -80,7 +80,7 @@ pub async fn run_lane(
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
     let mut runner = Runner {
-        lane: match ctx.store.load_lane(&lane_id).await? {
+        lane: match ctx.db.load_lane(&lane_id).await? {
             Some(lane) => lane,
             None => Lane::new(lane_id.clone(), Utc::now()),
         },
@@ -292,7 +292,7 @@ impl Runner {
             }
             Err(_) => return,
         };
-        if let Err(error) = self.ctx.store.save_weight(&gtin, &stats).await {
+        if let Err(error) = self.ctx.db.save_weight(&gtin, &stats).await {
             warn!(%gtin, %error, "cannot save a learned weight");
         }
     }
@@ -303,7 +303,7 @@ impl Runner {
         transition: Option<&Transition>,
         sale: Option<&Sale>,
         abandoned: Option<&AbandonedBasket>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let store_id = &self.ctx.config.store_id;
         let view = LaneView::new(store_id, &self.lane);
         let mut state = serde_json::to_value(&view)?;
@@ -330,7 +330,7 @@ impl Runner {
             });
         }
         self.ctx
-            .store
+            .db
             .commit_step(&self.lane, transition, sale, abandoned, &messages)
             .await?;
         self.ctx.outbox.wake();

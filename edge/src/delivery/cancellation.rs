@@ -4,16 +4,10 @@
 //! withdraws the order from the dispatcher and tells the rider who had it, with a
 //! `"type":"cancelled"` message on the rider's dispatch topic (through the outbox, in the same
 //! transaction that marks the order cancelled). A repeat finds the order cancelled already and
-//! changes nothing.
+//! changes nothing. It is applied in [`super::service::apply`].
 
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
-
-use super::DeliveryHost;
-use super::dispatch::{Dispatcher, OrderStatus};
-use super::service::{commit, load_order, shop};
-use crate::store::StoreError;
 
 /// What the cloud says.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -59,31 +53,6 @@ pub fn rider_payload(id: &str, store_id: &str, order_id: &str, reason: &str) -> 
         "store_id": store_id,
         "reason": reason,
     })
-}
-
-/// Applies a cancellation: the order is marked cancelled and its rider told, in one transaction.
-pub(super) async fn apply<H: DeliveryHost>(
-    host: &H,
-    dispatcher: &mut Dispatcher,
-    cancellation: &Cancellation,
-) -> Result<(), StoreError> {
-    // An order placed since the last tick is in the database but not yet in the dispatcher.
-    if !dispatcher.contains(&cancellation.order_id)
-        && let Some(open) = load_order(host, &cancellation.order_id).await?
-        && !matches!(
-            open.status,
-            OrderStatus::Delivered { .. } | OrderStatus::Cancelled
-        )
-    {
-        dispatcher.add(open);
-    }
-    let actions = dispatcher.cancel(&cancellation.order_id, &cancellation.reason);
-    if actions.is_empty() {
-        tracing::info!(order = %cancellation.order_id, "cancellation of an order this edge no longer dispatches; nothing to do");
-        return Ok(());
-    }
-    let shop = shop(host);
-    commit(host, dispatcher, &actions, &shop, Utc::now(), None).await
 }
 
 #[cfg(test)]

@@ -18,9 +18,11 @@ use super::DeliveryHost;
 use super::cancellation::Cancellation;
 use super::dispatch::{Dispatcher, RiderEvent};
 use super::request::{DeliveryRequest, basket_items, refusal_payload};
-use super::service::{PlaceError, apply_event, load_order, place};
+use super::service::apply::{apply_cancellation, apply_event};
+use super::service::place::{PlaceError, place};
+use super::service::records::load_order;
 use crate::config::EdgeConfig;
-use crate::store::{OutboxMessage, StoreError, insert_messages};
+use crate::db::{DbError, OutboxMessage, insert_messages};
 
 /// What the delivery session received.
 #[derive(Debug)]
@@ -47,7 +49,7 @@ pub(super) async fn apply_incoming<H: DeliveryHost>(
             Incoming::Rider(event) => apply_event(host, dispatcher, event.clone()).await,
             Incoming::Request(request) => take_request(host, request).await,
             Incoming::Cancellation(cancellation) => {
-                super::cancellation::apply(host, dispatcher, cancellation).await
+                apply_cancellation(host, dispatcher, cancellation).await
             }
             Incoming::Dropped => Ok(()),
         };
@@ -65,10 +67,7 @@ pub(super) async fn apply_incoming<H: DeliveryHost>(
 }
 
 /// Places an order the cloud forwarded, or answers with a refusal.
-async fn take_request<H: DeliveryHost>(
-    host: &H,
-    request: &DeliveryRequest,
-) -> Result<(), StoreError> {
+async fn take_request<H: DeliveryHost>(host: &H, request: &DeliveryRequest) -> Result<(), DbError> {
     // A stale request for an order not yet taken is refused (the common case, a fresh request,
     // reads nothing more: placing it finds an existing order anyway).
     if request.stale(Utc::now()) && load_order(host, &request.order_id).await?.is_none() {
@@ -80,7 +79,7 @@ async fn take_request<H: DeliveryHost>(
         .await;
     }
     let items = if request.source == "lane" {
-        match host.store().sale(&request.purchase_order_id).await? {
+        match host.db().sale(&request.purchase_order_id).await? {
             Some(sale) if sale.wallet_id == request.wallet_id => basket_items(&sale.basket),
             Some(_) => {
                 return refuse(host, request, "the purchase was paid by another wallet").await;
@@ -99,7 +98,7 @@ async fn take_request<H: DeliveryHost>(
     match place(host, request.order(items), Utc::now()).await {
         Ok(_) => Ok(()),
         Err(PlaceError::Refused(refusal)) => refuse(host, request, &refusal.to_string()).await,
-        Err(PlaceError::Store(error)) => Err(error),
+        Err(PlaceError::Db(error)) => Err(error),
     }
 }
 
@@ -108,7 +107,7 @@ async fn refuse<H: DeliveryHost>(
     host: &H,
     request: &DeliveryRequest,
     reason: &str,
-) -> Result<(), StoreError> {
+) -> Result<(), DbError> {
     let store_id = &host.edge_config().store_id;
     let id = uuid::Uuid::now_v7().to_string();
     let message = OutboxMessage {
@@ -119,7 +118,7 @@ async fn refuse<H: DeliveryHost>(
             .into_bytes(),
         retain: false,
     };
-    let mut tx = host.store().pool().begin().await?;
+    let mut tx = host.db().pool().begin().await?;
     insert_messages(&mut tx, &[message]).await?;
     tx.commit().await?;
     host.outbox().wake();

@@ -10,7 +10,7 @@
 //! | [`progress`] | the rider's progress (accepted, picked up, delivered) told to the cloud |
 //! | [`inbox`] | the delivery session: rider events and the cloud's forwarded orders, acknowledged after commit |
 //! | [`service`] | the IO: SQLite, rider events from MQTT, offers through the outbox, the board |
-//! | [`rider`] | the rider's client (`omo rider`), with simulated movement |
+//! | [`rider`] / [`rider_topics`] | the rider's client (`omo rider`), with simulated movement; a rider's MQTT topics |
 //! | [`config`] | the dispatcher's settings |
 //!
 //! HTTP (merged into the edge's API by [`routes`]), each for operators only (a session: 401
@@ -28,6 +28,7 @@ pub mod order;
 pub mod progress;
 pub mod request;
 pub mod rider;
+pub mod rider_topics;
 pub mod service;
 
 use std::sync::Arc;
@@ -44,8 +45,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::EdgeConfig;
 use crate::context::EdgeContext;
+use crate::db::Db;
 use crate::outbox::OutboxSignal;
-use crate::store::Store;
 use crate::web::Sessions;
 use crate::web::auth::NotLoggedIn;
 
@@ -54,7 +55,7 @@ pub use order::{Dropoff, OrderRequest, Refusal};
 /// What delivery needs from the edge it runs in.
 pub trait DeliveryHost: Send + Sync + 'static {
     fn edge_config(&self) -> &EdgeConfig;
-    fn store(&self) -> &Store;
+    fn db(&self) -> &Db;
     fn outbox(&self) -> &OutboxSignal;
     /// The operators' sessions the HTTP routes check.
     fn sessions(&self) -> &Sessions;
@@ -67,8 +68,8 @@ impl DeliveryHost for EdgeContext {
     fn sessions(&self) -> &Sessions {
         &self.sessions
     }
-    fn store(&self) -> &Store {
-        &self.store
+    fn db(&self) -> &Db {
+        &self.db
     }
     fn outbox(&self) -> &OutboxSignal {
         &self.outbox
@@ -78,7 +79,7 @@ impl DeliveryHost for EdgeContext {
 /// Delivery on its own: a config, the store and the outbox signal (tests, and `run_standalone`).
 pub struct DeliveryParts {
     pub config: EdgeConfig,
-    pub store: Store,
+    pub db: Db,
     pub outbox: OutboxSignal,
     pub sessions: Sessions,
 }
@@ -90,8 +91,8 @@ impl DeliveryHost for DeliveryParts {
     fn sessions(&self) -> &Sessions {
         &self.sessions
     }
-    fn store(&self) -> &Store {
-        &self.store
+    fn db(&self) -> &Db {
+        &self.db
     }
     fn outbox(&self) -> &OutboxSignal {
         &self.outbox
@@ -123,17 +124,17 @@ pub async fn run_standalone(
     http: TcpListener,
     cancel: CancellationToken,
 ) -> Result<(), crate::EdgeError> {
-    let store = Store::open(&config.data_dir).await?;
+    let db = Db::open(&config.data_dir).await?;
     let mqtt = crate::outbox::mqtt_options(&config)?;
     let parts = Arc::new(DeliveryParts {
         sessions: Sessions::new(config.operators.clone()),
         config,
-        store,
+        db,
         outbox: OutboxSignal::default(),
     });
     let tasks = TaskTracker::new();
     tasks.spawn(crate::outbox::run_publisher(
-        parts.store.clone(),
+        parts.db.clone(),
         parts.outbox.clone(),
         mqtt,
         parts.config.store_id.clone(),
@@ -183,7 +184,7 @@ async fn place<H: DeliveryHost>(
             };
             (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
         }
-        Err(service::PlaceError::Store(error)) => {
+        Err(service::PlaceError::Db(error)) => {
             tracing::error!(%error, "cannot store a delivery order");
             (
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::dispatch::{OpenOrder, RiderEvent, RiderReport};
 use super::order::Shop;
+use crate::db::{DbError, OutboxMessage};
 use crate::epcis::rfc3339;
-use crate::store::{OutboxMessage, StoreError};
 use crate::topics;
 
 /// The `delivery/progress` message for the cloud when a rider event moved its order on
@@ -21,7 +21,7 @@ pub(super) async fn message(
     event: &RiderEvent,
     shop: &Shop,
     now: DateTime<Utc>,
-) -> Result<Option<OutboxMessage>, StoreError> {
+) -> Result<Option<OutboxMessage>, DbError> {
     let order_id = match &event.report {
         RiderReport::Accepted { order_id }
         | RiderReport::PickedUp { order_id }

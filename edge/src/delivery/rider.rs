@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::geo::{self, Position};
-use super::service::{rider_dispatch, rider_events};
+use super::rider_topics::{rider_dispatch, rider_events};
 use crate::epcis::rfc3339;
 use crate::outbox::parse_mqtt_url;
 

@@ -3,8 +3,6 @@
 use omo_proto::catalog::Product;
 use serde::{Deserialize, Serialize};
 
-use super::pricing::Discount;
-
 use crate::catalog::{is_by_weight, price_by_weight};
 
 /// One line of the basket.
@@ -24,6 +22,23 @@ pub struct BasketItem {
     pub price_fen: i64,
     /// The lot (batch), when the code carried one (GS1 AI 10): traceability follows it.
     pub lot: Option<String>,
+}
+
+/// One discount on the receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Discount {
+    /// `member`, `multi_buy`, `percent_off` or `coupon`.
+    pub kind: String,
+    pub description: String,
+    /// The basket lines it applies to (empty for a whole-basket coupon).
+    pub lines: Vec<u32>,
+    pub amount_fen: i64,
+    /// The promotion, campaign or coupon behind it.
+    pub source_id: String,
+    /// For a coupon: what it applied to (the basket, or its products' subtotal), which the cloud
+    /// checks against the campaign's rules.
+    #[serde(default)]
+    pub base_fen: i64,
 }
 
 /// How one scanned code is to be added.

@@ -145,7 +145,7 @@ pub enum Action {
     /// A product was weighed on the bagging scale: learn from it.
     LearnWeight { gtin: String, grams: i64 },
     /// A basket was dropped without a sale: record it (in the step's commit, once per session).
-    AbandonBasket(super::recovery::AbandonedBasket),
+    AbandonBasket(super::abandoned::AbandonedBasket),
 }
 
 /// A paid basket.

@@ -5,6 +5,7 @@
 //! lane back to idle ([`recovery`]). The runner that connects a lane to its devices, the store
 //! and the cloud is [`crate::checkout`].
 
+mod abandoned;
 mod attending;
 pub mod basket;
 mod cause;
@@ -19,13 +20,13 @@ mod scanning;
 mod tests;
 pub mod weight;
 
-pub use basket::{Basket, BasketItem, Measure};
+pub use abandoned::{AbandonReason, AbandonedBasket};
+pub use basket::{Basket, BasketItem, Discount, Measure};
 pub use cause::Cause;
 pub use intervention::{Intervention, InterventionKind, OperatorAction, OperatorCommand, Role};
 pub use machine::{
     Action, AttemptStatus, Context, Lane, LaneEvent, LaneState, PaymentAttempt, PaymentOutcome,
     Prompt, Sale, Session, Step, Transition, WeightBook,
 };
-pub use pricing::{Discount, PresentedCoupon};
-pub use recovery::{AbandonReason, AbandonedBasket};
+pub use pricing::PresentedCoupon;
 pub use weight::{BaggingArea, WeightRules, WeightStats};

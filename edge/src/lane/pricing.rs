@@ -15,25 +15,8 @@ use chrono::{DateTime, Utc};
 use omo_proto::catalog::{CouponCampaign, Promotion, PromotionKind};
 use serde::{Deserialize, Serialize};
 
-use super::basket::Basket;
+use super::basket::{Basket, Discount};
 use crate::catalog::{Catalog, price_by_weight};
-
-/// One discount on the receipt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Discount {
-    /// `member`, `multi_buy`, `percent_off` or `coupon`.
-    pub kind: String,
-    pub description: String,
-    /// The basket lines it applies to (empty for a whole-basket coupon).
-    pub lines: Vec<u32>,
-    pub amount_fen: i64,
-    /// The promotion, campaign or coupon behind it.
-    pub source_id: String,
-    /// For a coupon: what it applied to (the basket, or its products' subtotal), which the cloud
-    /// checks against the campaign's rules.
-    #[serde(default)]
-    pub base_fen: i64,
-}
 
 /// The basket after promotions and member prices, before coupons, and each coupon's base and
 /// discount: what the cloud checks a payment's coupon arithmetic against.

@@ -11,45 +11,11 @@
 //! until the scale returns near empty (or to what the basket accounts for) or an attendant
 //! clears it. A basket opened so accounts from the empty weight, not from the leftovers.
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-
-use super::basket::Basket;
+use super::abandoned::{AbandonReason, AbandonedBasket};
 use super::cause::Cause;
 use super::intervention::InterventionKind;
 use super::machine::{Action, AttemptStatus, Context, Handled, Lane, LaneState, Prompt, welcome};
 use super::weight::WeightRules;
-
-/// Why a basket was dropped without a sale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AbandonReason {
-    /// An attendant cancelled it (`cancel_basket`).
-    Cancelled,
-    /// A manager reset the lane (`reset_lane`).
-    LaneReset,
-    /// The lane went out of service with it and was put back in service.
-    ReturnedToService,
-    /// Every line was voided (or the only item was refused): nothing is left to pay for.
-    Emptied,
-}
-
-/// A basket dropped without a sale, as recorded in `abandoned_baskets`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AbandonedBasket {
-    pub session_id: String,
-    pub lane_id: String,
-    pub reason: AbandonReason,
-    pub basket: Basket,
-    pub total_fen: i64,
-    pub started_at: DateTime<Utc>,
-    pub abandoned_at: DateTime<Utc>,
-    /// The last payment attempt's order id, if one was made (it was declined or cancelled).
-    pub last_order_id: Option<String>,
-    /// The bagging scale's last stable weight when the basket was dropped, in grams.
-    #[serde(default)]
-    pub scale_g: Option<i64>,
-}
 
 impl Lane {
     /// Why the basket cannot be dropped now: a payment that may still move money.

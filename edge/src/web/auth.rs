@@ -1,27 +1,27 @@
-//! Operator login: Argon2 password checks against the configured operators, server-side
+//! Operator sessions: Argon2 password checks against the configured operators, server-side
 //! sessions behind an HttpOnly, SameSite=Strict cookie (or a bearer token for scripts), and the
-//! [`Operator`] extractor that gives every action its operator's name and role.
+//! [`Operator`] extractor that gives every action its operator's name and role. The HTTP
+//! handlers that log in and out are in [`super::login`].
 //!
 //! Sessions live in memory: restarting the edge logs every operator out. A session ends after
 //! [`IDLE_TIMEOUT`] without a request, or at logout. Failed logins are limited per client IP
 //! and per name ([`super::limit`]): past the limit `POST /login` answers 429 with `Retry-After`.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request, State};
+use axum::Json;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
-use tracing::{info, warn};
 
 use crate::config::OperatorConfig;
 use crate::lane::Role;
@@ -242,122 +242,6 @@ where
             .and_then(|t| sessions.operator(&t))
             .ok_or(NotLoggedIn)
     }
-}
-
-/// What `POST /login` takes, as a form or as JSON.
-#[derive(Deserialize)]
-pub struct Credentials {
-    pub name: String,
-    pub password: String,
-}
-
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"))
-}
-
-fn session_cookie(token: &str, max_age: u64) -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}"
-    ))
-    .expect("a hex token is a valid header value")
-}
-
-/// `POST /login`: a form (the login page; answers with a redirect to the dashboard) or JSON
-/// (scripts; answers `{"operator","role","token"}`). Either way the session cookie is set.
-pub async fn login(State(sessions): State<Arc<Sessions>>, request: Request) -> Response {
-    let json = wants_json(request.headers());
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    let credentials = if json {
-        Json::<Credentials>::from_request(request, &())
-            .await
-            .map(|Json(c)| c)
-            .map_err(IntoResponse::into_response)
-    } else {
-        Form::<Credentials>::from_request(request, &())
-            .await
-            .map(|Form(c)| c)
-            .map_err(IntoResponse::into_response)
-    };
-    let credentials = match credentials {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
-    let outcome = sessions
-        .login_from(client, &credentials.name, &credentials.password)
-        .await;
-    if let Err(LoginRefused::TooMany(wait)) = outcome {
-        warn!(operator = %credentials.name, client = ?client, "operator login refused: too many failures");
-        let secs = wait.as_secs().max(1);
-        let message = format!("too many failed logins: try again in {secs} s");
-        let retry = [(header::RETRY_AFTER, secs.to_string())];
-        return if json {
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                retry,
-                Json(json!({ "error": message, "retry_after_secs": secs })),
-            )
-                .into_response()
-        } else {
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                retry,
-                super::pages::login_page(Some(&message)),
-            )
-                .into_response()
-        };
-    }
-    let Ok((token, operator)) = outcome else {
-        warn!(operator = %credentials.name, client = ?client, "failed operator login");
-        return if json {
-            (
-                StatusCode::UNAUTHORIZED,
-                Json(json!({ "error": "wrong name or password" })),
-            )
-                .into_response()
-        } else {
-            (
-                StatusCode::UNAUTHORIZED,
-                super::pages::login_page(Some("Wrong name or password.")),
-            )
-                .into_response()
-        };
-    };
-    info!(operator = %operator.name, role = ?operator.role, "operator logged in");
-    let cookie = session_cookie(&token, IDLE_TIMEOUT.as_secs());
-    if json {
-        (
-            [(header::SET_COOKIE, cookie)],
-            Json(json!({ "operator": operator.name, "role": operator.role, "token": token })),
-        )
-            .into_response()
-    } else {
-        ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
-    }
-}
-
-/// `POST /logout`: ends the session and clears the cookie; a form is redirected to the login
-/// page, anything else gets 204.
-pub async fn logout(State(sessions): State<Arc<Sessions>>, headers: HeaderMap) -> Response {
-    if let Some(operator) = token(&headers).and_then(|t| sessions.logout(&t)) {
-        info!(operator = %operator.name, "operator logged out");
-    }
-    let clear = session_cookie("", 0);
-    if wants_json(&headers) {
-        (StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response()
-    } else {
-        ([(header::SET_COOKIE, clear)], Redirect::to("/")).into_response()
-    }
-}
-
-/// `GET /api/session`: who is logged in (401 if nobody).
-pub async fn whoami(operator: Operator) -> Json<Operator> {
-    Json(operator)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
-//! The edge's web pages: operator login and sessions ([`auth`], rate-limited by [`limit`]), the
-//! operator dashboard and the shopper's lane screen ([`pages`], with their HTML, CSS and JS from
-//! `edge/web/` compiled into the binary), the lane screen's device credential ([`screen`]) and
-//! what the screen may do ([`screen_actions`]), and the exit pass QR ([`exit_pass`]); the
+//! The edge's web pages: operator sessions ([`auth`], rate-limited by [`limit`]) and their
+//! login and logout ([`login`]), the operator dashboard and the shopper's lane screen
+//! ([`pages`], with their HTML, CSS and JS from `edge/web/` compiled into the binary), the lane
+//! screen's device credential ([`screen`]) and what the screen may do ([`screen_actions`]), and the exit pass QR ([`exit_pass`]); the
 //! store-wide alert queue ([`alerts`]) and order look-up, refunds and delivery history
 //! ([`orders`]) for the dashboard.
 //!
@@ -14,6 +14,7 @@ pub mod alerts;
 pub mod auth;
 pub mod exit_pass;
 pub mod limit;
+pub mod login;
 pub mod orders;
 pub mod pages;
 pub mod screen;
@@ -222,9 +223,9 @@ impl FromRef<AppState> for Arc<Sessions> {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::dashboard))
-        .route("/login", get(pages::login).post(auth::login))
-        .route("/logout", post(auth::logout))
-        .route("/api/session", get(auth::whoami))
+        .route("/login", get(pages::login).post(login::login))
+        .route("/logout", post(login::logout))
+        .route("/api/session", get(login::whoami))
         .route("/api/lanes/{id}/screen-setup", get(screen_actions::setup))
         .route("/lanes/{id}/screen", get(screen_actions::page))
         .route("/lanes/{id}/exit-pass.svg", get(exit_pass::svg))

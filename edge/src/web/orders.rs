@@ -19,10 +19,10 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use crate::context::EdgeContext;
+use crate::db::sale_of;
 use crate::delivery::dispatch::{OpenOrder, OrderStatus};
 use crate::lane::{Role, Sale};
 use crate::payment::AttachError;
-use crate::store::sale_of;
 use crate::web::Operator;
 
 /// The most rows one look-up returns.
@@ -124,7 +124,7 @@ pub async fn lookup(
     .bind(from)
     .bind(to)
     .bind(limit)
-    .fetch_all(ctx.store.pool())
+    .fetch_all(ctx.db.pool())
     .await;
     let rows = match rows {
         Ok(rows) => rows,
@@ -171,7 +171,7 @@ pub async fn refund(
             format!("say why: `reason` is required (at most {max} bytes)"),
         );
     }
-    let sale = match ctx.store.sale(&order_id).await {
+    let sale = match ctx.db.sale(&order_id).await {
         Ok(Some(sale)) => sale,
         Ok(None) => return bad(StatusCode::NOT_FOUND, format!("no sale {order_id:?}")),
         Err(error) => return bad(StatusCode::SERVICE_UNAVAILABLE, error.to_string()),
@@ -199,7 +199,7 @@ pub async fn refund(
     let earlier: Option<(String, i64)> =
         match sqlx::query_as("SELECT order_id, amount_fen FROM sale_refunds WHERE refund_id = $1")
             .bind(&refund_id)
-            .fetch_optional(ctx.store.pool())
+            .fetch_optional(ctx.db.pool())
             .await
         {
             Ok(row) => row,
@@ -248,7 +248,7 @@ pub async fn refund(
     .bind(&operator.name)
     .bind(reason)
     .bind(Utc::now().to_rfc3339())
-    .execute(ctx.store.pool())
+    .execute(ctx.db.pool())
     .await;
     if let Err(error) = recorded {
         tracing::warn!(%order_id, %refund_id, %error, "refund made but not recorded at the edge");
@@ -263,7 +263,7 @@ pub async fn refund(
 async fn refunded_fen(ctx: &EdgeContext, order_id: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COALESCE(SUM(amount_fen), 0) FROM sale_refunds WHERE order_id = $1")
         .bind(order_id)
-        .fetch_one(ctx.store.pool())
+        .fetch_one(ctx.db.pool())
         .await
 }
 
@@ -285,7 +285,7 @@ pub async fn delivery_history(
          ORDER BY updated_at DESC LIMIT $1",
     )
     .bind(query.limit.unwrap_or(50).clamp(1, MAX_ROWS))
-    .fetch_all(ctx.store.pool())
+    .fetch_all(ctx.db.pool())
     .await;
     let rows = match rows {
         Ok(rows) => rows,

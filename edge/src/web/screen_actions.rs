@@ -45,7 +45,7 @@ async fn claim_own_bag(ctx: &EdgeContext, lane: &str, session: &str) -> Result<b
     .bind(lane)
     .bind(session)
     .bind(chrono::Utc::now().to_rfc3339())
-    .execute(ctx.store.pool())
+    .execute(ctx.db.pool())
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -55,7 +55,7 @@ async fn release_own_bag(ctx: &EdgeContext, lane: &str, session: &str) {
     let done = sqlx::query("DELETE FROM own_bag_uses WHERE lane_id = $1 AND session_id = $2")
         .bind(lane)
         .bind(session)
-        .execute(ctx.store.pool())
+        .execute(ctx.db.pool())
         .await;
     if let Err(e) = done {
         warn!(lane, error = %e, "could not give back an own-bag claim");
@@ -190,7 +190,7 @@ pub async fn deliver_home(
         return not_a_screen(&id);
     }
     let since = chrono::Utc::now() - chrono::Duration::minutes(DELIVER_WITHIN_MINUTES);
-    let sale = match ctx.store.latest_sale(&id, since).await {
+    let sale = match ctx.db.latest_sale(&id, since).await {
         Ok(Some(sale)) => sale,
         Ok(None) => {
             return error(

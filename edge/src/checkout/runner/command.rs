@@ -9,8 +9,8 @@ use tracing::{error, info};
 use super::Runner;
 use crate::board::LaneView;
 use crate::checkout::handles::LaneCommand;
+use crate::db::AuditBasket;
 use crate::lane::{Lane, LaneEvent};
-use crate::store::AuditBasket;
 
 impl Runner {
     /// Runs `command` as a step, audits it, and replies with the lane or the refusal.
@@ -28,7 +28,7 @@ impl Runner {
         };
         if let Err(error) = self
             .ctx
-            .store
+            .db
             .audit_lane_action(&self.lane.id, &action, &outcome, &basket, Utc::now())
             .await
         {

@@ -62,12 +62,7 @@ impl Runner {
             self.open_gate();
             return true;
         };
-        match self
-            .ctx
-            .store
-            .claim_gate_open(&order_id, &self.lane.id)
-            .await
-        {
+        match self.ctx.db.claim_gate_open(&order_id, &self.lane.id).await {
             Ok(true) => {
                 self.open_gate();
                 true

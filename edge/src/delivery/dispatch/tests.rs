@@ -3,6 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::*;
+use crate::delivery::geo;
 use crate::delivery::order::{Dropoff, OrderRequest, Shop};
 
 const STORE: Position = Position {

@@ -2,70 +2,29 @@
 //! in the shopper's app, checks it offline (signature, store, age), lets it through once, and
 //! reports tailgating and forced passage.
 
+pub mod board;
+
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use omo_devices::gate::{Gate, GateEvent};
 use omo_devices::scanner::{ScannerConfig, ScannerEvent, spawn_scanner};
-use std::collections::BTreeMap;
-use std::sync::RwLock;
 
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Serialize;
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
+
+pub use board::{ExitBoard, ExitView};
 
 use crate::board::Counters;
 use crate::context::EdgeContext;
 use crate::device_health::publish_health;
 use crate::exit_pass::{self, PassError};
 use crate::lane::InterventionKind;
-
-/// What operators see of an exit.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct ExitView {
-    pub exit_id: String,
-    /// Passes that opened the gate.
-    pub admitted: u64,
-    /// Passes refused (forged, expired, used, another store's).
-    pub refused: u64,
-    pub last_refusal: Option<String>,
-    pub tailgating: u64,
-    pub forced_passages: u64,
-    pub updated_at: Option<chrono::DateTime<Utc>>,
-}
-
-/// Every exit's view.
-#[derive(Default)]
-pub struct ExitBoard {
-    exits: RwLock<BTreeMap<String, ExitView>>,
-}
-
-impl ExitBoard {
-    fn update(&self, exit_id: &str, change: impl FnOnce(&mut ExitView)) {
-        if let Ok(mut exits) = self.exits.write() {
-            let view = exits
-                .entry(exit_id.to_string())
-                .or_insert_with(|| ExitView {
-                    exit_id: exit_id.to_string(),
-                    ..ExitView::default()
-                });
-            change(view);
-            view.updated_at = Some(Utc::now());
-        }
-    }
-
-    pub fn all(&self) -> Vec<ExitView> {
-        self.exits
-            .read()
-            .map(|e| e.values().cloned().collect())
-            .unwrap_or_default()
-    }
-}
 
 /// `GET /api/exits`.
 pub fn routes() -> Router<Arc<EdgeContext>> {
@@ -171,7 +130,7 @@ pub async fn admit(
         ttl,
     };
     let pass = exit_pass::verify(|kid| ctx.exit_keys.verifying(kid, now), &expect, text)?;
-    match ctx.store.use_exit_pass(&pass.order_id, exit_id).await {
+    match ctx.db.use_exit_pass(&pass.order_id, exit_id).await {
         Ok(true) => Ok(pass.order_id),
         Ok(false) => Err(PassError::AlreadyUsed),
         Err(error) => {

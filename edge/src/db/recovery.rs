@@ -5,14 +5,14 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Db, DbError};
 use crate::lane::{AbandonedBasket, OperatorAction};
 
 /// Records `basket` as abandoned, inside the step's transaction; idempotent by session id.
 pub(crate) async fn insert_abandoned(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     basket: &AbandonedBasket,
-) -> Result<(), StoreError> {
+) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO abandoned_baskets (session_id, lane_id, reason, total_fen, item_count, basket, last_order_id, started_at, abandoned_at, scale_g)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (session_id) DO NOTHING",
@@ -45,7 +45,7 @@ pub struct AuditBasket {
     pub dropped: Option<serde_json::Value>,
 }
 
-impl Store {
+impl Db {
     /// Records an operator's lane command with its outcome, the basket it concerned and what it
     /// dropped.
     pub async fn audit_lane_action(
@@ -55,7 +55,7 @@ impl Store {
         outcome: &str,
         basket: &AuditBasket,
         at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DbError> {
         let command = serde_json::to_value(&action.command)?;
         sqlx::query(
             "INSERT INTO operator_actions (at, lane_id, operator, role, command, reason, outcome, session_id, dropped)
@@ -76,7 +76,7 @@ impl Store {
     }
 
     /// The baskets abandoned most recently, newest first.
-    pub async fn abandoned_baskets(&self, limit: i64) -> Result<Vec<AbandonedBasket>, StoreError> {
+    pub async fn abandoned_baskets(&self, limit: i64) -> Result<Vec<AbandonedBasket>, DbError> {
         let rows = sqlx::query(
             "SELECT session_id, lane_id, reason, total_fen, basket, last_order_id, started_at, abandoned_at, scale_g
              FROM abandoned_baskets ORDER BY abandoned_at DESC, session_id LIMIT $1",
@@ -115,7 +115,7 @@ mod tests {
     #[tokio::test]
     async fn an_abandoned_basket_is_recorded_once_and_the_audit_names_what_was_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
+        let db = Db::open(dir.path()).await.unwrap();
         let now = Utc::now();
         let lane = Lane::new("1", now);
         let basket = AbandonedBasket {
@@ -131,12 +131,11 @@ mod tests {
         };
         // A step retried after a crash commits the same abandoned basket again: one row.
         for _ in 0..2 {
-            store
-                .commit_step(&lane, None, None, Some(&basket), &[])
+            db.commit_step(&lane, None, None, Some(&basket), &[])
                 .await
                 .unwrap();
         }
-        let stored = store.abandoned_baskets(10).await.unwrap();
+        let stored = db.abandoned_baskets(10).await.unwrap();
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].reason, AbandonReason::ReturnedToService);
         assert_eq!(stored[0].session_id, "s-1");
@@ -152,11 +151,10 @@ mod tests {
             session_id: Some("s-1".into()),
             dropped: Some(serde_json::json!({ "session_id": "s-1", "item_count": 0 })),
         };
-        store
-            .audit_lane_action("1", &action, "ok", &audit, now)
+        db.audit_lane_action("1", &action, "ok", &audit, now)
             .await
             .unwrap();
-        let rows = store.recent_actions(1).await.unwrap();
+        let rows = db.recent_actions(1).await.unwrap();
         assert_eq!(rows[0]["session_id"], "s-1");
         assert_eq!(rows[0]["dropped"]["item_count"], 0);
         assert_eq!(rows[0]["role"], "manager");
