@@ -169,7 +169,7 @@ pub(super) async fn consume(
         match event {
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 for filter in [
-                    "omo/v1/riders/+/events",
+                    crate::topics::EVERY_RIDER_EVENTS,
                     requests.as_str(),
                     cancellations.as_str(),
                 ] {
@@ -216,7 +216,10 @@ pub(super) async fn consume(
 
 /// A rider event from its publish; a rider speaks only for itself (the topic names it).
 fn rider_event(p: &Publish) -> Incoming {
-    let rider = p.topic.split('/').nth(3).unwrap_or_default();
+    let rider = match crate::topics::parse(&p.topic) {
+        Some(crate::topics::Topic::RiderEvents { rider }) => rider,
+        _ => "",
+    };
     match serde_json::from_slice::<RiderEvent>(&p.payload) {
         Ok(event) if event.rider_id == rider => Incoming::Rider(event),
         Ok(event) => {

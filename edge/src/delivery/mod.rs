@@ -10,7 +10,7 @@
 //! | [`progress`] | the rider's progress (accepted, picked up, delivered) told to the cloud |
 //! | [`inbox`] | the delivery session: rider events and the cloud's forwarded orders, acknowledged after commit |
 //! | [`service`] | the IO: SQLite, rider events from MQTT, offers through the outbox, the board |
-//! | [`rider`] / [`rider_topics`] | the rider's client (`omo rider`), with simulated movement; a rider's MQTT topics |
+//! | [`rider`] | the rider's client (`omo rider`), with simulated movement (its topics are [`crate::topics`]) |
 //! | [`config`] | the dispatcher's settings |
 //!
 //! HTTP (merged into the edge's API by [`routes`]), each for operators only (a session: 401
@@ -28,7 +28,6 @@ pub mod order;
 pub mod progress;
 pub mod request;
 pub mod rider;
-pub mod rider_topics;
 pub mod service;
 
 use std::sync::Arc;

@@ -18,9 +18,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::geo::{self, Position};
-use super::rider_topics::{rider_dispatch, rider_events};
 use crate::epcis::rfc3339;
 use crate::outbox::parse_mqtt_url;
+use crate::topics::{rider_dispatch, rider_events};
 
 /// How a rider behaves.
 #[derive(Debug, Clone)]

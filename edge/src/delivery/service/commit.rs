@@ -13,8 +13,8 @@ use crate::delivery::cancellation::rider_payload;
 use crate::delivery::dispatch::{Action, Dispatcher, RiderEvent};
 use crate::delivery::order::Shop;
 use crate::delivery::progress;
-use crate::delivery::rider_topics::rider_dispatch;
 use crate::epcis::rfc3339;
+use crate::topics::rider_dispatch;
 
 /// Writes what changed (orders, riders, offers and cancellations with their dispatch messages)
 /// in one transaction.
