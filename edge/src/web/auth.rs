@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -22,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use rand::RngCore;
 use serde::Serialize;
 use serde_json::json;
+use tokio::time::Instant;
 
 use crate::config::OperatorConfig;
 use crate::lane::Role;
@@ -305,12 +306,13 @@ mod tests {
         ));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn an_idle_session_expires() {
-        let mut sessions = Sessions::new(operators());
-        sessions.idle_timeout = Duration::from_millis(50);
+        let sessions = Sessions::new(operators());
         let (token, _) = sessions.login("li", "s3cret").await.unwrap();
-        std::thread::sleep(Duration::from_millis(80));
+        tokio::time::advance(IDLE_TIMEOUT - Duration::from_secs(1)).await;
+        assert!(sessions.operator(&token).is_some(), "still in use");
+        tokio::time::advance(IDLE_TIMEOUT).await;
         assert_eq!(sessions.operator(&token), None);
     }
 
