@@ -224,13 +224,12 @@ impl Router {
             .sessions
             .get(client_id)
             .is_some_and(|s| !clean && !s.clean);
-        if !resumable {
-            if let Some(old) = self
+        if !resumable
+            && let Some(old) = self
                 .sessions
                 .insert(client_id.to_string(), Session::new(username, clean))
-            {
-                self.held -= old.bytes;
-            }
+        {
+            self.held -= old.bytes;
         }
         let session = self.sessions.get_mut(client_id).expect("just inserted");
         session.clean = clean;

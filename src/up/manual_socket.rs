@@ -103,7 +103,7 @@ async fn answer(lanes: ManualLanes, stream: UnixStream) {
         }
         let line = String::from_utf8_lossy(&raw);
         let line = line.trim_end();
-        let reply = match serde_json::from_str::<Request>(&line) {
+        let reply = match serde_json::from_str::<Request>(line) {
             Ok(request) => serde_json::to_value(lanes.act(&request.lane, request.action).await)
                 .unwrap_or(Value::Null),
             Err(error) => {

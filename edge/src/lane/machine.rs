@@ -382,7 +382,7 @@ impl Lane {
             self.seq += 1;
             self.updated_at = ctx.now;
         }
-        let transition = (before.state != self.state).then(|| Transition {
+        let transition = (before.state != self.state).then_some(Transition {
             from: before.state,
             to: self.state,
             cause,
