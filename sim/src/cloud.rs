@@ -133,7 +133,12 @@ impl SimCloud {
             rt,
             store,
             clock,
-            config: Arc::new(CloudConfig::default()),
+            // The defaults, but the sweep of overdue PENDING payments every 30 s instead of 5 s
+            // (a query or confirmation closes an overdue payment itself; the sweep only tidies).
+            config: Arc::new(CloudConfig {
+                sweep_interval_secs: 30,
+                ..CloudConfig::default()
+            }),
             api: None,
             payments: None,
             start,
@@ -267,31 +272,38 @@ impl SimCloud {
             .flatten()
     }
 
-    /// A wallet's balance and the sum of its ledger account.
+    /// A wallet's balance and the sum of its ledger account (one indexed read).
     pub fn wallet_books(&self, wallet_id: &str) -> Result<(i64, i64), String> {
-        self.rt.block_on(async {
-            let balance: i64 =
-                sqlx::query_scalar("SELECT balance_fen FROM wallets WHERE wallet_id = $1")
-                    .bind(wallet_id)
-                    .fetch_one(self.store.pool())
-                    .await
-                    .map_err(|e| e.to_string())?;
-            let booked: i64 = sqlx::query_scalar(
-                "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM ledger_entries \
-                 WHERE account = $1",
+        self.rt
+            .block_on(
+                sqlx::query_as::<_, (i64, i64)>(
+                    "SELECT balance_fen, CAST(COALESCE((SELECT SUM(amount_fen) FROM ledger_entries \
+                     WHERE account = $2), 0) AS BIGINT) FROM wallets WHERE wallet_id = $1",
+                )
+                .bind(wallet_id)
+                .bind(omo_cloud::store::ledger::wallet_account(wallet_id))
+                .fetch_one(self.store.pool()),
             )
-            .bind(omo_cloud::store::ledger::wallet_account(wallet_id))
-            .fetch_one(self.store.pool())
-            .await
-            .map_err(|e| e.to_string())?;
-            Ok((balance, booked))
-        })
+            .map_err(|e| e.to_string())
     }
 
     /// The cloud's own proof of the books.
     pub fn ledger_check(&self) -> Result<omo_cloud::LedgerReport, String> {
         self.rt
             .block_on(self.store.ledger_check())
+            .map_err(|e| e.to_string())
+    }
+
+    /// How many payments end in each status (declines by reason).
+    pub fn payment_counts(&self) -> Result<Vec<(String, i64, i64)>, String> {
+        self.rt
+            .block_on(
+                sqlx::query_as::<_, (String, i64, i64)>(
+                    "SELECT status, decline_reason, CAST(COUNT(*) AS BIGINT) FROM payments \
+                     GROUP BY status, decline_reason ORDER BY status, decline_reason",
+                )
+                .fetch_all(self.store.pool()),
+            )
             .map_err(|e| e.to_string())
     }
 

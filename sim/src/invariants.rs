@@ -52,9 +52,10 @@ fn session_of(order_id: &str) -> &str {
 }
 
 impl World {
-    /// The cloud decided something about an order (its answer may still be lost).
-    pub fn cloud_says(&mut self, payment: &Payment) {
-        if !payment.wallet_id.is_empty() {
+    /// The cloud decided something about an order (its answer may still be lost); `moved`:
+    /// the call could move money (Authorize, Cancel, Confirm; not Query).
+    pub fn cloud_says(&mut self, payment: &Payment, moved: bool) {
+        if moved && !payment.wallet_id.is_empty() {
             self.oracle.touched.insert(payment.wallet_id.clone());
         }
         let order = payment.order_id.clone();
@@ -185,8 +186,17 @@ impl World {
     /// Payments by final status, for the report.
     pub fn payments_by_status(&self) -> BTreeMap<String, u64> {
         let mut counts = BTreeMap::new();
-        for (_, status) in self.cloud.all_payments().unwrap_or_default() {
-            *counts.entry(status).or_default() += 1;
+        for (status, reason, n) in self.cloud.payment_counts().unwrap_or_default() {
+            let reason = i32::try_from(reason)
+                .ok()
+                .and_then(|r| omo_proto::payment::DeclineReason::try_from(r).ok())
+                .filter(|r| *r != omo_proto::payment::DeclineReason::Unspecified)
+                .map(|r| r.as_str_name().trim_start_matches("DECLINE_REASON_").to_string());
+            let key = match reason {
+                Some(reason) => format!("{status} ({reason})"),
+                None => status,
+            };
+            *counts.entry(key).or_default() += u64::try_from(n).unwrap_or(0);
         }
         counts
     }

@@ -266,7 +266,7 @@ impl World {
         if let Some(payment) = self.cloud.confirm(&wallet, &payment_id, approve) {
             let now = self.queue.now_ms();
             self.trace.line(format!("{now} L{lane} app confirm {approve} -> {}", payment.status));
-            self.cloud_says(&payment);
+            self.cloud_says(&payment, true);
         }
     }
 

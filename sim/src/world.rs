@@ -36,9 +36,9 @@ pub enum Event {
     /// The wallet's app coupons are back (none are claimed in the simulation).
     Coupons(usize, u32, String, String),
     /// A request reaches the cloud.
-    AtCloud(usize, u32, u64, Rpc),
+    AtCloud(usize, u32, u64, Box<Rpc>),
     /// An answer reaches the lane.
-    AtEdge(usize, u32, u64, Answer),
+    AtEdge(usize, u32, u64, Box<Answer>),
     /// The lane's RPC time-out.
     Timeout(usize, u32, u64),
     /// The payment client's sleep ends.
@@ -262,9 +262,9 @@ impl World {
             Event::AtEdge(lane, e, req, answer) => {
                 if e == epoch && self.edge.up && self.sides[lane].req == Some(req) {
                     self.sides[lane].req = None;
-                    let ok = answer.as_ref().map(|p| p.status).map_err(|(c, _)| *c);
+                    let ok = answer.as_ref().as_ref().map(|p| p.status).map_err(|(c, _)| *c);
                     self.trace.line(format!("{now} L{lane} answer {ok:?}"));
-                    let todo = self.with_payer(lane, |p| p.on_answer(answer));
+                    let todo = self.with_payer(lane, |p| p.on_answer(*answer));
                     self.pay(lane, todo);
                 }
             }
@@ -385,7 +385,7 @@ impl World {
                     self.sides[lane].req = Some(req);
                     self.trace
                         .line(format!("{now} L{lane} send {} {}", rpc.name(), rpc.order_id()));
-                    self.transmit(Event::AtCloud(lane, epoch, req, rpc));
+                    self.transmit(Event::AtCloud(lane, epoch, req, Box::new(rpc)));
                     let timeout = self.edge.payment.rpc_timeout_ms;
                     self.queue.after(timeout, Event::Timeout(lane, epoch, req));
                 }
@@ -441,7 +441,7 @@ impl World {
         self.queue.after(*last, event);
     }
 
-    fn at_cloud(&mut self, lane: usize, epoch: u32, req: u64, rpc: Rpc) {
+    fn at_cloud(&mut self, lane: usize, epoch: u32, req: u64, rpc: Box<Rpc>) {
         let now = self.queue.now_ms();
         if !self.net.arrives(now) {
             self.fault("message lost");
@@ -450,9 +450,9 @@ impl World {
         self.cloud.set_time(now);
         let answer = self.cloud.handle(&rpc);
         if let Ok(payment) = &answer {
-            self.cloud_says(payment);
+            self.cloud_says(payment, !matches!(*rpc, Rpc::Query(_)));
         }
-        self.transmit(Event::AtEdge(lane, epoch, req, answer));
+        self.transmit(Event::AtEdge(lane, epoch, req, Box::new(answer)));
     }
 }
 
