@@ -25,16 +25,16 @@ pub struct Good {
 /// (name, 12-digit body, price in fen, weight g, tolerance g, minimum age)
 const GOODS: &[(&str, &str, i64, i64, i64, i32)] = &[
     ("Milk 1L", "690123456001", 12_90, 1030, 20, 0),
-    ("Rice 5kg", "690123456002", 59_90, 5000, 60, 0),
+    ("Rice 2kg", "690123456002", 24_90, 2000, 40, 0),
     ("Eggs x10", "690123456003", 16_50, 620, 25, 0),
     ("Apples 1kg", "690123456004", 9_80, 1000, 40, 0),
     ("Tofu", "690123456005", 3_50, 400, 15, 0),
     ("Soy sauce", "690123456006", 8_90, 560, 15, 0),
-    ("Tea 250g", "690123456007", 45_00, 270, 10, 0),
+    ("Tea 100g", "690123456007", 18_00, 110, 8, 0),
     ("Noodles", "690123456008", 4_20, 110, 8, 0),
-    ("Baijiu 500ml", "690123456009", 99_00, 980, 25, 18),
-    ("Gift card", "690123456010", 50_00, 0, 0, 0),
-    ("Oil 1.8L", "690123456011", 32_80, 1700, 40, 0),
+    ("Baijiu 250ml", "690123456009", 39_00, 520, 20, 18),
+    ("Gift card", "690123456010", 20_00, 0, 0, 0),
+    ("Oil 900ml", "690123456011", 16_80, 850, 25, 0),
     ("Yoghurt", "690123456012", 6_60, 210, 10, 0),
 ];
 
@@ -89,7 +89,7 @@ pub enum Move {
 /// What a shopper will do, in order.
 pub fn plan(rng: &mut ChaCha8Rng, goods: &[Good], faults: &Faults) -> VecDeque<Move> {
     let mut moves = VecDeque::new();
-    let items = rng.random_range(1..=8);
+    let items = rng.random_range(1..=7);
     let leave_after = rng
         .random_bool(faults.abandon)
         .then(|| rng.random_range(1..=items));

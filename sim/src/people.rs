@@ -245,7 +245,7 @@ impl World {
                 (self.rng.random_range(2_000..20_000), false)
             }
         } else {
-            (self.rng.random_range(2_000..30_000), true)
+            (self.rng.random_range(2_000..12_000), true)
         };
         self.queue.after(delay, Event::Confirm(lane, payment_id, approve));
     }
