@@ -95,7 +95,7 @@ impl World {
         if facts.cloud == Some(PaymentStatus::Succeeded as i32) {
             let detail = format!(
                 "the lane settled order {order} as {} while the cloud holds it SUCCEEDED",
-                crate::world::kind(outcome)
+                crate::link::kind(outcome)
             );
             self.fail(Invariant::NoPaidBasketLost, detail);
         }

@@ -15,6 +15,7 @@
 //! | `goods` | the catalog and what each shopper will do |
 //! | `people` | shoppers and the attendant |
 //! | `world` | the event loop |
+//! | `link` | the payment client wired to the network and the cloud |
 //! | `invariants` | the checks after every step and at the end |
 //! | `trace` | the hash of every step, so a seed's run can be compared in one number |
 //!
@@ -24,6 +25,7 @@ mod cloud;
 mod edge;
 mod goods;
 mod invariants;
+mod link;
 mod net;
 pub mod options;
 mod payer;

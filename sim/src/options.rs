@@ -138,9 +138,9 @@ impl Default for SimOptions {
             seed: 1,
             checkouts: 1_000,
             lanes: 4,
-            wallets: 64,
+            wallets: 256,
             faults: Faults::default(),
-            audit_every: 5_000,
+            audit_every: 50_000,
             planted_bug: None,
             trace_tail: 12,
         }

@@ -15,7 +15,7 @@ pub struct SimArgs {
     #[arg(long, default_value_t = 4)]
     pub lanes: usize,
     /// Shopper wallets in the cloud.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 256)]
     pub wallets: usize,
     /// A healthy store: no lost messages, crashes, partitions or shopper mistakes.
     #[arg(long)]
