@@ -204,7 +204,10 @@ impl SimCloud {
                     .authorize(Request::new(r))
                     .await
                     .map(|r| r.into_inner().payment),
-                Rpc::Query(r) => api.query(Request::new(r)).await.map(|r| r.into_inner().payment),
+                Rpc::Query(r) => api
+                    .query(Request::new(r))
+                    .await
+                    .map(|r| r.into_inner().payment),
                 Rpc::Cancel(r) => api
                     .cancel(Request::new(r))
                     .await

@@ -81,7 +81,12 @@ pub struct SimEdge {
 
 impl SimEdge {
     /// An edge with `lanes` idle lanes.
-    pub fn new(lanes: usize, catalog: Catalog, bug: Option<PlantedBug>, now: DateTime<Utc>) -> SimEdge {
+    pub fn new(
+        lanes: usize,
+        catalog: Catalog,
+        bug: Option<PlantedBug>,
+        now: DateTime<Utc>,
+    ) -> SimEdge {
         SimEdge {
             lanes: (0..lanes)
                 .map(|i| LiveLane {

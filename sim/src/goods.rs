@@ -42,32 +42,38 @@ const GOODS: &[(&str, &str, i64, i64, i64, i32)] = &[
 pub fn goods() -> Vec<Good> {
     GOODS
         .iter()
-        .map(|&(_, body, price_fen, weight_g, tolerance_g, min_age)| Good {
-            ean13: omo_contract::gs1::with_check_digit(body).unwrap_or_default(),
-            price_fen,
-            weight_g,
-            tolerance_g,
-            min_age,
-        })
+        .map(
+            |&(_, body, price_fen, weight_g, tolerance_g, min_age)| Good {
+                ean13: omo_contract::gs1::with_check_digit(body).unwrap_or_default(),
+                price_fen,
+                weight_g,
+                tolerance_g,
+                min_age,
+            },
+        )
         .collect()
 }
 
 /// The edge's catalog of those goods.
 pub fn catalog() -> Catalog {
     let mut catalog = Catalog::default();
-    catalog.apply(GOODS.iter().zip(goods()).enumerate().map(
-        |(i, (&(name, ..), good))| Product {
-            gtin: omo_contract::gs1::pad14(&good.ean13),
-            name: name.into(),
-            price_fen: good.price_fen,
-            unit: Unit::Each as i32,
-            weight_g: i32::try_from(good.weight_g).unwrap_or(0),
-            tolerance_g: i32::try_from(good.tolerance_g).unwrap_or(0),
-            min_age: good.min_age,
-            version: i as i64 + 1,
-            ..Default::default()
-        },
-    ));
+    catalog.apply(
+        GOODS
+            .iter()
+            .zip(goods())
+            .enumerate()
+            .map(|(i, (&(name, ..), good))| Product {
+                gtin: omo_contract::gs1::pad14(&good.ean13),
+                name: name.into(),
+                price_fen: good.price_fen,
+                unit: Unit::Each as i32,
+                weight_g: i32::try_from(good.weight_g).unwrap_or(0),
+                tolerance_g: i32::try_from(good.tolerance_g).unwrap_or(0),
+                min_age: good.min_age,
+                version: i as i64 + 1,
+                ..Default::default()
+            }),
+    );
     catalog
 }
 

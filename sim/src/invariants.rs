@@ -1,6 +1,6 @@
 //! The invariants, checked as each step happens and once more at the end.
 //!
-//! The [`Oracle`] follows every order: the last status the cloud gave it (recorded where the
+//! The oracle (`oracle.rs`) follows every order: the last status the cloud gave it (recorded where the
 //! cloud decided, whether or not the answer then reached the lane), whether the lane gave up on
 //! it, and which orders of each basket are charged. The checks:
 //!
@@ -13,43 +13,14 @@
 //! | the ledger balances | the cloud's own `ledger_check` every `audit_every` steps and at the end |
 //! | every payment final | at the end, after the network healed: no PENDING or unfinished row, no lane paying |
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use omo_edge::lane::{AttemptStatus, LaneState, PaymentOutcome};
 use omo_proto::payment::{Payment, PaymentStatus};
 
+use crate::oracle::session_of;
 use crate::report::Invariant;
 use crate::world::World;
-
-/// What is known of one order.
-#[derive(Debug, Default, Clone)]
-struct OrderFacts {
-    cloud: Option<i32>,
-    lane_gave_up: bool,
-}
-
-/// The facts the invariants are checked against.
-#[derive(Debug, Default)]
-pub struct Oracle {
-    orders: BTreeMap<String, OrderFacts>,
-    /// Per basket (session id), its orders the cloud holds as charged.
-    charged: BTreeMap<String, BTreeSet<String>>,
-    /// Wallets touched by the step, to check.
-    touched: BTreeSet<String>,
-    pub sales: u64,
-}
-
-impl Oracle {
-    /// A sale was recorded.
-    pub fn sale(&mut self, _order: &str) {
-        self.sales += 1;
-    }
-}
-
-/// The basket of an order: order ids are `{session}-{attempt}`.
-fn session_of(order_id: &str) -> &str {
-    order_id.rsplit_once('-').map_or(order_id, |(s, _)| s)
-}
 
 impl World {
     /// The cloud decided something about an order (its answer may still be lost); `moved`:
@@ -73,9 +44,8 @@ impl World {
                 self.fail(Invariant::NoBasketChargedTwice, detail);
             }
             if gave_up {
-                let detail = format!(
-                    "the cloud charged order {order} after the lane gave up on it"
-                );
+                let detail =
+                    format!("the cloud charged order {order} after the lane gave up on it");
                 self.fail(Invariant::NoPaidBasketLost, detail);
             }
         } else if before == Some(succeeded)
@@ -133,7 +103,7 @@ impl World {
                 Err(error) => self.fail(Invariant::LedgerBalances, error),
             }
         }
-        if self.opts.audit_every > 0 && self.step % self.opts.audit_every == 0 {
+        if self.opts.audit_every > 0 && self.step.is_multiple_of(self.opts.audit_every) {
             self.audit();
         }
     }
@@ -167,8 +137,11 @@ impl World {
                     self.fail(Invariant::NoPaidBasketLost, detail);
                     return;
                 }
-                "DECLINED" | "CANCELLED" | "REFUNDED" if self.edge.durable.sales.contains_key(order) => {
-                    let detail = format!("order {order} was let out through the gate but ends {status}");
+                "DECLINED" | "CANCELLED" | "REFUNDED"
+                    if self.edge.durable.sales.contains_key(order) =>
+                {
+                    let detail =
+                        format!("order {order} was let out through the gate but ends {status}");
                     self.fail(Invariant::GateOnlyAfterSucceeded, detail);
                     return;
                 }
@@ -191,7 +164,11 @@ impl World {
                 .ok()
                 .and_then(|r| omo_proto::payment::DeclineReason::try_from(r).ok())
                 .filter(|r| *r != omo_proto::payment::DeclineReason::Unspecified)
-                .map(|r| r.as_str_name().trim_start_matches("DECLINE_REASON_").to_string());
+                .map(|r| {
+                    r.as_str_name()
+                        .trim_start_matches("DECLINE_REASON_")
+                        .to_string()
+                });
             let key = match reason {
                 Some(reason) => format!("{status} ({reason})"),
                 None => status,
@@ -199,16 +176,5 @@ impl World {
             *counts.entry(key).or_default() += u64::try_from(n).unwrap_or(0);
         }
         counts
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::session_of;
-
-    #[test]
-    fn an_order_belongs_to_its_basket() {
-        assert_eq!(session_of("c17-2"), "c17");
-        assert_eq!(session_of("c17"), "c17");
     }
 }

@@ -13,10 +13,10 @@
 //! | `payer` | the lane's payment client (Authorize, Query, Cancel, PENDING polls) as a state machine |
 //! | `edge` | the lane runner's model: decide, commit the snapshot, act; crash and resume |
 //! | `goods` | the catalog and what each shopper will do |
-//! | `people` | shoppers and the attendant |
+//! | `shopper` / `people` | a shopper's data; what shoppers and the attendant do |
 //! | `world` | the event loop |
 //! | `link` | the payment client wired to the network and the cloud |
-//! | `invariants` | the checks after every step and at the end |
+//! | `oracle` / `invariants` | the facts followed; the checks after every step and at the end |
 //! | `trace` | the hash of every step, so a seed's run can be compared in one number |
 //!
 //! [`run`] is the one entry: the same options give the same trace, step for step.
@@ -28,10 +28,12 @@ mod invariants;
 mod link;
 mod net;
 pub mod options;
+mod oracle;
 mod payer;
 mod people;
 mod queue;
 pub mod report;
+mod shopper;
 mod trace;
 mod world;
 
@@ -44,7 +46,11 @@ pub use report::{Failure, Invariant, Report};
 pub fn run(options: &SimOptions) -> Result<Report, Failure> {
     let started = Instant::now();
     let mut world = world::World::new(options)?;
-    tracing::debug!(seed = options.seed, checkouts = options.checkouts, "simulation starts");
+    tracing::debug!(
+        seed = options.seed,
+        checkouts = options.checkouts,
+        "simulation starts"
+    );
     world.run()?;
     let mut faults = world.faults.clone();
     let net = world.net.stats;

@@ -22,7 +22,6 @@ impl World {
         }
     }
 
-
     /// The payment client's moves.
     pub fn pay(&mut self, lane: usize, todo: Vec<Do>) {
         let epoch = self.edge.epoch;
@@ -32,8 +31,11 @@ impl World {
                 Do::Send(rpc) => {
                     let req = self.next_id();
                     self.sides[lane].req = Some(req);
-                    self.trace
-                        .line(format!("{now} L{lane} send {} {}", rpc.name(), rpc.order_id()));
+                    self.trace.line(format!(
+                        "{now} L{lane} send {} {}",
+                        rpc.name(),
+                        rpc.order_id()
+                    ));
                     self.transmit(Event::AtCloud(lane, epoch, req, Box::new(rpc)));
                     let timeout = self.edge.payment.rpc_timeout_ms;
                     self.queue.after(timeout, Event::Timeout(lane, epoch, req));
@@ -44,7 +46,10 @@ impl World {
                     self.queue.after(ms, Event::Wake(lane, epoch, wake));
                 }
                 Do::Progress(outcome) => {
-                    let Some(order_id) = self.edge.lanes[lane].payer.as_ref().map(|p| p.order_id.clone())
+                    let Some(order_id) = self.edge.lanes[lane]
+                        .payer
+                        .as_ref()
+                        .map(|p| p.order_id.clone())
                     else {
                         continue;
                     };
@@ -56,7 +61,11 @@ impl World {
                     };
                     self.sides[lane].req = None;
                     self.sides[lane].wake = None;
-                    self.trace.line(format!("{now} L{lane} settled {} {}", payer.order_id, kind(&outcome)));
+                    self.trace.line(format!(
+                        "{now} L{lane} settled {} {}",
+                        payer.order_id,
+                        kind(&outcome)
+                    ));
                     self.lane_gave_up(&payer.order_id, &outcome);
                     let event = LaneEvent::Payment {
                         order_id: payer.order_id,
@@ -104,7 +113,6 @@ impl World {
         self.transmit(Event::AtEdge(lane, epoch, req, Box::new(answer)));
     }
 }
-
 
 /// An outcome's kind, for the trace.
 pub fn kind(outcome: &omo_edge::lane::PaymentOutcome) -> &'static str {

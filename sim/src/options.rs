@@ -152,7 +152,10 @@ impl SimOptions {
     /// defaults `omo sim` has).
     pub fn replay_command(&self) -> String {
         let defaults = SimOptions::default();
-        let mut command = format!("omo sim --seed {} --checkouts {}", self.seed, self.checkouts);
+        let mut command = format!(
+            "omo sim --seed {} --checkouts {}",
+            self.seed, self.checkouts
+        );
         if self.lanes != defaults.lanes {
             command.push_str(&format!(" --lanes {}", self.lanes));
         }

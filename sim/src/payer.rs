@@ -11,9 +11,7 @@
 use omo_edge::config::PaymentConfig;
 use omo_edge::lane::PaymentOutcome;
 use omo_edge::payment::outcome_of;
-use omo_proto::payment::{
-    AuthorizeRequest, CancelRequest, Payment, PaymentStatus, QueryRequest,
-};
+use omo_proto::payment::{AuthorizeRequest, CancelRequest, Payment, PaymentStatus, QueryRequest};
 use tonic::Code;
 
 use crate::cloud::{Answer, Rpc};

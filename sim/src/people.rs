@@ -6,32 +6,15 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
+use crate::shopper::Shopper;
+
 use omo_devices::barcode::{self, VariableMeasureFormats};
 use omo_devices::scale::WeightReading;
-use omo_edge::lane::{
-    AttemptStatus, LaneEvent, LaneState, OperatorAction, OperatorCommand, Role,
-};
+use omo_edge::lane::{AttemptStatus, LaneEvent, LaneState, OperatorAction, OperatorCommand, Role};
 use rand::Rng;
 
 use crate::goods::{self, Move};
 use crate::world::{Event, World};
-
-/// A shopper at a lane.
-#[derive(Debug)]
-pub struct Shopper {
-    pub id: u64,
-    pub wallet: usize,
-    plan: VecDeque<Move>,
-    /// The lane's session once the first scan opened it.
-    session: Option<String>,
-    /// Payment codes shown so far.
-    pays: u32,
-    /// Attempts whose failure the shopper has seen, and PENDING ones answered in the app.
-    seen: BTreeSet<String>,
-    arrived_ms: u64,
-    /// Walked away with the basket unpaid.
-    pub left: bool,
-}
 
 /// How long a shopper waits before looking at the lane again.
 const LOOK_MS: u64 = 2_000;
@@ -101,7 +84,10 @@ impl World {
     /// The shopper at `lane` looks at the lane and does the next thing.
     pub fn shopper_acts(&mut self, lane: usize, id: u64) {
         let now = self.queue.now_ms();
-        let Some(shopper) = self.sides[lane].shopper.as_ref().filter(|s| s.id == id && !s.left)
+        let Some(shopper) = self.sides[lane]
+            .shopper
+            .as_ref()
+            .filter(|s| s.id == id && !s.left)
         else {
             return;
         };
@@ -122,7 +108,8 @@ impl World {
         let Some(shopper) = mine else { return };
         if shopper.session.is_some() && session != shopper.session {
             // The basket is gone: paid and through the gate (or dropped). The shopper leaves.
-            self.trace.line(format!("{now} L{lane} shopper {id} leaves"));
+            self.trace
+                .line(format!("{now} L{lane} shopper {id} leaves"));
             self.free(lane);
             return;
         }
@@ -156,17 +143,27 @@ impl World {
             && shopper.plan.is_empty()
         {
             // Not paid: show a new code (a new 30 s step of the app's code) or give up.
-            let again = if shopper.pays < 3 { Move::Pay } else { Move::Leave };
+            let again = if shopper.pays < 3 {
+                Move::Pay
+            } else {
+                Move::Leave
+            };
             shopper.plan.push_back(again);
             self.queue.after(31_000, Event::Shopper(lane, id));
             return;
         }
-        let fallback = if shopper.pays < 6 { Move::Pay } else { Move::Leave };
+        let fallback = if shopper.pays < 6 {
+            Move::Pay
+        } else {
+            Move::Leave
+        };
         let next = shopper.plan.pop_front().unwrap_or(fallback);
         let mut wait = self.rng.random_range(800..4_000);
         match next {
             Move::Scan(n) => {
-                let Some(good) = self.goods.get(n).cloned() else { return };
+                let Some(good) = self.goods.get(n).cloned() else {
+                    return;
+                };
                 let raw = if self.rng.random_bool(self.opts.faults.bad_scan) {
                     self.fault("bad scan");
                     if let Some(s) = self.sides[lane].shopper.as_mut() {
@@ -183,7 +180,9 @@ impl World {
                 self.scan(lane, raw);
             }
             Move::Bag(n) => {
-                let Some(good) = self.goods.get(n).cloned() else { return };
+                let Some(good) = self.goods.get(n).cloned() else {
+                    return;
+                };
                 let off = self.rng.random_bool(self.opts.faults.weight_off);
                 if off {
                     self.fault("weight off");
@@ -208,7 +207,8 @@ impl World {
                 wait = LOOK_MS;
             }
             Move::Leave => {
-                self.trace.line(format!("{now} L{lane} shopper {id} walks away"));
+                self.trace
+                    .line(format!("{now} L{lane} shopper {id} walks away"));
                 self.fault("basket abandoned");
                 if let Some(s) = self.sides[lane].shopper.as_mut() {
                     s.left = true;
@@ -247,7 +247,8 @@ impl World {
         } else {
             (self.rng.random_range(2_000..12_000), true)
         };
-        self.queue.after(delay, Event::Confirm(lane, payment_id, approve));
+        self.queue
+            .after(delay, Event::Confirm(lane, payment_id, approve));
     }
 
     /// The app's confirmation reaches the cloud (over the phone's own network).
@@ -259,13 +260,17 @@ impl World {
             .map(|w| w.wallet_id.clone());
         let Some(wallet) = wallet else { return };
         if !self.cloud.up() {
-            self.queue.after(3_000, Event::Confirm(lane, payment_id, approve));
+            self.queue
+                .after(3_000, Event::Confirm(lane, payment_id, approve));
             return;
         }
         self.cloud.set_time(self.queue.now_ms());
         if let Some(payment) = self.cloud.confirm(&wallet, &payment_id, approve) {
             let now = self.queue.now_ms();
-            self.trace.line(format!("{now} L{lane} app confirm {approve} -> {}", payment.status));
+            self.trace.line(format!(
+                "{now} L{lane} app confirm {approve} -> {}",
+                payment.status
+            ));
             self.cloud_says(&payment, true);
         }
     }
@@ -308,9 +313,14 @@ impl World {
             .map(|i| i.id)
             .collect();
         for id in open {
-            self.operator(lane, OperatorCommand::ClearIntervention { id, approve: true });
+            self.operator(
+                lane,
+                OperatorCommand::ClearIntervention { id, approve: true },
+            );
         }
-        if gone && self.sides[lane].shopper.is_some() && self.edge.lanes[lane].lane.session.is_none()
+        if gone
+            && self.sides[lane].shopper.is_some()
+            && self.edge.lanes[lane].lane.session.is_none()
         {
             self.free(lane);
         }

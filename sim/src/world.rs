@@ -13,12 +13,12 @@ use rand_chacha::ChaCha8Rng;
 use crate::cloud::{Answer, AppWallet, Rpc, SimCloud};
 use crate::edge::{Effects, SimEdge};
 use crate::goods::{self, Good};
-use crate::invariants::Oracle;
 use crate::net::Network;
 use crate::options::SimOptions;
-use crate::people::Shopper;
+use crate::oracle::Oracle;
 use crate::queue::Queue;
 use crate::report::{Failure, Invariant};
+use crate::shopper::Shopper;
 use crate::trace::Trace;
 
 /// Something that happens at a simulated time.
@@ -193,9 +193,10 @@ impl World {
                         Invariant::EveryPaymentFinal,
                         "the store never became quiet after the network healed".into(),
                     );
-                    return Err(self.failure.take().unwrap_or_else(|| {
-                        Failure::Setup("the store never became quiet".into())
-                    }));
+                    return Err(self
+                        .failure
+                        .take()
+                        .unwrap_or_else(|| Failure::Setup("the store never became quiet".into())));
                 }
             } else {
                 self.maybe_fault();
@@ -236,7 +237,8 @@ impl World {
             self.cloud.crash();
             self.cloud_crashes += 1;
             let down = self.rng.random_range(1_000..10_000);
-            self.trace.line(format!("{now} cloud crash, down {down} ms"));
+            self.trace
+                .line(format!("{now} cloud crash, down {down} ms"));
             self.queue.after(down, Event::CloudRestart);
         }
     }
@@ -261,7 +263,11 @@ impl World {
             Event::AtEdge(lane, e, req, answer) => {
                 if e == epoch && self.edge.up && self.sides[lane].req == Some(req) {
                     self.sides[lane].req = None;
-                    let ok = answer.as_ref().as_ref().map(|p| p.status).map_err(|(c, _)| *c);
+                    let ok = answer
+                        .as_ref()
+                        .as_ref()
+                        .map(|p| p.status)
+                        .map_err(|(c, _)| *c);
                     self.trace.line(format!("{now} L{lane} answer {ok:?}"));
                     let todo = self.with_payer(lane, |p| p.on_answer(*answer));
                     self.pay(lane, todo);
@@ -310,7 +316,10 @@ impl World {
                 }
             }
             // A timer of an edge process that has since crashed.
-            Event::Tick(..) | Event::Coupons(..) | Event::GateOpened(..) | Event::GatePassage(..) => {}
+            Event::Tick(..)
+            | Event::Coupons(..)
+            | Event::GateOpened(..)
+            | Event::GatePassage(..) => {}
         }
     }
 
@@ -324,7 +333,8 @@ impl World {
         let after = self.edge.lanes[lane].lane.state;
         if before != after {
             let now = self.queue.now_ms();
-            self.trace.line(format!("{now} L{lane} {before:?} -> {after:?}"));
+            self.trace
+                .line(format!("{now} L{lane} {before:?} -> {after:?}"));
         }
         self.effects(effects);
         if self.edge.lanes[lane].lane.blocked() {
@@ -349,7 +359,8 @@ impl World {
         let epoch = self.edge.epoch;
         for (lane, order, code) in effects.fetch_coupons {
             let delay = self.rng.random_range(5..60);
-            self.queue.after(delay, Event::Coupons(lane, epoch, order, code));
+            self.queue
+                .after(delay, Event::Coupons(lane, epoch, order, code));
         }
         for (lane, order) in effects.gate_opened {
             self.gate_opened(lane, &order);

@@ -26,7 +26,10 @@ fn the_same_seed_replays_the_same_trace() {
     assert_ne!(first.trace_hash, other.trace_hash);
     // Faults were injected, crashes happened: the run was not a quiet one.
     assert!(first.edge_crashes + first.cloud_crashes > 0, "{first}");
-    assert!(first.faults.get("message lost").copied().unwrap_or(0) > 0, "{first}");
+    assert!(
+        first.faults.get("message lost").copied().unwrap_or(0) > 0,
+        "{first}"
+    );
 }
 
 #[test]
@@ -48,7 +51,10 @@ fn a_healthy_store_sells_every_basket_it_can() {
         .map(|(_, n)| n)
         .sum();
     assert!(report.abandoned * 3 <= declined, "{report}");
-    assert_eq!(report.payments.get("SUCCEEDED").copied(), Some(report.sales));
+    assert_eq!(
+        report.payments.get("SUCCEEDED").copied(),
+        Some(report.sales)
+    );
 }
 
 /// Runs `threads` × `seeds` runs of `each` checkouts, seeds from `first_seed`, each thread its
