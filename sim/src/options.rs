@@ -24,6 +24,11 @@ pub struct Faults {
     pub cloud_crash: f64,
     /// Per scan, the chance the scanner delivers garbage instead of the code.
     pub bad_scan: f64,
+    /// Per scale reading, the chance the scale reports motion before its stable weight.
+    pub scale_motion: f64,
+    /// Per scale reading, the chance the scale is unplugged: the reading comes 2–15 s late, when
+    /// its driver has reopened the port.
+    pub scale_unplug: f64,
     /// Per bagged item, the chance its weight is off by more than the tolerance.
     pub weight_off: f64,
     /// Per payment, the chance the shopper shows a wrong payment code.
@@ -47,6 +52,8 @@ impl Default for Faults {
             edge_crash: 0.000_5,
             cloud_crash: 0.000_3,
             bad_scan: 0.03,
+            scale_motion: 0.05,
+            scale_unplug: 0.005,
             weight_off: 0.01,
             wrong_code: 0.03,
             abandon: 0.02,
@@ -67,6 +74,8 @@ impl Faults {
             edge_crash: 0.0,
             cloud_crash: 0.0,
             bad_scan: 0.0,
+            scale_motion: 0.0,
+            scale_unplug: 0.0,
             weight_off: 0.0,
             wrong_code: 0.0,
             abandon: 0.0,

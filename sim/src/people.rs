@@ -63,7 +63,24 @@ impl World {
         }
     }
 
+    /// The scale reports what lies on it: perhaps in motion first, or (unplugged a moment) only
+    /// when its driver has reopened the port, 2–15 s later.
     fn weigh(&mut self, lane: usize) {
+        if !self.draining && self.rng.random_bool(self.opts.faults.scale_unplug) {
+            self.fault("scale unplugged");
+            let back = self.rng.random_range(2_000..15_000);
+            self.queue.after(back, Event::ScaleBack(lane));
+            return;
+        }
+        if self.rng.random_bool(self.opts.faults.scale_motion) {
+            self.fault("scale in motion");
+            self.lane_step(lane, LaneEvent::Weight(WeightReading::Motion));
+        }
+        self.stable_reading(lane);
+    }
+
+    /// The scale's stable reading of what lies on it now (±2 g of noise).
+    pub fn stable_reading(&mut self, lane: usize) {
         let noise = self.rng.random_range(-2..=2);
         let grams = (self.sides[lane].scale_g + noise).max(0);
         self.lane_step(lane, LaneEvent::Weight(WeightReading::Stable { grams }));

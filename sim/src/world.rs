@@ -47,6 +47,8 @@ pub enum Event {
     GateOpened(usize, u32),
     /// The shopper takes the bags and walks through (also after a restart: gate closed).
     GatePassage(usize, u32),
+    /// An unplugged scale is back and reports its stable weight.
+    ScaleBack(usize),
     EdgeRestart,
     CloudRestart,
     /// The cloud's periodic sweep of overdue PENDING payments.
@@ -293,6 +295,7 @@ impl World {
                 self.lane_step(lane, LaneEvent::GateOpened);
             }
             Event::GatePassage(lane, e) if e == epoch => self.passage(lane),
+            Event::ScaleBack(lane) => self.stable_reading(lane),
             Event::EdgeRestart => {
                 self.trace.line(format!("{now} edge restart"));
                 let effects = self.edge.restart(self.now());
