@@ -17,6 +17,7 @@
 //! | `world` | the event loop |
 //! | `link` | the payment client wired to the network and the cloud |
 //! | `oracle` / `invariants` | the facts followed; the checks after every step and at the end |
+//! | `pin` | a run and its SQLite worker on one CPU (a speed-up only) |
 //! | `trace` | the hash of every step, so a seed's run can be compared in one number |
 //!
 //! [`run`] is the one entry: the same options give the same trace, step for step.
@@ -31,6 +32,7 @@ pub mod options;
 mod oracle;
 mod payer;
 mod people;
+mod pin;
 mod queue;
 pub mod report;
 mod shopper;
@@ -42,15 +44,30 @@ use std::time::{Duration, Instant};
 pub use options::{Faults, PlantedBug, SimOptions};
 pub use report::{Failure, Invariant, Report};
 
-/// Runs one simulation: every checkout, then the healing, then the final checks.
+/// Runs one simulation: every checkout, then the healing, then the final checks. The run has a
+/// thread of its own, kept on one CPU with the database's worker thread (see `pin`).
 pub fn run(options: &SimOptions) -> Result<Report, Failure> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name(format!("omo-sim-{}", options.seed))
+            .spawn_scoped(scope, || {
+                let pinned = pin::to_one_cpu();
+                tracing::debug!(
+                    seed = options.seed,
+                    pinned = pinned.is_some(),
+                    "simulation starts"
+                );
+                run_here(options)
+            })
+            .map_err(|e| Failure::Setup(format!("cannot start the simulation's thread: {e}")))?
+            .join()
+            .map_err(|_| Failure::Setup("the simulation's thread panicked".into()))?
+    })
+}
+
+fn run_here(options: &SimOptions) -> Result<Report, Failure> {
     let started = Instant::now();
     let mut world = world::World::new(options)?;
-    tracing::debug!(
-        seed = options.seed,
-        checkouts = options.checkouts,
-        "simulation starts"
-    );
     world.run()?;
     let mut faults = world.faults.clone();
     let net = world.net.stats;
