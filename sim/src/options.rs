@@ -64,6 +64,29 @@ impl Default for Faults {
 }
 
 impl Faults {
+    /// The first rate that is not a probability (0 to 1), by name.
+    pub fn invalid(&self) -> Option<&'static str> {
+        [
+            ("loss", self.loss),
+            ("duplicate", self.duplicate),
+            ("slow", self.slow),
+            ("partition_per_sec", self.partition_per_sec),
+            ("edge_crash", self.edge_crash),
+            ("cloud_crash", self.cloud_crash),
+            ("bad_scan", self.bad_scan),
+            ("scale_motion", self.scale_motion),
+            ("scale_unplug", self.scale_unplug),
+            ("weight_off", self.weight_off),
+            ("wrong_code", self.wrong_code),
+            ("abandon", self.abandon),
+            ("own_bag", self.own_bag),
+            ("slow_confirm", self.slow_confirm),
+        ]
+        .into_iter()
+        .find(|(_, p)| !(0.0..=1.0).contains(p))
+        .map(|(name, _)| name)
+    }
+
     /// No fault at all (a healthy store).
     pub fn none() -> Faults {
         Faults {

@@ -99,6 +99,11 @@ impl World {
         if opts.lanes == 0 || opts.wallets == 0 {
             return Err(Failure::Setup("a store needs a lane and a wallet".into()));
         }
+        if let Some(name) = opts.faults.invalid() {
+            return Err(Failure::Setup(format!(
+                "the fault rate {name} is not a probability between 0 and 1"
+            )));
+        }
         let start = DateTime::parse_from_rfc3339("2026-12-01T08:00:00Z")
             .map_err(|e| Failure::Setup(e.to_string()))?
             .with_timezone(&Utc);
@@ -139,6 +144,11 @@ impl World {
             world.queue.after(delay, Event::Arrive(lane));
         }
         world.queue.after(5_000, Event::Sweep);
+        if opts.checkouts == 0 {
+            // Nobody comes: the store is quiet from the start.
+            world.draining = true;
+            world.net.heal();
+        }
         Ok(world)
     }
 

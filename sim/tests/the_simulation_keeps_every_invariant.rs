@@ -57,6 +57,21 @@ fn a_healthy_store_sells_every_basket_it_can() {
     );
 }
 
+#[test]
+fn a_rate_that_is_no_probability_is_refused_not_a_panic() {
+    let faults = Faults {
+        loss: 1.5,
+        ..Faults::default()
+    };
+    let refused = omo_sim::run(&SimOptions {
+        faults,
+        ..options(1, 10)
+    })
+    .expect_err("a loss of 150 % is no probability");
+    assert!(refused.to_string().contains("loss"), "{refused}");
+    assert_eq!(refused.invariant(), None);
+}
+
 /// Runs `threads` × `seeds` runs of `each` checkouts, seeds from `first_seed`, each thread its
 /// seeds one after the other (each run is single-threaded and deterministic on its own),
 /// printing each report; panics on the first broken invariant. Returns the checkouts run.
