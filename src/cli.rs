@@ -1,13 +1,15 @@
 //! The `omo` command line, as CONTRACT.md fixes it (and a few documented extensions). Every
-//! command's arguments live here, in [`store`], [`tools`] and [`trace`]; the command modules
-//! import them, and this module imports none of them.
+//! command's arguments live here, in [`sim`], [`store`], [`tools`] and [`trace`]; the command
+//! modules import them, and this module imports none of them.
 
+mod sim;
 mod store;
 mod tools;
 mod trace;
 
 use clap::{Parser, Subcommand};
 
+pub use sim::SimArgs;
 pub use store::{BrokerArgs, CloudArgs, EdgeAction, EdgeArgs, GateWatchdogArgs, LimitArgs, UpArgs};
 pub use tools::{
     BarcodeArgs, CatalogAction, CatalogArgs, LaneAction, LaneArgs, RiderArgs, ScanArgs,
@@ -54,6 +56,9 @@ pub enum Command {
     Trace(TraceArgs),
     /// Make the QR code (PNG or SVG) of a lot's GS1 Digital Link.
     Label(LabelArgs),
+    /// Run a seeded, deterministic simulation of a store and its cloud under faults; exits 1
+    /// if an invariant breaks (docs/SIMULATION.md).
+    Sim(SimArgs),
     /// Internal: the relay watchdog `omo edge` starts for each gate (docs/GATE-SAFETY.md).
     #[command(hide = true)]
     GateWatchdog(GateWatchdogArgs),

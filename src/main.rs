@@ -12,6 +12,7 @@
 //! | [`funding`] | `omo shopper fund`, `omo shopper funding`: the funding authority's commands |
 //! | [`lane_cli`] | `omo lane scan\|weigh\|bag\|pass\|status`: a person at a manual lane |
 //! | [`shopper_app`] | `omo shopper confirm\|reject\|delivery` |
+//! | [`sim_cli`] | `omo sim`: the seeded simulation of a store (`omo-sim`) |
 //! | [`rider`] | `omo rider`: a delivery rider's client |
 //! | [`trace_cli`] | `omo trace`, `omo label`: product origins and their QR codes |
 //! | [`own_codes`] | `omo barcode`'s reading of exit passes and app coupons |
@@ -31,6 +32,7 @@ mod own_codes;
 mod rider;
 mod services;
 mod shopper_app;
+mod sim_cli;
 mod tools;
 mod trace_cli;
 mod up;
@@ -99,6 +101,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Rider(args) => rider::run(args).await,
         Command::Trace(args) => trace_cli::trace(args).await,
         Command::Label(args) => trace_cli::label(args).await,
+        Command::Sim(args) => sim_cli::run(args).await,
         Command::GateWatchdog(args) => gate_watchdog::run(args).await,
     }
 }
@@ -118,6 +121,8 @@ fn init_logging(verbose: u8, command: &Command) {
             | Command::GateWatchdog(_)
     );
     let default = match (verbose, quiet) {
+        // The simulation's cloud would log every one of its payments.
+        (0, _) if matches!(command, Command::Sim(_)) => "error",
         (0, true) => "warn",
         (0, false) => "info,sqlx=warn",
         (1, _) => "debug,sqlx=warn,h2=info,hyper=info,tower=info",
