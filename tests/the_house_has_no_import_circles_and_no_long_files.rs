@@ -26,6 +26,7 @@ const CRATES: &[&str] = &[
     "broker/src",
     "edge/src",
     "cloud/src",
+    "sim/src",
     "src",
 ];
 

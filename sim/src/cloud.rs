@@ -16,7 +16,7 @@ use omo_cloud::identity::StoreAuth;
 use omo_cloud::metrics::Metrics;
 use omo_cloud::payments::Payments;
 use omo_cloud::wallets::Wallets;
-use omo_cloud::{CloudConfig, ManualClock, Store};
+use omo_cloud::{CloudConfig, Database, ManualClock};
 use omo_proto::payment::payment_service_server::PaymentService;
 use omo_proto::payment::{AuthorizeRequest, CancelRequest, Payment, QueryRequest};
 use tokio::runtime::Runtime;
@@ -65,7 +65,7 @@ pub struct AppWallet {
 /// The simulated cloud.
 pub struct SimCloud {
     rt: Runtime,
-    store: Store,
+    db: Database,
     clock: ManualClock,
     config: Arc<CloudConfig>,
     api: Option<PaymentApi>,
@@ -74,7 +74,8 @@ pub struct SimCloud {
     _file: ScratchDb,
 }
 
-/// The database file of one run, on `/dev/shm` where there is one (no disk writes), removed
+/// The database file of one run, in the temporary folder (`synchronous = OFF`: it never waits for
+/// the disk, as fast as `/dev/shm` measured, and safe where that is small), removed
 /// with its WAL files on drop.
 struct ScratchDb {
     path: std::path::PathBuf,
@@ -83,12 +84,7 @@ struct ScratchDb {
 impl ScratchDb {
     fn new() -> Result<ScratchDb, Failure> {
         static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let shm = std::path::Path::new("/dev/shm");
-        let dir = if shm.is_dir() {
-            shm.to_path_buf()
-        } else {
-            std::env::temp_dir()
-        };
+        let dir = std::env::temp_dir();
         let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = dir.join(format!("omo-sim-{}-{run}.db", std::process::id()));
         let scratch = ScratchDb { path };
@@ -125,16 +121,16 @@ impl SimCloud {
         // The cloud refuses `sqlite::memory:` (not shared between its connections): a file on a
         // memory file system instead, removed when the run ends.
         let file = ScratchDb::new()?;
-        let store = rt
-            .block_on(Store::open(&file.url(), 1))
+        let db = rt
+            .block_on(Database::open(&file.url(), 1))
             .map_err(|e| Failure::Setup(format!("cloud database: {e}")))?;
         // The run's database dies with the run: no need to make its commits durable.
-        rt.block_on(sqlx::query("PRAGMA synchronous = OFF").execute(store.pool()))
+        rt.block_on(sqlx::query("PRAGMA synchronous = OFF").execute(db.pool()))
             .map_err(|e| Failure::Setup(format!("cloud database: {e}")))?;
         let clock = ManualClock::new(start);
         let mut cloud = SimCloud {
             rt,
-            store,
+            db,
             clock,
             // The defaults, but the sweep of overdue PENDING payments every 30 s instead of 5 s
             // (a query or confirmation closes an overdue payment itself; the sweep only tidies).
@@ -158,7 +154,7 @@ impl SimCloud {
 
     fn context(&self) -> omo_cloud::context::Context {
         omo_cloud::context::Context {
-            store: self.store.clone(),
+            db: self.db.clone(),
             clock: Arc::new(self.clock.clone()),
             config: self.config.clone(),
             metrics: Arc::new(Metrics::default()),
@@ -272,7 +268,7 @@ impl SimCloud {
                 )
                 .bind(store_id)
                 .bind(order_id)
-                .fetch_optional(self.store.pool()),
+                .fetch_optional(self.db.pool()),
             )
             .ok()
             .flatten()
@@ -287,8 +283,8 @@ impl SimCloud {
                      WHERE account = $2), 0) AS BIGINT) FROM wallets WHERE wallet_id = $1",
                 )
                 .bind(wallet_id)
-                .bind(omo_cloud::store::ledger::wallet_account(wallet_id))
-                .fetch_one(self.store.pool()),
+                .bind(omo_cloud::db::ledger::wallet_account(wallet_id))
+                .fetch_one(self.db.pool()),
             )
             .map_err(|e| e.to_string())
     }
@@ -296,7 +292,7 @@ impl SimCloud {
     /// The cloud's own proof of the books.
     pub fn ledger_check(&self) -> Result<omo_cloud::LedgerReport, String> {
         self.rt
-            .block_on(self.store.ledger_check())
+            .block_on(self.db.ledger_check())
             .map_err(|e| e.to_string())
     }
 
@@ -308,7 +304,7 @@ impl SimCloud {
                     "SELECT status, decline_reason, CAST(COUNT(*) AS BIGINT) FROM payments \
                      GROUP BY status, decline_reason ORDER BY status, decline_reason",
                 )
-                .fetch_all(self.store.pool()),
+                .fetch_all(self.db.pool()),
             )
             .map_err(|e| e.to_string())
     }
@@ -320,7 +316,7 @@ impl SimCloud {
                 sqlx::query_as::<_, (String, String)>(
                     "SELECT order_id, status FROM payments ORDER BY order_id",
                 )
-                .fetch_all(self.store.pool()),
+                .fetch_all(self.db.pool()),
             )
             .map_err(|e| e.to_string())
     }

@@ -161,13 +161,10 @@ impl SimEdge {
                     amount_fen,
                     payment_code,
                     coupon_ids,
+                    pre_coupon_fen,
+                    coupon_shares: shares,
                 } => {
                     let lane = &self.lanes[index].lane;
-                    let (pre_coupon_fen, shares) = lane
-                        .session
-                        .as_ref()
-                        .map(|s| omo_edge::lane::pricing::coupon_shares(&s.basket))
-                        .unwrap_or_default();
                     let request = AuthorizeRequest {
                         store_id: STORE_ID.into(),
                         order_id: order_id.clone(),
