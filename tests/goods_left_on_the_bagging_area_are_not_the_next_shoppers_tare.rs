@@ -101,7 +101,11 @@ async fn milk_left_on_the_scale_after_a_return_to_service_is_not_sold_with_a_pen
     .await;
     lane.scanner.scan(PEN).await.unwrap();
     lane.scale.set_weight(12);
-    wait_lane(&store, "the pen in the basket", |v| v["item_count"] == 1).await;
+    // Bagged, not only scanned: a payment code before the bagging scale settles is refused.
+    wait_lane(&store, "the pen bagged", |v| {
+        v["item_count"] == 1 && v["prompt"]["code"] == "item_bagged"
+    })
+    .await;
     lane.scanner.scan(&wallet.code()).await.unwrap();
     wait_lane(&store, "the pen paid for", |v| {
         v["completed"] == 1 && v["state"] == "idle"
