@@ -1,6 +1,7 @@
 //! A lot's whole life through the real system: a supplier's receiving file imported at the edge
 //! (farm, harvest date, certificates, cold chain), the fish cut into portions at the counter, one
-//! portion sold through a lane checkout, every event over mosquitto to the cloud's trace store;
+//! portion sold through a lane checkout, every event over the broker (mosquitto, and again the
+//! embedded one) to the cloud's trace store;
 //! then the resolver shows the portion's journey back to the farm as a page and as EPCIS JSON, an
 //! unknown lot or product is a clear 404, and an event delivered twice is stored once.
 
@@ -33,7 +34,16 @@ async fn queue(store: &TestStore, events: &[Value]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_mosquitto() {
-    let mut store = TestStore::start(BrokerKind::Mosquitto, 1).await;
+    journey(BrokerKind::Mosquitto).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_embedded_broker() {
+    journey(BrokerKind::Embedded).await;
+}
+
+async fn journey(kind: BrokerKind) {
+    let mut store = TestStore::start(kind, 1).await;
     // Every test store's cloud follows the broker's trace topics and serves the resolver.
     let resolver = store.cloud_http_port;
     let mut listener = store.listen(&format!("omo/v1/stores/{STORE}/trace")).await;

@@ -1,9 +1,12 @@
 //! The nearest rider is offered the order but never accepts: after the accept time-out the order
-//! is offered to the next rider, who accepts it. Real mosquitto with the shipped ACL.
+//! is offered to the next rider, who accepts it. On mosquitto with the shipped ACL, and on the
+//! embedded broker with the same ACL.
 
 #[path = "support/delivery.rs"]
 mod delivery;
 mod support;
+
+use support::BrokerKind;
 
 use std::time::Duration;
 
@@ -11,12 +14,11 @@ use delivery::{AclBroker, Client, Edge, RiderRun, STORE_AT};
 use omo_edge::delivery::geo;
 use serde_json::json;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_rider_who_does_not_accept_is_replaced() {
+async fn a_rider_who_does_not_accept_is_replaced_on(kind: BrokerKind) {
     // Read by the edge's dispatcher (a child process inherits it).
     unsafe { std::env::set_var("OMO_DELIVERY__ACCEPT_TIMEOUT_SECS", "2") };
     let dir = tempfile::tempdir().unwrap();
-    let broker = AclBroker::start(dir.path()).await;
+    let broker = AclBroker::start_kind(kind, dir.path()).await;
     let mut observer = Client::connect(broker.port, "observer", &["omo/v1/#"]).await;
     let (_edge, port) = Edge::start(dir.path(), &broker).await;
     let _sleepy = RiderRun::start(
@@ -87,4 +89,14 @@ async fn a_rider_who_does_not_accept_is_replaced() {
     )
     .await;
     assert_eq!(view["offers_lapsed"], json!(["sleepy"]), "{view}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rider_who_does_not_accept_is_replaced() {
+    a_rider_who_does_not_accept_is_replaced_on(BrokerKind::Mosquitto).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rider_who_does_not_accept_is_replaced_on_the_embedded_broker() {
+    a_rider_who_does_not_accept_is_replaced_on(BrokerKind::Embedded).await;
 }

@@ -1,10 +1,12 @@
 //! An order 2.5 km from the store is accepted, published on the store's delivery topic with the
 //! contract's fields, offered to the rider, accepted and delivered; an order 3.2 km away is
-//! refused with its distance. Real mosquitto with the shipped ACL; edge and rider authenticate.
+//! refused with its distance. On mosquitto with the shipped ACL and on the embedded broker with the same ACL; edge and rider authenticate.
 
 #[path = "support/delivery.rs"]
 mod delivery;
 mod support;
+
+use support::BrokerKind;
 
 use std::time::Duration;
 
@@ -25,10 +27,9 @@ async fn post(port: u16, body: &Value) -> (u16, Value) {
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_order_within_3_km_reaches_a_rider_and_one_at_3200_m_is_refused() {
+async fn an_order_within_3_km_reaches_a_rider_and_one_at_3200_m_is_refused_on(kind: BrokerKind) {
     let dir = tempfile::tempdir().unwrap();
-    let broker = AclBroker::start(dir.path()).await;
+    let broker = AclBroker::start_kind(kind, dir.path()).await;
     let mut observer = Client::connect(broker.port, "observer", &["omo/v1/#"]).await;
     let (_edge, port) = Edge::start(dir.path(), &broker).await;
     let _rider = RiderRun::start(
@@ -147,4 +148,17 @@ async fn an_order_within_3_km_reaches_a_rider_and_one_at_3200_m_is_refused() {
         refused["message"].as_str().unwrap().contains("3200 m"),
         "{refused}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_within_3_km_reaches_a_rider_and_one_at_3200_m_is_refused() {
+    an_order_within_3_km_reaches_a_rider_and_one_at_3200_m_is_refused_on(BrokerKind::Mosquitto)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_within_3_km_reaches_a_rider_and_one_at_3200_m_is_refused_on_the_embedded_broker()
+{
+    an_order_within_3_km_reaches_a_rider_and_one_at_3200_m_is_refused_on(BrokerKind::Embedded)
+        .await;
 }

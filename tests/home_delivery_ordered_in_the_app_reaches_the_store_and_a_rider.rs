@@ -1,5 +1,5 @@
 //! Home delivery ordered in the shopper's app, from the cloud to the store's edge and a rider, all
-//! separate processes over real gRPC and a real mosquitto:
+//! separate processes over real gRPC and a real broker (mosquitto, and again the embedded one):
 //! - the edge announces its store; the app finds it near the shopper;
 //! - an app order 1.2 km away is priced from the catalog, paid once (a retry changes nothing),
 //!   forwarded to the store, accepted with a 30-minute promise and dispatched to a rider;
@@ -74,9 +74,8 @@ async fn order_in(store: &TestStore, wallet: &TestWallet, id: &str, status: &str
     .await
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn home_delivery_ordered_in_the_app_reaches_the_store_and_a_rider() {
-    let mut store = TestStore::start(BrokerKind::Mosquitto, 1).await;
+async fn home_delivery_ordered_in_the_app_reaches_the_store_and_a_rider_on(kind: BrokerKind) {
+    let mut store = TestStore::start(kind, 1).await;
     let mut dispatch = store.listen("omo/v1/riders/+/dispatch").await;
     store.start_edge().await;
     let wallet = store.enroll(100_000).await;
@@ -272,4 +271,14 @@ async fn home_delivery_ordered_in_the_app_reaches_the_store_and_a_rider() {
         .find(|r| r.order_id == "delivery-app-wide")
         .unwrap();
     assert_eq!(receipt.refunded_fen, 1290);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn home_delivery_ordered_in_the_app_reaches_the_store_and_a_rider() {
+    home_delivery_ordered_in_the_app_reaches_the_store_and_a_rider_on(BrokerKind::Mosquitto).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn home_delivery_ordered_in_the_app_reaches_the_store_and_a_rider_on_the_embedded_broker() {
+    home_delivery_ordered_in_the_app_reaches_the_store_and_a_rider_on(BrokerKind::Embedded).await;
 }

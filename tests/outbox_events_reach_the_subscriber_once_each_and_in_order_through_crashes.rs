@@ -1,6 +1,7 @@
 //! The durable outbox under faults: thousands of EPCIS events are queued at the edge (`omo trace
-//! import`) and published while the broker (mosquitto, with persistence) is stopped and restarted
-//! several times and the edge is killed with SIGKILL and restarted. A subscriber with a
+//! import`) and published while the broker (mosquitto with persistence, and again the embedded
+//! broker with its state file) is stopped and restarted several times and the edge is killed
+//! with SIGKILL and restarted. A subscriber with a
 //! persistent session receives every event, by id exactly once after dropping repeats (as
 //! consumers do), and in the order they were queued.
 
@@ -37,6 +38,30 @@ fn mosquitto(dir: &Path, port: u16) -> Process {
         &["-c", conf.to_str().unwrap()],
         dir,
     )
+}
+
+/// The embedded broker with its state file, so persistent sessions outlive its restarts.
+fn embedded(dir: &Path, port: u16) -> Process {
+    let state = dir.join("broker-state.json");
+    Process::omo(
+        "broker-persistent",
+        &[
+            "broker",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--state",
+            state.to_str().unwrap(),
+        ],
+        dir,
+    )
+}
+
+/// A persistent broker of `kind` on `port`.
+fn persistent(kind: BrokerKind, dir: &Path, port: u16) -> Process {
+    match kind {
+        BrokerKind::Mosquitto => mosquitto(dir, port),
+        BrokerKind::Embedded => embedded(dir, port),
+    }
 }
 
 /// A subscriber with a persistent session: every (eventID, lot number) in arrival order.
@@ -81,12 +106,18 @@ async fn subscribe(port: u16) -> mpsc::UnboundedReceiver<(String, usize)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn events_survive_broker_restarts_and_edge_kills() {
-    let mut store = TestStore::start(BrokerKind::Mosquitto, 1).await;
+    // One broker after the other: two chaos runs at once would share two cores.
+    survive(BrokerKind::Mosquitto).await;
+    survive(BrokerKind::Embedded).await;
+}
+
+async fn survive(kind: BrokerKind) {
+    let mut store = TestStore::start(kind, 1).await;
     // Swap the fixture's broker for a persistent one on the same port.
     let port = store.broker.port;
     store.broker.process.stop();
-    let mut broker = mosquitto(store.dir.path(), port);
-    wait_for_port(port, "mosquitto", Some(&broker)).await;
+    let mut broker = persistent(kind, store.dir.path(), port);
+    wait_for_port(port, "the persistent broker", Some(&broker)).await;
     let mut received = subscribe(port).await;
     store.start_edge().await;
 
@@ -157,8 +188,8 @@ async fn events_survive_broker_restarts_and_edge_kills() {
             if broker_restarts <= edge_kills {
                 broker.stop();
                 tokio::time::sleep(Duration::from_millis(300)).await;
-                broker = mosquitto(store.dir.path(), port);
-                wait_for_port(port, "mosquitto", Some(&broker)).await;
+                broker = persistent(kind, store.dir.path(), port);
+                wait_for_port(port, "the persistent broker", Some(&broker)).await;
                 broker_restarts += 1;
             } else {
                 store.edge.take().unwrap().kill();
@@ -180,7 +211,7 @@ async fn events_survive_broker_restarts_and_edge_kills() {
         "events out of order or lost"
     );
     eprintln!(
-        "{EVENTS} events, {broker_restarts} broker restarts, {edge_kills} edge kills, {duplicates} repeats dropped, {:.1} s",
+        "{kind:?}: {EVENTS} events, {broker_restarts} broker restarts, {edge_kills} edge kills, {duplicates} repeats dropped, {:.1} s",
         started.elapsed().as_secs_f64()
     );
 }

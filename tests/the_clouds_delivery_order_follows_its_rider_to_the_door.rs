@@ -1,5 +1,6 @@
 //! The cloud follows the rider: an order placed in the app, accepted by the store's edge and
-//! ridden by a rider (separate processes over real gRPC and a real mosquitto), becomes
+//! ridden by a rider (separate processes over real gRPC and a real broker: mosquitto, and again
+//! the embedded one), becomes
 //! PICKED_UP and then DELIVERED in the cloud, with the rider's id, the dispatcher's ETA and the
 //! times, as the shopper's app (GetDeliveryOrder, `omo shopper delivery`) shows it. On today's
 //! main the cloud's order stays ACCEPTED with no rider or ETA: the edge never told it.
@@ -35,9 +36,8 @@ async fn order(store: &TestStore, wallet: &TestWallet, id: &str) -> DeliveryOrde
         .into_inner()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_clouds_delivery_order_follows_its_rider_to_the_door() {
-    let mut store = TestStore::start(BrokerKind::Mosquitto, 1).await;
+async fn the_clouds_delivery_order_follows_its_rider_to_the_door_on(kind: BrokerKind) {
+    let mut store = TestStore::start(kind, 1).await;
     store.start_edge().await;
     let wallet = store.enroll(100_000).await;
     let rider_at = geo::destination(STORE_AT, 90.0, 100.0);
@@ -137,4 +137,14 @@ async fn the_clouds_delivery_order_follows_its_rider_to_the_door() {
     assert_eq!(shown["status"], "DELIVERED");
     assert_eq!(shown["rider_id"], "rider-fast");
     assert_eq!(shown["eta"], delivered.eta);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_clouds_delivery_order_follows_its_rider_to_the_door() {
+    the_clouds_delivery_order_follows_its_rider_to_the_door_on(BrokerKind::Mosquitto).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_clouds_delivery_order_follows_its_rider_to_the_door_on_the_embedded_broker() {
+    the_clouds_delivery_order_follows_its_rider_to_the_door_on(BrokerKind::Embedded).await;
 }

@@ -8,57 +8,11 @@
 mod delivery;
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use delivery::{USERS, password};
+use delivery::AclBroker;
 use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet};
-use support::{Process, free_port, wait_for_port};
-
-/// `omo broker` with a `mosquitto_passwd` file for [`USERS`] and the shipped ACL plus an
-/// `observer` who may read everything (as the mosquitto fixture adds).
-async fn embedded_broker_with_the_shipped_acl(dir: &Path) -> Option<(u16, Process)> {
-    let Some(tool) = ["/usr/bin/mosquitto_passwd", "/usr/sbin/mosquitto_passwd"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-    else {
-        eprintln!(
-            "\n!!! SKIPPED: mosquitto_passwd is not installed (apt-get install mosquitto): \
-             cannot make the password file, the embedded broker's ACL is NOT tested !!!\n"
-        );
-        return None;
-    };
-    let passwd = dir.join("passwd");
-    std::fs::write(&passwd, "").unwrap();
-    for user in USERS {
-        let status = std::process::Command::new(tool)
-            .args(["-b", passwd.to_str().unwrap(), user, &password(user)])
-            .status()
-            .unwrap();
-        assert!(status.success(), "mosquitto_passwd failed for {user}");
-    }
-    let shipped: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/mosquitto/acl");
-    let mut acl = std::fs::read_to_string(shipped).unwrap();
-    acl.push_str("\n# test only\nuser observer\ntopic read omo/v1/#\n");
-    let acl_path = dir.join("acl");
-    std::fs::write(&acl_path, acl).unwrap();
-    let port = free_port();
-    let process = Process::omo(
-        "broker",
-        &[
-            "broker",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--passwords",
-            passwd.to_str().unwrap(),
-            "--acl",
-            acl_path.to_str().unwrap(),
-        ],
-        dir,
-    );
-    wait_for_port(port, "omo broker with the shipped ACL", Some(&process)).await;
-    Some((port, process))
-}
+use support::{BrokerKind, Process, free_port, wait_for_port};
 
 /// The CONNACK code the broker answers for these credentials.
 async fn connack(port: u16, login: Option<(&str, &str)>) -> ConnectReturnCode {
@@ -84,9 +38,8 @@ async fn connack(port: u16, login: Option<(&str, &str)>) -> ConnectReturnCode {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_embedded_broker_enforces_the_shipped_acl() {
     let dir = tempfile::tempdir().unwrap();
-    let Some((port, _broker)) = embedded_broker_with_the_shipped_acl(dir.path()).await else {
-        return;
-    };
+    let broker = AclBroker::start_kind(BrokerKind::Embedded, dir.path()).await;
+    let port = broker.port;
 
     assert_eq!(
         connack(port, Some(("rider-a", "pw-rider-a"))).await,

@@ -1,26 +1,31 @@
 //! Barcode pay from the lane's side, by the rules the big wallets set.
 //!
-//! [`settle`] drives one order to a final answer: Authorize (skipped when resuming after a
-//! crash), and when the answer is lost (time-out, connection error) Query until the cloud answers;
-//! an order the cloud never saw is Cancelled, so a late Authorize cannot charge it. PENDING is
-//! polled until the shopper confirms or the lane gives up and cancels. A time-out is "unknown",
-//! never "failed": the lane keeps the shopper waiting rather than guess.
+//! [`PaymentClient::settle`] drives one order to a final answer by the rules of [`Settle`]
+//! (`settle.rs`, a state machine with no IO, which the simulation runs too): Authorize, and when
+//! the answer is lost Query until the cloud answers; an order the cloud never saw is Cancelled,
+//! so a late Authorize cannot charge it; PENDING is polled until the shopper confirms or the lane
+//! gives up and cancels. A time-out is "unknown", never "failed": the lane keeps the shopper
+//! waiting rather than guess. The client also fetches a wallet's app coupons, attaches exit
+//! passes, refunds and asks for a lane basket's home delivery.
 
 use std::time::Duration;
 
 use omo_proto::payment::payment_service_client::PaymentServiceClient;
-use omo_proto::payment::{
-    AttachExitPassRequest, AuthorizeRequest, CancelRequest, CouponShare, DeclineReason, Payment,
-    PaymentStatus, QueryRequest, RefundRequest,
-};
+use omo_proto::payment::{AttachExitPassRequest, Payment, RefundRequest};
+use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
+use omo_proto::shopper::{DeliveryOrder, ListCouponsRequest, PlaceDeliveryOrderRequest};
 use tonic::Code;
 use tracing::{info, warn};
 
 use crate::cloud::CloudChannel;
 use crate::config::PaymentConfig;
 use crate::lane::{PaymentOutcome, PresentedCoupon};
-use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
-use omo_proto::shopper::{DeliveryOrder, ListCouponsRequest, PlaceDeliveryOrderRequest};
+
+mod outcome;
+mod settle;
+
+pub use outcome::{is_definitive, outcome_of};
+pub use settle::{Answer, Order, Phase, Request, Settle, Step, Then};
 
 /// A connection to the cloud's payment service (cheap to clone).
 #[derive(Clone)]
@@ -42,20 +47,6 @@ pub enum AttachError {
     Unreachable(String),
 }
 
-/// One order to settle.
-pub struct Order {
-    pub order_id: String,
-    pub amount_fen: i64,
-    /// The scanned payment code; `None` when resuming an order after a restart.
-    pub payment_code: Option<String>,
-    pub description: String,
-    /// Coupons applied to the amount, redeemed with the charge.
-    pub coupon_ids: Vec<String>,
-    /// The basket before coupons, and each coupon's (id, base, discount), for the cloud to check.
-    pub pre_coupon_fen: i64,
-    pub coupon_shares: Vec<(String, i64, i64)>,
-}
-
 impl PaymentClient {
     /// A lazily connecting client: the cloud may be down when the edge starts.
     pub fn new(channel: CloudChannel, store_id: String, config: PaymentConfig) -> PaymentClient {
@@ -71,86 +62,56 @@ impl PaymentClient {
         Duration::from_millis(self.config.rpc_timeout_ms)
     }
 
-    /// Drives `order` to an answer, reporting each intermediate outcome (pending, unknown) through
-    /// `progress`, and returns the final one.
+    /// Drives `order` to an answer (the rules are [`Settle`]'s), reporting each intermediate
+    /// outcome (pending, unknown) through `progress`, and returns the final one.
     pub async fn settle(
         &self,
         order: Order,
         progress: impl Fn(PaymentOutcome) + Send,
     ) -> PaymentOutcome {
-        let mut known = None;
-        if let Some(code) = order.payment_code {
-            let request = AuthorizeRequest {
-                store_id: self.store_id.clone(),
-                order_id: order.order_id.clone(),
-                amount_fen: order.amount_fen,
-                payment_code: code,
-                description: order.description.clone(),
-                coupon_ids: order.coupon_ids.clone(),
-                pre_coupon_fen: order.pre_coupon_fen,
-                coupon_shares: order
-                    .coupon_shares
-                    .iter()
-                    .map(|(coupon_id, base_fen, discount_fen)| CouponShare {
-                        coupon_id: coupon_id.clone(),
-                        base_fen: *base_fen,
-                        discount_fen: *discount_fen,
-                    })
-                    .collect(),
-            };
-            let mut client = self.client.clone();
-            match tokio::time::timeout(self.timeout(), client.authorize(request)).await {
-                Ok(Ok(response)) => known = response.into_inner().payment,
-                Ok(Err(status)) if is_definitive(&status) => {
-                    warn!(order = %order.order_id, code = ?status.code(), message = status.message(), "authorize refused");
-                    return PaymentOutcome::Declined {
-                        reason: status.message().to_string(),
-                    };
-                }
-                Ok(Err(status)) => {
-                    warn!(order = %order.order_id, code = ?status.code(), "authorize failed; the payment is unknown, querying");
-                }
-                Err(_) => {
-                    warn!(order = %order.order_id, "authorize timed out; the payment is unknown, querying");
-                }
-            }
-        }
-        let mut waited_pending = Duration::ZERO;
-        let mut backoff = Duration::from_millis(200);
+        let mut machine = Settle::new(&self.store_id, order, &self.config);
+        let mut step = machine.start();
         loop {
-            let payment = match known.take() {
-                Some(payment) => payment,
-                None => match self.query(&order.order_id).await {
-                    Ok(Some(payment)) => payment,
-                    Ok(None) => {
-                        // The cloud never saw the order: close it so a delayed Authorize can't land.
-                        return self
-                            .cancel(&order.order_id, "authorize never reached the cloud")
-                            .await;
-                    }
-                    Err(message) => {
-                        progress(PaymentOutcome::Unreachable { message });
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
-                        continue;
-                    }
-                },
-            };
-            backoff = Duration::from_millis(200);
-            match outcome_of(&payment) {
-                PaymentOutcome::Pending { payment_id } => {
-                    if waited_pending >= Duration::from_secs(self.config.pending_give_up_secs) {
-                        info!(order = %order.order_id, "shopper did not confirm in time; cancelling");
-                        return self.cancel(&order.order_id, "not confirmed in time").await;
-                    }
-                    progress(PaymentOutcome::Pending { payment_id });
-                    let poll = Duration::from_millis(self.config.pending_poll_ms);
-                    tokio::time::sleep(poll).await;
-                    waited_pending += poll;
-                }
-                final_outcome => return final_outcome,
+            if let Some(outcome) = step.progress.take() {
+                progress(outcome);
             }
+            step = match step.then {
+                Then::Done(outcome) => return outcome,
+                Then::Sleep(pause) => {
+                    tokio::time::sleep(pause).await;
+                    machine.on_wake()
+                }
+                Then::Send(request) => {
+                    let name = request.name();
+                    if let Request::Cancel(cancel) = &request {
+                        info!(order = %machine.order_id(), reason = %cancel.reason, "cancelling");
+                    }
+                    match tokio::time::timeout(self.timeout(), self.call(request)).await {
+                        Ok(answer) => {
+                            if let Err((code, message)) = &answer {
+                                warn!(order = %machine.order_id(), request = name, ?code, message, "payment request refused or failed");
+                            }
+                            machine.on_answer(answer)
+                        }
+                        Err(_) => {
+                            warn!(order = %machine.order_id(), request = name, "no answer in time; the payment is unknown");
+                            machine.on_timeout()
+                        }
+                    }
+                }
+            };
         }
+    }
+
+    /// One request to the payment service, its answer as [`Settle`] takes it.
+    async fn call(&self, request: Request) -> Answer {
+        let mut client = self.client.clone();
+        let answer = match request {
+            Request::Authorize(r) => client.authorize(r).await.map(|r| r.into_inner().payment),
+            Request::Query(r) => client.query(r).await.map(|r| r.into_inner().payment),
+            Request::Cancel(r) => client.cancel(r).await.map(|r| r.into_inner().payment),
+        };
+        answer.map_err(|status| (status.code(), status.message().to_string()))
     }
 
     /// Asks the cloud to deliver the basket `purchase_order_id` (paid at one of this store's lanes
@@ -217,7 +178,7 @@ impl PaymentClient {
         };
         match tokio::time::timeout(self.timeout(), client.attach_exit_pass(request)).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(status)) if is_definitive(&status) || status.code() == Code::NotFound => {
+            Ok(Err(status)) if is_definitive(status.code()) || status.code() == Code::NotFound => {
                 Err(AttachError::Refused(status.message().to_string()))
             }
             Ok(Err(status)) => Err(AttachError::Unreachable(format!(
@@ -249,7 +210,7 @@ impl PaymentClient {
         };
         match tokio::time::timeout(self.timeout(), client.refund(request)).await {
             Ok(Ok(response)) => Ok(response.into_inner().payment.unwrap_or_default()),
-            Ok(Err(status)) if is_definitive(&status) || status.code() == Code::NotFound => {
+            Ok(Err(status)) if is_definitive(status.code()) || status.code() == Code::NotFound => {
                 Err(AttachError::Refused(status.message().to_string()))
             }
             Ok(Err(status)) => Err(AttachError::Unreachable(format!(
@@ -261,107 +222,4 @@ impl PaymentClient {
             )),
         }
     }
-
-    /// The payment for an order, `None` if the cloud never saw it, `Err` if it can't be reached.
-    async fn query(&self, order_id: &str) -> Result<Option<Payment>, String> {
-        let mut client = self.client.clone();
-        let request = QueryRequest {
-            store_id: self.store_id.clone(),
-            order_id: order_id.to_string(),
-        };
-        match tokio::time::timeout(self.timeout(), client.query(request)).await {
-            Ok(Ok(response)) => Ok(response.into_inner().payment),
-            Ok(Err(status)) if status.code() == Code::NotFound => Ok(None),
-            Ok(Err(status)) => Err(format!("cloud: {}", status.message())),
-            Err(_) => Err("cloud did not answer in time".into()),
-        }
-    }
-
-    /// Cancels an order, retrying until the cloud confirms.
-    async fn cancel(&self, order_id: &str, reason: &str) -> PaymentOutcome {
-        let mut backoff = Duration::from_millis(200);
-        loop {
-            let mut client = self.client.clone();
-            let request = CancelRequest {
-                store_id: self.store_id.clone(),
-                order_id: order_id.to_string(),
-                reason: reason.to_string(),
-            };
-            match tokio::time::timeout(self.timeout(), client.cancel(request)).await {
-                Ok(Ok(response)) => {
-                    return match response.into_inner().payment {
-                        // A cancel that lost a race with a success reports the success.
-                        Some(payment) if payment.status == PaymentStatus::Succeeded as i32 => {
-                            outcome_of(&payment)
-                        }
-                        _ => PaymentOutcome::Cancelled {
-                            reason: reason.to_string(),
-                        },
-                    };
-                }
-                Ok(Err(status)) if is_definitive(&status) => {
-                    return PaymentOutcome::Cancelled {
-                        reason: format!("{reason} ({})", status.message()),
-                    };
-                }
-                _ => {
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                }
-            }
-        }
-    }
-}
-
-/// Errors that are answers (the request was understood and refused), not transport trouble.
-fn is_definitive(status: &tonic::Status) -> bool {
-    matches!(
-        status.code(),
-        Code::InvalidArgument
-            | Code::FailedPrecondition
-            | Code::PermissionDenied
-            | Code::Unauthenticated
-            | Code::AlreadyExists
-            | Code::OutOfRange
-    )
-}
-
-/// The lane's view of a payment record.
-pub fn outcome_of(payment: &Payment) -> PaymentOutcome {
-    match PaymentStatus::try_from(payment.status).unwrap_or(PaymentStatus::Unspecified) {
-        PaymentStatus::Succeeded => PaymentOutcome::Succeeded {
-            payment_id: payment.payment_id.clone(),
-            wallet_id: payment.wallet_id.clone(),
-        },
-        PaymentStatus::Pending => PaymentOutcome::Pending {
-            payment_id: payment.payment_id.clone(),
-        },
-        PaymentStatus::Declined => PaymentOutcome::Declined {
-            reason: decline_text(payment.decline_reason),
-        },
-        PaymentStatus::Cancelled | PaymentStatus::Refunded => PaymentOutcome::Cancelled {
-            reason: "payment cancelled".into(),
-        },
-        PaymentStatus::Unspecified => PaymentOutcome::Unreachable {
-            message: "the cloud returned a payment without a status".into(),
-        },
-    }
-}
-
-/// A short reason a shopper understands.
-fn decline_text(reason: i32) -> String {
-    match DeclineReason::try_from(reason).unwrap_or(DeclineReason::Unspecified) {
-        DeclineReason::InsufficientFunds => "insufficient funds",
-        DeclineReason::CodeExpired => "payment code expired",
-        DeclineReason::CodeAlreadyUsed => "payment code already used",
-        DeclineReason::CodeInvalid => "payment code not valid",
-        DeclineReason::WalletUnknown => "unknown wallet",
-        DeclineReason::WalletFrozen => "wallet frozen",
-        DeclineReason::RateLimited => "too many attempts, try again later",
-        DeclineReason::ShopperRejected => "rejected in the app",
-        DeclineReason::ConfirmationTimeout => "not confirmed in time",
-        DeclineReason::CouponInvalid => "a coupon is not valid",
-        DeclineReason::Unspecified => "declined",
-    }
-    .to_string()
 }

@@ -17,43 +17,13 @@ use omo_cloud::metrics::Metrics;
 use omo_cloud::payments::Payments;
 use omo_cloud::wallets::Wallets;
 use omo_cloud::{CloudConfig, Database, ManualClock};
+pub use omo_edge::payment::{Answer, Request as Rpc};
+use omo_proto::payment::Payment;
 use omo_proto::payment::payment_service_server::PaymentService;
-use omo_proto::payment::{AuthorizeRequest, CancelRequest, Payment, QueryRequest};
 use tokio::runtime::Runtime;
 use tonic::{Code, Request};
 
 use crate::report::Failure;
-
-/// A request from a lane's payment client.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Rpc {
-    Authorize(AuthorizeRequest),
-    Query(QueryRequest),
-    Cancel(CancelRequest),
-}
-
-impl Rpc {
-    /// The order the request is about.
-    pub fn order_id(&self) -> &str {
-        match self {
-            Rpc::Authorize(r) => &r.order_id,
-            Rpc::Query(r) => &r.order_id,
-            Rpc::Cancel(r) => &r.order_id,
-        }
-    }
-
-    /// A short name for the trace.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Rpc::Authorize(_) => "authorize",
-            Rpc::Query(_) => "query",
-            Rpc::Cancel(_) => "cancel",
-        }
-    }
-}
-
-/// The answer as the lane's client sees it: the payment, or the gRPC status code and message.
-pub type Answer = Result<Payment, (Code, String)>;
 
 /// One enrolled wallet, as the shopper's app keeps it.
 #[derive(Debug, Clone)]
@@ -152,7 +122,17 @@ impl SimCloud {
         &self.config
     }
 
-    fn context(&self) -> omo_cloud::context::Context {
+    /// Runs one of the cloud's futures to its end, on the cloud's runtime.
+    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.rt.block_on(future)
+    }
+
+    /// The cloud's database, for the oracle's reads.
+    pub(crate) fn db(&self) -> &Database {
+        &self.db
+    }
+
+    pub(crate) fn context(&self) -> omo_cloud::context::Context {
         omo_cloud::context::Context {
             db: self.db.clone(),
             clock: Arc::new(self.clock.clone()),
@@ -210,11 +190,7 @@ impl SimCloud {
                     .map(|r| r.into_inner().payment),
             }
         });
-        match answer {
-            Ok(Some(payment)) => Ok(payment),
-            Ok(None) => Err((Code::Internal, "an answer without a payment".into())),
-            Err(status) => Err((status.code(), status.message().to_string())),
-        }
+        answer.map_err(|status| (status.code(), status.message().to_string()))
     }
 
     /// The shopper approves or rejects a pending payment in the app (the app reaches the cloud

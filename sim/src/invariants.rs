@@ -12,8 +12,10 @@
 //! | no wallet negative, the wallet's books | after every cloud step, the touched wallet: balance = its ledger account, ≥ 0 |
 //! | the ledger balances | the cloud's own `ledger_check` every `audit_every` steps and at the end |
 //! | every payment final | at the end, after the network healed: no PENDING or unfinished row, no lane paying |
+//! | a coupon is spent once, by a payment that took the money | at the end: every REDEEMED coupon's payment SUCCEEDED (or was refunded after), every SUCCEEDED payment spent its own coupons |
+//! | each event reaches the outbox once | at the end, the outbox drained: every sale in the edge's database, its trace event drained exactly once |
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use omo_edge::lane::{AttemptStatus, LaneState, PaymentOutcome};
 use omo_proto::payment::{Payment, PaymentStatus};
@@ -123,6 +125,20 @@ impl World {
                 return;
             }
         }
+        let recorded = match self.edge.recorded_sales() {
+            Ok(recorded) => recorded,
+            Err(error) => {
+                self.broken(error);
+                return;
+            }
+        };
+        if let Err(error) = self.edge.drain_outbox() {
+            self.broken(error);
+            return;
+        }
+        if !self.check_outbox(&recorded) {
+            return;
+        }
         let payments = match self.cloud.all_payments() {
             Ok(payments) => payments,
             Err(error) => {
@@ -132,14 +148,12 @@ impl World {
         };
         for (order, status) in &payments {
             match status.as_str() {
-                "SUCCEEDED" if !self.edge.durable.sales.contains_key(order) => {
+                "SUCCEEDED" if !recorded.contains(order) => {
                     let detail = format!("order {order} is SUCCEEDED but no sale was recorded");
                     self.fail(Invariant::NoPaidBasketLost, detail);
                     return;
                 }
-                "DECLINED" | "CANCELLED" | "REFUNDED"
-                    if self.edge.durable.sales.contains_key(order) =>
-                {
+                "DECLINED" | "CANCELLED" | "REFUNDED" if recorded.contains(order) => {
                     let detail =
                         format!("order {order} was let out through the gate but ends {status}");
                     self.fail(Invariant::GateOnlyAfterSucceeded, detail);
@@ -153,7 +167,51 @@ impl World {
                 }
             }
         }
+        match self.cloud.coupon_check() {
+            Ok((broken, spent)) => {
+                self.coupons_spent = spent;
+                if let Some(detail) = broken {
+                    self.fail(Invariant::CouponSpentOnce, detail);
+                    return;
+                }
+            }
+            Err(error) => {
+                self.broken(error);
+                return;
+            }
+        }
         self.audit();
+    }
+
+    /// Every sale the lanes produced is in the edge's database, and its trace event went through
+    /// the outbox exactly once (no other trace event did). False if an invariant broke.
+    fn check_outbox(&mut self, recorded: &BTreeSet<String>) -> bool {
+        let facts = &self.edge.facts;
+        if let Some(order) = facts.sales.keys().find(|o| !recorded.contains(*o)) {
+            let detail = format!("the sale of order {order} is not in the edge's database");
+            self.fail(Invariant::EventQueuedOnce, detail);
+            return false;
+        }
+        for (event, order) in &facts.sale_events {
+            let times = facts.events_drained.get(event).copied().unwrap_or(0);
+            if times != 1 {
+                let detail = format!(
+                    "the trace event of order {order} went through the outbox {times} times"
+                );
+                self.fail(Invariant::EventQueuedOnce, detail);
+                return false;
+            }
+        }
+        if let Some(event) = facts
+            .events_drained
+            .keys()
+            .find(|e| !facts.sale_events.contains_key(*e))
+        {
+            let detail = format!("the outbox held trace event {event}, which no sale queued");
+            self.fail(Invariant::EventQueuedOnce, detail);
+            return false;
+        }
+        true
     }
 
     /// Payments by final status, for the report.

@@ -1,7 +1,9 @@
 //! Omo under a seeded, deterministic simulation: a whole store and its cloud on one thread, with
-//! simulated shoppers, network, crashes and time. The real code runs where it is pure or nearly:
-//! the lane rules (`omo_edge::lane`), the barcode parser, the edge's payment outcomes, and the
-//! cloud's payment, wallet and ledger rules behind its real gRPC service adapter on SQLite.
+//! simulated shoppers, network, crashes and time. The real code runs wherever it is not IO: the
+//! lane rules (`omo_edge::lane`), the barcode parser, the lane's payment client
+//! (`omo_edge::payment::Settle`), the runner's decisions (`omo_edge::checkout::plan`) over the
+//! edge's real database, and the cloud's payment, wallet and ledger rules behind its real gRPC
+//! service adapter on SQLite.
 //!
 //! | module | what it holds |
 //! | --- | --- |
@@ -10,8 +12,9 @@
 //! | `queue` | simulated time: a priority queue of timed events |
 //! | `net` | the network between store and cloud: delay, loss, duplication, reordering, partitions |
 //! | `cloud` | the real cloud on an in-memory database and a manual clock; its crash and restart |
-//! | `payer` | the lane's payment client (Authorize, Query, Cancel, PENDING polls) as a state machine |
-//! | `edge` | the lane runner's model: decide, commit the snapshot, act; crash and resume |
+//! | `coupons` | campaigns through the cloud's catalog, claims, the coupons handed to the lane, their books |
+//! | `payer` | the edge's payment client machine, with a planted bug laid over it if asked for |
+//! | `edge` | the lane runner: decide, commit to the edge's database, act; crash, resume, drain the outbox |
 //! | `goods` | the catalog and what each shopper will do |
 //! | `shopper` / `people` | a shopper's data; what shoppers and the attendant do |
 //! | `world` | the event loop |
@@ -23,6 +26,7 @@
 //! [`run`] is the one entry: the same options give the same trace, step for step.
 
 mod cloud;
+mod coupons;
 mod edge;
 mod goods;
 mod invariants;
@@ -77,9 +81,11 @@ fn run_here(options: &SimOptions) -> Result<Report, Failure> {
     Ok(Report {
         seed: options.seed,
         checkouts: world.started,
-        sales: world.edge.durable.sales.len() as u64,
-        abandoned: world.edge.durable.abandoned.len() as u64,
+        sales: world.edge.facts.sales.len() as u64,
+        abandoned: world.edge.facts.abandoned.len() as u64,
         payments: world.payments_by_status(),
+        coupons_spent: world.coupons_spent,
+        events_published: world.edge.facts.events_drained.len() as u64,
         faults,
         edge_crashes: world.edge_crashes,
         cloud_crashes: world.cloud_crashes,

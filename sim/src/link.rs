@@ -6,73 +6,67 @@
 
 use omo_edge::lane::LaneEvent;
 
+use omo_edge::payment::{Step, Then};
+
 use crate::cloud::Rpc;
-use crate::payer::{Do, Payer};
+use crate::payer::Payer;
 use crate::world::{Event, World};
 
 impl World {
-    pub(crate) fn with_payer(
-        &mut self,
-        lane: usize,
-        f: impl FnOnce(&mut Payer) -> Vec<Do>,
-    ) -> Vec<Do> {
-        match self.edge.lanes.get_mut(lane).and_then(|l| l.payer.as_mut()) {
+    pub(crate) fn with_payer(&mut self, lane: usize, f: impl FnOnce(&mut Payer) -> Step) {
+        let step = match self.edge.lanes.get_mut(lane).and_then(|l| l.payer.as_mut()) {
             Some(payer) => f(payer),
-            None => Vec::new(),
-        }
+            None => return,
+        };
+        self.pay(lane, step);
     }
 
-    /// The payment client's moves.
-    pub fn pay(&mut self, lane: usize, todo: Vec<Do>) {
+    /// The payment client's move: its progress told to the lane, then what it does next.
+    pub fn pay(&mut self, lane: usize, step: Step) {
         let epoch = self.edge.epoch;
         let now = self.queue.now_ms();
-        for next in todo {
-            match next {
-                Do::Send(rpc) => {
-                    let req = self.next_id();
-                    self.sides[lane].req = Some(req);
-                    self.trace.line(format!(
-                        "{now} L{lane} send {} {}",
-                        rpc.name(),
-                        rpc.order_id()
-                    ));
-                    self.transmit(Event::AtCloud(lane, epoch, req, Box::new(rpc)));
-                    let timeout = self.edge.payment.rpc_timeout_ms;
-                    self.queue.after(timeout, Event::Timeout(lane, epoch, req));
-                }
-                Do::Sleep(ms) => {
-                    let wake = self.next_id();
-                    self.sides[lane].wake = Some(wake);
-                    self.queue.after(ms, Event::Wake(lane, epoch, wake));
-                }
-                Do::Progress(outcome) => {
-                    let Some(order_id) = self.edge.lanes[lane]
-                        .payer
-                        .as_ref()
-                        .map(|p| p.order_id.clone())
-                    else {
-                        continue;
-                    };
-                    self.lane_step(lane, LaneEvent::Payment { order_id, outcome });
-                }
-                Do::Done(outcome) => {
-                    let Some(payer) = self.edge.lanes[lane].payer.take() else {
-                        continue;
-                    };
-                    self.sides[lane].req = None;
-                    self.sides[lane].wake = None;
-                    self.trace.line(format!(
-                        "{now} L{lane} settled {} {}",
-                        payer.order_id,
-                        kind(&outcome)
-                    ));
-                    self.lane_gave_up(&payer.order_id, &outcome);
-                    let event = LaneEvent::Payment {
-                        order_id: payer.order_id,
-                        outcome,
-                    };
-                    self.lane_step(lane, event);
-                }
+        if let Some(outcome) = step.progress {
+            let Some(order_id) = self.edge.lanes[lane]
+                .payer
+                .as_ref()
+                .map(|p| p.order_id().to_string())
+            else {
+                return;
+            };
+            self.lane_step(lane, LaneEvent::Payment { order_id, outcome });
+        }
+        match step.then {
+            Then::Send(rpc) => {
+                let req = self.next_id();
+                self.sides[lane].req = Some(req);
+                self.trace.line(format!(
+                    "{now} L{lane} send {} {}",
+                    rpc.name(),
+                    rpc.order_id()
+                ));
+                self.transmit(Event::AtCloud(lane, epoch, req, Box::new(rpc)));
+                let timeout = self.edge.payment.rpc_timeout_ms;
+                self.queue.after(timeout, Event::Timeout(lane, epoch, req));
+            }
+            Then::Sleep(pause) => {
+                let wake = self.next_id();
+                self.sides[lane].wake = Some(wake);
+                let ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
+                self.queue.after(ms, Event::Wake(lane, epoch, wake));
+            }
+            Then::Done(outcome) => {
+                let Some(payer) = self.edge.lanes[lane].payer.take() else {
+                    return;
+                };
+                let order_id = payer.order_id().to_string();
+                self.sides[lane].req = None;
+                self.sides[lane].wake = None;
+                self.trace.line(format!(
+                    "{now} L{lane} settled {order_id} {}",
+                    kind(&outcome)
+                ));
+                self.lane_gave_up(&order_id, &outcome);
+                self.lane_step(lane, LaneEvent::Payment { order_id, outcome });
             }
         }
     }
@@ -107,7 +101,7 @@ impl World {
         }
         self.cloud.set_time(now);
         let answer = self.cloud.handle(&rpc);
-        if let Ok(payment) = &answer {
+        if let Ok(Some(payment)) = &answer {
             self.cloud_says(payment, !matches!(*rpc, Rpc::Query(_)));
         }
         self.transmit(Event::AtEdge(lane, epoch, req, Box::new(answer)));

@@ -108,8 +108,9 @@ impl Faults {
     }
 }
 
-/// A bug planted on purpose in the simulation's model of the lane's payment client (never in
-/// the shipped code), so a test can prove the invariants catch it.
+/// A bug planted on purpose over the edge's payment rules in the simulation (never in the
+/// shipped code: `payer.rs` replaces one decision of `omo_edge::payment::Settle`), so a test can
+/// prove the invariants catch it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlantedBug {
     /// After a lost or timed-out Authorize the lane neither queries nor cancels: it tells the

@@ -25,6 +25,12 @@ pub enum Invariant {
     NoWalletNegative,
     /// A sale is recorded once per order.
     SaleRecordedOnce,
+    /// Each sale's trace event is queued in the edge's outbox exactly once, and every sale the
+    /// lanes produced is in the edge's database.
+    EventQueuedOnce,
+    /// A coupon is spent only by a payment that took the money, and each payment charged with a
+    /// coupon off spent that coupon itself.
+    CouponSpentOnce,
 }
 
 impl Invariant {
@@ -38,6 +44,10 @@ impl Invariant {
             Invariant::LedgerBalances => "the ledger balances",
             Invariant::NoWalletNegative => "no wallet negative",
             Invariant::SaleRecordedOnce => "a sale is recorded once",
+            Invariant::EventQueuedOnce => "each event reaches the outbox once",
+            Invariant::CouponSpentOnce => {
+                "a coupon is spent once, by a payment that took the money"
+            }
         }
     }
 }
@@ -95,6 +105,10 @@ pub struct Report {
     pub abandoned: u64,
     /// Payments in the cloud by final status.
     pub payments: BTreeMap<String, u64>,
+    /// App coupons spent with a payment (claimed in the app, applied at the lane).
+    pub coupons_spent: u64,
+    /// Trace events the edge's outbox handed to the broker (each sale's EPCIS event).
+    pub events_published: u64,
     /// Faults injected, by kind.
     pub faults: BTreeMap<&'static str, u64>,
     pub edge_crashes: u64,
@@ -135,6 +149,12 @@ impl fmt::Display for Report {
             .map(|(status, n)| format!("{status} {n}"))
             .collect();
         writeln!(f, "payments       {}", payments.join(", "))?;
+        writeln!(f, "coupons spent  {}", self.coupons_spent)?;
+        writeln!(
+            f,
+            "trace events   {} through the outbox",
+            self.events_published
+        )?;
         let faults: Vec<String> = self
             .faults
             .iter()

@@ -11,6 +11,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::cloud::{Answer, AppWallet, Rpc, SimCloud};
+use crate::coupons;
 use crate::edge::{Effects, SimEdge};
 use crate::goods::{self, Good};
 use crate::net::Network;
@@ -32,8 +33,9 @@ pub enum Event {
     Attendant(usize),
     /// The lane's clock tick (bagging time-outs).
     Tick(usize, u32),
-    /// The wallet's app coupons are back (none are claimed in the simulation).
-    Coupons(usize, u32, String, String),
+    /// The lane's question for the wallet's app coupons reaches the cloud (lane, epoch, order,
+    /// wallet, payment code).
+    Coupons(usize, u32, String, String, String),
     /// A request reaches the cloud.
     AtCloud(usize, u32, u64, Box<Rpc>),
     /// An answer reaches the lane.
@@ -89,6 +91,8 @@ pub struct World {
     pub faults: BTreeMap<&'static str, u64>,
     pub edge_crashes: u64,
     pub cloud_crashes: u64,
+    /// Coupons spent, counted by the final check.
+    pub coupons_spent: u64,
     pub failure: Option<Failure>,
     last_partition_check: u64,
 }
@@ -108,19 +112,24 @@ impl World {
             .map_err(|e| Failure::Setup(e.to_string()))?
             .with_timezone(&Utc);
         let cloud = SimCloud::open(start)?;
+        cloud.publish_campaigns(&coupons::campaigns())?;
         let wallets = (0..opts.wallets)
             .map(|i| {
                 // Most wallets are well funded; every 16th is nearly empty (declines).
                 let balance = if i % 16 == 15 { 200_00 } else { 50_000_000_00 };
-                cloud.enroll(&format!("shopper-{i}"), balance)
+                let wallet = cloud.enroll(&format!("shopper-{i}"), balance)?;
+                for campaign in coupons::claims_of(i) {
+                    cloud.claim(&wallet.wallet_id, campaign)?;
+                }
+                Ok(wallet)
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, Failure>>()?;
         let mut world = World {
             rng: ChaCha8Rng::seed_from_u64(opts.seed),
             queue: Queue::new(),
             trace: Trace::new(opts.trace_tail),
             net: Network::new(&opts.faults),
-            edge: SimEdge::new(opts.lanes, goods::catalog(), opts.planted_bug, start),
+            edge: SimEdge::new(opts.lanes, goods::catalog(), opts.planted_bug, start)?,
             cloud,
             goods: goods::goods(),
             wallets,
@@ -135,6 +144,7 @@ impl World {
             faults: BTreeMap::new(),
             edge_crashes: 0,
             cloud_crashes: 0,
+            coupons_spent: 0,
             failure: None,
             opts: opts.clone(),
             last_partition_check: 0,
@@ -183,6 +193,13 @@ impl World {
             replay: self.opts.replay_command(),
             tail: self.trace.tail(),
         });
+    }
+
+    /// Records that the simulation cannot go on (the edge's database refused); the loop stops.
+    pub fn broken(&mut self, detail: String) {
+        if self.failure.is_none() {
+            self.failure = Some(Failure::Setup(detail));
+        }
     }
 
     /// Runs until every shopper is served and the store is quiet, or an invariant breaks.
@@ -263,10 +280,21 @@ impl World {
             Event::Shopper(lane, id) => self.shopper_acts(lane, id),
             Event::Attendant(lane) => self.attendant(lane),
             Event::Tick(lane, e) if e == epoch => self.lane_step(lane, LaneEvent::Tick),
-            Event::Coupons(lane, e, order_id, payment_code) if e == epoch => {
+            Event::Coupons(lane, e, order_id, wallet_id, payment_code) if e == epoch => {
+                // The cloud answers if it is up and the network lets the question through;
+                // otherwise the lane pays without the app's coupons, as the edge does.
+                self.cloud.set_time(now);
+                let coupons = if self.net.arrives(now) {
+                    self.cloud.claimed_coupons(&wallet_id)
+                } else {
+                    None
+                };
+                if coupons.is_none() {
+                    self.fault("coupons unanswered");
+                }
                 let event = LaneEvent::WalletCoupons {
                     order_id,
-                    coupons: Vec::new(),
+                    coupons: coupons.unwrap_or_default(),
                     payment_code,
                 };
                 self.lane_step(lane, event);
@@ -275,29 +303,26 @@ impl World {
             Event::AtEdge(lane, e, req, answer) => {
                 if e == epoch && self.edge.up && self.sides[lane].req == Some(req) {
                     self.sides[lane].req = None;
-                    let ok = answer
-                        .as_ref()
-                        .as_ref()
-                        .map(|p| p.status)
-                        .map_err(|(c, _)| *c);
+                    let ok = match answer.as_ref() {
+                        Ok(Some(payment)) => Ok(payment.status),
+                        Ok(None) => Err(tonic::Code::Internal),
+                        Err((code, _)) => Err(*code),
+                    };
                     self.trace.line(format!("{now} L{lane} answer {ok:?}"));
-                    let todo = self.with_payer(lane, |p| p.on_answer(*answer));
-                    self.pay(lane, todo);
+                    self.with_payer(lane, |p| p.on_answer(*answer));
                 }
             }
             Event::Timeout(lane, e, req) => {
                 if e == epoch && self.edge.up && self.sides[lane].req == Some(req) {
                     self.sides[lane].req = None;
                     self.trace.line(format!("{now} L{lane} time-out"));
-                    let todo = self.with_payer(lane, |p| p.on_timeout());
-                    self.pay(lane, todo);
+                    self.with_payer(lane, |p| p.on_timeout());
                 }
             }
             Event::Wake(lane, e, wake) => {
                 if e == epoch && self.edge.up && self.sides[lane].wake == Some(wake) {
                     self.sides[lane].wake = None;
-                    let todo = self.with_payer(lane, |p| p.on_wake());
-                    self.pay(lane, todo);
+                    self.with_payer(lane, |p| p.on_wake());
                 }
             }
             Event::Confirm(lane, payment_id, approve) => self.confirm(lane, payment_id, approve),
@@ -316,6 +341,12 @@ impl World {
                 self.cloud.restart();
             }
             Event::Sweep => {
+                // The edge's outbox publisher, as often as the cloud's sweep.
+                if self.edge.up
+                    && let Err(error) = self.edge.drain_outbox()
+                {
+                    self.broken(error);
+                }
                 if self.cloud.up() {
                     self.cloud.set_time(now);
                     let closed = self.cloud.sweep();
@@ -357,6 +388,9 @@ impl World {
 
     /// Carries out a step's effects.
     fn effects(&mut self, effects: Effects) {
+        if let Some(detail) = effects.broken {
+            self.broken(detail);
+        }
         if let Some(order) = effects.duplicate_sale {
             self.fail(
                 Invariant::SaleRecordedOnce,
@@ -370,10 +404,10 @@ impl World {
             self.pay(lane, todo);
         }
         let epoch = self.edge.epoch;
-        for (lane, order, code) in effects.fetch_coupons {
+        for (lane, order, wallet, code) in effects.fetch_coupons {
             let delay = self.rng.random_range(5..60);
             self.queue
-                .after(delay, Event::Coupons(lane, epoch, order, code));
+                .after(delay, Event::Coupons(lane, epoch, order, wallet, code));
         }
         for (lane, order) in effects.gate_opened {
             self.gate_opened(lane, &order);

@@ -1,5 +1,5 @@
-//! Fixtures for delivery tests: mosquitto with the shipped ACL and a password file made by
-//! `mosquitto_passwd`, an edge that takes delivery orders, and riders.
+//! Fixtures for delivery tests: a broker (mosquitto, or the embedded one) with the shipped ACL and
+//! a password file made by `mosquitto_passwd`, an edge that takes delivery orders, and riders.
 //!
 //! Use from a test file as `mod support; #[path = "support/delivery.rs"] mod delivery;`.
 //!
@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::support::{Process, free_port, wait_for_port};
+use crate::support::{BrokerKind, Process, free_port, wait_for_port};
 
 pub const STORE: &str = "SH-001";
 pub const STORE_AT: Position = Position {
@@ -42,15 +42,23 @@ pub fn password(user: &str) -> String {
     format!("pw-{user}")
 }
 
-/// mosquitto with `deploy/mosquitto/omo.conf` and `acl` as shipped (only the listener, the file
-/// paths and persistence changed), plus an `observer` who may read everything.
+/// A broker with the shipped ACL and a password file for [`USERS`], plus an `observer` who may
+/// read everything: mosquitto with `deploy/mosquitto/omo.conf` as shipped (only the listener,
+/// the file paths and persistence changed), or `omo broker --passwords --acl` (the embedded
+/// broker as `omo up` runs it), so a test runs the same clients against both.
 pub struct AclBroker {
     pub port: u16,
     pub process: Process,
 }
 
 impl AclBroker {
+    /// mosquitto with the shipped configuration.
     pub async fn start(dir: &Path) -> AclBroker {
+        AclBroker::start_kind(BrokerKind::Mosquitto, dir).await
+    }
+
+    /// The broker of `kind` with the shipped ACL.
+    pub async fn start_kind(kind: BrokerKind, dir: &Path) -> AclBroker {
         let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/mosquitto");
         let passwd = dir.join("passwd");
         std::fs::write(&passwd, "").unwrap();
@@ -66,43 +74,71 @@ impl AclBroker {
         let acl_path = dir.join("acl");
         std::fs::write(&acl_path, acl).unwrap();
         let port = free_port();
-        let conf: String = std::fs::read_to_string(deploy.join("omo.conf"))
-            .unwrap()
-            .lines()
-            .map(|line| {
-                if line.starts_with("listener ") {
-                    format!("listener {port} 127.0.0.1")
-                } else if line.starts_with("password_file ") {
-                    format!("password_file {}", passwd.display())
-                } else if line.starts_with("acl_file ") {
-                    format!("acl_file {}", acl_path.display())
-                } else if line.starts_with("persistence ") {
-                    "persistence false".into()
-                } else if line.starts_with("persistence_location ")
-                    || line.starts_with("autosave_interval ")
-                {
-                    String::new()
-                } else {
-                    line.to_string()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        let conf_path = dir.join("omo-mosquitto.conf");
-        std::fs::write(&conf_path, conf).unwrap();
-        let process = Process::spawn(
-            "mosquitto",
-            "/usr/sbin/mosquitto",
-            &["-c", conf_path.to_str().unwrap()],
-            dir,
-        );
-        wait_for_port(port, "mosquitto with the shipped ACL", Some(&process)).await;
+        let process = match kind {
+            BrokerKind::Mosquitto => {
+                let conf = mosquitto_conf(&deploy, port, &passwd, &acl_path);
+                let conf_path = dir.join("omo-mosquitto.conf");
+                std::fs::write(&conf_path, conf).unwrap();
+                Process::spawn(
+                    "mosquitto",
+                    "/usr/sbin/mosquitto",
+                    &["-c", conf_path.to_str().unwrap()],
+                    dir,
+                )
+            }
+            BrokerKind::Embedded => Process::omo(
+                "broker",
+                &[
+                    "broker",
+                    "--listen",
+                    &format!("127.0.0.1:{port}"),
+                    "--passwords",
+                    passwd.to_str().unwrap(),
+                    "--acl",
+                    acl_path.to_str().unwrap(),
+                ],
+                dir,
+            ),
+        };
+        wait_for_port(
+            port,
+            &format!("{kind:?} with the shipped ACL"),
+            Some(&process),
+        )
+        .await;
         AclBroker { port, process }
     }
 
     pub fn url(&self) -> String {
         format!("mqtt://127.0.0.1:{}", self.port)
     }
+}
+
+/// `deploy/mosquitto/omo.conf` on `port` with the test's password and ACL files, without
+/// persistence.
+fn mosquitto_conf(deploy: &Path, port: u16, passwd: &Path, acl: &Path) -> String {
+    std::fs::read_to_string(deploy.join("omo.conf"))
+        .unwrap()
+        .lines()
+        .map(|line| {
+            if line.starts_with("listener ") {
+                format!("listener {port} 127.0.0.1")
+            } else if line.starts_with("password_file ") {
+                format!("password_file {}", passwd.display())
+            } else if line.starts_with("acl_file ") {
+                format!("acl_file {}", acl.display())
+            } else if line.starts_with("persistence ") {
+                "persistence false".into()
+            } else if line.starts_with("persistence_location ")
+                || line.starts_with("autosave_interval ")
+            {
+                String::new()
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// An authenticated MQTT client of the test's own.

@@ -16,21 +16,18 @@ use omo_devices::barcode::{self, Barcode};
 use omo_devices::gate::Gate;
 use omo_devices::scale::{ScaleConfig, ScaleEvent, spawn_scale};
 use omo_devices::scanner::{ScannerConfig, ScannerEvent, spawn_scanner};
-use serde_json::json;
-
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use super::handles::LaneCommand;
-use crate::board::{Counters, LaneView};
+use super::plan;
+use crate::board::Counters;
 use crate::context::EdgeContext;
-use crate::db::{DbError, OutboxMessage};
-use crate::epcis::{self, Place};
+use crate::db::DbError;
 use crate::lane::machine::fen;
 use crate::lane::{AbandonedBasket, Action, Cause, Context, Lane, LaneEvent, Sale, Transition};
 use crate::payment::Order;
-use crate::topics;
 
 mod command;
 mod gate_events;
@@ -304,31 +301,9 @@ impl Runner {
         sale: Option<&Sale>,
         abandoned: Option<&AbandonedBasket>,
     ) -> Result<(), DbError> {
-        let store_id = &self.ctx.config.store_id;
-        let view = LaneView::new(store_id, &self.lane);
-        let mut state = serde_json::to_value(&view)?;
-        state["id"] = json!(uuid::Uuid::now_v7().to_string());
-        let mut messages = vec![OutboxMessage {
-            id: state["id"].as_str().unwrap_or_default().to_string(),
-            topic: topics::lane_state(store_id, &self.lane.id),
-            payload: serde_json::to_vec(&state)?,
-            retain: true,
-        }];
-        if let Some(sale) = sale {
-            let place = Place {
-                store_id: store_id.clone(),
-                lane_id: self.lane.id.clone(),
-            };
-            // The eventID is the CBV 2.0 event hash: the same sale always has the same id.
-            let event = epcis::with_event_hash(epcis::sale_event(sale, &place, ""));
-            let event_id = event["eventID"].as_str().unwrap_or_default().to_string();
-            messages.push(OutboxMessage {
-                payload: serde_json::to_vec(&event)?,
-                id: event_id,
-                topic: topics::trace(store_id),
-                retain: false,
-            });
-        }
+        let state_id = uuid::Uuid::now_v7().to_string();
+        let (view, messages) =
+            plan::step_messages(&self.ctx.config.store_id, &self.lane, sale, state_id)?;
         self.ctx
             .db
             .commit_step(&self.lane, transition, sale, abandoned, &messages)

@@ -59,18 +59,38 @@ pub struct Db {
     pool: SqlitePool,
 }
 
+/// How far a committed step is durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous = FULL`: a committed step survives a power cut. The edge's setting.
+    PowerCut,
+    /// `synchronous = OFF`: a committed step survives the process being killed (its WAL pages are
+    /// in the operating system's cache), not a power cut. For the simulation, whose crashes are
+    /// process crashes, and scratch stores.
+    ProcessCrash,
+}
+
 impl Db {
     /// Opens (creating if needed) `edge.db` under `data_dir` and applies migrations.
     pub async fn open(data_dir: &Path) -> Result<Db, DbError> {
+        Db::open_with(data_dir, Durability::PowerCut).await
+    }
+
+    /// [`Db::open`], durable as far as `durability` says.
+    pub async fn open_with(data_dir: &Path, durability: Durability) -> Result<Db, DbError> {
         std::fs::create_dir_all(data_dir).map_err(|source| DbError::DataDir {
             path: data_dir.display().to_string(),
             source,
         })?;
         let path = data_dir.join("edge.db");
+        let synchronous = match durability {
+            Durability::PowerCut => SqliteSynchronous::Full,
+            Durability::ProcessCrash => SqliteSynchronous::Off,
+        };
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(synchronous)
             .busy_timeout(std::time::Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)

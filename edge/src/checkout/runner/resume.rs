@@ -5,46 +5,34 @@
 use tracing::{error, info, warn};
 
 use super::Runner;
-use crate::lane::{LaneEvent, LaneState};
-use crate::payment::Order;
+use crate::checkout::plan::{self, Resume};
+use crate::lane::LaneEvent;
 
 impl Runner {
-    /// Picks up where a previous run stopped.
+    /// Picks up where a previous run stopped (what to do is [`plan::resume`]'s).
     pub(super) async fn resume(&mut self) {
-        if let Some(order_id) = self.lane.order_in_flight() {
-            let amount = self
-                .lane
-                .session
-                .as_ref()
-                .and_then(|s| s.payment.as_ref())
-                .map_or(0, |p| p.amount_fen);
-            info!(lane = %self.lane.id, order = %order_id, "resuming a payment in flight: querying the cloud first");
-            self.settle(Order {
-                order_id: order_id.to_string(),
-                amount_fen: amount,
-                payment_code: None,
-                description: self.description(),
-                coupon_ids: Vec::new(),
-                pre_coupon_fen: 0,
-                coupon_shares: Vec::new(),
-            });
-        }
-        if self.lane.state == LaneState::Paid {
-            if self.open_gate_for_paid().await {
-                info!(lane = %self.lane.id, "resuming a paid basket: opened the gate");
-            } else {
-                // The gate already opened for this basket before the restart (or its opening
-                // cannot be recorded): not again. The gate is closed now, so the shopper has
-                // left; an attendant lets out anyone still there with "open gate".
-                warn!(lane = %self.lane.id, "resuming a paid basket whose gate already opened: not opening it again");
-                let _ = self.answers.try_send(LaneEvent::GateClosed);
+        for todo in plan::resume(&self.lane, &self.description()) {
+            match todo {
+                Resume::Settle(order) => {
+                    info!(lane = %self.lane.id, order = %order.order_id, "resuming a payment in flight: querying the cloud first");
+                    self.settle(order);
+                }
+                Resume::OpenGateForPaid => {
+                    if self.open_gate_for_paid().await {
+                        info!(lane = %self.lane.id, "resuming a paid basket: opened the gate");
+                    } else {
+                        // The gate already opened for this basket before the restart (or its
+                        // opening cannot be recorded): not again. An attendant lets out anyone
+                        // still there with "open gate".
+                        warn!(lane = %self.lane.id, "resuming a paid basket whose gate already opened: not opening it again");
+                        let _ = self.answers.try_send(LaneEvent::GateClosed);
+                    }
+                }
+                Resume::FinishExit => {
+                    info!(lane = %self.lane.id, "resuming after the exit: the session is complete");
+                    let _ = self.answers.try_send(LaneEvent::GateClosed);
+                }
             }
-        }
-        if self.lane.state == LaneState::Exiting {
-            // The gate was open when the edge stopped; it is closed now (a gate's safe state
-            // after a restart), so the shopper has left: finish the session.
-            info!(lane = %self.lane.id, "resuming after the exit: the session is complete");
-            let _ = self.answers.try_send(LaneEvent::GateClosed);
         }
     }
 
@@ -52,13 +40,7 @@ impl Runner {
     /// order id before the relay is pulsed (fail closed: if it cannot be recorded, the gate stays
     /// shut and an attendant is needed). Returns whether the gate was told to open.
     pub(super) async fn open_gate_for_paid(&self) -> bool {
-        let Some(order_id) = self
-            .lane
-            .session
-            .as_ref()
-            .and_then(|s| s.payment.as_ref())
-            .map(|p| p.order_id.clone())
-        else {
+        let Some(order_id) = plan::paid_order(&self.lane).map(str::to_string) else {
             self.open_gate();
             return true;
         };
