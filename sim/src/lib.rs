@@ -1,6 +1,6 @@
 //! Omo under a seeded, deterministic simulation: a whole store and its cloud on one thread, with
 //! simulated shoppers, network, crashes and time. The real code runs wherever it is not IO: the
-//! lane rules (`omo_edge::lane`), the barcode parser, the lane's payment client
+//! lane rules (`omo_edge::lane`), the scanner's and scales' codecs and the barcode parser, the lane's payment client
 //! (`omo_edge::payment::Settle`), the runner's decisions (`omo_edge::checkout::plan`) over the
 //! edge's real database, and the cloud's payment, wallet and ledger rules behind its real gRPC
 //! service adapter on SQLite.
@@ -17,6 +17,7 @@
 //! | `edge` | the lane runner: decide, commit to the edge's database, act; crash, resume, drain the outbox |
 //! | `goods` | the catalog and what each shopper will do |
 //! | `shopper` / `people` | a shopper's data; what shoppers and the attendant do |
+//! | `wire` | scans and scale readings as a device's bytes, read back by the devices' own codecs, with line noise |
 //! | `world` | the event loop |
 //! | `link` | the payment client wired to the network and the cloud |
 //! | `oracle` / `invariants` | the facts followed; the checks after every step and at the end |
@@ -41,6 +42,7 @@ mod queue;
 pub mod report;
 mod shopper;
 mod trace;
+mod wire;
 mod world;
 
 use std::time::{Duration, Instant};

@@ -24,6 +24,9 @@ pub struct Faults {
     pub cloud_crash: f64,
     /// Per scan, the chance the scanner delivers garbage instead of the code.
     pub bad_scan: f64,
+    /// Per frame on a serial line (a scan, a scale reply), the chance line noise comes first: a
+    /// garbled frame before the scan, bytes before the scale's reply.
+    pub line_noise: f64,
     /// Per scale reading, the chance the scale reports motion before its stable weight.
     pub scale_motion: f64,
     /// Per scale reading, the chance the scale is unplugged: the reading comes 2–15 s late, when
@@ -52,6 +55,7 @@ impl Default for Faults {
             edge_crash: 0.000_5,
             cloud_crash: 0.000_3,
             bad_scan: 0.03,
+            line_noise: 0.02,
             scale_motion: 0.05,
             scale_unplug: 0.005,
             weight_off: 0.01,
@@ -74,6 +78,7 @@ impl Faults {
             ("edge_crash", self.edge_crash),
             ("cloud_crash", self.cloud_crash),
             ("bad_scan", self.bad_scan),
+            ("line_noise", self.line_noise),
             ("scale_motion", self.scale_motion),
             ("scale_unplug", self.scale_unplug),
             ("weight_off", self.weight_off),
@@ -97,6 +102,7 @@ impl Faults {
             edge_crash: 0.0,
             cloud_crash: 0.0,
             bad_scan: 0.0,
+            line_noise: 0.0,
             scale_motion: 0.0,
             scale_unplug: 0.0,
             weight_off: 0.0,

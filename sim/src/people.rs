@@ -8,12 +8,14 @@ use std::collections::{BTreeSet, VecDeque};
 
 use crate::shopper::Shopper;
 
-use omo_devices::barcode::{self, VariableMeasureFormats};
+use omo_devices::barcode::VariableMeasureFormats;
 use omo_devices::scale::WeightReading;
+use omo_edge::checkout::plan;
 use omo_edge::lane::{AttemptStatus, LaneEvent, LaneState, OperatorAction, OperatorCommand, Role};
 use rand::Rng;
 
 use crate::goods::{self, Move};
+use crate::wire;
 use crate::world::{Event, World};
 
 /// How long a shopper waits before looking at the lane again.
@@ -74,7 +76,7 @@ impl World {
         }
         if self.rng.random_bool(self.opts.faults.scale_motion) {
             self.fault("scale in motion");
-            self.lane_step(lane, LaneEvent::Weight(WeightReading::Motion));
+            self.reading(lane, WeightReading::Motion);
         }
         self.stable_reading(lane);
     }
@@ -83,19 +85,40 @@ impl World {
     pub fn stable_reading(&mut self, lane: usize) {
         let noise = self.rng.random_range(-2..=2);
         let grams = (self.sides[lane].scale_g + noise).max(0);
-        self.lane_step(lane, LaneEvent::Weight(WeightReading::Stable { grams }));
+        self.reading(lane, WeightReading::Stable { grams });
     }
 
+    /// `reading` on the scale's serial line, read back by the scale's codec: each reading it
+    /// decodes goes to the lane; garbage is dropped, as the driver drops it.
+    fn reading(&mut self, lane: usize, reading: WeightReading) {
+        let noise = self.line_noise(false);
+        for read in self.lines[lane].weigh(&reading, noise) {
+            match read {
+                Ok(reading) => self.lane_step(lane, LaneEvent::Weight(reading)),
+                Err(_) => self.fault("garbage on the scale line"),
+            }
+        }
+    }
+
+    /// The scanner sends `raw`: each frame its codec reads becomes the runner's lane event
+    /// (`omo_edge::checkout::plan::scan_event`); a garbled frame is dropped, as the runner does.
     fn scan(&mut self, lane: usize, raw: String) {
-        // As the runner does: the scanner's frame parsed by the real barcode parser.
-        let event = match barcode::parse(&raw, &VariableMeasureFormats::default()) {
-            Ok(parsed) => LaneEvent::Scan { raw, parsed },
-            Err(error) => LaneEvent::BadScan {
-                raw,
-                reason: error.to_string(),
-            },
-        };
-        self.lane_step(lane, event);
+        let noise = self.line_noise(true);
+        for frame in self.lines[lane].scan(&raw, noise) {
+            match frame {
+                Ok(raw) => {
+                    let event = plan::scan_event(raw, &VariableMeasureFormats::default());
+                    self.lane_step(lane, event);
+                }
+                Err(_) => self.fault("garbage on the scanner line"),
+            }
+        }
+    }
+
+    fn line_noise(&mut self, for_scanner: bool) -> Option<Vec<u8>> {
+        self.rng
+            .random_bool(self.opts.faults.line_noise)
+            .then(|| wire::noise(&mut self.rng, for_scanner))
     }
 
     /// The shopper at `lane` looks at the lane and does the next thing.

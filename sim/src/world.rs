@@ -21,6 +21,7 @@ use crate::queue::Queue;
 use crate::report::{Failure, Invariant};
 use crate::shopper::Shopper;
 use crate::trace::Trace;
+use crate::wire::Lines;
 
 /// Something that happens at a simulated time.
 #[derive(Debug)]
@@ -81,6 +82,8 @@ pub struct World {
     pub goods: Vec<Good>,
     pub wallets: Vec<AppWallet>,
     pub sides: Vec<LaneSide>,
+    /// Each lane's serial lines (scanner, scale).
+    pub lines: Vec<Lines>,
     pub oracle: Oracle,
     pub start: DateTime<Utc>,
     pub step: u64,
@@ -134,6 +137,7 @@ impl World {
             goods: goods::goods(),
             wallets,
             sides: (0..opts.lanes).map(|_| LaneSide::default()).collect(),
+            lines: (0..opts.lanes).map(Lines::new).collect(),
             oracle: Oracle::default(),
             start,
             step: 0,

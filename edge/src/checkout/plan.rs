@@ -1,16 +1,33 @@
-//! What the lane runner does around the lane's rules, decided with no IO: the messages a step
-//! commits with the lane's snapshot, and what a lane read back after a restart must resume. The
+//! What the lane runner does around the lane's rules, decided with no IO: what a scanner's frame
+//! means to the lane, the messages a step commits with the lane's snapshot, and what a lane read
+//! back after a restart must resume. The
 //! runner ([`super::runner`]) carries them out over the database, the gate and the cloud; the
 //! simulation (`omo-sim`) carries out the same decisions over its own clock and network.
 
+use omo_devices::barcode::{self, VariableMeasureFormats};
 use serde_json::json;
 
 use crate::board::LaneView;
 use crate::db::OutboxMessage;
 use crate::epcis::{self, Place};
-use crate::lane::{Lane, LaneState, Sale};
+use crate::lane::{Lane, LaneEvent, LaneState, Sale};
 use crate::payment::Order;
 use crate::topics;
+
+/// The lane event of one scanner frame: a coupon code, a barcode the parser read (with the
+/// store's variable-measure formats), or a bad scan with the parser's reason.
+pub fn scan_event(raw: String, formats: &VariableMeasureFormats) -> LaneEvent {
+    if let Some(coupon) = crate::lane::pricing::parse_coupon_code(&raw) {
+        return LaneEvent::Coupon(coupon);
+    }
+    match barcode::parse(&raw, formats) {
+        Ok(parsed) => LaneEvent::Scan { raw, parsed },
+        Err(error) => LaneEvent::BadScan {
+            raw,
+            reason: error.to_string(),
+        },
+    }
+}
 
 /// One thing a restarted lane must do before it takes new events, in this order.
 #[derive(Debug, Clone, PartialEq, Eq)]

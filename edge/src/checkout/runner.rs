@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::device_health::publish_health;
 use chrono::Utc;
-use omo_devices::barcode::{self, Barcode};
+use omo_devices::barcode::Barcode;
 use omo_devices::gate::Gate;
 use omo_devices::scale::{ScaleConfig, ScaleEvent, spawn_scale};
 use omo_devices::scanner::{ScannerConfig, ScannerEvent, spawn_scanner};
@@ -146,27 +146,15 @@ impl Runner {
         match event {
             ScannerEvent::Scan(frame) => {
                 Counters::bump(&counters.scans);
-                if let Some(coupon) = crate::lane::pricing::parse_coupon_code(&frame.raw) {
-                    self.scan_at = Some(frame.at);
-                    return Some(LaneEvent::Coupon(coupon));
-                }
-                match barcode::parse(&frame.raw, &self.ctx.config.variable_measure) {
-                    Ok(parsed) => {
-                        self.scan_at = Some(frame.at);
-                        Some(LaneEvent::Scan {
-                            raw: frame.raw,
-                            parsed,
-                        })
-                    }
-                    Err(error) => {
+                let event = plan::scan_event(frame.raw, &self.ctx.config.variable_measure);
+                match &event {
+                    LaneEvent::BadScan { reason, .. } => {
                         Counters::bump(&counters.bad_scans);
-                        warn!(lane = %self.lane.id, %error, "unreadable scan");
-                        Some(LaneEvent::BadScan {
-                            raw: frame.raw,
-                            reason: error.to_string(),
-                        })
+                        warn!(lane = %self.lane.id, error = %reason, "unreadable scan");
                     }
+                    _ => self.scan_at = Some(frame.at),
                 }
+                Some(event)
             }
             ScannerEvent::Garbage { reason } => {
                 Counters::bump(&counters.bad_scans);
