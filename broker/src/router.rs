@@ -17,6 +17,8 @@
 //!   an anonymous one) connecting with it is refused with CONNACK 5 "not authorised", and the
 //!   session is left alone. The same user connecting again takes over: the old connection is
 //!   closed and its will published.
+//! - Shared subscriptions (`$share/{group}/{filter}`) give each message to one member of the
+//!   group, and a member that goes away hands its messages on (see `shared`).
 //! - Beyond [`Limits::max_sessions`] a new client id is refused with CONNACK 3 "server
 //!   unavailable" (no session is evicted, so nobody can free an id to take it).
 
@@ -34,7 +36,9 @@ pub use crate::limits::Limits;
 pub use crate::output::{Denied, Output};
 use crate::persist::{SavedMessage, SavedSession, Snapshot};
 use crate::session::Session;
-use crate::topic::{matches, valid_filter};
+use crate::topic::{effective, matches, shared, valid_filter};
+
+mod shared;
 
 /// All sessions and retained messages of the broker.
 pub struct Router {
@@ -48,6 +52,8 @@ pub struct Router {
     held: usize,
     /// Counts changes, so the state is saved only when something changed.
     changes: u64,
+    /// Whose turn it is next, per shared subscription.
+    shared_turns: HashMap<String, usize>,
 }
 
 fn qos_of(level: u8) -> QoS {
@@ -72,6 +78,7 @@ impl Router {
             retained_bytes: 0,
             held: 0,
             changes: 0,
+            shared_turns: HashMap::new(),
         }
     }
 
@@ -260,9 +267,9 @@ impl Router {
         session.link = None;
         let will = session.will.take();
         let owner = session.username.clone();
-        if session.clean
-            && let Some(gone) = self.sessions.remove(client_id)
-        {
+        let clean = session.clean;
+        self.hand_over(client_id, &mut out);
+        if clean && let Some(gone) = self.sessions.remove(client_id) {
             self.held -= gone.bytes;
         }
         if let (false, Some(will)) = (graceful, will) {
@@ -315,7 +322,7 @@ impl Router {
             let granted = session
                 .subscriptions
                 .iter()
-                .filter(|(filter, _)| matches(filter, &publish.topic))
+                .filter(|(filter, _)| shared(filter).is_none() && matches(filter, &publish.topic))
                 .map(|(_, qos)| *qos)
                 .reduce(|a, b| if (a as u8) >= (b as u8) { a } else { b });
             let Some(granted) = granted else { continue };
@@ -332,6 +339,7 @@ impl Router {
             out.retain = false;
             session.enqueue(limits, held, id, out, &mut sent);
         }
+        self.deliver_shared(&publish, &mut sent);
         Ok(sent)
     }
 
@@ -368,7 +376,11 @@ impl Router {
         for filter in subscribe.filters {
             let allowed = valid_filter(&filter.path)
                 && self.acl.as_ref().is_none_or(|acl| {
-                    acl.may_subscribe(session.username.as_deref(), client_id, &filter.path)
+                    acl.may_subscribe(
+                        session.username.as_deref(),
+                        client_id,
+                        effective(&filter.path),
+                    )
                 });
             let known = session.subscriptions.iter().any(|(f, _)| *f == filter.path);
             let room = known || session.subscriptions.len() < self.limits.max_subscriptions;
@@ -389,7 +401,8 @@ impl Router {
                 Packet::SubAck(SubAck::new(subscribe.pkid, codes)),
             ));
         }
-        for (filter, qos) in granted {
+        // Retained messages are not sent to a shared subscription (MQTT 5 §4.8.2).
+        for (filter, qos) in granted.into_iter().filter(|(f, _)| shared(f).is_none()) {
             for (topic, (payload, retained_qos)) in &self.retained {
                 if !matches(&filter, topic) {
                     continue;

@@ -428,3 +428,141 @@ fn sessions_retained_messages_and_held_bytes_are_bounded() {
     assert!(router.retain("r/3", Bytes::from_static(b"three"), QoS::AtLeastOnce));
     assert_eq!(router.retained_bytes, 3 + 3 + 3 + 5);
 }
+
+/// The payloads published on `link` since the last call.
+fn payloads(router: &mut Wires, link: u64) -> Vec<String> {
+    publishes(&router.drain(link))
+        .iter()
+        .map(|p| String::from_utf8_lossy(&p.payload).into_owned())
+        .collect()
+}
+
+#[test]
+fn a_shared_subscription_gives_each_message_to_one_member_in_turn() {
+    let mut router = Wires::new(None, Limits::default());
+    for (id, link) in [("cloud-a", 1), ("cloud-b", 2), ("watcher", 3)] {
+        router.connect(id, None, true, None, link).unwrap();
+    }
+    let shared = "$share/omo-cloud/omo/v1/stores/+/trace";
+    router.subscribe("cloud-a", Subscribe::new(shared, QoS::AtLeastOnce));
+    router.subscribe("cloud-b", Subscribe::new(shared, QoS::AtLeastOnce));
+    router.subscribe("watcher", Subscribe::new("omo/v1/#", QoS::AtLeastOnce));
+    for link in 1..=3 {
+        router.drain(link);
+    }
+    for n in 0..10 {
+        let p = publish(
+            "omo/v1/stores/S1/trace",
+            QoS::AtMostOnce,
+            false,
+            &n.to_string(),
+        );
+        assert!(router.publish("edge", None, p));
+    }
+    let a = payloads(&mut router, 1);
+    let b = payloads(&mut router, 2);
+    assert_eq!(a, ["0", "2", "4", "6", "8"]);
+    assert_eq!(b, ["1", "3", "5", "7", "9"]);
+    assert_eq!(
+        payloads(&mut router, 3).len(),
+        10,
+        "a plain subscriber gets them all"
+    );
+    // Another topic, not matched by the shared filter: nobody in the group gets it.
+    router.publish(
+        "edge",
+        None,
+        publish(
+            "omo/v1/stores/S1/lanes/1/state",
+            QoS::AtMostOnce,
+            false,
+            "x",
+        ),
+    );
+    assert!(payloads(&mut router, 1).is_empty() && payloads(&mut router, 2).is_empty());
+}
+
+#[test]
+fn a_member_that_goes_away_hands_its_unacknowledged_messages_to_the_others() {
+    let mut router = Wires::new(None, Limits::default());
+    router.connect("cloud-a", None, true, None, 1).unwrap();
+    router.connect("cloud-b", None, true, None, 2).unwrap();
+    let shared = "$share/g/t/#";
+    router.subscribe("cloud-a", Subscribe::new(shared, QoS::AtLeastOnce));
+    router.subscribe("cloud-b", Subscribe::new(shared, QoS::AtLeastOnce));
+    router.drain(1);
+    router.drain(2);
+    for n in 0..6 {
+        router.publish(
+            "p",
+            None,
+            publish("t/x", QoS::AtLeastOnce, false, &n.to_string()),
+        );
+    }
+    let to_a = publishes(&router.drain(1))
+        .iter()
+        .map(|p| p.pkid)
+        .collect::<Vec<_>>();
+    assert_eq!(to_a.len(), 3);
+    // cloud-a acknowledges its first message, then dies.
+    router.puback("cloud-a", to_a[0]);
+    let to_b = payloads(&mut router, 2);
+    assert_eq!(to_b, ["1", "3", "5"]);
+    router.disconnected("cloud-a", 1, false);
+    assert_eq!(
+        payloads(&mut router, 2),
+        ["2", "4"],
+        "cloud-a's unacknowledged share"
+    );
+    // Only cloud-b is left: it gets everything now.
+    router.publish("p", None, publish("t/x", QoS::AtLeastOnce, false, "6"));
+    assert_eq!(payloads(&mut router, 2), ["6"]);
+}
+
+#[test]
+fn with_no_member_connected_a_persistent_one_keeps_its_turns() {
+    let mut router = Wires::new(None, Limits::default());
+    router.connect("cloud-a", None, false, None, 1).unwrap();
+    router.subscribe("cloud-a", Subscribe::new("$share/g/t", QoS::AtLeastOnce));
+    router.disconnected("cloud-a", 1, false);
+    router.publish(
+        "p",
+        None,
+        publish("t", QoS::AtLeastOnce, false, "while away"),
+    );
+    router.connect("cloud-a", None, false, None, 2).unwrap();
+    assert_eq!(payloads(&mut router, 2), ["while away"]);
+}
+
+#[test]
+fn a_shared_subscription_is_checked_against_the_acl_by_its_filter() {
+    let acl = Acl::parse("user cloud\ntopic read omo/v1/stores/+/trace\n").unwrap();
+    let mut router = Wires::new(Some(acl), Limits::default());
+    router
+        .connect("c", Some("cloud".into()), true, None, 1)
+        .unwrap();
+    router.subscribe(
+        "c",
+        Subscribe::new("$share/g/omo/v1/stores/+/trace", QoS::AtLeastOnce),
+    );
+    router.subscribe(
+        "c",
+        Subscribe::new("$share/g/omo/v1/riders/#", QoS::AtLeastOnce),
+    );
+    let codes: Vec<_> = router
+        .drain(1)
+        .into_iter()
+        .filter_map(|p| match p {
+            Packet::SubAck(ack) => Some(ack.return_codes),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            SubscribeReasonCode::Success(QoS::AtLeastOnce),
+            SubscribeReasonCode::Failure
+        ]
+    );
+}

@@ -1,13 +1,37 @@
-//! MQTT topic names and filters (MQTT 3.1.1 §4.7): validity, `+`/`#` matching, and whether two
-//! filters can match a common topic (used to decide a SUBSCRIBE against the ACL).
+//! MQTT topic names and filters (MQTT 3.1.1 §4.7): validity, `+`/`#` matching, whether two
+//! filters can match a common topic (used to decide a SUBSCRIBE against the ACL), and shared
+//! subscription filters (`$share/{group}/{filter}`, MQTT 5 §4.8.2).
 
 /// Whether `topic` is a valid topic name for PUBLISH: not empty, no wildcards, no NUL.
 pub fn valid_topic(topic: &str) -> bool {
     !topic.is_empty() && !topic.contains(['+', '#', '\0'])
 }
 
-/// Whether `filter` is a valid topic filter: `+` and `#` only as whole levels, `#` only last.
+/// Whether `filter` is a valid topic filter: `+` and `#` only as whole levels, `#` only last;
+/// a shared one (`$share/…`) needs a group name and a valid filter after it.
 pub fn valid_filter(filter: &str) -> bool {
+    if filter.starts_with(SHARE_PREFIX) {
+        return shared(filter).is_some_and(|(_, inner)| valid_plain_filter(inner));
+    }
+    valid_plain_filter(filter)
+}
+
+const SHARE_PREFIX: &str = "$share/";
+
+/// A shared subscription's (group, filter): `$share/{group}/{filter}`, the group at least one
+/// character without `/`, `+` or `#`, the filter not empty. `None` for any other filter.
+pub fn shared(filter: &str) -> Option<(&str, &str)> {
+    let (group, inner) = filter.strip_prefix(SHARE_PREFIX)?.split_once('/')?;
+    (!group.is_empty() && !group.contains(['+', '#']) && !inner.is_empty())
+        .then_some((group, inner))
+}
+
+/// The filter a subscription matches topics with: the one after a shared subscription's group.
+pub fn effective(filter: &str) -> &str {
+    shared(filter).map_or(filter, |(_, inner)| inner)
+}
+
+fn valid_plain_filter(filter: &str) -> bool {
     if filter.is_empty() || filter.contains('\0') {
         return false;
     }
@@ -71,6 +95,28 @@ pub fn overlap(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_filter_names_its_group_and_a_valid_filter() {
+        assert_eq!(
+            shared("$share/omo-cloud/omo/v1/stores/+/trace"),
+            Some(("omo-cloud", "omo/v1/stores/+/trace"))
+        );
+        assert!(valid_filter("$share/g/#"));
+        for bad in [
+            "$share/",
+            "$share/g",
+            "$share/g/",
+            "$share//a",
+            "$share/g+/a",
+            "$share/g/a/#/b",
+        ] {
+            assert!(!valid_filter(bad), "{bad}");
+        }
+        assert_eq!(shared("omo/v1/#"), None);
+        assert_eq!(effective("$share/g/a/+"), "a/+");
+        assert_eq!(effective("a/+"), "a/+");
+    }
 
     #[test]
     fn plus_matches_exactly_one_level() {

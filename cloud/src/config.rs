@@ -70,6 +70,12 @@ pub struct CloudConfig {
     /// broker keeps each persistent session under its id. Give each cloud process its own when
     /// several serve one database. Default `omo-cloud`.
     pub mqtt_client_id: String,
+    /// The shared-subscription group of the cloud's MQTT consumers (the trace store, the
+    /// delivery relay): they subscribe as `$share/{group}/{filter}`, so each message goes to one
+    /// cloud process of the group, not to each (MQTT 5 shared subscriptions, which mosquitto 2
+    /// and the embedded broker grant to these MQTT 3.1.1 clients). Give every process of a chain
+    /// the same group and its own `mqtt_client_id`. None (the default): plain subscriptions.
+    pub mqtt_share_group: Option<String>,
     /// TLS for gRPC (rustls). Absent (the default): plain HTTP/2. See [`TlsConfig`].
     pub tls: Option<TlsConfig>,
 }
@@ -116,6 +122,7 @@ impl Default for CloudConfig {
             mqtt_username: None,
             mqtt_password: None,
             mqtt_client_id: "omo-cloud".to_owned(),
+            mqtt_share_group: None,
             tls: None,
         }
     }
@@ -144,6 +151,7 @@ const KEYS: &[&str] = &[
     "mqtt_username",
     "mqtt_password",
     "mqtt_client_id",
+    "mqtt_share_group",
     "tls",
 ];
 
@@ -259,6 +267,14 @@ impl CloudConfig {
         }
         if self.mqtt_client_id.is_empty() || self.mqtt_client_id.len() > 64 {
             return Err(fail("mqtt_client_id", "must be 1 to 64 bytes".into()));
+        }
+        if let Some(group) = &self.mqtt_share_group
+            && (group.is_empty() || group.len() > 64 || group.contains(['/', '+', '#']))
+        {
+            return Err(fail(
+                "mqtt_share_group",
+                "must be 1 to 64 bytes without '/', '+' or '#'".into(),
+            ));
         }
         Ok(())
     }

@@ -15,6 +15,8 @@ pub struct Metrics {
     refunds: AtomicU64,
     wallets_enrolled: AtomicU64,
     catalog_changes: AtomicU64,
+    trace_stored: AtomicU64,
+    trace_repeated: AtomicU64,
 }
 
 impl Metrics {
@@ -71,6 +73,16 @@ impl Metrics {
         self.catalog_changes.fetch_add(changed, Ordering::Relaxed);
     }
 
+    /// The trace consumer handled an event: stored it, or dropped it as one stored already.
+    pub fn trace_event(&self, stored: bool) {
+        let counter = if stored {
+            &self.trace_stored
+        } else {
+            &self.trace_repeated
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Prometheus text exposition of every counter.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -114,6 +126,16 @@ impl Metrics {
                 "omo_cloud_catalog_changes_total",
                 "Catalog products changed.",
                 &self.catalog_changes,
+            ),
+            (
+                "omo_cloud_trace_events_stored_total",
+                "Trace events this process stored (a shared subscription splits them).",
+                &self.trace_stored,
+            ),
+            (
+                "omo_cloud_trace_events_repeated_total",
+                "Trace events this process dropped as stored already.",
+                &self.trace_repeated,
             ),
         ] {
             let _ = writeln!(

@@ -3,6 +3,10 @@
 //! caller committed what they said, and with TCP_NODELAY (without it every small packet waits
 //! for the broker's delayed ACK, about 40 ms).
 //!
+//! With `mqtt_share_group` set, each filter is subscribed as the shared subscription
+//! `$share/{group}/{filter}` (and the plain filter unsubscribed, should a persistent session
+//! still hold it from before), so the cloud processes of the group share the messages.
+//!
 //! [`Session::start`] spawns the driver: it polls the connection, subscribes again after every
 //! connect, reports whether the broker is reachable, and hands each publish over in order. The
 //! channel to the caller is unbounded on purpose: the broker sends at most its in-flight window of
@@ -83,7 +87,7 @@ impl Session {
             eventloop,
             client.clone(),
             role,
-            filters,
+            Subscriptions::new(filters, config.mqtt_share_group.as_deref()),
             tx,
             connected_tx,
             stop,
@@ -112,12 +116,37 @@ impl Session {
     }
 }
 
+/// What a session subscribes to after every connect, and the plain filters it drops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Subscriptions {
+    subscribe: Vec<String>,
+    unsubscribe: Vec<String>,
+}
+
+impl Subscriptions {
+    fn new(filters: &[&str], share_group: Option<&str>) -> Subscriptions {
+        match share_group {
+            Some(group) => Subscriptions {
+                subscribe: filters
+                    .iter()
+                    .map(|f| format!("$share/{group}/{f}"))
+                    .collect(),
+                unsubscribe: filters.iter().map(|f| f.to_string()).collect(),
+            },
+            None => Subscriptions {
+                subscribe: filters.iter().map(|f| f.to_string()).collect(),
+                unsubscribe: Vec::new(),
+            },
+        }
+    }
+}
+
 /// Polls the connection, subscribes after every connect, and forwards publishes in order.
 async fn drive(
     mut eventloop: EventLoop,
     client: AsyncClient,
     role: &'static str,
-    filters: &'static [&'static str],
+    subscriptions: Subscriptions,
     tx: mpsc::UnboundedSender<Publish>,
     connected: watch::Sender<bool>,
     stop: CancellationToken,
@@ -135,8 +164,13 @@ async fn drive(
                     "MQTT session connected"
                 );
                 // Subscribing again is harmless with a present session, and needed without one.
-                for filter in filters {
-                    if let Err(error) = client.try_subscribe(*filter, QoS::AtLeastOnce) {
+                for filter in &subscriptions.unsubscribe {
+                    if let Err(error) = client.try_unsubscribe(filter) {
+                        tracing::warn!(role, %error, filter, "cannot unsubscribe");
+                    }
+                }
+                for filter in &subscriptions.subscribe {
+                    if let Err(error) = client.try_subscribe(filter, QoS::AtLeastOnce) {
                         tracing::warn!(role, %error, filter, "cannot subscribe");
                     }
                 }
@@ -176,5 +210,15 @@ mod tests {
         assert_eq!(parse_url("broker").unwrap(), ("broker".into(), 1883));
         assert!(parse_url("mqtt://:1").is_err());
         assert!(parse_url("mqtt://a:b").is_err());
+    }
+
+    #[test]
+    fn a_share_group_subscribes_through_it_and_drops_the_plain_filter() {
+        let plain = Subscriptions::new(&["omo/v1/stores/+/trace"], None);
+        assert_eq!(plain.subscribe, ["omo/v1/stores/+/trace"]);
+        assert!(plain.unsubscribe.is_empty());
+        let shared = Subscriptions::new(&["omo/v1/stores/+/trace"], Some("omo-cloud"));
+        assert_eq!(shared.subscribe, ["$share/omo-cloud/omo/v1/stores/+/trace"]);
+        assert_eq!(shared.unsubscribe, ["omo/v1/stores/+/trace"]);
     }
 }

@@ -13,6 +13,7 @@ use rumqttc::Publish;
 use tokio_util::sync::CancellationToken;
 
 use super::store::{TraceError, TraceStore};
+use crate::metrics::Metrics;
 use crate::mqtt::Session;
 
 /// The store a trace topic belongs to (`omo/v1/stores/{store}/trace`).
@@ -49,7 +50,7 @@ pub async fn run_configured(ctx: crate::context::Context, stop: CancellationToke
             _ = stop.cancelled() => break,
             publish = session.incoming.recv() => match publish { Some(p) => p, None => break },
         };
-        if !store_publish(&trace, &publish, &stop).await {
+        if !store_publish(&trace, &ctx.metrics, &publish, &stop).await {
             break;
         }
         session.ack(&publish).await;
@@ -58,7 +59,12 @@ pub async fn run_configured(ctx: crate::context::Context, stop: CancellationToke
 }
 
 /// Stores one publish; false only if `stop` came while the database was failing.
-async fn store_publish(trace: &TraceStore, publish: &Publish, stop: &CancellationToken) -> bool {
+async fn store_publish(
+    trace: &TraceStore,
+    metrics: &Metrics,
+    publish: &Publish,
+    stop: &CancellationToken,
+) -> bool {
     let Some(store_id) = store_of(&publish.topic) else {
         tracing::warn!(topic = %publish.topic, "message on an unexpected topic; dropped");
         return true;
@@ -73,10 +79,12 @@ async fn store_publish(trace: &TraceStore, publish: &Publish, stop: &Cancellatio
     loop {
         match trace.record(store_id, &event).await {
             Ok(true) => {
+                metrics.trace_event(true);
                 tracing::debug!(store = store_id, event_id = %event["eventID"], "trace event stored");
                 return true;
             }
             Ok(false) => {
+                metrics.trace_event(false);
                 tracing::debug!(store = store_id, event_id = %event["eventID"], "repeated trace event dropped");
                 return true;
             }

@@ -1,0 +1,186 @@
+//! Shared subscriptions: `$share/{group}/{filter}` (MQTT 5 §4.8.2; mosquitto 2 grants them to
+//! MQTT 3.1.1 clients too, and so does this broker). A message that matches a shared
+//! subscription goes to one of its members, not to each. The members connected now take turns
+//! (round robin, in client-id order). With none connected, a persistent member queues it, as
+//! mosquitto does. Retained messages are not sent to a shared subscription when it is made.
+//!
+//! Unlike mosquitto, a member that goes away hands its share on. When its connection ends, the
+//! messages it holds from its shared subscriptions go to another connected member of the same
+//! subscription: those sent and not yet acknowledged, and those queued. A consumer process that
+//! dies loses nothing, and the others finish its work. (mosquitto 2.0 keeps queuing a
+//! persistent member's turns until it returns, and drops a clean member's unacknowledged ones.)
+//! A message handed on may have been handled by the member that went away before it could
+//! acknowledge it. Consumers drop repeats by id, as for any QoS 1 delivery.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use rumqttc::mqttbytes::QoS;
+use rumqttc::mqttbytes::v4::Publish;
+
+use super::{Router, min_qos};
+use crate::acl::Want;
+use crate::output::Output;
+use crate::topic::{matches, shared};
+
+/// A member of a shared subscription: its client id, the QoS granted, whether it is connected.
+type Member = (String, QoS, bool);
+
+impl Router {
+    /// Delivers `publish` to one member of each shared subscription it matches.
+    pub(super) fn deliver_shared(&mut self, publish: &Publish, sent: &mut Vec<Output>) {
+        for (filter, members) in self.shared_members(&publish.topic, None) {
+            self.deliver_to_one(&filter, &members, publish, sent);
+        }
+    }
+
+    /// The members of each shared subscription that matches `topic` and may read it (without
+    /// client `except`), by subscription, in client-id order.
+    fn shared_members(&self, topic: &str, except: Option<&str>) -> BTreeMap<String, Vec<Member>> {
+        let mut groups: BTreeMap<String, Vec<Member>> = BTreeMap::new();
+        for (id, session) in &self.sessions {
+            if except == Some(id.as_str()) {
+                continue;
+            }
+            for (filter, qos) in &session.subscriptions {
+                let Some((_, inner)) = shared(filter) else {
+                    continue;
+                };
+                if !matches(inner, topic) {
+                    continue;
+                }
+                if let Some(acl) = &self.acl
+                    && !acl.allows(session.username.as_deref(), id, topic, Want::Read)
+                {
+                    continue;
+                }
+                groups.entry(filter.clone()).or_default().push((
+                    id.clone(),
+                    *qos,
+                    session.link.is_some(),
+                ));
+            }
+        }
+        for members in groups.values_mut() {
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        groups
+    }
+
+    /// Gives `publish` to the member whose turn it is: a connected one, else a persistent one.
+    fn deliver_to_one(
+        &mut self,
+        filter: &str,
+        members: &[Member],
+        publish: &Publish,
+        sent: &mut Vec<Output>,
+    ) {
+        let connected: Vec<&Member> = members.iter().filter(|m| m.2).collect();
+        let pool: Vec<&Member> = if connected.is_empty() {
+            members
+                .iter()
+                .filter(|m| self.sessions.get(&m.0).is_some_and(|s| !s.clean))
+                .collect()
+        } else {
+            connected
+        };
+        if pool.is_empty() {
+            return;
+        }
+        let turn = self.shared_turns.entry(filter.to_string()).or_default();
+        let (id, qos, _) = pool[*turn % pool.len()];
+        *turn = turn.wrapping_add(1);
+        let mut out = Publish::from_bytes(
+            publish.topic.clone(),
+            min_qos(publish.qos, *qos),
+            publish.payload.clone(),
+        );
+        out.retain = false;
+        let Router {
+            limits,
+            held,
+            sessions,
+            ..
+        } = self;
+        if let Some(session) = sessions.get_mut(id) {
+            session.enqueue(limits, held, id, out, sent);
+        }
+    }
+
+    /// The shared subscription of `client_id` that brought it `topic`, if another connected
+    /// member of it can take the message over (and no plain subscription of the client's
+    /// matches the topic too).
+    fn heir(&self, client_id: &str, topic: &str) -> Option<String> {
+        let session = self.sessions.get(client_id)?;
+        let plain = session
+            .subscriptions
+            .iter()
+            .any(|(f, _)| shared(f).is_none() && matches(f, topic));
+        if plain {
+            return None;
+        }
+        let mine = session
+            .subscriptions
+            .iter()
+            .find(|(f, _)| shared(f).is_some_and(|(_, inner)| matches(inner, topic)))?;
+        let others = self.shared_members(topic, Some(client_id));
+        others
+            .get(&mine.0)
+            .is_some_and(|members| members.iter().any(|m| m.2))
+            .then(|| mine.0.clone())
+    }
+
+    /// The connection of `client_id` ended: the messages it holds from its shared
+    /// subscriptions go on to another connected member of each.
+    pub(super) fn hand_over(&mut self, client_id: &str, out: &mut Vec<Output>) {
+        let Some(session) = self.sessions.get_mut(client_id) else {
+            return;
+        };
+        if !session
+            .subscriptions
+            .iter()
+            .any(|(f, _)| shared(f).is_some())
+        {
+            return;
+        }
+        let inflight = std::mem::take(&mut session.inflight);
+        let queue = std::mem::take(&mut session.queue);
+        let mut kept = (VecDeque::new(), VecDeque::new());
+        let mut handed = Vec::new();
+        for (was_inflight, messages) in [(true, inflight), (false, queue)] {
+            for (publish, cost) in messages {
+                match self.heir(client_id, &publish.topic) {
+                    Some(filter) => handed.push((filter, publish, cost, was_inflight)),
+                    None if was_inflight => kept.0.push_back((publish, cost)),
+                    None => kept.1.push_back((publish, cost)),
+                }
+            }
+        }
+        let Some(session) = self.sessions.get_mut(client_id) else {
+            return;
+        };
+        (session.inflight, session.queue) = kept;
+        for (_, publish, cost, was_inflight) in &handed {
+            session.bytes -= cost;
+            self.held -= cost;
+            if *was_inflight {
+                session.inflight_bytes -= cost;
+                session.inflight_ids.remove(&publish.pkid);
+            }
+        }
+        if !handed.is_empty() {
+            tracing::info!(
+                client_id,
+                messages = handed.len(),
+                "shared subscription member gone: its messages go to the others"
+            );
+        }
+        for (filter, publish, _, _) in handed {
+            let members = self
+                .shared_members(&publish.topic, Some(client_id))
+                .remove(&filter)
+                .unwrap_or_default();
+            let fresh = Publish::from_bytes(publish.topic, publish.qos, publish.payload);
+            self.deliver_to_one(&filter, &members, &fresh, out);
+        }
+    }
+}
