@@ -11,74 +11,19 @@ mod support;
 use omo_cloud::delivery::Deliveries;
 use omo_cloud::delivery::answers::Acceptance;
 use omo_cloud::delivery::payloads::StoreOrder;
-use omo_proto::catalog::{Product, Unit, UpsertRequest};
 use omo_proto::payment::QueryRequest;
-use omo_proto::shopper::{DeliveryLine, Dropoff, PlaceDeliveryOrderRequest};
-use omo_proto::store::StoreProfile;
-use omo_proto::store::store_directory_client::StoreDirectoryClient;
 use support::{Db, TestCloud};
 
 const STORE: &str = "SH-1";
-const MILK: &str = "05901234123457";
 const AT: (f64, f64) = (31.2304, 121.4737);
 const ORDERS: usize = 24;
 
 async fn refusal_and_acceptance_race_and_exactly_one_wins(db: Db) {
     let mut c = TestCloud::start(db).await;
-    StoreDirectoryClient::new(c.channel.clone())
-        .announce(StoreProfile {
-            store_id: STORE.into(),
-            name: "Race store".into(),
-            lat: AT.0,
-            lon: AT.1,
-            delivery_radius_m: 3000,
-            announced_at: String::new(),
-        })
-        .await
-        .unwrap();
-    c.catalog
-        .clone()
-        .upsert(UpsertRequest {
-            products: vec![Product {
-                gtin: MILK.into(),
-                name: "Milk 1L".into(),
-                price_fen: 12_90,
-                unit: Unit::Each as i32,
-                weight_g: 1030,
-                tolerance_g: 20,
-                ..Default::default()
-            }],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let who = c.enroll(1_000_00).await;
+    let who = c
+        .placed_delivery_orders(STORE, AT, 1_000_00, "race", ORDERS)
+        .await;
     let near = (AT.0 + 0.01, AT.1);
-    for n in 0..ORDERS {
-        let placed = c
-            .shopper
-            .clone()
-            .place_delivery_order(who.request(PlaceDeliveryOrderRequest {
-                wallet_id: who.wallet_id.clone(),
-                store_id: STORE.into(),
-                order_id: format!("race-{n}"),
-                lines: vec![DeliveryLine {
-                    gtin: MILK.into(),
-                    quantity: 1,
-                    ..Default::default()
-                }],
-                purchase_order_id: String::new(),
-                dropoff: Some(Dropoff {
-                    lat: near.0,
-                    lon: near.1,
-                    address: "1 Race Road".into(),
-                }),
-            }))
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(placed.status, "PLACED");
-    }
     let paid = c.balance(&who).await;
     assert_eq!(paid, 1_000_00 - ORDERS as i64 * 12_90);
 
@@ -98,7 +43,7 @@ async fn refusal_and_acceptance_race_and_exactly_one_wins(db: Db) {
                     lines: Vec::new(),
                     lat: near.0,
                     lon: near.1,
-                    address: "1 Race Road".into(),
+                    address: "1 Test Road".into(),
                     distance_m: 1_100,
                     promised_by: "2026-01-01T00:30:05Z".into(),
                 };

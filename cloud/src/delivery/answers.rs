@@ -1,5 +1,5 @@
-//! The stores' answers to orders placed in the app, and what happens without one: forwarding
-//! bookkeeping for the relay, acceptance (or an order placed at the store itself, learnt from
+//! The stores' answers to orders placed in the app, and what happens without one: the relay's
+//! claim of the orders to forward, acceptance (or an order placed at the store itself, learnt from
 //! its message), refusal with a full refund, and the time-out for a store that never answers.
 //! Each is idempotent: a repeated answer changes nothing.
 
@@ -34,8 +34,17 @@ pub enum Acceptance {
 }
 
 impl Deliveries {
-    /// Orders still to be forwarded whose last forward is older than `resend_before` (or never).
-    pub async fn due(&self, resend_before: &str) -> Result<Vec<DeliveryOrder>, ServiceError> {
+    /// Claims the orders still to be forwarded whose last forward is older than
+    /// `resend_before` (or never), noting `now` as their forward: the caller publishes them.
+    /// The claim is a conditional UPDATE per order, so of several cloud processes forwarding at
+    /// once exactly one gets each order (PostgreSQL re-checks the condition after the row lock;
+    /// SQLite runs one writer at a time). A process that dies before publishing leaves the order
+    /// due again after the resend interval.
+    pub async fn claim_due(
+        &self,
+        resend_before: &str,
+        now: &str,
+    ) -> Result<Vec<DeliveryOrder>, ServiceError> {
         let rows = sqlx::query(select_orders!(
             "WHERE status = $1 AND forwarded_at < $2 ORDER BY placed_at LIMIT 500"
         ))
@@ -43,24 +52,24 @@ impl Deliveries {
         .bind(resend_before)
         .fetch_all(self.ctx.db.pool())
         .await?;
-        rows.iter().map(from_row).collect()
-    }
-
-    /// Notes that `order_ids` were handed to the broker at `at` (one transaction).
-    pub async fn forwarded(&self, order_ids: &[String], at: &str) -> Result<(), ServiceError> {
-        if order_ids.is_empty() {
-            return Ok(());
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let order = from_row(row)?;
+            let done = sqlx::query(
+                "UPDATE delivery_orders SET forwarded_at = $1 \
+                 WHERE order_id = $2 AND status = $3 AND forwarded_at < $4",
+            )
+            .bind(now)
+            .bind(&order.order_id)
+            .bind(status::PLACED)
+            .bind(resend_before)
+            .execute(self.ctx.db.pool())
+            .await?;
+            if done.rows_affected() == 1 {
+                claimed.push(order);
+            }
         }
-        let mut tx = self.ctx.db.begin().await?;
-        for order_id in order_ids {
-            sqlx::query("UPDATE delivery_orders SET forwarded_at = $1 WHERE order_id = $2")
-                .bind(at)
-                .bind(order_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        Ok(claimed)
     }
 
     /// The store `store_id` accepted an order (its `delivery/orders` message): an order placed in

@@ -5,7 +5,8 @@
 //! refunded with a cancellation (`delivery/cancellations`), so the edge withdraws its rider.
 //!
 //! Forwarding is end-to-end acknowledged: an order stays PLACED, and is published again (QoS 1,
-//! the same message id) every `RESEND` until the store's edge answers, so neither a broker
+//! the same message id) every `RESEND` until the store's edge answers (each forward claimed in
+//! the database, so of several cloud processes one sends it), so neither a broker
 //! restart nor a cloud crash loses one; the edge places each order id once. Answers arrive on a
 //! persistent session (`clean_session = false`) with manual acknowledgements, each acknowledged
 //! only after the database committed it, so a crash makes the broker send it again, and a
@@ -76,30 +77,27 @@ pub async fn run_configured(
     session.close().await;
 }
 
-/// Publishes every order still waiting for its store (and not sent within [`RESEND`]).
+/// Publishes every order still waiting for its store (and not sent within [`RESEND`]) that this
+/// process claims: with several cloud processes, each order is forwarded by one of them.
 async fn forward(ctx: &crate::context::Context, deliveries: &Deliveries, client: &AsyncClient) {
     let now = ctx.now();
     let before = to_rfc3339(now - chrono::Duration::from_std(RESEND).unwrap_or_default());
-    let due = match deliveries.due(&before).await {
+    let due = match deliveries.claim_due(&before, &to_rfc3339(now)).await {
         Ok(due) => due,
         Err(error) => {
-            tracing::warn!(%error, "cannot read the delivery orders to forward; trying again");
+            tracing::warn!(%error, "cannot claim the delivery orders to forward; trying again");
             return;
         }
     };
-    let mut sent = Vec::with_capacity(due.len());
     for order in due {
         let payload = payloads::request_payload(&order).to_string();
         let topic = topics::delivery_requests(&order.store_id);
         if let Err(error) = client.try_publish(&topic, QoS::AtLeastOnce, false, payload) {
+            // Claimed but not sent: due again after RESEND.
             tracing::debug!(%error, "the relay's queue is full; forwarding the rest later");
             break;
         }
         tracing::debug!(order = %order.order_id, store = %order.store_id, "delivery order forwarded to its store");
-        sent.push(order.order_id);
-    }
-    if let Err(error) = deliveries.forwarded(&sent, &to_rfc3339(now)).await {
-        tracing::warn!(%error, orders = sent.len(), "cannot note forwarded orders; they are sent again");
     }
 }
 

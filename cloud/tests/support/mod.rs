@@ -20,6 +20,9 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 
+/// The milk of [`TestCloud::placed_delivery_orders`].
+pub const MILK: &str = "05901234123457";
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Db {
@@ -267,6 +270,77 @@ impl TestCloud {
             .expect("get wallet")
             .into_inner()
             .balance_fen
+    }
+
+    /// A store at `at` in the directory delivering within 3 km, milk (`MILK`, 12.90) in the
+    /// catalog, and a shopper with `balance_fen` who places `orders` paid app orders of one milk
+    /// each (`{prefix}-{n}`) for delivery 1.1 km away: every one PLACED.
+    pub async fn placed_delivery_orders(
+        &mut self,
+        store_id: &str,
+        at: (f64, f64),
+        balance_fen: i64,
+        prefix: &str,
+        orders: usize,
+    ) -> Shopper {
+        use omo_proto::catalog::{Product, Unit, UpsertRequest};
+        use omo_proto::shopper::{DeliveryLine, Dropoff, PlaceDeliveryOrderRequest};
+        use omo_proto::store::StoreProfile;
+        use omo_proto::store::store_directory_client::StoreDirectoryClient;
+        StoreDirectoryClient::new(self.channel.clone())
+            .announce(StoreProfile {
+                store_id: store_id.into(),
+                name: "Test store".into(),
+                lat: at.0,
+                lon: at.1,
+                delivery_radius_m: 3000,
+                announced_at: String::new(),
+            })
+            .await
+            .unwrap();
+        self.catalog
+            .clone()
+            .upsert(UpsertRequest {
+                products: vec![Product {
+                    gtin: MILK.into(),
+                    name: "Milk 1L".into(),
+                    price_fen: 12_90,
+                    unit: Unit::Each as i32,
+                    weight_g: 1030,
+                    tolerance_g: 20,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let who = self.enroll(balance_fen).await;
+        for n in 0..orders {
+            let placed = self
+                .shopper
+                .clone()
+                .place_delivery_order(who.request(PlaceDeliveryOrderRequest {
+                    wallet_id: who.wallet_id.clone(),
+                    store_id: store_id.into(),
+                    order_id: format!("{prefix}-{n}"),
+                    lines: vec![DeliveryLine {
+                        gtin: MILK.into(),
+                        quantity: 1,
+                        ..Default::default()
+                    }],
+                    purchase_order_id: String::new(),
+                    dropoff: Some(Dropoff {
+                        lat: at.0 + 0.01,
+                        lon: at.1,
+                        address: "1 Test Road".into(),
+                    }),
+                }))
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(placed.status, "PLACED");
+        }
+        who
     }
 
     /// Assert the ledger balances, then stop the cloud and wait for it to drain.
