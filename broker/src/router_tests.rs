@@ -566,3 +566,42 @@ fn a_shared_subscription_is_checked_against_the_acl_by_its_filter() {
         ]
     );
 }
+
+#[test]
+fn another_user_naming_the_clouds_group_gets_its_own_copy_and_takes_nothing() {
+    let acl = Acl::parse(
+        "user cloud\ntopic read t/#\nuser observer\ntopic read t/#\nuser edge\ntopic write t/#\n",
+    )
+    .unwrap();
+    let mut router = Wires::new(Some(acl), Limits::default());
+    router
+        .connect("cloud-1", Some("cloud".into()), true, None, 1)
+        .unwrap();
+    router
+        .connect("thief", Some("observer".into()), true, None, 2)
+        .unwrap();
+    router.subscribe(
+        "cloud-1",
+        Subscribe::new("$share/omo-cloud/t/#", QoS::AtLeastOnce),
+    );
+    router.subscribe(
+        "thief",
+        Subscribe::new("$share/omo-cloud/t/#", QoS::AtLeastOnce),
+    );
+    router.drain(1);
+    router.drain(2);
+    for n in 0..4 {
+        let p = publish("t/x", QoS::AtMostOnce, false, &n.to_string());
+        assert!(router.publish("e", Some("edge"), p));
+    }
+    assert_eq!(
+        payloads(&mut router, 1),
+        ["0", "1", "2", "3"],
+        "the cloud lost a share"
+    );
+    assert_eq!(
+        payloads(&mut router, 2).len(),
+        4,
+        "a group of its own, read as the ACL allows"
+    );
+}

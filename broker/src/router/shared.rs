@@ -1,6 +1,7 @@
 //! Shared subscriptions: `$share/{group}/{filter}` (MQTT 5 §4.8.2; mosquitto 2 grants them to
 //! MQTT 3.1.1 clients too, and so does this broker). A message that matches a shared
-//! subscription goes to one of its members, not to each. The members connected now take turns
+//! subscription goes to one of its members, not to each. A group is per user: the sessions of
+//! one user name that name the same group and filter. The members connected now take turns
 //! (round robin, in client-id order). With none connected, a persistent member queues it, as
 //! mosquitto does. Retained messages are not sent to a shared subscription when it is made.
 //!
@@ -25,16 +26,24 @@ use crate::topic::{matches, shared};
 /// A member of a shared subscription: its client id, the QoS granted, whether it is connected.
 type Member = (String, QoS, bool);
 
+/// The group a subscription joins: its filter, among the sessions of the same user. Another
+/// user naming the same group forms a group of its own, so nobody can join the cloud's group to
+/// take a share of its messages away (with mosquitto only the ACL stands in the way: give no
+/// other user read access to the topics the cloud consumes).
+fn group_key(username: Option<&str>, filter: &str) -> String {
+    format!("{}\u{0}{filter}", username.unwrap_or(""))
+}
+
 impl Router {
     /// Delivers `publish` to one member of each shared subscription it matches.
     pub(super) fn deliver_shared(&mut self, publish: &Publish, sent: &mut Vec<Output>) {
-        for (filter, members) in self.shared_members(&publish.topic, None) {
-            self.deliver_to_one(&filter, &members, publish, sent);
+        for (group, members) in self.shared_members(&publish.topic, None) {
+            self.deliver_to_one(&group, &members, publish, sent);
         }
     }
 
     /// The members of each shared subscription that matches `topic` and may read it (without
-    /// client `except`), by subscription, in client-id order.
+    /// client `except`), by group ([`group_key`]), in client-id order.
     fn shared_members(&self, topic: &str, except: Option<&str>) -> BTreeMap<String, Vec<Member>> {
         let mut groups: BTreeMap<String, Vec<Member>> = BTreeMap::new();
         for (id, session) in &self.sessions {
@@ -53,11 +62,11 @@ impl Router {
                 {
                     continue;
                 }
-                groups.entry(filter.clone()).or_default().push((
-                    id.clone(),
-                    *qos,
-                    session.link.is_some(),
-                ));
+                let key = group_key(session.username.as_deref(), filter);
+                groups
+                    .entry(key)
+                    .or_default()
+                    .push((id.clone(), *qos, session.link.is_some()));
             }
         }
         for members in groups.values_mut() {
@@ -69,7 +78,7 @@ impl Router {
     /// Gives `publish` to the member whose turn it is: a connected one, else a persistent one.
     fn deliver_to_one(
         &mut self,
-        filter: &str,
+        group: &str,
         members: &[Member],
         publish: &Publish,
         sent: &mut Vec<Output>,
@@ -86,7 +95,7 @@ impl Router {
         if pool.is_empty() {
             return;
         }
-        let turn = self.shared_turns.entry(filter.to_string()).or_default();
+        let turn = self.shared_turns.entry(group.to_string()).or_default();
         let (id, qos, _) = pool[*turn % pool.len()];
         *turn = turn.wrapping_add(1);
         let mut out = Publish::from_bytes(
@@ -106,7 +115,7 @@ impl Router {
         }
     }
 
-    /// The shared subscription of `client_id` that brought it `topic`, if another connected
+    /// The group of the shared subscription of `client_id` that brought it `topic`, if another connected
     /// member of it can take the message over (and no plain subscription of the client's
     /// matches the topic too).
     fn heir(&self, client_id: &str, topic: &str) -> Option<String> {
@@ -122,11 +131,12 @@ impl Router {
             .subscriptions
             .iter()
             .find(|(f, _)| shared(f).is_some_and(|(_, inner)| matches(inner, topic)))?;
+        let key = group_key(session.username.as_deref(), &mine.0);
         let others = self.shared_members(topic, Some(client_id));
         others
-            .get(&mine.0)
+            .get(&key)
             .is_some_and(|members| members.iter().any(|m| m.2))
-            .then(|| mine.0.clone())
+            .then_some(key)
     }
 
     /// The connection of `client_id` ended: the messages it holds from its shared
@@ -149,7 +159,7 @@ impl Router {
         for (was_inflight, messages) in [(true, inflight), (false, queue)] {
             for (publish, cost) in messages {
                 match self.heir(client_id, &publish.topic) {
-                    Some(filter) => handed.push((filter, publish, cost, was_inflight)),
+                    Some(group) => handed.push((group, publish, cost, was_inflight)),
                     None if was_inflight => kept.0.push_back((publish, cost)),
                     None => kept.1.push_back((publish, cost)),
                 }
@@ -174,13 +184,13 @@ impl Router {
                 "shared subscription member gone: its messages go to the others"
             );
         }
-        for (filter, publish, _, _) in handed {
+        for (group, publish, _, _) in handed {
             let members = self
                 .shared_members(&publish.topic, Some(client_id))
-                .remove(&filter)
+                .remove(&group)
                 .unwrap_or_default();
             let fresh = Publish::from_bytes(publish.topic, publish.qos, publish.payload);
-            self.deliver_to_one(&filter, &members, &fresh, out);
+            self.deliver_to_one(&group, &members, &fresh, out);
         }
     }
 }
