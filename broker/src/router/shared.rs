@@ -95,6 +95,15 @@ impl Router {
         if pool.is_empty() {
             return;
         }
+        // Groups come and go with subscriptions: past the most that can exist at once, forget
+        // every turn (fairness restarts; nothing else depends on it), so the map stays bounded.
+        let most = self
+            .limits
+            .max_sessions
+            .saturating_mul(self.limits.max_subscriptions);
+        if self.shared_turns.len() >= most.max(1) && !self.shared_turns.contains_key(group) {
+            self.shared_turns.clear();
+        }
         let turn = self.shared_turns.entry(group.to_string()).or_default();
         let (id, qos, _) = pool[*turn % pool.len()];
         *turn = turn.wrapping_add(1);
