@@ -104,6 +104,7 @@ async fn by_a_client_certificate_that_names_the_store() {
         ),
         ca_pem: Some(ca.pem.clone()),
         admin_token: Some(ADMIN_TOKEN.into()),
+        ..CloudSetup::default()
     };
     // The cloud's certificate is checked for the name `localhost` (`domain`), not the URL's IP.
     let edge_tls = format!(

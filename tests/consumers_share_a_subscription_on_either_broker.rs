@@ -4,10 +4,10 @@
 //!
 //! Then one consumer dies holding messages it never acknowledged. On the embedded broker those
 //! messages go to the survivor at once, so it finishes the work with nothing lost. mosquitto
-//! 2.0 does not hand them on: a persistent member's share waits until it comes back (what Omo's
-//! chain deployment relies on, with each cloud process restarted under its own client id). The
-//! test proves the embedded broker's hand-over, and on mosquitto that the share is there when
-//! the member returns.
+//! 2.0 does not hand them on: a persistent member's share waits until a client with its id
+//! connects (the member itself, restarted, or a cloud process adopting its session, see
+//! cloud/src/mqtt/adopt.rs). The test proves the embedded broker's hand-over, and on mosquitto
+//! that the share is there when the member's id returns.
 
 mod support;
 

@@ -5,8 +5,10 @@
 //! process is SIGKILLed while the events flow.
 //!
 //! On the embedded broker the survivor takes over what the dead one held and finishes the work
-//! alone. On mosquitto 2.0 the dead process's share waits in its persistent session, so it is
-//! restarted under the same client id, as a chain's supervisor does, and stores the rest.
+//! alone. On mosquitto 2.0 the dead process's share waits in its persistent session; here it is
+//! restarted under the same client id, as a chain's supervisor does, and stores the rest. (Left
+//! dead, its session is adopted by the survivor after 15 s instead:
+//! tests/a_chains_clouds_share_the_work_and_a_survivor_finishes_it.rs.)
 
 #[path = "../cloud/tests/support/postgres.rs"]
 mod postgres;
@@ -28,7 +30,7 @@ async fn cloud(dir: &std::path::Path, n: u32, database_url: &str, mqtt: u16, htt
         format!(
             "grpc_listen = \"127.0.0.1:{}\"\nhttp_listen = \"127.0.0.1:{http}\"\n\
              database_url = \"{database_url}\"\nmqtt_url = \"mqtt://127.0.0.1:{mqtt}\"\n\
-             mqtt_client_id = \"omo-cloud-{n}\"\nmqtt_share_group = \"omo-cloud\"\n",
+             mqtt_client_id = \"omo-cloud-{n}\"\nmqtt_share_group = \"omo-cloud-5e0c31d9a7b24f68\"\n",
             free_port()
         ),
     )

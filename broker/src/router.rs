@@ -231,6 +231,9 @@ impl Router {
             .sessions
             .get(client_id)
             .is_some_and(|s| !clean && !s.clean);
+        if !resumable {
+            self.hand_over(client_id, &mut out); // a replaced session's share goes on
+        }
         if !resumable
             && let Some(old) = self
                 .sessions

@@ -520,6 +520,35 @@ fn a_member_that_goes_away_hands_its_unacknowledged_messages_to_the_others() {
 }
 
 #[test]
+fn a_member_replaced_by_a_clean_session_hands_its_share_on() {
+    let mut router = Wires::new(None, Limits::default());
+    router.connect("cloud-a", None, false, None, 1).unwrap();
+    router.connect("cloud-b", None, true, None, 2).unwrap();
+    for id in ["cloud-a", "cloud-b"] {
+        router.subscribe(id, Subscribe::new("$share/g/t", QoS::AtLeastOnce));
+    }
+    router.drain(1);
+    router.drain(2);
+    for n in 0..4 {
+        router.publish(
+            "p",
+            None,
+            publish("t", QoS::AtLeastOnce, false, &n.to_string()),
+        );
+    }
+    assert_eq!(payloads(&mut router, 1), ["0", "2"]);
+    assert_eq!(payloads(&mut router, 2), ["1", "3"]);
+    // cloud-a comes back under its id with a clean session: its old session ends, unacknowledged.
+    router.connect("cloud-a", None, true, None, 3).unwrap();
+    assert_eq!(
+        payloads(&mut router, 2),
+        ["0", "2"],
+        "cloud-a's share goes on"
+    );
+    assert!(payloads(&mut router, 3).is_empty());
+}
+
+#[test]
 fn with_no_member_connected_a_persistent_one_keeps_its_turns() {
     let mut router = Wires::new(None, Limits::default());
     router.connect("cloud-a", None, false, None, 1).unwrap();

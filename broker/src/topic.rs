@@ -18,11 +18,22 @@ pub fn valid_filter(filter: &str) -> bool {
 
 const SHARE_PREFIX: &str = "$share/";
 
-/// A shared subscription's (group, filter): `$share/{group}/{filter}`, the group at least one
-/// character without `/`, `+` or `#`, the filter not empty. `None` for any other filter.
+/// The longest group name of a shared subscription, in bytes.
+pub const MAX_GROUP_BYTES: usize = 64;
+/// The longest filter after a shared subscription's group, in bytes (each message that matches
+/// one is routed by its group, and the turns kept per group must stay small).
+pub const MAX_SHARED_FILTER_BYTES: usize = 512;
+
+/// A shared subscription's (group, filter): `$share/{group}/{filter}`, the group 1 to
+/// [`MAX_GROUP_BYTES`] bytes without `/`, `+`, `#` or control characters, the filter 1 to
+/// [`MAX_SHARED_FILTER_BYTES`] bytes. `None` for any other filter.
 pub fn shared(filter: &str) -> Option<(&str, &str)> {
     let (group, inner) = filter.strip_prefix(SHARE_PREFIX)?.split_once('/')?;
-    (!group.is_empty() && !group.contains(['+', '#']) && !inner.is_empty())
+    let group_ok = !group.is_empty()
+        && group.len() <= MAX_GROUP_BYTES
+        && !group.contains(['+', '#'])
+        && !group.chars().any(char::is_control);
+    (group_ok && !inner.is_empty() && inner.len() <= MAX_SHARED_FILTER_BYTES)
         .then_some((group, inner))
 }
 
@@ -110,9 +121,18 @@ mod tests {
             "$share//a",
             "$share/g+/a",
             "$share/g/a/#/b",
+            "$share/g\u{0}x/a",
+            "$share/g\nx/a",
         ] {
             assert!(!valid_filter(bad), "{bad}");
         }
+        let long_group = format!("$share/{}/a", "g".repeat(MAX_GROUP_BYTES + 1));
+        let long_filter = format!("$share/g/{}", "a".repeat(MAX_SHARED_FILTER_BYTES + 1));
+        assert!(!valid_filter(&long_group) && !valid_filter(&long_filter));
+        assert!(valid_filter(&format!(
+            "$share/{}/a",
+            "g".repeat(MAX_GROUP_BYTES)
+        )));
         assert_eq!(shared("omo/v1/#"), None);
         assert_eq!(effective("$share/g/a/+"), "a/+");
         assert_eq!(effective("a/+"), "a/+");

@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 /// yuan, a sanity bound far above any basket.
 pub const MAX_AMOUNT_FEN: i64 = 100_000_000_000;
 
+/// The shortest `mqtt_share_group`: the name is a secret (see [`CloudConfig::mqtt_share_group`]).
+pub const MIN_SHARE_GROUP_BYTES: usize = 16;
+
 /// Everything the cloud can be told. All keys are optional; see [`CloudConfig::default_toml`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -75,6 +78,9 @@ pub struct CloudConfig {
     /// cloud process of the group, not to each (MQTT 5 shared subscriptions, which mosquitto 2
     /// and the embedded broker grant to these MQTT 3.1.1 clients). Give every process of a chain
     /// the same group and its own `mqtt_client_id`. None (the default): plain subscriptions.
+    /// The name is a secret: mosquitto's ACL does not check subscriptions, so a user who knows
+    /// it can join the group, and the messages whose turn falls to it (which it may not read)
+    /// are lost to the cloud. Hence at least [`MIN_SHARE_GROUP_BYTES`] bytes, random.
     pub mqtt_share_group: Option<String>,
     /// TLS for gRPC (rustls). Absent (the default): plain HTTP/2. See [`TlsConfig`].
     pub tls: Option<TlsConfig>,
@@ -269,11 +275,19 @@ impl CloudConfig {
             return Err(fail("mqtt_client_id", "must be 1 to 64 bytes".into()));
         }
         if let Some(group) = &self.mqtt_share_group
-            && (group.is_empty() || group.len() > 64 || group.contains(['/', '+', '#']))
+            && (group.len() < MIN_SHARE_GROUP_BYTES
+                || group.len() > 64
+                || group.contains(['/', '+', '#'])
+                || group.chars().any(char::is_control))
         {
             return Err(fail(
                 "mqtt_share_group",
-                "must be 1 to 64 bytes without '/', '+' or '#'".into(),
+                format!(
+                    "must be {MIN_SHARE_GROUP_BYTES} to 64 bytes without '/', '+', '#' or control \
+                     characters, and kept secret like a password: on mosquitto any user who knows \
+                     the name can join the group and silently take messages from it (e.g. \
+                     omo-cloud-$(openssl rand -hex 8))"
+                ),
             ));
         }
         Ok(())

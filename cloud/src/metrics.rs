@@ -17,6 +17,8 @@ pub struct Metrics {
     catalog_changes: AtomicU64,
     trace_stored: AtomicU64,
     trace_repeated: AtomicU64,
+    sessions_adopted: AtomicU64,
+    adopted_messages: AtomicU64,
 }
 
 impl Metrics {
@@ -53,6 +55,23 @@ impl Metrics {
             "authorize replayed; first result returned"
         );
         self.replays.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A message waiting in a dead member's session was handed to this process's consumer.
+    pub fn adopted_message(&self) {
+        self.adopted_messages.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// This process drained the broker session of `member`, a dead process of its share group,
+    /// having handed `handed` waiting messages to its own `role` consumer.
+    pub fn session_adopted(&self, role: &str, member: &str, handed: u64) {
+        tracing::warn!(
+            role,
+            member,
+            handed,
+            "adopted a dead member's session: drained and out of the group"
+        );
+        self.sessions_adopted.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A refund (or a cancel of a succeeded payment) moved money back.
@@ -136,6 +155,16 @@ impl Metrics {
                 "omo_cloud_trace_events_repeated_total",
                 "Trace events this process dropped as stored already.",
                 &self.trace_repeated,
+            ),
+            (
+                "omo_cloud_mqtt_sessions_adopted_total",
+                "Sessions of dead share-group members this process drained.",
+                &self.sessions_adopted,
+            ),
+            (
+                "omo_cloud_mqtt_adopted_messages_total",
+                "Messages this process took from dead members' sessions.",
+                &self.adopted_messages,
             ),
         ] {
             let _ = writeln!(

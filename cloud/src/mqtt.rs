@@ -7,6 +7,10 @@
 //! `$share/{group}/{filter}` (and the plain filter unsubscribed, should a persistent session
 //! still hold it from before), so the cloud processes of the group share the messages.
 //!
+//! A dead process's share must not wait for it: each session of a group beats a row in the
+//! database, and a live session adopts a dead one's broker session (see [`adopt`], [`members`]),
+//! handing what waited there to its own consumer as [`Message`]s acknowledged on that connection.
+//!
 //! [`Session::start`] spawns the driver: it polls the connection, subscribes again after every
 //! connect, reports whether the broker is reachable, and hands each publish over in order. The
 //! channel to the caller is unbounded on purpose: the broker sends at most its in-flight window of
@@ -20,7 +24,10 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::CloudConfig;
+use crate::context::Context;
+
+mod adopt;
+pub mod members;
 
 /// Why a session could not start.
 #[derive(Debug, thiserror::Error)]
@@ -46,30 +53,40 @@ pub fn parse_url(url: &str) -> Result<(String, u16), MqttError> {
     Ok((host.to_string(), port))
 }
 
+/// A message that arrived, with the connection it is acknowledged on (this session's own, or
+/// that of a dead member it adopted).
+#[derive(Debug)]
+pub struct Message {
+    pub publish: Publish,
+    acker: AsyncClient,
+}
+
 /// A running session.
 pub struct Session {
-    /// Publish and acknowledge through it.
+    /// Publish through it.
     pub client: AsyncClient,
-    /// What arrives on the subscribed filters, in order.
-    pub incoming: mpsc::UnboundedReceiver<Publish>,
+    /// What arrives on the subscribed filters (and from adopted sessions), in order.
+    pub incoming: mpsc::UnboundedReceiver<Message>,
     /// Whether the broker is reachable now (changes on every connect and loss).
     pub connected: watch::Receiver<bool>,
-    driver: JoinHandle<()>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl Session {
     /// Connects `{mqtt_client_id}-{role}` to the config's broker (`url`) and subscribes to
-    /// `filters` after every connect, until `stop`.
+    /// `filters` after every connect, until `stop`; in a share group, also beats this session's
+    /// row and adopts dead members' sessions.
     pub fn start(
-        config: &CloudConfig,
+        ctx: &Context,
         url: &str,
         role: &'static str,
         filters: &'static [&'static str],
         stop: CancellationToken,
     ) -> Result<Session, MqttError> {
+        let config = &ctx.config;
         let (host, port) = parse_url(url)?;
         let client_id = format!("{}-{role}", config.mqtt_client_id);
-        let mut options = MqttOptions::new(client_id, host, port);
+        let mut options = MqttOptions::new(client_id.clone(), host.clone(), port);
         options.set_clean_session(false);
         options.set_manual_acks(true);
         options.set_keep_alive(Duration::from_secs(10));
@@ -83,36 +100,51 @@ impl Session {
         eventloop.set_network_options(network);
         let (tx, incoming) = mpsc::unbounded_channel();
         let (connected_tx, connected) = watch::channel(false);
-        let driver = tokio::spawn(drive(
+        let subscriptions = Subscriptions::new(filters, config.mqtt_share_group.as_deref());
+        let mut tasks = vec![tokio::spawn(drive(
             eventloop,
             client.clone(),
             role,
-            Subscriptions::new(filters, config.mqtt_share_group.as_deref()),
-            tx,
+            subscriptions.clone(),
+            tx.clone(),
             connected_tx,
-            stop,
-        ));
+            stop.clone(),
+        ))];
+        if let Some(group) = &config.mqtt_share_group {
+            let members = members::Members::new(ctx.db.clone(), &client_id, group, role);
+            let adopter = adopt::Adopter {
+                ctx: ctx.clone(),
+                host,
+                port,
+                role,
+                subscriptions,
+                tx,
+            };
+            tasks.push(tokio::spawn(adopt::watch(adopter, members, stop)));
+        }
         tracing::info!(url, role, "MQTT session starting");
         Ok(Session {
             client,
             incoming,
             connected,
-            driver,
+            tasks,
         })
     }
 
-    /// Acknowledges `publish` (after its effect is committed); a failure only means the broker
-    /// sends it again.
-    pub async fn ack(&self, publish: &Publish) {
-        if let Err(error) = self.client.ack(publish).await {
-            tracing::warn!(%error, topic = %publish.topic, "cannot acknowledge a message; the broker will send it again");
+    /// Acknowledges `message` (after its effect is committed) on the connection it came by; a
+    /// failure only means the broker sends it again.
+    pub async fn ack(&self, message: &Message) {
+        if let Err(error) = message.acker.ack(&message.publish).await {
+            tracing::warn!(%error, topic = %message.publish.topic, "cannot acknowledge a message; the broker will send it again");
         }
     }
 
-    /// Disconnects and stops the driver.
+    /// Disconnects and stops the driver (and any adoption).
     pub async fn close(self) {
         let _ = self.client.disconnect().await;
-        self.driver.abort();
+        for task in self.tasks {
+            task.abort();
+        }
     }
 }
 
@@ -147,7 +179,7 @@ async fn drive(
     client: AsyncClient,
     role: &'static str,
     subscriptions: Subscriptions,
-    tx: mpsc::UnboundedSender<Publish>,
+    tx: mpsc::UnboundedSender<Message>,
     connected: watch::Sender<bool>,
     stop: CancellationToken,
 ) {
@@ -164,20 +196,35 @@ async fn drive(
                     "MQTT session connected"
                 );
                 // Subscribing again is harmless with a present session, and needed without one.
-                for filter in &subscriptions.unsubscribe {
-                    if let Err(error) = client.try_unsubscribe(filter) {
-                        tracing::warn!(role, %error, filter, "cannot unsubscribe");
-                    }
-                }
+                // The shared filter first, then the plain one dropped: no moment matches neither.
                 for filter in &subscriptions.subscribe {
                     if let Err(error) = client.try_subscribe(filter, QoS::AtLeastOnce) {
                         tracing::warn!(role, %error, filter, "cannot subscribe");
                     }
                 }
+                for filter in &subscriptions.unsubscribe {
+                    if let Err(error) = client.try_unsubscribe(filter) {
+                        tracing::warn!(role, %error, filter, "cannot unsubscribe");
+                    }
+                }
                 connected.send_replace(true);
             }
+            Ok(Event::Incoming(Packet::SubAck(ack)))
+                if ack
+                    .return_codes
+                    .contains(&rumqttc::SubscribeReasonCode::Failure) =>
+            {
+                // Nothing arrives on a refused filter: say so loudly (the ACL, or a broker
+                // without shared subscriptions).
+                tracing::error!(role, filters = ?subscriptions.subscribe,
+                    "the broker refused a subscription: check the cloud user's ACL and mqtt_share_group");
+            }
             Ok(Event::Incoming(Packet::Publish(publish))) => {
-                if tx.send(publish).is_err() {
+                let message = Message {
+                    publish,
+                    acker: client.clone(),
+                };
+                if tx.send(message).is_err() {
                     return;
                 }
             }

@@ -85,6 +85,8 @@ pub struct CloudSetup {
     pub ca_pem: Option<String>,
     /// The administrator's token that `omo catalog import` sends.
     pub admin_token: Option<String>,
+    /// The cloud's database (a file in the store's folder unless given).
+    pub database_url: Option<String>,
 }
 
 /// A running store.
@@ -133,8 +135,11 @@ impl TestStore {
         std::fs::write(
             &cloud_toml,
             format!(
-                "grpc_listen = \"127.0.0.1:{grpc_port}\"\nhttp_listen = \"127.0.0.1:{cloud_http}\"\ndatabase_url = \"sqlite://{}\"\nmqtt_url = \"{}\"\n{}{}\n",
-                dir.path().join("cloud.db").display(),
+                "grpc_listen = \"127.0.0.1:{grpc_port}\"\nhttp_listen = \"127.0.0.1:{cloud_http}\"\ndatabase_url = \"{}\"\nmqtt_url = \"{}\"\n{}{}\n",
+                setup.database_url.clone().unwrap_or_else(|| format!(
+                    "sqlite://{}",
+                    dir.path().join("cloud.db").display()
+                )),
                 broker.url(),
                 super::funding_toml(),
                 setup.toml,
@@ -238,6 +243,30 @@ impl TestStore {
     /// Starts the cloud again on the same database and port.
     pub async fn restart_cloud(&mut self) {
         self.cloud = start_cloud(self.dir.path(), self.grpc_port).await;
+    }
+
+    /// Starts another cloud process on the same database and broker (a chain's second process):
+    /// `cloud.toml` with its own ports and with each `from` in it replaced by `to` (e.g. its
+    /// `mqtt_client_id`). Returns the process and its gRPC and HTTP ports.
+    pub async fn start_peer_cloud(&self, from: &str, to: &str) -> (Process, u16, u16) {
+        let (grpc, http) = (free_port(), free_port());
+        let text = std::fs::read_to_string(self.dir.path().join("cloud.toml")).unwrap();
+        let text = text
+            .replace(&format!(":{}\"", self.grpc_port), &format!(":{grpc}\""))
+            .replace(
+                &format!(":{}\"", self.cloud_http_port),
+                &format!(":{http}\""),
+            )
+            .replace(from, to);
+        let config = self.dir.path().join(format!("cloud-{to}.toml"));
+        std::fs::write(&config, text).unwrap();
+        let process = Process::omo(
+            &format!("cloud-{to}"),
+            &["cloud", "--config", config.to_str().unwrap()],
+            self.dir.path(),
+        );
+        wait_for_port(grpc, "the peer cloud", Some(&process)).await;
+        (process, grpc, http)
     }
 
     /// Starts `omo edge` without waiting for the catalog (the cloud may be down), once every

@@ -23,6 +23,9 @@ use crate::acl::Want;
 use crate::output::Output;
 use crate::topic::{matches, shared};
 
+/// The most groups whose turns are kept at once.
+const MAX_TURNS: usize = 16_384;
+
 /// A member of a shared subscription: its client id, the QoS granted, whether it is connected.
 type Member = (String, QoS, bool);
 
@@ -95,13 +98,10 @@ impl Router {
         if pool.is_empty() {
             return;
         }
-        // Groups come and go with subscriptions: past the most that can exist at once, forget
-        // every turn (fairness restarts; nothing else depends on it), so the map stays bounded.
-        let most = self
-            .limits
-            .max_sessions
-            .saturating_mul(self.limits.max_subscriptions);
-        if self.shared_turns.len() >= most.max(1) && !self.shared_turns.contains_key(group) {
+        // Groups come and go with subscriptions: past MAX_TURNS groups, forget every turn
+        // (fairness restarts; nothing else depends on it), so the map stays small: each key is
+        // at most a user name, a group and a filter of bounded length (see `topic::shared`).
+        if self.shared_turns.len() >= MAX_TURNS && !self.shared_turns.contains_key(group) {
             self.shared_turns.clear();
         }
         let turn = self.shared_turns.entry(group.to_string()).or_default();

@@ -75,6 +75,19 @@ fn absurd_durations_and_sizes_are_refused_by_name() {
             "no_confirm_limit_fen",
         ),
         ("mqtt_client_id = \"\"", "mqtt_client_id"),
+        ("mqtt_share_group = \"omo-cloud\"", "mqtt_share_group"),
+        (
+            "mqtt_share_group = \"omo-cloud-7f3a/9c2e1b4d\"",
+            "mqtt_share_group",
+        ),
+        (
+            "mqtt_share_group = \"omo-cloud-7f3a\\u0000c2e1b4d\"",
+            "mqtt_share_group",
+        ),
+        (
+            "mqtt_share_group = \"omo-cloud-7f3a+9c2e1b4d\"",
+            "mqtt_share_group",
+        ),
         ("funding_token_sha256 = \"abc\"", "funding_token_sha256"),
         (
             "[store_token_sha256]\n\"SH-1\" = \"abc\"",
@@ -104,6 +117,15 @@ proptest::proptest! {
             Err(e) => proptest::prop_assert!(e.to_string().contains(key), "{}", e),
         }
     }
+}
+
+#[test]
+fn a_share_group_of_16_bytes_or_more_is_accepted() {
+    let config = CloudConfig::from_toml_str("mqtt_share_group = \"omo-cloud-7f3a9c2e\"").unwrap();
+    assert_eq!(
+        config.mqtt_share_group.as_deref(),
+        Some("omo-cloud-7f3a9c2e")
+    );
 }
 
 #[test]

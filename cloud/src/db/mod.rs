@@ -230,6 +230,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "delivery_progress",
         include_str!("../../migrations/sqlite/20261203600000_delivery_progress.sql"),
     ),
+    (
+        20261204000000,
+        "chain",
+        include_str!("../../migrations/sqlite/20261204000000_chain.sql"),
+    ),
 ];
 
 /// `migrations/postgres`, in version order.
@@ -268,6 +273,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         20261203600000,
         "delivery_progress",
         include_str!("../../migrations/postgres/20261203600000_delivery_progress.sql"),
+    ),
+    (
+        20261204000000,
+        "chain",
+        include_str!("../../migrations/postgres/20261204000000_chain.sql"),
     ),
 ];
 

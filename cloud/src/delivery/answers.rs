@@ -152,6 +152,7 @@ impl Deliveries {
         tx.commit().await?;
         if outcome == Acceptance::Recorded {
             tracing::info!(store = store_id, order = %accepted.order_id, promised_by = %accepted.promised_by, "store accepted a delivery order");
+            self.apply_parked(store_id, &accepted.order_id).await?;
         }
         Ok(outcome)
     }

@@ -6,8 +6,15 @@
 //! Each step is one conditional UPDATE that moves the order forward only (ACCEPTED →
 //! PICKED_UP → DELIVERED), so a repeated or late message (a `picked_up` after `delivered`)
 //! changes nothing, and two cloud processes agree.
+//!
+//! In a share group the acceptance (`delivery/orders`) and the progress of an order may reach
+//! different processes, so a step can arrive before the order is ACCEPTED (or, placed at the
+//! store, known at all). Such a step is parked (`delivery_progress_parked`) and applied when the
+//! acceptance is recorded; whichever of the two commits second applies it (each re-reads after
+//! its own write), so neither order of arrival loses it.
 
 use serde_json::Value;
+use sqlx::Row;
 
 pub use super::order::Progress;
 use super::order::{Deliveries, status};
@@ -22,6 +29,23 @@ pub enum Step {
     Accepted,
     PickedUp,
     Delivered,
+}
+
+impl Step {
+    /// Its place in the order's life (and its key among parked steps).
+    fn rank(self) -> i64 {
+        match self {
+            Step::Accepted => 1,
+            Step::PickedUp => 2,
+            Step::Delivered => 3,
+        }
+    }
+
+    fn from_rank(rank: i64) -> Option<Step> {
+        [Step::Accepted, Step::PickedUp, Step::Delivered]
+            .into_iter()
+            .find(|s| s.rank() == rank)
+    }
 }
 
 /// A store's `delivery/progress` message.
@@ -81,8 +105,96 @@ pub fn parse_progress(bytes: &[u8], topic_store: &str) -> Result<ProgressReport,
 
 impl Deliveries {
     /// Applies the store's report of `report.order_id` (its own order only); true if the order
-    /// changed.
+    /// changed. A report too early for its order (still PLACED, or not known yet) is parked.
     pub async fn store_progress(
+        &self,
+        store_id: &str,
+        report: &ProgressReport,
+    ) -> Result<bool, ServiceError> {
+        if self.apply_step(store_id, report).await? {
+            return Ok(true);
+        }
+        let row = sqlx::query("SELECT store_id, status FROM delivery_orders WHERE order_id = $1")
+            .bind(&report.order_id)
+            .fetch_optional(self.ctx.db.pool())
+            .await?;
+        let early = match &row {
+            None => true,
+            Some(row) => {
+                row.get::<String, _>(0) == store_id && row.get::<String, _>(1) == status::PLACED
+            }
+        };
+        if !early {
+            return Ok(false); // a repeat, a step already passed, or another store's order
+        }
+        sqlx::query(
+            "INSERT INTO delivery_progress_parked (order_id, store_id, step_rank, message_id, \
+             rider_id, eta, at, parked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (order_id, store_id, step_rank) DO NOTHING",
+        )
+        .bind(&report.order_id)
+        .bind(store_id)
+        .bind(report.step.rank())
+        .bind(&report.id)
+        .bind(&report.rider_id)
+        .bind(&report.eta)
+        .bind(&report.at)
+        .bind(to_rfc3339(self.ctx.now()))
+        .execute(self.ctx.db.pool())
+        .await?;
+        tracing::info!(store = store_id, order = %report.order_id, step = ?report.step,
+            "delivery progress before the order's acceptance: parked until it arrives");
+        // The acceptance may have been recorded meanwhile, before it could see this row.
+        self.apply_parked(store_id, &report.order_id).await
+    }
+
+    /// Applies the parked steps of `order_id` in order, once it is no longer PLACED, and drops
+    /// them; true if one changed the order.
+    pub(super) async fn apply_parked(
+        &self,
+        store_id: &str,
+        order_id: &str,
+    ) -> Result<bool, ServiceError> {
+        let rows = sqlx::query(
+            "SELECT step_rank, message_id, rider_id, eta, at FROM delivery_progress_parked \
+             WHERE order_id = $1 AND store_id = $2 ORDER BY step_rank",
+        )
+        .bind(order_id)
+        .bind(store_id)
+        .fetch_all(self.ctx.db.pool())
+        .await?;
+        let mut changed = false;
+        for row in &rows {
+            let Some(step) = Step::from_rank(row.get(0)) else {
+                continue;
+            };
+            let report = ProgressReport {
+                id: row.get(1),
+                order_id: order_id.to_owned(),
+                step,
+                rider_id: row.get(2),
+                eta: row.get(3),
+                at: row.get(4),
+            };
+            changed |= self.apply_step(store_id, &report).await?;
+        }
+        if !rows.is_empty() {
+            sqlx::query(
+                "DELETE FROM delivery_progress_parked WHERE order_id = $1 AND store_id = $2 \
+                 AND EXISTS (SELECT 1 FROM delivery_orders WHERE order_id = $1 AND store_id = $2 \
+                 AND status <> $3)",
+            )
+            .bind(order_id)
+            .bind(store_id)
+            .bind(status::PLACED)
+            .execute(self.ctx.db.pool())
+            .await?;
+        }
+        Ok(changed)
+    }
+
+    /// One step as one conditional UPDATE; true if the order changed.
+    async fn apply_step(
         &self,
         store_id: &str,
         report: &ProgressReport,

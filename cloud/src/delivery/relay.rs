@@ -40,7 +40,7 @@ pub async fn run_configured(
         return;
     };
     let mut session = match Session::start(
-        &ctx.config,
+        &ctx,
         &url,
         "delivery",
         &topics::EVERY_STORE_DELIVERY,
@@ -59,7 +59,7 @@ pub async fn run_configured(
             _ = stop.cancelled() => break,
             answer = session.incoming.recv() => {
                 let Some(answer) = answer else { break };
-                if !apply(&deliveries, &session.client, &answer, &stop).await {
+                if !apply(&deliveries, &session.client, &answer.publish, &stop).await {
                     break;
                 }
                 session.ack(&answer).await;

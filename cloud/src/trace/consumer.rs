@@ -31,29 +31,24 @@ pub async fn run_configured(ctx: crate::context::Context, stop: CancellationToke
         tracing::info!("no mqtt_url configured: the trace consumer does not run");
         return;
     };
-    let mut session = match Session::start(
-        &ctx.config,
-        &url,
-        "trace",
-        &[topics::EVERY_TRACE],
-        stop.clone(),
-    ) {
-        Ok(session) => session,
-        Err(error) => {
-            tracing::error!(%error, "the trace consumer cannot run");
-            return;
-        }
-    };
+    let mut session =
+        match Session::start(&ctx, &url, "trace", &[topics::EVERY_TRACE], stop.clone()) {
+            Ok(session) => session,
+            Err(error) => {
+                tracing::error!(%error, "the trace consumer cannot run");
+                return;
+            }
+        };
     let trace = TraceStore::new(ctx.db.clone());
     loop {
-        let publish = tokio::select! {
+        let message = tokio::select! {
             _ = stop.cancelled() => break,
-            publish = session.incoming.recv() => match publish { Some(p) => p, None => break },
+            message = session.incoming.recv() => match message { Some(m) => m, None => break },
         };
-        if !store_publish(&trace, &ctx.metrics, &publish, &stop).await {
+        if !store_publish(&trace, &ctx.metrics, &message.publish, &stop).await {
             break;
         }
-        session.ack(&publish).await;
+        session.ack(&message).await;
     }
     session.close().await;
 }
