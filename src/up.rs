@@ -349,12 +349,13 @@ fn print_banner(args: &UpArgs, mqtt_url: &str, data: &std::path::Path, screen_li
         "\nOmo store SH-001 is up with {lanes} lane(s).\n\
          \n  operator dashboard + API   http://127.0.0.1:{http}/   (/api/lanes, /api/devices, /healthz, /metrics)\
          \n  cloud gRPC                 127.0.0.1:{grpc}           (reflection + grpc.health.v1)\
-         \n  cloud HTTP                 http://127.0.0.1:{chttp}/  (/healthz, /metrics)\
+         \n  cloud HTTP                 http://127.0.0.1:{chttp}/  (/healthz, /metrics, /01/{{gtin}} resolver)\
+         \n  shopper's app (phone)      http://127.0.0.1:{chttp}/app/  (sign up; fund the 8-digit wallet it shows as below)\
          \n  MQTT broker ({broker})      {mqtt_url}    (omo/v1/stores/SH-001/#)\
          \n  data                       {data}\
          \n\n  operator logins (demo)     manager / manager, attendant / attendant\
          \n  lane screens               open each link below on its screen once (it keeps a cookie){screen_links}\
-         \n  a shopper's app            omo shopper enroll --cloud http://127.0.0.1:{grpc}, then code / deliver\
+         \n  a shopper on the command line  omo shopper enroll --cloud http://127.0.0.1:{grpc}, then code / deliver\
          \n  fund a wallet              omo shopper fund WALLET --amount-fen 10000 --cloud http://127.0.0.1:{grpc} --token-file {funding}\
          \n  a rider                    omo rider --id rider-9 --mqtt {mqtt_url}\
          \n\n{demo}Ctrl-C stops the store.\n",

@@ -1,4 +1,5 @@
-//! The cloud's HTTP side (axum): `/healthz`, `/metrics`, and the resolver's routes.
+//! The cloud's HTTP side (axum): `/healthz`, `/metrics`, the resolver's routes and the shopper's
+//! web app (`/app/`, see [`crate::app`]).
 
 use axum::Router;
 use axum::extract::State;
@@ -7,15 +8,17 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use crate::context::Context;
+use crate::grpc::shopper::ShopperApi;
 use crate::resolver;
 
 /// Every HTTP route of the cloud.
-pub fn router(ctx: Context) -> Router {
+pub fn router(ctx: Context, shopper: ShopperApi) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(resolver::routes())
         .with_state(ctx)
+        .merge(crate::app::routes(shopper))
 }
 
 /// 200 `ok` when the database answers, 503 otherwise.

@@ -29,6 +29,7 @@
 //! Main decides, the library receives: the binary binds the listeners and owns the shutdown
 //! token, then calls [`serve`] (or [`Cloud::open`] + [`Cloud::serve`]).
 
+pub mod app;
 pub mod catalog;
 pub mod catalog_csv;
 pub mod clock;

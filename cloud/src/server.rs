@@ -159,6 +159,14 @@ impl Cloud {
                 "gRPC served over TLS"
             );
         }
+        let shopper = ShopperApi::new(
+            self.wallets(),
+            self.payments(),
+            self.coupons(),
+            deliveries.clone(),
+            auth.clone(),
+            funding,
+        );
         let router = builder
             .add_service(health_service)
             .add_service(reflection)
@@ -176,14 +184,7 @@ impl Cloud {
                 self.directory(),
                 auth.clone(),
             )))
-            .add_service(ShopperServiceServer::new(ShopperApi::new(
-                self.wallets(),
-                self.payments(),
-                self.coupons(),
-                deliveries.clone(),
-                auth.clone(),
-                funding,
-            )));
+            .add_service(ShopperServiceServer::new(shopper.clone()));
 
         let tasks = TaskTracker::new();
         let grpc_task = tasks.spawn({
@@ -205,7 +206,7 @@ impl Cloud {
         });
         let http_task = tasks.spawn({
             let stop = stop.clone();
-            let app = crate::http::router(ctx.clone());
+            let app = crate::http::router(ctx.clone(), shopper);
             async move {
                 let result = axum::serve(http, app)
                     .with_graceful_shutdown(stop.clone().cancelled_owned())

@@ -67,6 +67,17 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium with a `width`×`height` window; logs go to
     /// `dir`.
     pub async fn start(dir: &Path, width: u32, height: u32) -> Browser {
+        Browser::start_with(dir, width, height, None).await
+    }
+
+    /// A phone: a `width`×`height` CSS-pixel viewport at device pixel ratio 2, with touch
+    /// (Chromium's mobile emulation; a desktop window cannot be narrower than about 500 px).
+    pub async fn start_phone(dir: &Path, width: u32, height: u32) -> Browser {
+        let metrics = json!({ "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2.0, "touch": true } });
+        Browser::start_with(dir, width.max(500), height + 200, Some(metrics)).await
+    }
+
+    async fn start_with(dir: &Path, width: u32, height: u32, mobile: Option<Value>) -> Browser {
         let chromium = find_program(
             &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
             "chromium",
@@ -86,10 +97,14 @@ impl Browser {
         args.push(format!("--window-size={width},{height}"));
         let http = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{port}");
+        let mut options = json!({ "binary": chromium, "args": args });
+        if let Some(mobile) = mobile {
+            options["mobileEmulation"] = mobile;
+        }
         let capabilities = json!({
             "capabilities": { "alwaysMatch": {
                 "browserName": "chrome",
-                "goog:chromeOptions": { "binary": chromium, "args": args },
+                "goog:chromeOptions": options,
                 "timeouts": { "implicit": 0, "pageLoad": 30000, "script": 30000 },
             }}
         });
@@ -294,6 +309,19 @@ impl Browser {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).unwrap();
         }
+        std::fs::write(path, png).unwrap();
+    }
+
+    /// Saves a PNG of the element matching `css` (as the page draws it) to `path`.
+    pub async fn element_screenshot(&self, css: &str, path: &Path) {
+        let element = self.wait_for(css, Duration::from_secs(10)).await;
+        let data = self
+            .get(&format!("/element/{}/screenshot", element.0))
+            .await
+            .expect("an element screenshot");
+        let png = data_encoding::BASE64
+            .decode(data.as_str().unwrap_or_default().as_bytes())
+            .expect("a base64 PNG");
         std::fs::write(path, png).unwrap();
     }
 

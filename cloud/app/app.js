@@ -1,0 +1,268 @@
+// The shopper's app. Sign-up asks the cloud for a wallet, then keeps its secret only as a
+// non-extractable WebCrypto key in IndexedDB (the raw secret is dropped at once). The payment
+// code (`28` + wallet + TOTP, RFC 6238 with HMAC-SHA1, 30 s steps, 8 digits) is computed here
+// every second, so it shows with no network at all. The app token (HMAC-SHA256 of
+// "omo-app-token-v1" under the secret, as the cloud derives it) authenticates every API call.
+// Balance, receipts (newest first) and payments to confirm come from /app/api/ and are kept for
+// offline use.
+"use strict";
+
+const API = "api/";
+const STEP_SECS = 30;
+const DB_NAME = "omo-app";
+const REFRESH_MS = 3000;
+
+// ---- the device's store (IndexedDB) --------------------------------------------------------
+
+function openDb() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(DB_NAME, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore("wallet");
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+async function dbDo(mode, action) {
+  const db = await openDb();
+  return new Promise((resolve, reject) => {
+    const store = db.transaction("wallet", mode).objectStore("wallet");
+    const request = action(store);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+const loadWallet = () => dbDo("readonly", (s) => s.get("current"));
+const saveWallet = (wallet) => dbDo("readwrite", (s) => s.put(wallet, "current"));
+
+// ---- codes ---------------------------------------------------------------------------------
+
+function base32Decode(text) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const clean = text.toUpperCase().replace(/[\s=]/g, "");
+  const bytes = [];
+  let bits = 0;
+  let value = 0;
+  for (const ch of clean) {
+    const index = alphabet.indexOf(ch);
+    if (index < 0) throw new Error("not base32");
+    value = (value << 5) | index;
+    bits += 5;
+    if (bits >= 8) {
+      bytes.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return new Uint8Array(bytes);
+}
+
+const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+async function hotp(key, counter) {
+  const message = new ArrayBuffer(8);
+  const view = new DataView(message);
+  view.setUint32(0, Math.floor(counter / 2 ** 32));
+  view.setUint32(4, counter >>> 0);
+  const digest = new Uint8Array(await crypto.subtle.sign("HMAC", key, message));
+  const offset = digest[digest.length - 1] & 0x0f;
+  const binary = ((digest[offset] & 0x7f) << 24) | (digest[offset + 1] << 16)
+    | (digest[offset + 2] << 8) | digest[offset + 3];
+  return String(binary % 100000000).padStart(8, "0");
+}
+
+async function paymentCode(wallet, unixSecs) {
+  return "28" + wallet.wallet_id + await hotp(wallet.totp_key, Math.floor(unixSecs / STEP_SECS));
+}
+
+// ---- the API -------------------------------------------------------------------------------
+
+async function call(method, body, token) {
+  const headers = { "content-type": "application/json" };
+  if (token) headers.authorization = "Bearer " + token;
+  const response = await fetch(API + method, { method: "POST", headers, body: JSON.stringify(body) });
+  const json = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(json.message || response.statusText);
+  return json;
+}
+
+// ---- the page ------------------------------------------------------------------------------
+
+const $ = (id) => document.getElementById(id);
+
+function yuan(fen) {
+  const sign = fen < 0 ? "-" : "";
+  const abs = Math.abs(fen);
+  return `${sign}¥${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
+}
+
+function qrSvg(text) {
+  const qr = qrcode(0, "M");
+  qr.addData(text);
+  qr.make();
+  return qr.createSvgTag({ cellSize: 6, margin: 4, scalable: true });
+}
+
+function setNet(online) {
+  $("net").textContent = online ? "在线 Online" : "离线 Offline";
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+const STATUS = {
+  SUCCEEDED: "已付款 Paid", PENDING: "待确认 To confirm", DECLINED: "已拒绝 Declined",
+  CANCELED: "已取消 Canceled", REFUNDED: "已退款 Refunded", PARTIALLY_REFUNDED: "部分退款 Partly refunded",
+};
+
+function showReceipts(wallet, receipts) {
+  const list = $("receipts");
+  list.replaceChildren();
+  if (receipts.length === 0) list.append(el("li", "muted", "暂无 None yet"));
+  for (const r of receipts) {
+    const item = el("li");
+    item.dataset.paymentId = r.payment_id;
+    const top = el("div", "row");
+    top.append(el("strong", "", r.description || r.order_id), el("span", "", yuan(r.amount_fen)));
+    const bottom = el("div", "row muted");
+    bottom.append(el("span", "", `${r.store_id} · ${r.created_at.slice(0, 16).replace("T", " ")}`),
+      el("span", `status-${r.status}`, STATUS[r.status] || r.status));
+    item.append(top, bottom);
+    if (r.refunded_fen > 0) item.append(el("div", "muted", `退款 Refunded ${yuan(r.refunded_fen)}`));
+    list.append(item);
+  }
+  const pending = receipts.filter((r) => r.status === "PENDING");
+  $("pending-card").hidden = pending.length === 0;
+  const pendingList = $("pending");
+  pendingList.replaceChildren();
+  for (const p of pending) {
+    const item = el("li");
+    item.append(el("div", "row", `${p.store_id}: ${yuan(p.amount_fen)}`));
+    const actions = el("div", "actions");
+    const yes = el("button", "approve", "确认 Approve");
+    const no = el("button", "secondary reject", "拒绝 Reject");
+    yes.onclick = () => confirmPayment(wallet, p.payment_id, true);
+    no.onclick = () => confirmPayment(wallet, p.payment_id, false);
+    actions.append(yes, no);
+    item.append(actions);
+    pendingList.append(item);
+  }
+  const recent = receipts.find((r) => r.exit_pass && r.status === "SUCCEEDED"
+    && Date.now() - Date.parse(r.created_at) < 30 * 60 * 1000);
+  $("exit-card").hidden = !recent;
+  if (recent) {
+    $("exit-qr").innerHTML = qrSvg(recent.exit_pass);
+    $("exit-what").textContent = `${recent.store_id} · ${recent.order_id}`;
+  }
+}
+
+async function confirmPayment(wallet, paymentId, approve) {
+  try {
+    await call("confirm_payment", { wallet_id: wallet.wallet_id, payment_id: paymentId, approve }, wallet.app_token);
+    await refresh(wallet);
+  } catch (error) {
+    $("net").textContent = error.message;
+  }
+}
+
+function showWallet(w) {
+  $("balance").textContent = yuan(w.balance_fen);
+  $("who").textContent = `${w.display_name} · ${w.wallet_id}${w.frozen ? " · 已冻结 frozen" : ""}`;
+}
+
+async function refresh(wallet) {
+  try {
+    const [w, receipts] = await Promise.all([
+      call("get_wallet", { wallet_id: wallet.wallet_id }, wallet.app_token),
+      call("list_receipts", { wallet_id: wallet.wallet_id }, wallet.app_token),
+    ]);
+    localStorage.setItem("omo-last", JSON.stringify({ wallet: w, receipts: receipts.receipts || [] }));
+    showWallet(w);
+    showReceipts(wallet, receipts.receipts || []);
+    setNet(true);
+  } catch (_) {
+    setNet(false);
+  }
+}
+
+let shownStep = -1;
+
+async function tick(wallet) {
+  const now = Date.now() / 1000;
+  const step = Math.floor(now / STEP_SECS);
+  if (step !== shownStep) {
+    const code = await paymentCode(wallet, now);
+    shownStep = step;
+    $("qr").innerHTML = qrSvg(code);
+    $("digits").textContent = code;
+    $("digits").dataset.code = code;
+  }
+  const left = STEP_SECS - Math.floor(now % STEP_SECS);
+  $("countdown").textContent = `${left} 秒后刷新 · refreshes in ${left} s`;
+}
+
+function startWallet(wallet) {
+  $("signup").hidden = true;
+  $("wallet").hidden = false;
+  const last = JSON.parse(localStorage.getItem("omo-last") || "null");
+  if (last && last.wallet.wallet_id === wallet.wallet_id) {
+    showWallet(last.wallet);
+    showReceipts(wallet, last.receipts);
+  } else {
+    $("who").textContent = `${wallet.display_name} · ${wallet.wallet_id}`;
+  }
+  tick(wallet);
+  setInterval(() => tick(wallet), 1000);
+  refresh(wallet);
+  setInterval(() => refresh(wallet), REFRESH_MS);
+}
+
+async function signUp() {
+  const name = $("name").value.trim();
+  $("signup-error").textContent = "";
+  if (!name) {
+    $("signup-error").textContent = "请输入昵称 Please enter a name";
+    return;
+  }
+  $("signup-button").disabled = true;
+  try {
+    const enrolled = await call("enroll", { display_name: name, initial_balance_fen: 0 });
+    const raw = base32Decode(enrolled.secret_base32);
+    const totpKey = await crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
+    const tokenKey = await crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    raw.fill(0);
+    const appToken = hex(await crypto.subtle.sign("HMAC", tokenKey, new TextEncoder().encode("omo-app-token-v1")));
+    const wallet = {
+      wallet_id: enrolled.wallet.wallet_id,
+      display_name: enrolled.wallet.display_name,
+      totp_key: totpKey,
+      app_token: appToken,
+    };
+    await saveWallet(wallet);
+    startWallet(wallet);
+  } catch (error) {
+    $("signup-error").textContent = `注册失败 Sign-up failed: ${error.message}`;
+  } finally {
+    $("signup-button").disabled = false;
+  }
+}
+
+async function main() {
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("sw.js").catch(() => {});
+  }
+  setNet(navigator.onLine);
+  const wallet = await loadWallet().catch(() => undefined);
+  if (wallet) {
+    startWallet(wallet);
+  } else {
+    $("signup").hidden = false;
+    $("signup-button").onclick = signUp;
+  }
+}
+
+main();

@@ -1,0 +1,276 @@
+//! The shopper's web app (`/app/` on the cloud) in a real headless Chromium at phone size
+//! (360 px wide), against a whole store of separate processes:
+//! - a shopper signs up in the app, is funded by the funding authority, and sees the balance and
+//!   the payment code as a QR code and its 18 digits;
+//! - the test reads that code from the page's QR image (zbarimg on a screenshot of it) and scans
+//!   it at a lane over a pseudo-terminal: the lane is paid, and the receipt and the exit pass
+//!   appear in the app;
+//! - the cloud goes away: the app, reloaded with no server at all, still opens (its service
+//!   worker) and still shows a payment code it computes itself;
+//! - the cloud comes back and that code pays a basket above the no-confirmation limit: the
+//!   payment waits, the shopper approves it in the app, and the lane is paid;
+//! - the app's API refuses a wallet's calls without its app token, and with another wallet's.
+//!
+//! Screenshots of each screen go to docs/.
+
+mod browser;
+mod support;
+
+use std::time::Duration;
+
+use browser::{Browser, docs_path};
+use serde_json::{Value, json};
+use support::BrokerKind;
+use support::store::{CloudSetup, TestStore};
+
+const PEN: &str = "4006381333931";
+const MILK: &str = "5901234123457";
+const WAIT: Duration = Duration::from_secs(30);
+
+/// The code the page shows now (its `data-code`).
+async fn shown_code(browser: &Browser) -> String {
+    browser
+        .wait_until(
+            "a payment code",
+            WAIT,
+            "return document.getElementById('digits').dataset.code || null",
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The payment code read from the page's QR image, as a lane's camera or scanner would.
+async fn code_from_qr(browser: &Browser, dir: &std::path::Path) -> String {
+    let png = dir.join("app-qr.png");
+    for _ in 0..5 {
+        let before = shown_code(browser).await;
+        browser.element_screenshot("#qr", &png).await;
+        let out = std::process::Command::new("zbarimg")
+            .args(["--quiet", "--raw"])
+            .arg(&png)
+            .output()
+            .expect("zbarimg (apt zbar-tools) runs");
+        let read = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(
+            out.status.success(),
+            "zbarimg read nothing from the app's QR code"
+        );
+        if read == before && read == shown_code(browser).await {
+            return read;
+        }
+        // The code changed while we looked (a new 30 s step): look again.
+    }
+    panic!("the QR code never matched the digits shown");
+}
+
+/// Scans `gtin` (of `grams`, on top of what is on the scale) and waits until it is bagged.
+async fn bag(store: &TestStore, gtin: &str, total_grams: i64, items: u64) {
+    let lane = &store.lanes[0];
+    lane.scanner.scan(gtin).await.unwrap();
+    lane.scale.set_weight(total_grams);
+    support::eventually(WAIT, "the item bagged", || async {
+        let view = store.lane_view("1").await;
+        let bagged = view["session"]["bagging"]["awaited"]
+            .as_array()
+            .is_some_and(|a| a.is_empty());
+        (view["item_count"] == items && bagged).then_some(())
+    })
+    .await;
+}
+
+async fn api(store: &TestStore, method: &str, body: Value, token: Option<&str>) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{}/app/api/{method}",
+            store.cloud_http_port
+        ))
+        .json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_signs_up_and_pays_with_the_app_in_chromium() {
+    let setup = CloudSetup {
+        toml: "no_confirm_limit_fen = 1000\n".into(),
+        ..CloudSetup::default()
+    };
+    let mut store = TestStore::start_with_cloud(BrokerKind::Mosquitto, 1, "", setup).await;
+    store.start_edge().await;
+    let app_url = format!("http://127.0.0.1:{}/app/", store.cloud_http_port);
+    let browser = Browser::start_phone(store.dir.path(), 360, 740).await;
+
+    // Sign up on the phone: a 360 px wide page, nothing running off its side.
+    browser.goto(&app_url).await;
+    let width = browser
+        .eval(
+            "return [innerWidth, document.documentElement.scrollWidth]",
+            json!([]),
+        )
+        .await;
+    assert_eq!(width, json!([360, 360]), "the page at phone width");
+    browser.fill("#name", "小明 Ming").await;
+    browser.screenshot(&docs_path("app-sign-up.png")).await;
+    browser.click("#signup-button").await;
+    let code = shown_code(&browser).await;
+    assert!(
+        code.len() == 18 && code.starts_with("28") && code.bytes().all(|b| b.is_ascii_digit()),
+        "{code}"
+    );
+    let wallet_id = code[2..10].to_string();
+    let mut app = store.app().await;
+    support::fund(app.service(), &wallet_id, 100_000).await;
+    browser
+        .wait_until(
+            "the balance",
+            WAIT,
+            "return document.getElementById('balance').textContent === '¥1000.00'",
+        )
+        .await;
+    assert!(browser.text("#who").await.contains("小明 Ming"));
+    browser.screenshot(&docs_path("app-payment-code.png")).await;
+
+    // The lane reads the code from the page's QR image and is paid.
+    bag(&store, PEN, 12, 1).await;
+    let scanned = code_from_qr(&browser, store.dir.path()).await;
+    store.lanes[0].scanner.scan(&scanned).await.unwrap();
+    let receipt = browser
+        .wait_until(
+            "the receipt in the app",
+            WAIT,
+            "const li = document.querySelector('#receipts li[data-payment-id]'); \
+             return li && li.textContent.includes('¥3.50') && li.textContent.includes('Paid') \
+               ? li.textContent : null",
+        )
+        .await;
+    assert!(receipt.as_str().unwrap().contains("SH-T"), "{receipt}");
+    browser
+        .wait_until(
+            "the exit pass in the app",
+            WAIT,
+            "const c = document.getElementById('exit-card'); \
+             return !c.hidden && c.querySelector('svg') !== null",
+        )
+        .await;
+    browser
+        .wait_until(
+            "the new balance",
+            WAIT,
+            "return document.getElementById('balance').textContent === '¥996.50'",
+        )
+        .await;
+    browser
+        .eval(
+            "document.getElementById('receipts').scrollIntoView()",
+            json!([]),
+        )
+        .await;
+    browser.screenshot(&docs_path("app-receipt.png")).await;
+    // The shopper takes the bag and walks out; the lane is free again.
+    store.lanes[0].scale.set_weight(0);
+    support::eventually(WAIT, "the lane free again", || async {
+        (store.lane_view("1").await["state"] == "idle").then_some(())
+    })
+    .await;
+
+    // The app's API: no token, or another wallet's, gets nothing.
+    let (status, _) = api(
+        &store,
+        "get_wallet",
+        json!({ "wallet_id": wallet_id }),
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+    let other = store.enroll(0).await;
+    let other_token = omo_cloud::paycode::app_token(&other.secret);
+    let (status, _) = api(
+        &store,
+        "list_receipts",
+        json!({ "wallet_id": wallet_id }),
+        Some(&other_token),
+    )
+    .await;
+    assert!(status == 401 || status == 403, "{status}");
+    let (status, _) = api(
+        &store,
+        "top_up",
+        json!({ "wallet_id": wallet_id, "amount_fen": 1 }),
+        Some(&other_token),
+    )
+    .await;
+    assert_eq!(
+        status, 404,
+        "the funding authority's call is not on the web"
+    );
+
+    // No cloud at all: the app still opens and shows a code it computes itself.
+    store.kill_cloud();
+    browser.goto(&app_url).await;
+    let offline = browser
+        .wait_until(
+            "a code with no network",
+            WAIT,
+            "const d = document.getElementById('digits').dataset.code; \
+             const n = document.getElementById('net').textContent; \
+             return d && n.includes('Offline') ? d : null",
+        )
+        .await;
+    assert!(
+        offline
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("28{wallet_id}"))
+    );
+    browser.screenshot(&docs_path("app-offline.png")).await;
+
+    // Back online, a code of a later step pays a basket above the no-confirmation limit: the
+    // payment waits for the shopper, who approves it in the app.
+    store.restart_cloud().await;
+    bag(&store, MILK, 1030, 1).await;
+    let code = loop {
+        let code = shown_code(&browser).await;
+        if code != scanned {
+            break code;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    store.lanes[0].scanner.scan(&code).await.unwrap();
+    browser.wait_for("#pending li button.approve", WAIT).await;
+    assert!(browser.text("#pending").await.contains("¥12.90"));
+    browser
+        .eval(
+            "document.getElementById('pending-card').scrollIntoView()",
+            json!([]),
+        )
+        .await;
+    browser.screenshot(&docs_path("app-confirm.png")).await;
+    browser.click("#pending li button.approve").await;
+    browser
+        .wait_until(
+            "the approved payment in the receipts",
+            WAIT,
+            "return [...document.querySelectorAll('#receipts li')].some(li => \
+               li.textContent.includes('¥12.90') && li.textContent.includes('Paid'))",
+        )
+        .await;
+    support::eventually(WAIT, "the lane paid", || async {
+        let view = store.lane_view("1").await;
+        (["paid", "exiting", "idle"].contains(&view["state"].as_str().unwrap_or_default()))
+            .then_some(())
+    })
+    .await;
+    browser
+        .wait_until(
+            "the balance after both",
+            WAIT,
+            "return document.getElementById('balance').textContent === '¥983.60'",
+        )
+        .await;
+}
