@@ -1,15 +1,16 @@
 //! The shopper's web app (`/app/` on the cloud) in a real headless Chromium at phone size
 //! (360 px wide), against a whole store of separate processes:
 //! - a shopper signs up in the app, is funded by the funding authority, and sees the balance and
-//!   the payment code as a QR code and its 18 digits;
+//!   the payment code as a QR code and its 18 digits, and claims a coupon of a live campaign;
 //! - the test reads that code from the page's QR image (zbarimg on a screenshot of it) and scans
-//!   it at a lane over a pseudo-terminal: the lane is paid, and the receipt and the exit pass
-//!   appear in the app;
+//!   it at a lane over a pseudo-terminal: the lane is paid with the coupon applied, and the
+//!   receipt, the exit pass and the coupon as used appear in the app;
 //! - the cloud goes away: the app, reloaded with no server at all, still opens (its service
 //!   worker) and still shows a payment code it computes itself;
 //! - the cloud comes back and that code pays a basket above the no-confirmation limit: the
 //!   payment waits, the shopper approves it in the app, and the lane is paid;
-//! - the app's API refuses a wallet's calls without its app token, and with another wallet's.
+//! - the app's API refuses a wallet's calls without its app token, and with another wallet's;
+//!   it never acts as a store, and the funding authority's calls are not on it.
 //!
 //! Screenshots of each screen go to docs/.
 
@@ -19,6 +20,8 @@ mod support;
 use std::time::Duration;
 
 use browser::{Browser, docs_path};
+use omo_proto::catalog::catalog_service_client::CatalogServiceClient;
+use omo_proto::catalog::{CouponCampaign, UpsertRequest};
 use serde_json::{Value, json};
 use support::BrokerKind;
 use support::store::{CloudSetup, TestStore};
@@ -102,6 +105,21 @@ async fn a_shopper_signs_up_and_pays_with_the_app_in_chromium() {
         ..CloudSetup::default()
     };
     let mut store = TestStore::start_with_cloud(BrokerKind::Mosquitto, 1, "", setup).await;
+    CatalogServiceClient::connect(format!("http://127.0.0.1:{}", store.grpc_port))
+        .await
+        .unwrap()
+        .upsert(UpsertRequest {
+            campaigns: vec![CouponCampaign {
+                campaign_id: "welcome".into(),
+                name: "新人券 Welcome".into(),
+                min_spend_fen: 300,
+                amount_off_fen: 100,
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     store.start_edge().await;
     let app_url = format!("http://127.0.0.1:{}/app/", store.cloud_http_port);
     let browser = Browser::start_phone(store.dir.path(), 360, 740).await;
@@ -136,6 +154,24 @@ async fn a_shopper_signs_up_and_pays_with_the_app_in_chromium() {
     assert!(browser.text("#who").await.contains("小明 Ming"));
     browser.screenshot(&docs_path("app-payment-code.png")).await;
 
+    // A coupon to claim in the app; claimed, it waits for the lane.
+    browser
+        .click("#campaigns li[data-campaign-id=\"welcome\"] button.claim")
+        .await;
+    browser
+        .wait_for(
+            "#campaigns li[data-campaign-id=\"welcome\"] .coupon-CLAIMED",
+            WAIT,
+        )
+        .await;
+    browser
+        .eval(
+            "document.getElementById('coupons-card').scrollIntoView()",
+            json!([]),
+        )
+        .await;
+    browser.screenshot(&docs_path("app-coupons.png")).await;
+
     // The lane reads the code from the page's QR image and is paid.
     bag(&store, PEN, 12, 1).await;
     let scanned = code_from_qr(&browser, store.dir.path()).await;
@@ -145,7 +181,7 @@ async fn a_shopper_signs_up_and_pays_with_the_app_in_chromium() {
             "the receipt in the app",
             WAIT,
             "const li = document.querySelector('#receipts li[data-payment-id]'); \
-             return li && li.textContent.includes('¥3.50') && li.textContent.includes('Paid') \
+             return li && li.textContent.includes('¥2.50') && li.textContent.includes('Paid') \
                ? li.textContent : null",
         )
         .await;
@@ -162,7 +198,14 @@ async fn a_shopper_signs_up_and_pays_with_the_app_in_chromium() {
         .wait_until(
             "the new balance",
             WAIT,
-            "return document.getElementById('balance').textContent === '¥996.50'",
+            "return document.getElementById('balance').textContent === '¥997.50'",
+        )
+        .await;
+    // The coupon was applied at the lane (¥3.50 less ¥1.00) and shows as used.
+    browser
+        .wait_for(
+            "#campaigns li[data-campaign-id=\"welcome\"] .coupon-REDEEMED",
+            WAIT,
         )
         .await;
     browser
@@ -198,6 +241,14 @@ async fn a_shopper_signs_up_and_pays_with_the_app_in_chromium() {
     )
     .await;
     assert!(status == 401 || status == 403, "{status}");
+    let (status, _) = api(
+        &store,
+        "list_coupons",
+        json!({ "wallet_id": wallet_id, "store_id": "SH-T" }),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "the app never acts as a store's lane");
     let (status, _) = api(
         &store,
         "top_up",
@@ -270,7 +321,7 @@ async fn a_shopper_signs_up_and_pays_with_the_app_in_chromium() {
         .wait_until(
             "the balance after both",
             WAIT,
-            "return document.getElementById('balance').textContent === '¥983.60'",
+            "return document.getElementById('balance').textContent === '¥984.60'",
         )
         .await;
 }

@@ -160,6 +160,54 @@ function showReceipts(wallet, receipts) {
   }
 }
 
+function offerText(c) {
+  const off = c.amount_off_fen > 0 ? `减 ${yuan(c.amount_off_fen)} off` : `${c.percent_off}% 折扣 off`;
+  const min = c.min_spend_fen > 0 ? ` · 满 ${yuan(c.min_spend_fen)} min.` : "";
+  return off + min;
+}
+
+const COUPON_STATUS = { CLAIMED: "已领取 Claimed", REDEEMED: "已使用 Redeemed", EXPIRED: "已过期 Expired" };
+
+function showCoupons(wallet, campaigns, coupons) {
+  const list = $("campaigns");
+  list.replaceChildren();
+  const held = new Map(coupons.map((c) => [c.campaign_id, c]));
+  // Live campaigns, then coupons of campaigns that ended (redeemed or expired).
+  const ids = [...campaigns.map((c) => c.campaign_id), ...coupons.map((c) => c.campaign_id)];
+  if (ids.length === 0) list.append(el("li", "muted", "暂无 None now"));
+  for (const id of [...new Set(ids)]) {
+    const campaign = campaigns.find((c) => c.campaign_id === id);
+    const coupon = held.get(id);
+    const item = el("li");
+    item.dataset.campaignId = id;
+    const top = el("div", "row");
+    top.append(el("strong", "", campaign ? campaign.name : id));
+    if (coupon) top.append(el("span", `coupon-${coupon.status}`, COUPON_STATUS[coupon.status] || coupon.status));
+    item.append(top);
+    if (campaign) item.append(el("div", "muted", offerText(campaign)));
+    if (campaign && !coupon) {
+      const claim = el("button", "claim", "领取 Claim");
+      claim.onclick = () => claimCoupon(wallet, id, claim);
+      item.append(claim);
+    }
+    list.append(item);
+  }
+}
+
+async function claimCoupon(wallet, campaignId, button) {
+  button.disabled = true;
+  try {
+    // One claim per wallet and campaign: a retried tap is the same claim.
+    await call("claim_coupon", {
+      wallet_id: wallet.wallet_id, campaign_id: campaignId, claim_id: `${wallet.wallet_id}:${campaignId}`,
+    }, wallet.app_token);
+    await refresh(wallet);
+  } catch (error) {
+    button.disabled = false;
+    $("net").textContent = error.message;
+  }
+}
+
 async function confirmPayment(wallet, paymentId, approve) {
   try {
     await call("confirm_payment", { wallet_id: wallet.wallet_id, payment_id: paymentId, approve }, wallet.app_token);
@@ -176,13 +224,21 @@ function showWallet(w) {
 
 async function refresh(wallet) {
   try {
-    const [w, receipts] = await Promise.all([
-      call("get_wallet", { wallet_id: wallet.wallet_id }, wallet.app_token),
-      call("list_receipts", { wallet_id: wallet.wallet_id }, wallet.app_token),
+    const id = { wallet_id: wallet.wallet_id };
+    const [w, receipts, campaigns, coupons] = await Promise.all([
+      call("get_wallet", id, wallet.app_token),
+      call("list_receipts", id, wallet.app_token),
+      call("list_campaigns", id, wallet.app_token),
+      call("list_coupons", id, wallet.app_token),
     ]);
-    localStorage.setItem("omo-last", JSON.stringify({ wallet: w, receipts: receipts.receipts || [] }));
+    const last = {
+      wallet: w, receipts: receipts.receipts || [],
+      campaigns: campaigns.campaigns || [], coupons: coupons.coupons || [],
+    };
+    localStorage.setItem("omo-last", JSON.stringify(last));
     showWallet(w);
-    showReceipts(wallet, receipts.receipts || []);
+    showReceipts(wallet, last.receipts);
+    showCoupons(wallet, last.campaigns, last.coupons);
     setNet(true);
   } catch (_) {
     setNet(false);
@@ -212,6 +268,7 @@ function startWallet(wallet) {
   if (last && last.wallet.wallet_id === wallet.wallet_id) {
     showWallet(last.wallet);
     showReceipts(wallet, last.receipts);
+    showCoupons(wallet, last.campaigns || [], last.coupons || []);
   } else {
     $("who").textContent = `${wallet.display_name} · ${wallet.wallet_id}`;
   }

@@ -5,11 +5,12 @@
 //! The API is the gRPC shopper service itself ([`ShopperApi`]): each call is handed to the
 //! same method with the same metadata, so its rules (who may call, what is checked, what is
 //! idempotent) have one implementation. Only the phone's methods are bridged: enroll, wallet,
-//! delivery address, confirm a payment, coupons, delivery orders, receipts. The funding
+//! delivery address, confirm a payment, campaigns and coupons, delivery orders, receipts. The funding
 //! authority's TopUp and ListFundingMovements are not reachable from the web at all.
 //!
 //! Who may call what: anyone may enroll (an empty wallet, as over gRPC); every other method
-//! answers only the holder of that wallet's app token (401 otherwise). No cookies, so no
+//! answers only the holder of that wallet's app token (401 otherwise). The app never acts as a
+//! store: ListCoupons with a `store_id` (a lane's call) is refused here. No cookies, so no
 //! cross-site request can act for a shopper; pages carry a Content-Security-Policy that allows
 //! only this origin's scripts.
 
@@ -19,6 +20,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use omo_proto::shopper::ListCouponsRequest;
 use omo_proto::shopper::shopper_service_server::ShopperService;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -118,7 +120,19 @@ async fn api(
         "set_delivery_address" => bridge(&headers, &body, |r| s.set_delivery_address(r)).await,
         "confirm_payment" => bridge(&headers, &body, |r| s.confirm_payment(r)).await,
         "claim_coupon" => bridge(&headers, &body, |r| s.claim_coupon(r)).await,
-        "list_coupons" => bridge(&headers, &body, |r| s.list_coupons(r)).await,
+        "list_coupons" => {
+            // A lane asks with its store_id (and the store's credentials); the app never does.
+            let call = |r: tonic::Request<ListCouponsRequest>| async move {
+                if !r.get_ref().store_id.is_empty() {
+                    return Err(Status::invalid_argument(
+                        "store_id is for lanes, not the app",
+                    ));
+                }
+                s.list_coupons(r).await
+            };
+            bridge(&headers, &body, call).await
+        }
+        "list_campaigns" => bridge(&headers, &body, |r| s.list_campaigns(r)).await,
         "place_delivery_order" => bridge(&headers, &body, |r| s.place_delivery_order(r)).await,
         "get_delivery_order" => bridge(&headers, &body, |r| s.get_delivery_order(r)).await,
         "list_receipts" => bridge(&headers, &body, |r| s.list_receipts(r)).await,

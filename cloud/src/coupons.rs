@@ -197,6 +197,13 @@ impl Coupons {
     }
 
     /// The wallet's coupons, oldest claim first.
+    /// The campaigns a shopper may claim now.
+    pub async fn live_campaigns(
+        &self,
+    ) -> Result<Vec<omo_proto::catalog::CouponCampaign>, ServiceError> {
+        crate::catalog::offers::live_campaigns(&self.ctx).await
+    }
+
     pub async fn list(&self, wallet_id: &str) -> Result<Vec<CouponView>, ServiceError> {
         require_id("wallet_id", wallet_id, 8)?;
         let now = self.ctx.now();

@@ -325,3 +325,17 @@ fn split(joined: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests;
+
+/// The coupon campaigns live at `ctx.now()`, ending soonest first.
+pub async fn live_campaigns(
+    ctx: &crate::context::Context,
+) -> Result<Vec<CouponCampaign>, crate::error::ServiceError> {
+    let rows: Vec<CampaignRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT_CAMPAIGNS} k WHERE {} ORDER BY k.ends_at = '', k.ends_at, k.campaign_id LIMIT 200",
+        live_sql("k", "$1")
+    )))
+    .bind(to_rfc3339(ctx.now()))
+    .fetch_all(ctx.db.pool())
+    .await?;
+    Ok(rows.into_iter().map(CampaignRow::into_proto).collect())
+}

@@ -5,6 +5,7 @@
 //! store's lane.
 
 use omo_proto::shopper::shopper_service_server::ShopperService;
+use omo_proto::shopper::{Campaign, ListCampaignsRequest, ListCampaignsResponse};
 use omo_proto::shopper::{
     ClaimCouponRequest, ConfirmPaymentRequest, ConfirmPaymentResponse, Coupon, EnrollRequest,
     EnrollResponse, FundingMovement, GetWalletRequest, ListCouponsRequest, ListCouponsResponse,
@@ -309,6 +310,31 @@ impl ShopperService for ShopperApi {
         let r = request.into_inner();
         let order = self.deliveries.get(&r.wallet_id, &r.order_id).await?;
         Ok(Response::new(delivery_to_proto(order)))
+    }
+
+    async fn list_campaigns(
+        &self,
+        request: Request<ListCampaignsRequest>,
+    ) -> Result<Response<ListCampaignsResponse>, Status> {
+        self.wallets
+            .authenticate(request.metadata(), &request.get_ref().wallet_id)
+            .await?;
+        let campaigns = self
+            .coupons
+            .live_campaigns()
+            .await?
+            .into_iter()
+            .map(|c| Campaign {
+                campaign_id: c.campaign_id,
+                name: c.name,
+                min_spend_fen: c.min_spend_fen,
+                amount_off_fen: c.amount_off_fen,
+                percent_off: c.percent_off,
+                gtins: c.gtins,
+                ends_at: c.ends_at,
+            })
+            .collect();
+        Ok(Response::new(ListCampaignsResponse { campaigns }))
     }
 
     async fn list_receipts(
