@@ -5,6 +5,8 @@
 //! - the test reads that code from the page's QR image (zbarimg on a screenshot of it) and scans
 //!   it at a lane over a pseudo-terminal: the lane is paid with the coupon applied, and the
 //!   receipt, the exit pass and the coupon as used appear in the app;
+//! - the shopper keeps a delivery address with the phone's position and has that basket
+//!   delivered home: a rider takes it, and the app shows each step up to delivered;
 //! - the cloud goes away: the app, reloaded with no server at all, still opens (its service
 //!   worker) and still shows a payment code it computes itself;
 //! - the cloud comes back and that code pays a basket above the no-confirmation limit: the
@@ -20,15 +22,20 @@ mod support;
 use std::time::Duration;
 
 use browser::{Browser, docs_path};
+use omo_edge::delivery::geo::{self, Position};
 use omo_proto::catalog::catalog_service_client::CatalogServiceClient;
 use omo_proto::catalog::{CouponCampaign, UpsertRequest};
 use serde_json::{Value, json};
-use support::BrokerKind;
 use support::store::{CloudSetup, TestStore};
+use support::{BrokerKind, Process};
 
 const PEN: &str = "4006381333931";
 const MILK: &str = "5901234123457";
 const WAIT: Duration = Duration::from_secs(30);
+const STORE_AT: Position = Position {
+    lat: 31.2304,
+    lon: 121.4737,
+};
 
 /// The code the page shows now (its `data-code`).
 async fn shown_code(browser: &Browser) -> String {
@@ -47,7 +54,11 @@ async fn shown_code(browser: &Browser) -> String {
 /// The payment code read from the page's QR image, as a lane's camera or scanner would.
 async fn code_from_qr(browser: &Browser, dir: &std::path::Path) -> String {
     let png = dir.join("app-qr.png");
-    for _ in 0..5 {
+    browser
+        .eval("document.getElementById('qr').scrollIntoView()", json!([]))
+        .await;
+    let mut last = String::new();
+    for _ in 0..10 {
         let before = shown_code(browser).await;
         browser.element_screenshot("#qr", &png).await;
         let out = std::process::Command::new("zbarimg")
@@ -56,16 +67,14 @@ async fn code_from_qr(browser: &Browser, dir: &std::path::Path) -> String {
             .output()
             .expect("zbarimg (apt zbar-tools) runs");
         let read = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        assert!(
-            out.status.success(),
-            "zbarimg read nothing from the app's QR code"
-        );
-        if read == before && read == shown_code(browser).await {
+        if out.status.success() && read == before && read == shown_code(browser).await {
             return read;
         }
-        // The code changed while we looked (a new 30 s step): look again.
+        // Unreadable, or the code changed while we looked (a new 30 s step): look again.
+        last = format!("{read:?} (zbarimg {}), shown {before}", out.status);
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    panic!("the QR code never matched the digits shown");
+    panic!("the app's QR code never read as the digits shown: last {last}");
 }
 
 /// Scans `gtin` (of `grams`, on top of what is on the scale) and waits until it is bagged.
@@ -221,6 +230,79 @@ async fn a_shopper_signs_up_and_pays_with_the_app_in_chromium() {
         (store.lane_view("1").await["state"] == "idle").then_some(())
     })
     .await;
+
+    // Home delivery of that basket: the address is kept with the phone's position (asked when
+    // the shopper taps), a rider takes it, and the app follows each step.
+    let rider_at = geo::destination(STORE_AT, 90.0, 300.0);
+    let (lat, lon) = (rider_at.lat.to_string(), rider_at.lon.to_string());
+    let broker_url = store.broker.url();
+    let _rider = Process::omo(
+        "rider",
+        &[
+            "rider",
+            "--id",
+            "rider-app",
+            "--mqtt",
+            &broker_url,
+            "--lat",
+            &lat,
+            "--lon",
+            &lon,
+            "--speed",
+            "300",
+        ],
+        store.dir.path(),
+    );
+    let home = geo::destination(STORE_AT, 30.0, 1_200.0);
+    browser
+        .cdp(
+            "Browser.grantPermissions",
+            json!({ "origin": format!("http://127.0.0.1:{}", store.cloud_http_port), "permissions": ["geolocation"] }),
+        )
+        .await;
+    browser
+        .cdp(
+            "Emulation.setGeolocationOverride",
+            json!({ "latitude": home.lat, "longitude": home.lon, "accuracy": 10 }),
+        )
+        .await;
+    browser.fill("#address", "测试路1号 1 Test Road").await;
+    browser.click("#locate").await;
+    browser
+        .wait_until(
+            "the address kept",
+            WAIT,
+            "return document.getElementById('address-kept').textContent.includes('1 Test Road')",
+        )
+        .await;
+    browser.click("#receipts li button.deliver").await;
+    browser
+        .wait_for("#deliveries li[data-status=\"ACCEPTED\"], #deliveries li[data-status=\"PICKED_UP\"], #deliveries li[data-status=\"DELIVERED\"]", WAIT)
+        .await;
+    browser
+        .wait_for(
+            "#deliveries li[data-status=\"DELIVERED\"]",
+            Duration::from_secs(60),
+        )
+        .await;
+    let steps = browser
+        .eval(
+            "return [...document.querySelectorAll('#deliveries li[data-status] .steps li.done')].map(s => s.dataset.step)",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        steps,
+        json!(["PLACED", "ACCEPTED", "RIDER", "PICKED_UP", "DELIVERED"])
+    );
+    assert!(browser.text("#deliveries").await.contains("rider-app"));
+    browser
+        .eval(
+            "document.getElementById('deliveries-card').scrollIntoView()",
+            json!([]),
+        )
+        .await;
+    browser.screenshot(&docs_path("app-delivery.png")).await;
 
     // The app's API: no token, or another wallet's, gets nothing.
     let (status, _) = api(

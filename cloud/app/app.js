@@ -133,6 +133,11 @@ function showReceipts(wallet, receipts) {
       el("span", `status-${r.status}`, STATUS[r.status] || r.status));
     item.append(top, bottom);
     if (r.refunded_fen > 0) item.append(el("div", "muted", `退款 Refunded ${yuan(r.refunded_fen)}`));
+    if (r.status === "SUCCEEDED" && r.order_id && !deliveryOf(r.order_id)) {
+      const home = el("button", "plain deliver", "送货到家 Deliver home");
+      home.onclick = () => deliverHome(wallet, r, home);
+      item.append(home);
+    }
     list.append(item);
   }
   const pending = receipts.filter((r) => r.status === "PENDING");
@@ -208,6 +213,126 @@ async function claimCoupon(wallet, campaignId, button) {
   }
 }
 
+// ---- home delivery -------------------------------------------------------------------------
+
+const STEPS = [
+  ["PLACED", "已下单 Placed"], ["ACCEPTED", "门店已接单 Store accepted"],
+  ["RIDER", "骑手已接单 Rider assigned"], ["PICKED_UP", "已取货 Picked up"], ["DELIVERED", "已送达 Delivered"],
+];
+
+// Orders placed from this phone: order id → the order as last seen.
+function deliveries() {
+  return JSON.parse(localStorage.getItem("omo-deliveries") || "{}");
+}
+
+function deliveryOf(purchaseOrderId) {
+  return Object.values(deliveries()).find((d) => d.purchase_order_id === purchaseOrderId);
+}
+
+function keepDelivery(order) {
+  const all = deliveries();
+  all[order.order_id] = order;
+  localStorage.setItem("omo-deliveries", JSON.stringify(all));
+}
+
+function reached(order) {
+  const s = order.status;
+  const done = new Set(["PLACED"]);
+  if (["ACCEPTED", "PICKED_UP", "DELIVERED"].includes(s)) done.add("ACCEPTED");
+  if (order.rider_id) done.add("RIDER");
+  if (["PICKED_UP", "DELIVERED"].includes(s)) done.add("PICKED_UP");
+  if (s === "DELIVERED") done.add("DELIVERED");
+  return done;
+}
+
+function showDeliveries() {
+  const orders = Object.values(deliveries()).sort((a, b) => (b.placed_at || "").localeCompare(a.placed_at || ""));
+  $("deliveries-card").hidden = orders.length === 0;
+  const list = $("deliveries");
+  list.replaceChildren();
+  for (const o of orders) {
+    const item = el("li");
+    item.dataset.orderId = o.order_id;
+    item.dataset.status = o.status;
+    const top = el("div", "row");
+    top.append(el("strong", "", o.dropoff ? o.dropoff.address : o.order_id),
+      el("span", "muted", `${(o.distance_m / 1000).toFixed(1)} km`));
+    item.append(top);
+    if (o.status === "OUT_OF_RANGE") {
+      item.append(el("div", "error", `超出配送范围: ${o.distance_m} m，门店只送 ${o.radius_m} m 内 · `
+        + `Beyond the store's ${o.radius_m} m delivery radius (${o.distance_m} m)`));
+    } else if (o.status === "REFUSED") {
+      item.append(el("div", "error", `门店无法配送 The store could not take it: ${o.refusal}`));
+    } else {
+      const done = reached(o);
+      const steps = el("ol", "steps");
+      for (const [key, label] of STEPS) {
+        const step = el("li", done.has(key) ? "done" : "", label);
+        step.dataset.step = key;
+        steps.append(step);
+      }
+      item.append(steps);
+      if (o.promised_by) item.append(el("div", "muted", `承诺送达 Promised by ${o.promised_by.slice(11, 16)} UTC`));
+      if (o.rider_id) item.append(el("div", "muted", `骑手 Rider ${o.rider_id}`));
+    }
+    list.append(item);
+  }
+}
+
+async function refreshDeliveries(wallet) {
+  for (const o of Object.values(deliveries())) {
+    if (["DELIVERED", "REFUSED", "OUT_OF_RANGE"].includes(o.status)) continue;
+    try {
+      keepDelivery(await call("get_delivery_order", { wallet_id: wallet.wallet_id, order_id: o.order_id }, wallet.app_token));
+    } catch (_) { /* offline: keep what we had */ }
+  }
+  showDeliveries();
+}
+
+async function deliverHome(wallet, receipt, button) {
+  button.disabled = true;
+  try {
+    // The lane's basket, to the address kept in the wallet; idempotent by the order id.
+    const order = await call("place_delivery_order", {
+      wallet_id: wallet.wallet_id, store_id: receipt.store_id,
+      order_id: `home-${receipt.order_id}`, purchase_order_id: receipt.order_id,
+    }, wallet.app_token);
+    keepDelivery(order);
+    showDeliveries();
+    button.remove();
+  } catch (error) {
+    button.disabled = false;
+    $("address-error").textContent = `${error.message}`;
+  }
+}
+
+function saveAddressHere(wallet) {
+  $("address-error").textContent = "";
+  const text = $("address").value.trim();
+  if (!text) {
+    $("address-error").textContent = "请填写地址 Please enter the address";
+    return;
+  }
+  if (!navigator.geolocation) {
+    $("address-error").textContent = "此浏览器无法定位 This browser cannot locate you";
+    return;
+  }
+  // Asked only when the shopper taps the button; the position is sent once, with the address.
+  navigator.geolocation.getCurrentPosition(async (position) => {
+    try {
+      const w = await call("set_delivery_address", {
+        wallet_id: wallet.wallet_id,
+        address: { lat: position.coords.latitude, lon: position.coords.longitude, address: text },
+      }, wallet.app_token);
+      showWallet(w);
+    } catch (error) {
+      $("address-error").textContent = error.message;
+    }
+  }, (error) => {
+    $("address-error").textContent = `无法定位 No position: ${error.message}`;
+  }, { enableHighAccuracy: true, timeout: 15000 });
+}
+
 async function confirmPayment(wallet, paymentId, approve) {
   try {
     await call("confirm_payment", { wallet_id: wallet.wallet_id, payment_id: paymentId, approve }, wallet.app_token);
@@ -219,6 +344,9 @@ async function confirmPayment(wallet, paymentId, approve) {
 
 function showWallet(w) {
   $("balance").textContent = yuan(w.balance_fen);
+  if (w.delivery_address) {
+    $("address-kept").textContent = `${w.delivery_address.address} (${w.delivery_address.lat.toFixed(4)}, ${w.delivery_address.lon.toFixed(4)})`;
+  }
   $("who").textContent = `${w.display_name} · ${w.wallet_id}${w.frozen ? " · 已冻结 frozen" : ""}`;
 }
 
@@ -239,6 +367,7 @@ async function refresh(wallet) {
     showWallet(w);
     showReceipts(wallet, last.receipts);
     showCoupons(wallet, last.campaigns, last.coupons);
+    await refreshDeliveries(wallet);
     setNet(true);
   } catch (_) {
     setNet(false);
@@ -272,6 +401,8 @@ function startWallet(wallet) {
   } else {
     $("who").textContent = `${wallet.display_name} · ${wallet.wallet_id}`;
   }
+  showDeliveries();
+  $("locate").onclick = () => saveAddressHere(wallet);
   tick(wallet);
   setInterval(() => tick(wallet), 1000);
   refresh(wallet);

@@ -312,6 +312,13 @@ impl Browser {
         std::fs::write(path, png).unwrap();
     }
 
+    /// Runs a Chrome DevTools Protocol command (e.g. `Emulation.setGeolocationOverride`).
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.post("/goog/cdp/execute", json!({ "cmd": cmd, "params": params }))
+            .await
+            .unwrap_or_else(|e| panic!("CDP {cmd} failed: {e:?}"))
+    }
+
     /// Saves a PNG of the element matching `css` (as the page draws it) to `path`.
     pub async fn element_screenshot(&self, css: &str, path: &Path) {
         let element = self.wait_for(css, Duration::from_secs(10)).await;
