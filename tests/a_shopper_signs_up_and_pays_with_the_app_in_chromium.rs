@@ -7,6 +7,9 @@
 //!   receipt, the exit pass and the coupon as used appear in the app;
 //! - the shopper keeps a delivery address with the phone's position and has that basket
 //!   delivered home: a rider takes it, and the app shows each step up to delivered;
+//! - a product's origin: the Digital Link of a lot's label typed in, and its QR code read by the
+//!   phone's camera (a video of the label), each open the lot's page, which starts at the farm;
+//!   a code that is not a GS1 link goes nowhere;
 //! - the cloud goes away: the app, reloaded with no server at all, still opens (its service
 //!   worker) and still shows a payment code it computes itself;
 //! - the cloud comes back and that code pays a basket above the no-confirmation limit: the
@@ -26,7 +29,7 @@ use omo_edge::delivery::geo::{self, Position};
 use omo_proto::catalog::catalog_service_client::CatalogServiceClient;
 use omo_proto::catalog::{CouponCampaign, UpsertRequest};
 use serde_json::{Value, json};
-use support::store::{CloudSetup, TestStore};
+use support::store::{CloudSetup, STORE, TestStore};
 use support::{BrokerKind, Process};
 
 const PEN: &str = "4006381333931";
@@ -92,6 +95,36 @@ async fn bag(store: &TestStore, gtin: &str, total_grams: i64, items: u64) {
     .await;
 }
 
+/// A Y4M video (640×480, 4:2:0) whose every frame shows `text` as a QR code: the phone's
+/// camera pointed at a label.
+fn qr_video(text: &str, path: &std::path::Path) {
+    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+    let (w, h, scale) = (640usize, 480usize, 8usize);
+    let side = (code.width() + 8) * scale;
+    assert!(side <= h, "the QR code fits the frame");
+    let (left, top) = ((w - side) / 2, (h - side) / 2);
+    let mut luma = vec![235u8; w * h];
+    for y in 0..code.width() {
+        for x in 0..code.width() {
+            if code[(x, y)] == qrcode::Color::Dark {
+                for dy in 0..scale {
+                    let row = top + (y + 4) * scale + dy;
+                    let start = row * w + left + (x + 4) * scale;
+                    luma[start..start + scale].fill(16);
+                }
+            }
+        }
+    }
+    let chroma = vec![128u8; (w / 2) * (h / 2) * 2];
+    let mut video = format!("YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
+    for _ in 0..10 {
+        video.extend_from_slice(b"FRAME\n");
+        video.extend_from_slice(&luma);
+        video.extend_from_slice(&chroma);
+    }
+    std::fs::write(path, video).unwrap();
+}
+
 async fn api(store: &TestStore, method: &str, body: Value, token: Option<&str>) -> (u16, Value) {
     let mut request = reqwest::Client::new()
         .post(format!(
@@ -131,7 +164,23 @@ async fn a_shopper_signs_up_and_pays_with_the_app_in_chromium() {
         .unwrap();
     store.start_edge().await;
     let app_url = format!("http://127.0.0.1:{}/app/", store.cloud_http_port);
-    let browser = Browser::start_phone(store.dir.path(), 360, 740).await;
+    // A lot with its origin at the cloud's resolver; its label's QR code before the camera.
+    let receiving = "gtin,lot,farm,country,harvest_date,certificates,temperatures\n\
+                     2000420000008,APP-LOT-1,Lofoten Sjømat,NO,2026-11-20,ASC,1.5\n";
+    for event in
+        omo_edge::trace_import::events_from_file(receiving, STORE, chrono::Utc::now()).unwrap()
+    {
+        support::trace::publish(
+            store.broker.port,
+            &format!("omo/v1/stores/{STORE}/trace"),
+            &event,
+        )
+        .await;
+    }
+    let label = "https://id.gs1.org/01/02000420000008/10/APP-LOT-1";
+    let camera = store.dir.path().join("label.y4m");
+    qr_video(label, &camera);
+    let browser = Browser::start_phone_with_camera(store.dir.path(), 360, 740, Some(&camera)).await;
 
     // Sign up on the phone: a 360 px wide page, nothing running off its side.
     browser.goto(&app_url).await;
@@ -303,6 +352,54 @@ async fn a_shopper_signs_up_and_pays_with_the_app_in_chromium() {
         )
         .await;
     browser.screenshot(&docs_path("app-delivery.png")).await;
+
+    // A product's origin: the label's link typed in, then its QR code through the camera; each
+    // opens the lot's page at the resolver, which starts at the farm.
+    let origin = format!(
+        "http://127.0.0.1:{}/01/02000420000008/10/APP-LOT-1",
+        store.cloud_http_port
+    );
+    support::eventually(WAIT, "the lot at the resolver", || async {
+        let (status, html) =
+            support::trace::page(store.cloud_http_port, "/01/02000420000008/10/APP-LOT-1").await;
+        (status == 200 && html.contains("Lofoten")).then_some(())
+    })
+    .await;
+    browser.fill("#trace-code", label).await;
+    browser.click("#trace-go").await;
+    browser
+        .wait_until(
+            "the typed lot's origin page",
+            WAIT,
+            &format!(
+                "return location.href === '{origin}' && document.body.innerText.includes('Lofoten')"
+            ),
+        )
+        .await;
+    browser.goto(&app_url).await;
+    browser
+        .fill("#trace-code", "javascript:alert(1)//01/1")
+        .await;
+    browser.click("#trace-go").await;
+    assert!(
+        browser
+            .text("#trace-error")
+            .await
+            .contains("Not a product code")
+    );
+    browser.click("#scan").await;
+    browser
+        .wait_until(
+            "the scanned lot's origin page",
+            WAIT,
+            &format!(
+                "return location.href === '{origin}' && document.body.innerText.includes('Lofoten')"
+            ),
+        )
+        .await;
+    browser.screenshot(&docs_path("app-origin.png")).await;
+    browser.goto(&app_url).await;
+    shown_code(&browser).await;
 
     // The app's API: no token, or another wallet's, gets nothing.
     let (status, _) = api(

@@ -333,6 +333,97 @@ function saveAddressHere(wallet) {
   }, { enableHighAccuracy: true, timeout: 15000 });
 }
 
+// ---- a product's origin (GS1 Digital Link) ------------------------------------------------
+
+// The resolver path (`/01/{gtin}/…`) of a scanned or typed code, on this cloud, or null. Only
+// the GS1 part of a link is kept, so a code can never send the app elsewhere.
+function resolverPath(text) {
+  const t = text.trim();
+  if (/^\d{8,14}$/.test(t)) return `/01/${t.padStart(14, "0")}`;
+  let path;
+  try {
+    path = new URL(t, location.origin).pathname;
+  } catch (_) {
+    return null;
+  }
+  const at = path.indexOf("/01/");
+  if (at < 0) return null;
+  path = path.slice(at);
+  return /^\/01\/\d{14}(\/[A-Za-z0-9%\-._~!*'()+,;:=]+)*$/.test(path) ? path : null;
+}
+
+function showOrigin(text) {
+  const path = resolverPath(text);
+  if (!path) {
+    $("trace-error").textContent = "不是商品条码或 GS1 链接 Not a product code or GS1 link";
+    return false;
+  }
+  location.assign(path);
+  return true;
+}
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = src;
+    script.onload = resolve;
+    script.onerror = reject;
+    document.head.append(script);
+  });
+}
+
+async function scanOrigin() {
+  $("trace-error").textContent = "";
+  const video = $("camera");
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+  } catch (error) {
+    $("trace-error").textContent = `无法使用相机 No camera: ${error.message}`;
+    return;
+  }
+  video.srcObject = stream;
+  video.hidden = false;
+  await video.play();
+  // The browser's own decoder where it has one (Chrome on Android), else jsQR.
+  const native = "BarcodeDetector" in window ? new BarcodeDetector({ formats: ["qr_code"] }) : null;
+  if (!native && typeof jsQR === "undefined") await loadScript("jsqr.js");
+  const canvas = document.createElement("canvas");
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  const stop = () => {
+    stream.getTracks().forEach((t) => t.stop());
+    video.hidden = true;
+  };
+  const started = Date.now();
+  const look = async () => {
+    if (Date.now() - started > 60000) {
+      stop();
+      return;
+    }
+    let text = null;
+    if (video.videoWidth > 0) {
+      if (native) {
+        const found = await native.detect(video).catch(() => []);
+        text = found.length ? found[0].rawValue : null;
+      } else {
+        canvas.width = video.videoWidth;
+        canvas.height = video.videoHeight;
+        context.drawImage(video, 0, 0);
+        const image = context.getImageData(0, 0, canvas.width, canvas.height);
+        const found = jsQR(image.data, image.width, image.height);
+        text = found ? found.data : null;
+      }
+    }
+    if (text && resolverPath(text)) {
+      stop();
+      showOrigin(text);
+    } else {
+      setTimeout(look, 200);
+    }
+  };
+  look();
+}
+
 async function confirmPayment(wallet, paymentId, approve) {
   try {
     await call("confirm_payment", { wallet_id: wallet.wallet_id, payment_id: paymentId, approve }, wallet.app_token);
@@ -403,6 +494,9 @@ function startWallet(wallet) {
   }
   showDeliveries();
   $("locate").onclick = () => saveAddressHere(wallet);
+  $("trace-go").onclick = () => showOrigin($("trace-code").value);
+  $("scan").hidden = !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
+  $("scan").onclick = scanOrigin;
   tick(wallet);
   setInterval(() => tick(wallet), 1000);
   refresh(wallet);

@@ -3,7 +3,9 @@
 // computes itself) opens with no network at all. The API (/app/api/) is never cached.
 "use strict";
 const CACHE = "omo-app-v1";
-const SHELL = ["./", "app.js", "app.css", "qrcode.js", "manifest.webmanifest", "icon.svg"];
+const SHELL = [
+  "./", "app.js", "app.css", "qrcode.js", "jsqr.js", "manifest.webmanifest", "icon.svg",
+];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));

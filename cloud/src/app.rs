@@ -51,6 +51,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../app/qrcode.js"),
     ),
     (
+        "jsqr.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../app/jsqr.js"),
+    ),
+    (
         "sw.js",
         "text/javascript; charset=utf-8",
         include_str!("../app/sw.js"),

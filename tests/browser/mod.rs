@@ -67,17 +67,48 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium with a `width`×`height` window; logs go to
     /// `dir`.
     pub async fn start(dir: &Path, width: u32, height: u32) -> Browser {
-        Browser::start_with(dir, width, height, None).await
+        Browser::start_with(dir, width, height, None, Vec::new()).await
     }
 
     /// A phone: a `width`×`height` CSS-pixel viewport at device pixel ratio 2, with touch
     /// (Chromium's mobile emulation; a desktop window cannot be narrower than about 500 px).
     pub async fn start_phone(dir: &Path, width: u32, height: u32) -> Browser {
-        let metrics = json!({ "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2.0, "touch": true } });
-        Browser::start_with(dir, width.max(500), height + 200, Some(metrics)).await
+        Browser::start_phone_with_camera(dir, width, height, None).await
     }
 
-    async fn start_with(dir: &Path, width: u32, height: u32, mobile: Option<Value>) -> Browser {
+    /// [`Browser::start_phone`] whose camera films `y4m` (a Y4M video, looped) and may be used
+    /// without asking.
+    pub async fn start_phone_with_camera(
+        dir: &Path,
+        width: u32,
+        height: u32,
+        y4m: Option<&Path>,
+    ) -> Browser {
+        let metrics = json!({ "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2.0, "touch": true } });
+        let camera = y4m.map(|file| {
+            vec![
+                "--use-fake-ui-for-media-stream".to_string(),
+                "--use-fake-device-for-media-stream".to_string(),
+                format!("--use-file-for-fake-video-capture={}", file.display()),
+            ]
+        });
+        Browser::start_with(
+            dir,
+            width.max(500),
+            height + 200,
+            Some(metrics),
+            camera.unwrap_or_default(),
+        )
+        .await
+    }
+
+    async fn start_with(
+        dir: &Path,
+        width: u32,
+        height: u32,
+        mobile: Option<Value>,
+        extra_args: Vec<String>,
+    ) -> Browser {
         let chromium = find_program(
             &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
             "chromium",
@@ -95,6 +126,7 @@ impl Browser {
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| f.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
         args.push(format!("--window-size={width},{height}"));
+        args.extend(extra_args);
         let http = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{port}");
         let mut options = json!({ "binary": chromium, "args": args });
