@@ -357,7 +357,8 @@ fn print_banner(args: &UpArgs, mqtt_url: &str, data: &std::path::Path, screen_li
          \n  lane screens               open each link below on its screen once (it keeps a cookie){screen_links}\
          \n  a shopper on the command line  omo shopper enroll --cloud http://127.0.0.1:{grpc}, then code / deliver\
          \n  fund a wallet              omo shopper fund WALLET --amount-fen 10000 --cloud http://127.0.0.1:{grpc} --token-file {funding}\
-         \n  a rider                    omo rider --id rider-9 --mqtt {mqtt_url}\
+         \n  rider's app (phone)        http://127.0.0.1:{http}/rider/  ({rider_login})\
+         \n  a rider on the command line  omo rider --id rider-9 --mqtt {mqtt_url}\
          \n\n{demo}Ctrl-C stops the store.\n",
         lanes = args.lanes,
         http = args.http_port,
@@ -365,6 +366,11 @@ fn print_banner(args: &UpArgs, mqtt_url: &str, data: &std::path::Path, screen_li
         chttp = args.cloud_http_port,
         data = data.display(),
         funding = data.join(crate::funding::TOKEN_FILE).display(),
+        rider_login = if args.mqtt_passwords.is_some() {
+            "sign in with a rider id and its password in the broker's password file"
+        } else {
+            "demo: sign in as rider-9, any password; this broker checks none"
+        },
         demo = if args.demo {
             "Simulated shoppers check out every few seconds (each checkout is logged in one line) and\n\
              some order home delivery in the app; four simulated riders take the orders.\n"

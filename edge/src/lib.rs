@@ -46,6 +46,7 @@ pub mod pass_attach;
 pub mod payment;
 pub mod preflight;
 pub mod replica;
+pub mod rider_app;
 pub mod topics;
 pub mod trace_import;
 pub mod web;
@@ -200,7 +201,11 @@ pub async fn run_with(
         .merge(demo_devices::routes())
         .with_state(ctx.clone());
     // The client's address is kept for the login rate limit (see `web::limit`).
-    let app = api::router(ctx.clone()).merge(routes);
+    let mut app = api::router(ctx.clone()).merge(routes);
+    match rider_app::RiderApp::new(&ctx.config.mqtt.url, cancel.clone()) {
+        Ok(riders) => app = app.merge(rider_app::routes(riders)),
+        Err(error) => warn!(%error, "the rider app does not run"),
+    }
     let served = axum::serve(
         http,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -8,7 +8,8 @@
 //! Who may call each route of the edge (the full table is [`ROUTES`], also in
 //! docs/CONTRACT-NOTES.md): "operator" is a session (cookie `omo_session` or
 //! `Authorization: Bearer`), with the role named if one is needed; "screen N" is lane N's screen
-//! cookie (`omo_screen`, set by the setup link); "anyone" needs nothing.
+//! cookie (`omo_screen`, set by the setup link); "rider" is a rider app's token (see
+//! [`crate::rider_app`]); "anyone" needs nothing.
 
 pub mod alerts;
 pub mod auth;
@@ -191,6 +192,26 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "scan, weigh, bag, pay, pass with the simulated devices",
     ),
     ("GET", "/assets/{file}", "anyone", "the pages' CSS and JS"),
+    ("GET", "/rider/", "anyone", "the rider's web app (edge/web/rider.*)"),
+    (
+        "POST",
+        "/rider/api/login",
+        "anyone (rate-limited)",
+        "a rider signs in with the broker's credentials (see crate::rider_app)",
+    ),
+    (
+        "GET",
+        "/rider/api/messages",
+        "rider",
+        "the rider's own dispatch offers (long poll; acknowledges what the phone holds)",
+    ),
+    (
+        "POST",
+        "/rider/api/events",
+        "rider",
+        "accepted, picked up, delivered, location, as the rider",
+    ),
+    ("POST", "/rider/api/logout", "rider", "ends the rider's web session"),
 ];
 
 /// What the HTTP handlers share: the edge and the operators' sessions.
