@@ -88,9 +88,22 @@ async fn a_rider_takes_an_order_in_the_rider_app_in_chromium() {
             continue;
         }
         let url = format!("{base}{path}");
-        let request = if *method == "GET" { http.get(&url) } else { http.post(&url).json(&json!({})) };
-        let status = request.bearer_auth("not-a-token").send().await.unwrap().status();
-        assert_eq!(status.as_u16(), 401, "{method} {path} without a rider's token");
+        let request = if *method == "GET" {
+            http.get(&url)
+        } else {
+            http.post(&url).json(&json!({}))
+        };
+        let status = request
+            .bearer_auth("not-a-token")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(
+            status.as_u16(),
+            401,
+            "{method} {path} without a rider's token"
+        );
     }
 
     let near = geo::destination(STORE_AT, 0.0, 100.0);

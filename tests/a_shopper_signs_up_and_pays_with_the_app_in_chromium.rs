@@ -6,7 +6,8 @@
 //!   it at a lane over a pseudo-terminal: the lane is paid with the coupon applied, and the
 //!   receipt, the exit pass and the coupon as used appear in the app;
 //! - the shopper keeps a delivery address with the phone's position and has that basket
-//!   delivered home: a rider takes it, and the app shows each step up to delivered;
+//!   delivered home: a rider takes it in the rider app (`/rider/` on the edge, a second phone)
+//!   and accepts, picks up and delivers it there, and the shopper's app shows each step;
 //! - a product's origin: the Digital Link of a lot's label typed in, and its QR code read by the
 //!   phone's camera (a video of the label), each open the lot's page, which starts at the farm;
 //!   a code that is not a GS1 link goes nowhere;
@@ -30,7 +31,7 @@ use omo_proto::catalog::catalog_service_client::CatalogServiceClient;
 use omo_proto::catalog::{CouponCampaign, UpsertRequest};
 use serde_json::{Value, json};
 use support::store::{CloudSetup, STORE, TestStore};
-use support::{BrokerKind, Process};
+use support::BrokerKind;
 
 const PEN: &str = "4006381333931";
 const MILK: &str = "5901234123457";
@@ -281,27 +282,34 @@ async fn a_shopper_signs_up_and_pays_with_the_app_in_chromium() {
     .await;
 
     // Home delivery of that basket: the address is kept with the phone's position (asked when
-    // the shopper taps), a rider takes it, and the app follows each step.
+    // the shopper taps); a rider takes it in the rider app on another phone, and the shopper's
+    // app follows each step.
     let rider_at = geo::destination(STORE_AT, 90.0, 300.0);
-    let (lat, lon) = (rider_at.lat.to_string(), rider_at.lon.to_string());
-    let broker_url = store.broker.url();
-    let _rider = Process::omo(
-        "rider",
-        &[
-            "rider",
-            "--id",
-            "rider-app",
-            "--mqtt",
-            &broker_url,
-            "--lat",
-            &lat,
-            "--lon",
-            &lon,
-            "--speed",
-            "300",
-        ],
-        store.dir.path(),
-    );
+    let rider = Browser::start_phone(store.dir.path(), 360, 740).await;
+    rider
+        .cdp(
+            "Browser.grantPermissions",
+            json!({ "origin": store.edge_url(""), "permissions": ["geolocation"] }),
+        )
+        .await;
+    rider
+        .cdp(
+            "Emulation.setGeolocationOverride",
+            json!({ "latitude": rider_at.lat, "longitude": rider_at.lon, "accuracy": 10 }),
+        )
+        .await;
+    rider.goto(&store.edge_url("/rider/")).await;
+    rider.fill("#rider-id", "rider-app").await;
+    // This test broker checks no passwords (the rider app's own test uses the shipped ACL).
+    rider.fill("#password", "any").await;
+    rider.click("#signin-button").await;
+    rider
+        .wait_until(
+            "the rider's position shared",
+            WAIT,
+            "return document.getElementById('where').textContent.includes('Position')",
+        )
+        .await;
     let home = geo::destination(STORE_AT, 30.0, 1_200.0);
     browser
         .cdp(
@@ -325,14 +333,30 @@ async fn a_shopper_signs_up_and_pays_with_the_app_in_chromium() {
         )
         .await;
     browser.click("#receipts li button.deliver").await;
-    browser
-        .wait_for("#deliveries li[data-status=\"ACCEPTED\"], #deliveries li[data-status=\"PICKED_UP\"], #deliveries li[data-status=\"DELIVERED\"]", WAIT)
+    let task = "#tasks li[data-status]";
+    rider
+        .wait_for(&format!("{task} button.accepted"), WAIT)
         .await;
-    browser
-        .wait_for(
-            "#deliveries li[data-status=\"DELIVERED\"]",
-            Duration::from_secs(60),
+    let shown = |step: &'static str| {
+        format!(
+            "return [...document.querySelectorAll('#deliveries li[data-status] .steps li.done')] \
+             .some(s => s.dataset.step === '{step}')"
         )
+    };
+    browser
+        .wait_until("the store's acceptance", WAIT, &shown("ACCEPTED"))
+        .await;
+    rider.click(&format!("{task} button.accepted")).await;
+    browser
+        .wait_until("the rider in the app", WAIT, &shown("RIDER"))
+        .await;
+    rider.click(&format!("{task} button.picked_up")).await;
+    browser
+        .wait_until("picked up in the app", WAIT, &shown("PICKED_UP"))
+        .await;
+    rider.click(&format!("{task} button.delivered")).await;
+    browser
+        .wait_for("#deliveries li[data-status=\"DELIVERED\"]", WAIT)
         .await;
     let steps = browser
         .eval(

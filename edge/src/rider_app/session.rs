@@ -40,6 +40,14 @@ struct Waiting {
     publish: Publish,
 }
 
+/// Senders of events waiting for their PUBACK: first the ones not yet given a packet id (in
+/// order), then by packet id.
+#[derive(Default)]
+struct Pending {
+    unsent: VecDeque<oneshot::Sender<()>>,
+    sent: Vec<(u16, oneshot::Sender<()>)>,
+}
+
 #[derive(Default)]
 struct Inbox {
     next_seq: u64,
@@ -52,12 +60,8 @@ pub struct RiderSession {
     client: AsyncClient,
     inbox: Mutex<Inbox>,
     arrived: Notify,
-    /// Senders of events waiting for their PUBACK: first the ones not yet given a packet id
-    /// (in order), then by packet id.
-    pending: Mutex<(
-        VecDeque<oneshot::Sender<()>>,
-        Vec<(u16, oneshot::Sender<()>)>,
-    )>,
+    /// Events waiting for their PUBACK.
+    pending: Mutex<Pending>,
     connected: watch::Receiver<bool>,
     pub last_seen: Mutex<Instant>,
     stop: CancellationToken,
@@ -100,7 +104,7 @@ impl RiderSession {
             client: client.clone(),
             inbox: Mutex::new(Inbox::default()),
             arrived: Notify::new(),
-            pending: Mutex::new((VecDeque::new(), Vec::new())),
+            pending: Mutex::new(Pending::default()),
             connected,
             last_seen: Mutex::new(Instant::now()),
             stop: stop.clone(),
@@ -162,18 +166,18 @@ impl RiderSession {
 
     fn sent(&self, pkid: u16) {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        if pending.1.iter().any(|(p, _)| *p == pkid) {
+        if pending.sent.iter().any(|(p, _)| *p == pkid) {
             return; // sent again after a reconnect: it already has its waiter
         }
-        if let Some(tx) = pending.0.pop_front() {
-            pending.1.push((pkid, tx));
+        if let Some(tx) = pending.unsent.pop_front() {
+            pending.sent.push((pkid, tx));
         }
     }
 
     fn acknowledged(&self, pkid: u16) {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(i) = pending.1.iter().position(|(p, _)| *p == pkid) {
-            let (_, tx) = pending.1.swap_remove(i);
+        if let Some(i) = pending.sent.iter().position(|(p, _)| *p == pkid) {
+            let (_, tx) = pending.sent.swap_remove(i);
             let _ = tx.send(());
         }
     }
@@ -226,7 +230,7 @@ impl RiderSession {
                     event.to_string(),
                 )
                 .map_err(|_| "the rider's queue is full")?;
-            pending.0.push_back(tx);
+            pending.unsent.push_back(tx);
         }
         match tokio::time::timeout(Duration::from_secs(10), rx).await {
             Ok(Ok(())) => Ok(()),

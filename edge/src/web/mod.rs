@@ -192,7 +192,12 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "scan, weigh, bag, pay, pass with the simulated devices",
     ),
     ("GET", "/assets/{file}", "anyone", "the pages' CSS and JS"),
-    ("GET", "/rider/", "anyone", "the rider's web app (edge/web/rider.*)"),
+    (
+        "GET",
+        "/rider/",
+        "anyone",
+        "the rider's web app (edge/web/rider.*)",
+    ),
     (
         "POST",
         "/rider/api/login",
@@ -211,7 +216,12 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "rider",
         "accepted, picked up, delivered, location, as the rider",
     ),
-    ("POST", "/rider/api/logout", "rider", "ends the rider's web session"),
+    (
+        "POST",
+        "/rider/api/logout",
+        "rider",
+        "ends the rider's web session",
+    ),
 ];
 
 /// What the HTTP handlers share: the edge and the operators' sessions.
