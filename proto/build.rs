@@ -17,12 +17,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fds = protox::compile(PROTOS, ["."])?;
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(out.join("omo_descriptor.bin"), fds.encode_to_vec())?;
-    // The shopper service's messages also travel as JSON (the web app's API, cloud/src/app.rs).
+    // The shopper service's and the store directory's messages also travel as JSON (the web
+    // app's API, cloud/src/app.rs).
+    let json = "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default)]";
     tonic_prost_build::configure()
-        .type_attribute(
-            ".omo.shopper.v1",
-            "#[derive(serde::Serialize, serde::Deserialize)] #[serde(default)]",
-        )
+        .type_attribute(".omo.shopper.v1", json)
+        .type_attribute(".omo.store.v1", json)
         .compile_fds(fds)?;
     Ok(())
 }

@@ -8,6 +8,9 @@
 //! - the shopper keeps a delivery address with the phone's position and has that basket
 //!   delivered home: a rider takes it in the rider app (`/rider/` on the edge, a second phone)
 //!   and accepts, picks up and delivers it there, and the shopper's app shows each step;
+//! - goods ordered from the catalog (pieces only) are delivered by the store that delivers to
+//!   the kept address and paid once; from 3.2 km away the order is refused with its distance
+//!   and nothing is charged;
 //! - a product's origin: the Digital Link of a lot's label typed in, and its QR code read by the
 //!   phone's camera (a video of the label), each open the lot's page, which starts at the farm;
 //!   a code that is not a GS1 link goes nowhere;
@@ -30,8 +33,8 @@ use omo_edge::delivery::geo::{self, Position};
 use omo_proto::catalog::catalog_service_client::CatalogServiceClient;
 use omo_proto::catalog::{CouponCampaign, UpsertRequest};
 use serde_json::{Value, json};
-use support::store::{CloudSetup, STORE, TestStore};
 use support::BrokerKind;
+use support::store::{CloudSetup, STORE, TestStore};
 
 const PEN: &str = "4006381333931";
 const MILK: &str = "5901234123457";
@@ -377,6 +380,76 @@ async fn a_shopper_signs_up_and_pays_with_the_app_in_chromium() {
         .await;
     browser.screenshot(&docs_path("app-delivery.png")).await;
 
+    // Goods ordered from the catalog for delivery: priced by the cloud and paid once.
+    let before = browser.text("#balance").await;
+    assert_eq!(before, "¥997.50");
+    browser
+        .wait_until(
+            "the store that delivers here",
+            WAIT,
+            "return document.getElementById('order-store').textContent.includes('Delivered by')",
+        )
+        .await;
+    let milk = format!("#products li[data-gtin=\"0{MILK}\"] button.more");
+    browser.click(&milk).await;
+    browser.click(&milk).await;
+    assert!(
+        browser
+            .find("#products li[data-gtin=\"02000420000008\"]")
+            .await
+            .is_none(),
+        "goods sold by weight are weighed at the store"
+    );
+    assert_eq!(browser.text("#order-total").await, "¥25.80");
+    browser
+        .eval(
+            "document.getElementById('shop-card').scrollIntoView()",
+            json!([]),
+        )
+        .await;
+    browser.screenshot(&docs_path("app-order.png")).await;
+    browser.click("#order-button").await;
+    browser
+        .wait_until(
+            "the catalog order placed and paid",
+            WAIT,
+            "return document.getElementById('balance').textContent === '¥971.70' && \
+             document.querySelectorAll('#deliveries li[data-status]').length === 2",
+        )
+        .await;
+
+    // Beyond the radius: refused with the distance, and nothing charged.
+    let far = geo::destination(STORE_AT, 30.0, 3_200.0);
+    browser
+        .cdp(
+            "Emulation.setGeolocationOverride",
+            json!({ "latitude": far.lat, "longitude": far.lon, "accuracy": 10 }),
+        )
+        .await;
+    browser.click("#locate").await;
+    browser
+        .wait_until(
+            "the far address kept",
+            WAIT,
+            "return document.getElementById('order-store').textContent.includes('does not deliver')",
+        )
+        .await;
+    browser
+        .click(&format!("#products li[data-gtin=\"0{PEN}\"] button.more"))
+        .await;
+    browser.click("#order-button").await;
+    let refused = browser
+        .wait_until(
+            "the refusal with its distance",
+            WAIT,
+            "const li = document.querySelector('#deliveries li[data-status=\"OUT_OF_RANGE\"]'); \
+             return li ? li.textContent : null",
+        )
+        .await;
+    assert!(refused.as_str().unwrap().contains("3200 m"), "{refused}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(browser.text("#balance").await, "¥971.70", "nothing charged");
+
     // A product's origin: the label's link typed in, then its QR code through the camera; each
     // opens the lot's page at the resolver, which starts at the farm.
     let origin = format!(
@@ -524,7 +597,7 @@ async fn a_shopper_signs_up_and_pays_with_the_app_in_chromium() {
         .wait_until(
             "the balance after both",
             WAIT,
-            "return document.getElementById('balance').textContent === '¥984.60'",
+            "return document.getElementById('balance').textContent === '¥958.80'",
         )
         .await;
 }

@@ -306,6 +306,102 @@ async function deliverHome(wallet, receipt, button) {
   }
 }
 
+// ---- ordering from the catalog -------------------------------------------------------------
+
+const cart = JSON.parse(localStorage.getItem("omo-cart") || "{}");
+let products = [];
+
+function cartTotal() {
+  return products.reduce((sum, p) => sum + (cart[p.gtin] || 0) * p.price_fen, 0);
+}
+
+function showProducts(wallet) {
+  const list = $("products");
+  list.replaceChildren();
+  if (products.length === 0) list.append(el("li", "muted", "暂无商品 Nothing to order"));
+  for (const p of products) {
+    const item = el("li");
+    item.dataset.gtin = p.gtin;
+    const top = el("div", "row");
+    top.append(el("strong", "", p.name), el("span", "", yuan(p.price_fen)));
+    const controls = el("div", "row qty");
+    const less = el("button", "plain less", "−");
+    const count = el("span", "count", String(cart[p.gtin] || 0));
+    const more = el("button", "plain more", "+");
+    less.setAttribute("aria-label", `less ${p.name}`);
+    more.setAttribute("aria-label", `more ${p.name}`);
+    less.onclick = () => setQuantity(wallet, p.gtin, (cart[p.gtin] || 0) - 1);
+    more.onclick = () => setQuantity(wallet, p.gtin, (cart[p.gtin] || 0) + 1);
+    controls.append(less, count, more);
+    item.append(top);
+    if (p.origin) item.append(el("div", "muted", `产地 Origin: ${p.origin}`));
+    item.append(controls);
+    list.append(item);
+  }
+  $("order-total").textContent = yuan(cartTotal());
+  $("order-button").disabled = cartTotal() === 0 || !orderStore;
+}
+
+function setQuantity(wallet, gtin, quantity) {
+  if (quantity <= 0) delete cart[gtin];
+  else cart[gtin] = Math.min(quantity, 99);
+  localStorage.setItem("omo-cart", JSON.stringify(cart));
+  showProducts(wallet);
+}
+
+async function orderDelivery(wallet) {
+  $("order-error").textContent = "";
+  const lines = Object.entries(cart).map(([gtin, quantity]) => ({ gtin, quantity }));
+  if (lines.length === 0) return;
+  // One id per cart: a retry (a lost answer, a second tap) is the same order, paid once.
+  let orderId = localStorage.getItem("omo-cart-id");
+  if (!orderId) {
+    orderId = `app-${crypto.randomUUID()}`;
+    localStorage.setItem("omo-cart-id", orderId);
+  }
+  $("order-button").disabled = true;
+  try {
+    const order = await call("place_delivery_order", {
+      wallet_id: wallet.wallet_id, store_id: orderStore, order_id: orderId, lines,
+    }, wallet.app_token);
+    keepDelivery(order);
+    showDeliveries();
+    if (order.status !== "OUT_OF_RANGE") {
+      for (const gtin of Object.keys(cart)) delete cart[gtin];
+      localStorage.setItem("omo-cart", "{}");
+    }
+    // Beyond the radius nothing was stored: the next try may use the same id.
+    if (order.status !== "OUT_OF_RANGE") localStorage.removeItem("omo-cart-id");
+    await refresh(wallet);
+  } catch (error) {
+    $("order-error").textContent = error.message;
+  } finally {
+    showProducts(wallet);
+  }
+}
+
+// The store the app orders from: the nearest to the kept address that delivers there, else the
+// nearest (whose refusal then names the distance).
+let orderStore = null;
+
+async function findStore(address) {
+  if (!address) {
+    orderStore = null;
+    $("order-store").textContent = "先设置送货地址 Set a delivery address first";
+    return;
+  }
+  try {
+    const near = await call("nearby_stores", { lat: address.lat, lon: address.lon, limit: 5 });
+    const stores = near.stores || [];
+    const pick = stores.find((s) => s.delivers) || stores[0];
+    orderStore = pick ? pick.store.store_id : null;
+    $("order-store").textContent = !pick ? "附近没有门店 No store nearby"
+      : pick.delivers ? `由 ${pick.store.name} 配送 (${pick.distance_m} m) · Delivered by ${pick.store.name}`
+        : `最近的门店 ${pick.store.name} 不送到这里 (${pick.distance_m} m) · The nearest store does not deliver here`;
+  } catch (_) { /* offline: keep the last choice */ }
+  $("order-button").disabled = cartTotal() === 0 || !orderStore;
+}
+
 function saveAddressHere(wallet) {
   $("address-error").textContent = "";
   const text = $("address").value.trim();
@@ -433,8 +529,15 @@ async function confirmPayment(wallet, paymentId, approve) {
   }
 }
 
+let shownAddress = null;
+
 function showWallet(w) {
   $("balance").textContent = yuan(w.balance_fen);
+  const address = w.delivery_address || null;
+  if (JSON.stringify(address) !== shownAddress) {
+    shownAddress = JSON.stringify(address);
+    findStore(address);
+  }
   if (w.delivery_address) {
     $("address-kept").textContent = `${w.delivery_address.address} (${w.delivery_address.lat.toFixed(4)}, ${w.delivery_address.lon.toFixed(4)})`;
   }
@@ -444,12 +547,17 @@ function showWallet(w) {
 async function refresh(wallet) {
   try {
     const id = { wallet_id: wallet.wallet_id };
-    const [w, receipts, campaigns, coupons] = await Promise.all([
+    const [w, receipts, campaigns, coupons, shop] = await Promise.all([
       call("get_wallet", id, wallet.app_token),
       call("list_receipts", id, wallet.app_token),
       call("list_campaigns", id, wallet.app_token),
       call("list_coupons", id, wallet.app_token),
+      products.length ? Promise.resolve({ products }) : call("list_products", id, wallet.app_token),
     ]);
+    if (!products.length) {
+      products = shop.products || [];
+      showProducts(wallet);
+    }
     const last = {
       wallet: w, receipts: receipts.receipts || [],
       campaigns: campaigns.campaigns || [], coupons: coupons.coupons || [],
@@ -494,6 +602,7 @@ function startWallet(wallet) {
   }
   showDeliveries();
   $("locate").onclick = () => saveAddressHere(wallet);
+  $("order-button").onclick = () => orderDelivery(wallet);
   $("trace-go").onclick = () => showOrigin($("trace-code").value);
   $("scan").hidden = !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
   $("scan").onclick = scanOrigin;

@@ -2,10 +2,12 @@
 //! CDN), and its API: `POST /app/api/{method}` with the method's request message as JSON, and
 //! the wallet's app token as `Authorization: Bearer …`, exactly as the gRPC call carries it.
 //!
-//! The API is the gRPC shopper service itself ([`ShopperApi`]): each call is handed to the
+//! The API is the gRPC shopper service itself ([`ShopperApi`], and the store directory's
+//! public NearbyStores): each call is handed to the
 //! same method with the same metadata, so its rules (who may call, what is checked, what is
 //! idempotent) have one implementation. Only the phone's methods are bridged: enroll, wallet,
-//! delivery address, confirm a payment, campaigns and coupons, delivery orders, receipts. The funding
+//! delivery address, confirm a payment, campaigns and coupons, products, delivery orders,
+//! receipts. The funding
 //! authority's TopUp and ListFundingMovements are not reachable from the web at all.
 //!
 //! Who may call what: anyone may enroll (an empty wallet, as over gRPC); every other method
@@ -22,11 +24,20 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use omo_proto::shopper::ListCouponsRequest;
 use omo_proto::shopper::shopper_service_server::ShopperService;
+use omo_proto::store::store_directory_server::StoreDirectory;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tonic::{Code, Status};
 
 use crate::grpc::shopper::ShopperApi;
+use crate::grpc::store::StoreDirectoryApi;
+
+/// The services the app's API hands calls to.
+#[derive(Clone)]
+pub struct AppApi {
+    pub shopper: ShopperApi,
+    pub directory: StoreDirectoryApi,
+}
 
 /// The app's files: (path under `/app/`, content type, bytes).
 const FILES: &[(&str, &str, &str)] = &[
@@ -72,7 +83,7 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
                    script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
 /// `/app/`, its files and its API.
-pub fn routes(shopper: ShopperApi) -> Router {
+pub fn routes(api_services: AppApi) -> Router {
     Router::new()
         .route(
             "/app",
@@ -84,7 +95,7 @@ pub fn routes(shopper: ShopperApi) -> Router {
             get(|Path(name): Path<String>| file_named(name)),
         )
         .route("/app/api/{method}", post(api))
-        .with_state(shopper)
+        .with_state(api_services)
 }
 
 async fn file_named(name: String) -> Response {
@@ -113,12 +124,12 @@ async fn file(name: &str) -> Response {
 
 /// One call of the shopper service, by its snake_case name.
 async fn api(
-    State(shopper): State<ShopperApi>,
+    State(services): State<AppApi>,
     Path(method): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let s = &shopper;
+    let s = &services.shopper;
     match method.as_str() {
         "enroll" => bridge(&headers, &body, |r| s.enroll(r)).await,
         "get_wallet" => bridge(&headers, &body, |r| s.get_wallet(r)).await,
@@ -138,9 +149,12 @@ async fn api(
             bridge(&headers, &body, call).await
         }
         "list_campaigns" => bridge(&headers, &body, |r| s.list_campaigns(r)).await,
+        "list_products" => bridge(&headers, &body, |r| s.list_products(r)).await,
         "place_delivery_order" => bridge(&headers, &body, |r| s.place_delivery_order(r)).await,
         "get_delivery_order" => bridge(&headers, &body, |r| s.get_delivery_order(r)).await,
         "list_receipts" => bridge(&headers, &body, |r| s.list_receipts(r)).await,
+        // Public, as over gRPC: which stores are near a position, and whether they deliver.
+        "nearby_stores" => bridge(&headers, &body, |r| services.directory.nearby_stores(r)).await,
         _ => error(StatusCode::NOT_FOUND, "not_found", "no such method"),
     }
 }

@@ -8,17 +8,16 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use crate::context::Context;
-use crate::grpc::shopper::ShopperApi;
 use crate::resolver;
 
 /// Every HTTP route of the cloud.
-pub fn router(ctx: Context, shopper: ShopperApi) -> Router {
+pub fn router(ctx: Context, app: crate::app::AppApi) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(resolver::routes())
         .with_state(ctx)
-        .merge(crate::app::routes(shopper))
+        .merge(crate::app::routes(app))
 }
 
 /// 200 `ok` when the database answers, 503 otherwise.

@@ -160,6 +160,7 @@ impl Cloud {
             );
         }
         let shopper = ShopperApi::new(
+            self.catalog(),
             self.wallets(),
             self.payments(),
             self.coupons(),
@@ -167,6 +168,7 @@ impl Cloud {
             auth.clone(),
             funding,
         );
+        let directory = StoreDirectoryApi::new(self.directory(), auth.clone());
         let router = builder
             .add_service(health_service)
             .add_service(reflection)
@@ -180,10 +182,7 @@ impl Cloud {
                 auth.clone(),
                 admin,
             )))
-            .add_service(StoreDirectoryServer::new(StoreDirectoryApi::new(
-                self.directory(),
-                auth.clone(),
-            )))
+            .add_service(StoreDirectoryServer::new(directory.clone()))
             .add_service(ShopperServiceServer::new(shopper.clone()));
 
         let tasks = TaskTracker::new();
@@ -206,7 +205,7 @@ impl Cloud {
         });
         let http_task = tasks.spawn({
             let stop = stop.clone();
-            let app = crate::http::router(ctx.clone(), shopper);
+            let app = crate::http::router(ctx.clone(), crate::app::AppApi { shopper, directory });
             async move {
                 let result = axum::serve(http, app)
                     .with_graceful_shutdown(stop.clone().cancelled_owned())

@@ -5,7 +5,10 @@
 //! store's lane.
 
 use omo_proto::shopper::shopper_service_server::ShopperService;
-use omo_proto::shopper::{Campaign, ListCampaignsRequest, ListCampaignsResponse};
+use omo_proto::shopper::{
+    Campaign, ListCampaignsRequest, ListCampaignsResponse, ListProductsRequest,
+    ListProductsResponse, ShopProduct,
+};
 use omo_proto::shopper::{
     ClaimCouponRequest, ConfirmPaymentRequest, ConfirmPaymentResponse, Coupon, EnrollRequest,
     EnrollResponse, FundingMovement, GetWalletRequest, ListCouponsRequest, ListCouponsResponse,
@@ -29,6 +32,7 @@ use crate::wallets::Wallets;
 /// The shopper service.
 #[derive(Clone)]
 pub struct ShopperApi {
+    catalog: crate::catalog::Catalog,
     wallets: Wallets,
     payments: Payments,
     coupons: Coupons,
@@ -40,6 +44,7 @@ pub struct ShopperApi {
 impl ShopperApi {
     /// Serve the phone app.
     pub fn new(
+        catalog: crate::catalog::Catalog,
         wallets: Wallets,
         payments: Payments,
         coupons: Coupons,
@@ -48,6 +53,7 @@ impl ShopperApi {
         funding: FundingAuth,
     ) -> Self {
         Self {
+            catalog,
             wallets,
             payments,
             coupons,
@@ -335,6 +341,28 @@ impl ShopperService for ShopperApi {
             })
             .collect();
         Ok(Response::new(ListCampaignsResponse { campaigns }))
+    }
+
+    async fn list_products(
+        &self,
+        request: Request<ListProductsRequest>,
+    ) -> Result<Response<ListProductsResponse>, Status> {
+        self.wallets
+            .authenticate(request.metadata(), &request.get_ref().wallet_id)
+            .await?;
+        let (products, _) = self.catalog.changes(0, 500).await?;
+        let products = products
+            .into_iter()
+            .filter(|p| !p.withdrawn && p.unit == omo_proto::catalog::Unit::Each as i32)
+            .map(|p| ShopProduct {
+                gtin: p.gtin,
+                name: p.name,
+                price_fen: p.price_fen,
+                origin: p.origin,
+                min_age: p.min_age,
+            })
+            .collect();
+        Ok(Response::new(ListProductsResponse { products }))
     }
 
     async fn list_receipts(
