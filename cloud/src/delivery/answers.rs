@@ -152,6 +152,10 @@ impl Deliveries {
         tx.commit().await?;
         if outcome == Acceptance::Recorded {
             tracing::info!(store = store_id, order = %accepted.order_id, promised_by = %accepted.promised_by, "store accepted a delivery order");
+        }
+        if matches!(outcome, Acceptance::Recorded | Acceptance::Repeat) {
+            // Also on a repeat: a process that died between the commit above and this line
+            // left the parked steps; the broker's redelivery of the acceptance applies them.
             self.apply_parked(store_id, &accepted.order_id).await?;
         }
         Ok(outcome)

@@ -125,7 +125,10 @@ impl Deliveries {
             }
         };
         if !early {
-            return Ok(false); // a repeat, a step already passed, or another store's order
+            // A repeat, a step already passed, or another store's order, or the acceptance was
+            // recorded since the first try (by another process, before this step was parked):
+            // the step is tried once more, and changes nothing in the other cases.
+            return self.apply_step(store_id, report).await;
         }
         sqlx::query(
             "INSERT INTO delivery_progress_parked (order_id, store_id, step_rank, message_id, \

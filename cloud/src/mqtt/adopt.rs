@@ -3,10 +3,10 @@
 //! client id returns (the embedded `omo broker` hands it to the live members at once). So while a
 //! session of a group is alive, [`watch`] beats its row (see [`super::members`]) and claims the
 //! members that stopped beating; for each it claims, [`drain`] connects *as that member* (same
-//! client id, `clean_session = false`), hands everything waiting there to this session's consumer
-//! (acknowledged on that connection, after the consumer committed it), then unsubscribes the
-//! shared filters, so the broker stops giving the dead member turns, and disconnects once nothing
-//! more arrives. When the member's own process returns it subscribes again, as at every connect.
+//! client id, `clean_session = false`), unsubscribes the shared filters at once, so the broker
+//! stops giving the dead member turns, hands everything waiting there to this session's consumer
+//! (acknowledged on that connection, after the consumer committed it), and disconnects once
+//! nothing more arrives. When the member's own process returns it subscribes again, as at every connect.
 //!
 //! An adoption never reconnects: the broker closing it means the member came back (it took its
 //! client id over) or the broker went away; either way nothing is lost, because only what was
@@ -137,6 +137,16 @@ pub(super) async fn drain(
                 let _ = client.try_disconnect();
                 return Ok(0);
             }
+            Event::Incoming(Packet::ConnAck(_)) => {
+                // Out of the group at once, so the broker stops giving the dead member turns
+                // (under steady load it would never go quiet); what is queued still comes.
+                for filter in filters {
+                    if let Err(error) = client.try_unsubscribe(filter) {
+                        tracing::warn!(%error, filter, "cannot unsubscribe an adopted session");
+                    }
+                }
+                unsubscribed = true;
+            }
             Event::Incoming(Packet::Publish(publish)) => {
                 handed += 1;
                 adopter.ctx.metrics.adopted_message();
@@ -161,14 +171,7 @@ pub(super) async fn drain(
         if acked < handed || last_arrival.elapsed() < QUIET {
             continue;
         }
-        if !unsubscribed {
-            for filter in filters {
-                if let Err(error) = client.try_unsubscribe(filter) {
-                    tracing::warn!(%error, filter, "cannot unsubscribe an adopted session");
-                }
-            }
-            unsubscribed = true;
-        } else if unsubacks >= filters.len() {
+        if unsubscribed && unsubacks >= filters.len() {
             let _ = client.try_disconnect();
         }
     }
