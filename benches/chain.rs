@@ -61,7 +61,7 @@ use std::time::{Duration, Instant};
 use omo_proto::payment::payment_service_client::PaymentServiceClient;
 use omo_proto::shopper::shopper_service_client::ShopperServiceClient;
 use report::Work;
-use support::{Broker, BrokerKind, Process, free_port, wait_for_port};
+use support::{Broker, BrokerKind, Process, free_port, metric as counter, wait_for_port};
 use tonic::transport::Channel;
 
 /// Simulated stores, and lanes per store.
@@ -154,14 +154,12 @@ async fn import_catalog(dir: &Path, cloud_url: &str) {
     );
 }
 
-/// A counter of `/metrics` on `http` (None if the process does not answer).
-async fn counter(http: u16, name: &str) -> Option<u64> {
-    let response = reqwest::get(format!("http://127.0.0.1:{http}/metrics"))
+async fn connect(url: &str) -> Channel {
+    Channel::from_shared(url.to_owned())
+        .unwrap()
+        .connect()
         .await
-        .ok()?;
-    let text = response.text().await.ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap()
 }
 
 async fn run() {
@@ -182,18 +180,7 @@ async fn run() {
     let survivor = Cloud::start(dir.path(), 1, &url, broker.port, &group).await;
     let mut victim = Cloud::start(dir.path(), 2, &url, broker.port, &group).await;
     import_catalog(dir.path(), &survivor.url()).await;
-    let channels = [
-        Channel::from_shared(survivor.url())
-            .unwrap()
-            .connect()
-            .await
-            .unwrap(),
-        Channel::from_shared(victim.url())
-            .unwrap()
-            .connect()
-            .await
-            .unwrap(),
-    ];
+    let channels = [connect(&survivor.url()).await, connect(&victim.url()).await];
 
     // Both clouds' MQTT sessions (trace and delivery) are in the group before any work.
     support::eventually(
@@ -228,18 +215,7 @@ async fn run() {
     // Each store's own connection to each cloud, for its lanes.
     let mut store_channels = Vec::new();
     for _ in &stores {
-        store_channels.push([
-            Channel::from_shared(survivor.url())
-                .unwrap()
-                .connect()
-                .await
-                .unwrap(),
-            Channel::from_shared(victim.url())
-                .unwrap()
-                .connect()
-                .await
-                .unwrap(),
-        ]);
+        store_channels.push([connect(&survivor.url()).await, connect(&victim.url()).await]);
     }
 
     // The load: lanes, shoppers and the stores' trace events at once.

@@ -200,4 +200,18 @@ async fn a_rider_takes_an_order_in_the_rider_app_in_chromium() {
         .await;
     rider_a.screenshot(&docs_path("rider-delivered.png")).await;
     assert!(!rider_b.text("#tasks").await.contains("o-app"));
+
+    // Guessing a rider's password: after 5 failures the edge stops asking the broker (last,
+    // as it locks this test's IP for a minute).
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let answer = http
+            .post(format!("{base}/rider/api/login"))
+            .json(&json!({ "rider_id": "rider-a", "password": "guess" }))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(answer.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429], "{statuses:?}");
 }

@@ -28,6 +28,7 @@ mod support;
 
 use std::time::Duration;
 
+use browser::phone::{code_from_qr, qr_video, shown_code};
 use browser::{Browser, docs_path};
 use omo_edge::delivery::geo::{self, Position};
 use omo_proto::catalog::catalog_service_client::CatalogServiceClient;
@@ -44,46 +45,6 @@ const STORE_AT: Position = Position {
     lon: 121.4737,
 };
 
-/// The code the page shows now (its `data-code`).
-async fn shown_code(browser: &Browser) -> String {
-    browser
-        .wait_until(
-            "a payment code",
-            WAIT,
-            "return document.getElementById('digits').dataset.code || null",
-        )
-        .await
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-/// The payment code read from the page's QR image, as a lane's camera or scanner would.
-async fn code_from_qr(browser: &Browser, dir: &std::path::Path) -> String {
-    let png = dir.join("app-qr.png");
-    browser
-        .eval("document.getElementById('qr').scrollIntoView()", json!([]))
-        .await;
-    let mut last = String::new();
-    for _ in 0..10 {
-        let before = shown_code(browser).await;
-        browser.element_screenshot("#qr", &png).await;
-        let out = std::process::Command::new("zbarimg")
-            .args(["--quiet", "--raw"])
-            .arg(&png)
-            .output()
-            .expect("zbarimg (apt zbar-tools) runs");
-        let read = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        if out.status.success() && read == before && read == shown_code(browser).await {
-            return read;
-        }
-        // Unreadable, or the code changed while we looked (a new 30 s step): look again.
-        last = format!("{read:?} (zbarimg {}), shown {before}", out.status);
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    panic!("the app's QR code never read as the digits shown: last {last}");
-}
-
 /// Scans `gtin` (of `grams`, on top of what is on the scale) and waits until it is bagged.
 async fn bag(store: &TestStore, gtin: &str, total_grams: i64, items: u64) {
     let lane = &store.lanes[0];
@@ -97,36 +58,6 @@ async fn bag(store: &TestStore, gtin: &str, total_grams: i64, items: u64) {
         (view["item_count"] == items && bagged).then_some(())
     })
     .await;
-}
-
-/// A Y4M video (640×480, 4:2:0) whose every frame shows `text` as a QR code: the phone's
-/// camera pointed at a label.
-fn qr_video(text: &str, path: &std::path::Path) {
-    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
-    let (w, h, scale) = (640usize, 480usize, 8usize);
-    let side = (code.width() + 8) * scale;
-    assert!(side <= h, "the QR code fits the frame");
-    let (left, top) = ((w - side) / 2, (h - side) / 2);
-    let mut luma = vec![235u8; w * h];
-    for y in 0..code.width() {
-        for x in 0..code.width() {
-            if code[(x, y)] == qrcode::Color::Dark {
-                for dy in 0..scale {
-                    let row = top + (y + 4) * scale + dy;
-                    let start = row * w + left + (x + 4) * scale;
-                    luma[start..start + scale].fill(16);
-                }
-            }
-        }
-    }
-    let chroma = vec![128u8; (w / 2) * (h / 2) * 2];
-    let mut video = format!("YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
-    for _ in 0..10 {
-        video.extend_from_slice(b"FRAME\n");
-        video.extend_from_slice(&luma);
-        video.extend_from_slice(&chroma);
-    }
-    std::fs::write(path, video).unwrap();
 }
 
 async fn api(store: &TestStore, method: &str, body: Value, token: Option<&str>) -> (u16, Value) {
@@ -498,15 +429,25 @@ async fn a_shopper_signs_up_and_pays_with_the_app_in_chromium() {
     browser.goto(&app_url).await;
     shown_code(&browser).await;
 
-    // The app's API: no token, or another wallet's, gets nothing.
-    let (status, _) = api(
-        &store,
+    // The app's API: no token, or another wallet's, gets nothing, whatever the method.
+    for method in [
         "get_wallet",
-        json!({ "wallet_id": wallet_id }),
-        None,
-    )
-    .await;
-    assert_eq!(status, 401);
+        "set_delivery_address",
+        "confirm_payment",
+        "claim_coupon",
+        "list_coupons",
+        "list_campaigns",
+        "list_products",
+        "place_delivery_order",
+        "get_delivery_order",
+        "list_receipts",
+    ] {
+        let body = json!({ "wallet_id": wallet_id, "order_id": "x", "payment_id": "x",
+            "campaign_id": "welcome", "claim_id": "x", "store_id": "",
+            "address": { "lat": 31.24, "lon": 121.47, "address": "x" } });
+        let (status, _) = api(&store, method, body, None).await;
+        assert_eq!(status, 401, "{method} without the wallet's app token");
+    }
     let other = store.enroll(0).await;
     let other_token = omo_cloud::paycode::app_token(&other.secret);
     let (status, _) = api(

@@ -46,13 +46,7 @@ async fn cloud(dir: &std::path::Path, n: u32, database_url: &str, mqtt: u16, htt
 
 /// A counter of `/metrics` on `http` (0 if the process does not answer).
 async fn counter(http: u16, name: &str) -> u64 {
-    let Ok(response) = reqwest::get(format!("http://127.0.0.1:{http}/metrics")).await else {
-        return 0;
-    };
-    let text = response.text().await.unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or(0)
+    support::metric(http, name).await.unwrap_or(0)
 }
 
 async fn stored_rows(pool: &sqlx::PgPool) -> i64 {

@@ -351,6 +351,9 @@ async fn sweep_unanswered_deliveries(
                     Ok(n) => tracing::warn!(orders = n, "delivery orders their store never answered were refused and refunded"),
                     Err(e) => tracing::warn!(error = %e, "expiring unanswered delivery orders failed; will retry"),
                 }
+                if let Err(e) = deliveries.drop_stale_parked(&cutoff).await {
+                    tracing::warn!(error = %e, "dropping stale parked rider steps failed; will retry");
+                }
             }
         }
     }

@@ -2,7 +2,8 @@
 //! different cloud processes, in either order. A step that arrives before the acceptance (the
 //! order still PLACED, or for an order placed at the store not known yet) is kept and applied,
 //! in step order, when the acceptance is recorded: the order ends DELIVERED, with its rider and
-//! times, whichever came first. A step of another store's order is not kept. On SQLite and on a
+//! times, whichever came first. A step of another store's order is not kept, and a step whose
+//! order never comes is dropped once stale. On SQLite and on a
 //! real PostgreSQL server.
 
 mod support;
@@ -95,6 +96,20 @@ async fn progress_before_acceptance_is_kept(db: Db) {
         .await
         .unwrap();
     assert_eq!(parked, 0, "another store's order is not kept for it");
+
+    // A store's steps for an order it never reports accepted are kept only for a while.
+    let never =
+        parse_progress(&step("never-1", "picked_up", "2026-12-04T10:05:00Z"), STORE).unwrap();
+    assert!(!deliveries.store_progress(STORE, &never).await.unwrap());
+    let now = c.cloud.context().now();
+    let earlier = omo_cloud::clock::to_rfc3339(now - chrono::Duration::seconds(1));
+    assert_eq!(
+        deliveries.drop_stale_parked(&earlier).await.unwrap(),
+        0,
+        "kept while fresh"
+    );
+    let later = omo_cloud::clock::to_rfc3339(now + chrono::Duration::seconds(1));
+    assert_eq!(deliveries.drop_stale_parked(&later).await.unwrap(), 1);
     c.stop().await;
 }
 

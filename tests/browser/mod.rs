@@ -6,6 +6,8 @@
 //! The client is the handful of W3C WebDriver commands the tests use, over `reqwest`.
 #![allow(dead_code)]
 
+pub mod phone;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

@@ -333,6 +333,17 @@ impl Listener {
     }
 }
 
+/// A counter of the Prometheus text at `http://127.0.0.1:{port}/metrics` (None if the process
+/// does not answer or has no such counter).
+pub async fn metric(port: u16, name: &str) -> Option<u64> {
+    let response = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .ok()?;
+    let text = response.text().await.ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+}
+
 /// GETs JSON from a local HTTP server.
 pub async fn get_json(url: &str) -> Value {
     reqwest::get(url)

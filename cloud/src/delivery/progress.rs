@@ -196,6 +196,17 @@ impl Deliveries {
         Ok(changed)
     }
 
+    /// Drops parked steps older than `before`: by then their order was accepted (and they were
+    /// applied), refused, or was never one (a store's report of an order it never placed), so a
+    /// store cannot grow the table without bound.
+    pub async fn drop_stale_parked(&self, before: &str) -> Result<u64, ServiceError> {
+        let done = sqlx::query("DELETE FROM delivery_progress_parked WHERE parked_at < $1")
+            .bind(before)
+            .execute(self.ctx.db.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// One step as one conditional UPDATE; true if the order changed.
     async fn apply_step(
         &self,

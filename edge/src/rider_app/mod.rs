@@ -1,11 +1,12 @@
-//! The rider's web app, served by the edge at `/rider/` (`edge/web/rider.*`), and the
+//! The rider's web app, served by the edge at `/rider/` (`edge/web/rider.*`, with the edge's
+//! page headers and assets, see [`crate::web::pages`]), and the
 //! authenticated HTTP bridge it talks to: each signed-in rider is an MQTT session of its own on
 //! the store's broker, as the rider ([`session`]), so riders keep receiving over MQTT as the
 //! contract says and the broker's ACL decides what each one sees.
 //!
 //! | route | who | what |
 //! | --- | --- | --- |
-//! | `GET /rider/`, `/rider/{file}` | anyone | the app's files |
+//! | `GET /rider/` (its files under `/assets/`) | anyone | the app's page |
 //! | `POST /rider/api/login` | anyone (rate-limited per IP and rider id) | `{rider_id, password}`: the broker checks them; a session token |
 //! | `GET /rider/api/messages?after=N` | the rider's token | dispatch offers and cancellations after `N` (long poll, 20 s); everything up to `N` is acknowledged to the broker |
 //! | `POST /rider/api/events` | the rider's token | `{id, event, order_id?, lat?, lon?}` published on the rider's events topic; answered after the broker's PUBACK |
@@ -25,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -42,27 +43,6 @@ const MAX_SESSIONS: usize = 500;
 const IDLE: Duration = Duration::from_secs(10 * 60);
 /// How long a poll for messages waits for one.
 const LONG_POLL: Duration = Duration::from_secs(20);
-
-const FILES: &[(&str, &str, &str)] = &[
-    (
-        "",
-        "text/html; charset=utf-8",
-        include_str!("../../web/rider.html"),
-    ),
-    (
-        "rider.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../../web/rider.js"),
-    ),
-    (
-        "rider.css",
-        "text/css; charset=utf-8",
-        include_str!("../../web/rider.css"),
-    ),
-];
-
-const CSP: &str = "default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; \
-                   img-src 'self' data:; frame-ancestors 'none'";
 
 /// The riders signed in at this edge.
 pub struct RiderApp {
@@ -128,35 +108,12 @@ pub fn routes(app: Arc<RiderApp>) -> Router {
             "/rider",
             get(|| async { axum::response::Redirect::permanent("/rider/") }),
         )
-        .route("/rider/", get(|| file("")))
-        .route(
-            "/rider/{file}",
-            get(|Path(name): Path<String>| async move { file(&name).await }),
-        )
+        .route("/rider/", get(crate::web::pages::rider))
         .route("/rider/api/login", post(login))
         .route("/rider/api/logout", post(logout))
         .route("/rider/api/messages", get(messages))
         .route("/rider/api/events", post(events))
         .with_state(app)
-}
-
-async fn file(name: &str) -> Response {
-    let Some((_, content_type, body)) = FILES.iter().find(|(path, _, _)| *path == name) else {
-        return (StatusCode::NOT_FOUND, "no such file\n").into_response();
-    };
-    let mut response = (*body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
 }
 
 fn error(status: StatusCode, message: &str) -> Response {

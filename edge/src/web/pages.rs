@@ -12,6 +12,7 @@ use crate::context::EdgeContext;
 const LOGIN_HTML: &str = include_str!("../../web/login.html");
 const DASHBOARD_HTML: &str = include_str!("../../web/dashboard.html");
 const LANE_SCREEN_HTML: &str = include_str!("../../web/lane-screen.html");
+const RIDER_HTML: &str = include_str!("../../web/rider.html");
 
 /// `(file name, content type, content)` of every asset under `/assets/`.
 const ASSETS: &[(&str, &str, &str)] = &[
@@ -60,6 +61,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../web/lane-screen.js"),
     ),
+    (
+        "rider.css",
+        "text/css; charset=utf-8",
+        include_str!("../../web/rider.css"),
+    ),
+    (
+        "rider.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/rider.js"),
+    ),
 ];
 
 /// Scripts and styles come only from the edge itself; no page may be framed.
@@ -98,6 +109,11 @@ pub fn login_page(error: Option<&str>) -> Response {
         })
         .unwrap_or_default();
     page(StatusCode::OK, LOGIN_HTML.replace("<!--error-->", &error))
+}
+
+/// `GET /rider/`: the rider's app (see [`crate::rider_app`]).
+pub async fn rider() -> Response {
+    page(StatusCode::OK, RIDER_HTML.to_string())
 }
 
 /// `GET /login`.
